@@ -1,0 +1,56 @@
+"""Identity of a row: the prompt hash, the stable example id, and UTC timestamps."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import orjson
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of bytes as lowercase hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def prompt_hash(prompt: str) -> str:
+    """SHA-256 hex of the prompt's UTF-8 bytes exactly as sent to the teacher.
+
+    No normalization of any kind: not whitespace, not Unicode form, not line endings. Two
+    prompts that differ by one trailing newline were two different requests and hash apart.
+    Raises `UnicodeEncodeError` for text that is not valid Unicode (a lone surrogate).
+    """
+    return sha256_hex(prompt.encode("utf-8"))
+
+
+def example_id(
+    origin_kind: str, origin_id: str, source_id: str, prompt_sha256: str, response: str
+) -> str:
+    """Stable id of an example: the same input row gets the same id on every run.
+
+    Built from what the row is (its origin, task, prompt hash and response), never from where it
+    sits (file name, line number), so reordering or re-splitting the input files keeps every id.
+    """
+    key = orjson.dumps(
+        [origin_kind, origin_id, source_id, prompt_sha256, sha256_hex(response.encode("utf-8"))]
+    )
+    return "ex_" + sha256_hex(key)[:24]
+
+
+def parse_utc_timestamp(value: str) -> datetime:
+    """Parse an ISO 8601 timestamp that carries a zone, converted to UTC.
+
+    A timestamp without a zone is ambiguous and rejected with `ValueError`.
+    """
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp {value!r} has no time zone; write it in UTC with a Z")
+    return parsed.astimezone(UTC)
+
+
+def canonical_json(value: object) -> str:
+    """Compact JSON with sorted keys: the stored form of every JSON-valued column."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")

@@ -1,0 +1,47 @@
+"""The one place that knows where things are stored: the data dir and the warehouse under it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from pydantic import Field
+
+from born_assets.storage import atomic_dir
+
+
+class Warehouse(dg.ConfigurableResource):
+    """Parquet tables under `<data_dir>/warehouse/<asset key path>/`, queried with DuckDB."""
+
+    data_dir: str = Field(
+        default="data",
+        description="Root of the project's data: manifests, lanes, imports, warehouse, releases.",
+    )
+    batch_rows: int = Field(
+        default=5_000, description="Rows per Parquet row group and per in-memory batch."
+    )
+
+    @property
+    def root(self) -> Path:
+        """The data dir as an absolute path."""
+        return Path(self.data_dir).resolve()
+
+    def asset_dir(self, key: dg.AssetKey | Sequence[str]) -> Path:
+        """Folder holding an asset's tables."""
+        parts = key.path if isinstance(key, dg.AssetKey) else list(key)
+        return self.root.joinpath("warehouse", *parts)
+
+    def table(self, key: dg.AssetKey | Sequence[str], file_name: str) -> Path:
+        """Path of one table of an asset."""
+        return self.asset_dir(key) / file_name
+
+    def publish(self, key: dg.AssetKey | Sequence[str]) -> AbstractContextManager[Path]:
+        """A staging folder that atomically becomes the asset's folder when the block completes."""
+        return atomic_dir(self.asset_dir(key))
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection for queries over the Parquet tables."""
+        return duckdb.connect(config={"threads": 2})

@@ -1,0 +1,172 @@
+"""Rebuild the sample lanes in data/ from the real public data in ../shared/data/real.
+
+Run from the repo root: `python scripts/build_sample_data.py [REAL_DATA_DIR]`. Deterministic:
+the same source files give byte-identical output. What each lane holds and why is in
+data/README.md. The deliberately bad lines (so the quarantine is visible) are derived from real
+rows, one per quarantine reason, and written to their own file in the lanes they concern.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DATA = Path("data")
+
+
+def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            rows.append(json.loads(line))
+            if limit is not None and len(rows) >= limit:
+                break
+    return rows
+
+
+def dump(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False)
+
+
+def write_lines(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def write_tasks(name: str, ids: list[str]) -> None:
+    write_lines(DATA / "tasks" / f"{name}.txt", [f"# task ids of {name}, one per line", *ids])
+
+
+def humaneval(real: Path) -> None:
+    rows = read_jsonl(real / "benchmarks/humaneval/HumanEval.rows0-108.jsonl")
+    out = [dump({"task_id": r["task_id"], "prompt": r["prompt"], "response": r["canonical_solution"]}) for r in rows]
+    write_lines(DATA / "lanes/humaneval-reference/part-000.jsonl", out[:60])
+    write_lines(DATA / "lanes/humaneval-reference/part-001.jsonl", out[60:])
+    write_tasks("humaneval", [r["task_id"] for r in rows])
+
+
+def mbpp_plus(real: Path) -> None:
+    rows = read_jsonl(real / "benchmarks/mbpp_plus/MbppPlus.rows0-265.jsonl")
+    out = [dump({"task_id": r["task_id"], "prompt": r["prompt"], "response": r["canonical_solution"]}) for r in rows]
+    write_lines(DATA / "lanes/mbpp-plus-reference/part-000.jsonl", out)
+    write_tasks("mbpp_plus", [r["task_id"] for r in rows])
+    good = json.loads(out[0])
+    bad = [
+        '{"task_id": "Mbpp/2", "prompt": "truncated',  # unparseable JSON
+        "",  # empty line
+        '["Mbpp/2", "a JSON array, not an object"]',  # not an object
+        dump({"task_id": good["task_id"], "prompt": good["prompt"]}),  # missing response
+        dump({**good, "response": 42}),  # mistyped response
+        dump({**good, "task_id": "Mbpp/99999"}),  # task not assigned to the lane
+        dump({**good, "teacher_model": "gpt-4o-2024-08-06"}),  # teacher not the lane's
+        dump({**good, "prompt_hash": hashlib.sha256(b"another prompt").hexdigest()}),  # tampered
+        dump({**good, "created_at": "yesterday"}),  # bad timestamp
+        out[1],  # the same row as part-000.jsonl line 2: a duplicate line
+    ]
+    path = DATA / "lanes/mbpp-plus-reference/part-001-with-bad-lines.jsonl"
+    write_lines(path, bad)
+    with path.open("ab") as handle:  # a line that is not UTF-8
+        handle.write(b'{"task_id": "Mbpp/3", "prompt": "caf\xe9", "response": "x"}\n')
+
+
+def ds1000(real: Path, limit: int = 150) -> None:
+    rows = read_jsonl(real / "benchmarks/ds1000/ds1000.problems0-666.jsonl", limit)
+    out, ids = [], []
+    for r in rows:
+        meta = ast.literal_eval(r["metadata"]) if isinstance(r["metadata"], str) else r["metadata"]
+        task_id = f"DS1000/{meta['problem_id']}"
+        ids.append(task_id)
+        out.append(dump({"task_id": task_id, "prompt": r["prompt"], "response": r["reference_code"]}))
+    write_lines(DATA / "lanes/ds1000-reference/part-000.jsonl", out)
+    write_tasks("ds1000", ids)
+
+
+def bigcodebench(real: Path, limit: int = 120) -> None:
+    rows = read_jsonl(real / "benchmarks/bigcodebench/BigCodeBench.rows0-759.jsonl", limit)
+    out = [
+        dump(
+            {
+                "task_id": r["task_id"],
+                "prompt": r["instruct_prompt"],
+                "response": r["code_prompt"] + r["canonical_solution"],
+            }
+        )
+        for r in rows
+    ]
+    write_lines(DATA / "lanes/bigcodebench-reference/part-000.jsonl", out)
+    write_tasks("bigcodebench", [r["task_id"] for r in rows])
+
+
+def swebench(real: Path, limit: int = 60) -> None:
+    rows = read_jsonl(real / "benchmarks/swebench_lite/swe-bench-lite-test.rows0-199.jsonl", limit)
+    out = [
+        dump(
+            {
+                "task_id": r["instance_id"],
+                "prompt": r["problem_statement"],
+                "response": r["patch"],
+                "created_at": r["created_at"],
+            }
+        )
+        for r in rows
+    ]
+    write_lines(DATA / "lanes/swebench-lite-gold/part-000.jsonl", out)
+    write_tasks("swebench_lite", [r["instance_id"] for r in rows])
+
+
+def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
+    path = real / "traces/openai_chat_api/pydantic-ai-cassettes-openai_chat_api.jsonl"
+    out, ids = [], []
+    for r in read_jsonl(path):
+        response = r.get("response") or {}
+        if not str(response.get("model", "")).startswith(model_prefix):
+            continue
+        message = (response.get("choices") or [{}])[0].get("message") or {}
+        if not isinstance(message.get("content"), str) or not message["content"].strip():
+            continue
+        request = r["request"]
+        task_id = f"{r['source_cassette'].removeprefix('tests/models/cassettes/')}#{r['interaction_index']}"
+        ids.append(task_id)
+        params = {k: request[k] for k in ("temperature", "top_p", "max_tokens", "seed", "reasoning_effort") if k in request}
+        created = datetime.fromtimestamp(response["created"], tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.append(
+            dump(
+                {
+                    "task_id": task_id,
+                    "prompt": json.dumps(request["messages"], ensure_ascii=False, separators=(",", ":")),
+                    "response": message["content"],
+                    "teacher_model": "gpt-5-mini",
+                    "generator_version": response["model"],
+                    "generation_timestamp": created,
+                    "sampling_params": params,
+                    "request_id": response.get("id"),
+                }
+            )
+        )
+    write_lines(DATA / "lanes/cassettes-gpt-5-mini/part-000.jsonl", out)
+    write_tasks("pydantic_ai_cassettes", ids)
+    good = json.loads(out[0])
+    bad = [
+        dump({k: v for k, v in good.items() if k != "teacher_model"}),  # synthetic, no generator
+        dump({**good, "generation_timestamp": "2026-02-17 03:34:22"}),  # no time zone
+    ]
+    write_lines(DATA / "lanes/cassettes-gpt-5-mini/part-001-with-bad-lines.jsonl", bad)
+
+
+def main() -> None:
+    real = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared/data/real")
+    humaneval(real)
+    mbpp_plus(real)
+    ds1000(real)
+    bigcodebench(real)
+    swebench(real)
+    cassettes(real)
+
+
+if __name__ == "__main__":
+    main()
