@@ -75,7 +75,7 @@ def ingest_files(
     """Read every line of `files` into `out_dir`; no line is dropped without a recorded reason.
 
     A line whose example id was already accepted (the same row twice, in one file or across the
-    origin's files) is quarantined as `duplicate_line`; the first occurrence in path/line order wins.
+    origin's files) is quarantined as `duplicate_line`; the first in path and line order wins.
     """
     summary = IngestSummary()
     seen_ids: set[str] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -14,7 +15,7 @@ PREVIEW_COLUMNS = ["example_id", "source_id", "teacher_model", "source_type", "p
 QUARANTINE_PREVIEW_COLUMNS = ["source_file", "source_line", "reason", "field", "message"]
 
 
-def ingest_metadata(summary: IngestSummary, folder: Path) -> dict[str, object]:
+def ingest_metadata(summary: IngestSummary, folder: Path) -> dict[str, Any]:
     """Row counts, quarantine by reason, schema and previews for an ingest run's tables."""
     return {
         "dagster/row_count": summary.accepted,

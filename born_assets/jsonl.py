@@ -35,7 +35,7 @@ class RawLine:
 
 
 def iter_lines(path: Path, digest: Hash | None = None) -> Iterator[RawLine]:
-    """Every line of a file, numbered from 1; `\\n` and `\\r\\n` endings are removed.
+    """Every line of a file, numbered from 1; LF and CRLF line endings are removed.
 
     A final line without a newline is still a line; the empty string after a final newline is not.
     When `digest` is given it is fed every byte of the file, so the file is hashed in the same read.

@@ -42,7 +42,9 @@ def _get(record: dict[str, Any], name: str) -> Any:
 def _required_text(record: dict[str, Any], name: str, *, allow_int: bool = False) -> str:
     value = _get(record, name)
     if value is _MISSING:
-        raise RejectedLine(QuarantineReason.MISSING_FIELD, name, f"required field {name!r} is missing")
+        raise RejectedLine(
+            QuarantineReason.MISSING_FIELD, name, f"required field {name!r} is missing"
+        )
     if allow_int and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
@@ -148,7 +150,9 @@ def _provenance(
 
 def _generator_version(record: dict[str, Any], context: LaneContext) -> str:
     fields = context.loaded.manifest.output.fields
-    return _optional_text(record, fields.generator_version) or context.loaded.manifest.teacher.version
+    return (
+        _optional_text(record, fields.generator_version) or context.loaded.manifest.teacher.version
+    )
 
 
 def _source_type(record: dict[str, Any], context: LaneContext) -> None:
@@ -203,7 +207,9 @@ def lane_row(
         "curation_score": None,
         "prompt_template_id": manifest.prompt_template.id,
         "seed_example_id": _optional_text(record, fields.seed_example_id),
-        "sampling_params": _sampling_params(record, fields.sampling_params, manifest.sampling_params),
+        "sampling_params": _sampling_params(
+            record, fields.sampling_params, manifest.sampling_params
+        ),
         "post_processing": "[]",
         "human_review_status": ReviewStatus.UNREVIEWED.value,
         "reviewer_id": None,

@@ -152,7 +152,9 @@ def manifest_paths(manifest_dir: Path) -> list[Path]:
     return sorted([*manifest_dir.glob("*.yaml"), *manifest_dir.glob("*.yml")])
 
 
-def load_manifests(manifest_dir: Path, data_dir: Path) -> tuple[list[LoadedManifest], list[ManifestError]]:
+def load_manifests(
+    manifest_dir: Path, data_dir: Path
+) -> tuple[list[LoadedManifest], list[ManifestError]]:
     """Load every manifest under `manifest_dir`; bad ones come back as errors, not exceptions."""
     loaded: list[LoadedManifest] = []
     errors: list[ManifestError] = []
@@ -184,9 +186,12 @@ def load_manifest(path: Path, data_dir: Path) -> LoadedManifest | ManifestError:
     try:
         manifest = LaneManifest.model_validate(document)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        return ManifestError(path, field, first["msg"])
+        problems = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()]
+        field, message = problems[0]
+        if len(problems) > 1:
+            others = "; ".join(f"{f or '(manifest)'}: {m}" for f, m in problems[1:])
+            message += f" (also {others})"
+        return ManifestError(path, field, message)
     try:
         task_ids = _read_task_ids(manifest.tasks, path.parent, data_dir)
         template = _read_template(manifest.prompt_template, path.parent, data_dir)
@@ -258,5 +263,3 @@ def _read_template(template: PromptTemplate, manifest_dir: Path, data_dir: Path)
 def asset_name(lane_file: Path) -> str:
     """An asset-key-safe name from a manifest's file name (used when the manifest is broken)."""
     return re.sub(r"[^A-Za-z0-9_]", "_", lane_file.stem)
-
-

@@ -104,7 +104,9 @@ def validate_batches(
     batches is the caller's job (see `unique_columns`), since one batch cannot see the others.
     """
     report = ValidationReport()
-    nullable_bools = [d.name for d in column_docs(model) if d.nullable and d.arrow_type == pa_arrow.bool_()]
+    nullable_bools = [
+        d.name for d in column_docs(model) if d.nullable and d.arrow_type == pa_arrow.bool_()
+    ]
     for batch in batches:
         frame = batch.to_pandas()
         for name in nullable_bools:  # Arrow gives object dtype for a bool column with nulls

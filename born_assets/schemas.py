@@ -12,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-UTC_TIMESTAMP = {"dtype_kwargs": {"unit": "us", "tz": "UTC"}}
+UTC = {"unit": "us", "tz": "UTC"}
 SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
@@ -96,7 +96,7 @@ class LineageRecord(pa.DataFrameModel):
     example_id: Series[str] = pa.Field(
         unique=True,
         str_matches=r"^ex_[0-9a-f]{24}$",
-        description="Stable id: a hash of origin, task, prompt hash and response; same row, same id.",
+        description="Stable id: hash of origin, task, prompt hash and response; same row, same id.",
     )
     origin_kind: Series[str] = pa.Field(
         isin=_values(OriginKind), description="`lane` (manifest lane) or `import`."
@@ -105,7 +105,9 @@ class LineageRecord(pa.DataFrameModel):
     source_benchmark: Series[str] = pa.Field(
         description="Benchmark family (humaneval, mbpp_plus, ds1000, ...) or dataset name."
     )
-    source_id: Series[str] = pa.Field(description="Task id in the benchmark, or the source's row id.")
+    source_id: Series[str] = pa.Field(
+        description="Task id in the benchmark, or the source's row id."
+    )
     source_file: Series[str] = pa.Field(
         description="The input file the row was read from, relative to the data dir."
     )
@@ -126,12 +128,12 @@ class LineageRecord(pa.DataFrameModel):
     generation_timestamp: Series[pd.DatetimeTZDtype] = pa.Field(
         nullable=True,
         description="When the response was generated (UTC); required for synthetic rows.",
-        **UTC_TIMESTAMP,
+        dtype_kwargs=UTC,
     )
     created_at: Series[pd.DatetimeTZDtype] = pa.Field(
         nullable=True,
         description="When the source says the row was created (UTC); else the generation time.",
-        **UTC_TIMESTAMP,
+        dtype_kwargs=UTC,
     )
     prompt_hash: Series[str] = pa.Field(
         str_matches=SHA256_HEX,
@@ -165,7 +167,7 @@ class LineageRecord(pa.DataFrameModel):
     )
     reviewer_id: Series[str] = pa.Field(nullable=True, description="Who reviewed the row.")
     reviewed_at: Series[pd.DatetimeTZDtype] = pa.Field(
-        nullable=True, description="When the row was reviewed (UTC).", **UTC_TIMESTAMP
+        nullable=True, description="When the row was reviewed (UTC).", dtype_kwargs=UTC
     )
     license: Series[str] = pa.Field(description="License the row is distributed under (SPDX).")
     consent_basis: Series[str] = pa.Field(description="Why we may use the row.")
@@ -190,7 +192,8 @@ class LineageRecord(pa.DataFrameModel):
     )
 
     @pa.dataframe_check
-    def synthetic_rows_name_their_generator(cls, df: pd.DataFrame) -> Series[bool]:
+    @classmethod
+    def synthetic_rows_name_their_generator(cls, df: pd.DataFrame) -> pd.Series:
         """A synthetic row must name its generator and carry a generation time."""
         is_synthetic = df["source_type"] == SourceType.SYNTHETIC.value
         named = df["generator_model"].notna() & df["generation_timestamp"].notna()

@@ -61,7 +61,11 @@ class ParquetSink:
     def write_batch(self, batch: pa_arrow.RecordBatch | pa_arrow.Table) -> None:
         """Write an Arrow batch that already has this sink's columns."""
         self.flush()
-        table = pa_arrow.Table.from_batches([batch]) if isinstance(batch, pa_arrow.RecordBatch) else batch
+        table = (
+            pa_arrow.Table.from_batches([batch])
+            if isinstance(batch, pa_arrow.RecordBatch)
+            else batch
+        )
         self._writer.write_table(table.select(self.schema.names).cast(self.schema))
         self.rows_written += table.num_rows
 

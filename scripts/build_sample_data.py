@@ -20,6 +20,7 @@ DATA = Path("data")
 
 
 def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """Rows of a JSONL file, at most `limit`."""
     rows = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
@@ -30,29 +31,40 @@ def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
 
 
 def dump(row: dict[str, Any]) -> str:
+    """One JSONL line, UTF-8 kept as is."""
     return json.dumps(row, ensure_ascii=False)
 
 
 def write_lines(path: Path, lines: list[str]) -> None:
+    """Write lines with a final newline each."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 def write_tasks(name: str, ids: list[str]) -> None:
+    """The task id list a manifest points at."""
     write_lines(DATA / "tasks" / f"{name}.txt", [f"# task ids of {name}, one per line", *ids])
 
 
 def humaneval(real: Path) -> None:
+    """HumanEval prompts with canonical solutions, split over two files."""
     rows = read_jsonl(real / "benchmarks/humaneval/HumanEval.rows0-108.jsonl")
-    out = [dump({"task_id": r["task_id"], "prompt": r["prompt"], "response": r["canonical_solution"]}) for r in rows]
+    out = [
+        dump({"task_id": r["task_id"], "prompt": r["prompt"], "response": r["canonical_solution"]})
+        for r in rows
+    ]
     write_lines(DATA / "lanes/humaneval-reference/part-000.jsonl", out[:60])
     write_lines(DATA / "lanes/humaneval-reference/part-001.jsonl", out[60:])
     write_tasks("humaneval", [r["task_id"] for r in rows])
 
 
 def mbpp_plus(real: Path) -> None:
+    """MBPP+ prompts with canonical solutions, plus one file of bad lines."""
     rows = read_jsonl(real / "benchmarks/mbpp_plus/MbppPlus.rows0-265.jsonl")
-    out = [dump({"task_id": r["task_id"], "prompt": r["prompt"], "response": r["canonical_solution"]}) for r in rows]
+    out = [
+        dump({"task_id": r["task_id"], "prompt": r["prompt"], "response": r["canonical_solution"]})
+        for r in rows
+    ]
     write_lines(DATA / "lanes/mbpp-plus-reference/part-000.jsonl", out)
     write_tasks("mbpp_plus", [r["task_id"] for r in rows])
     good = json.loads(out[0])
@@ -75,18 +87,22 @@ def mbpp_plus(real: Path) -> None:
 
 
 def ds1000(real: Path, limit: int = 150) -> None:
+    """DS-1000 prompts with reference code."""
     rows = read_jsonl(real / "benchmarks/ds1000/ds1000.problems0-666.jsonl", limit)
     out, ids = [], []
     for r in rows:
         meta = ast.literal_eval(r["metadata"]) if isinstance(r["metadata"], str) else r["metadata"]
         task_id = f"DS1000/{meta['problem_id']}"
         ids.append(task_id)
-        out.append(dump({"task_id": task_id, "prompt": r["prompt"], "response": r["reference_code"]}))
+        out.append(
+            dump({"task_id": task_id, "prompt": r["prompt"], "response": r["reference_code"]})
+        )
     write_lines(DATA / "lanes/ds1000-reference/part-000.jsonl", out)
     write_tasks("ds1000", ids)
 
 
 def bigcodebench(real: Path, limit: int = 120) -> None:
+    """BigCodeBench instruct prompts with the reference program."""
     rows = read_jsonl(real / "benchmarks/bigcodebench/BigCodeBench.rows0-759.jsonl", limit)
     out = [
         dump(
@@ -103,6 +119,7 @@ def bigcodebench(real: Path, limit: int = 120) -> None:
 
 
 def swebench(real: Path, limit: int = 60) -> None:
+    """SWE-bench Lite issues with gold patches."""
     rows = read_jsonl(real / "benchmarks/swebench_lite/swe-bench-lite-test.rows0-199.jsonl", limit)
     out = [
         dump(
@@ -120,6 +137,7 @@ def swebench(real: Path, limit: int = 60) -> None:
 
 
 def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
+    """Real gpt-5-mini responses from pydantic-ai cassettes, plus two bad lines."""
     path = real / "traces/openai_chat_api/pydantic-ai-cassettes-openai_chat_api.jsonl"
     out, ids = [], []
     for r in read_jsonl(path):
@@ -130,15 +148,22 @@ def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
         if not isinstance(message.get("content"), str) or not message["content"].strip():
             continue
         request = r["request"]
-        task_id = f"{r['source_cassette'].removeprefix('tests/models/cassettes/')}#{r['interaction_index']}"
+        cassette = r["source_cassette"].removeprefix("tests/models/cassettes/")
+        task_id = f"{cassette}#{r['interaction_index']}"
         ids.append(task_id)
-        params = {k: request[k] for k in ("temperature", "top_p", "max_tokens", "seed", "reasoning_effort") if k in request}
+        params = {
+            k: request[k]
+            for k in ("temperature", "top_p", "max_tokens", "seed", "reasoning_effort")
+            if k in request
+        }
         created = datetime.fromtimestamp(response["created"], tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         out.append(
             dump(
                 {
                     "task_id": task_id,
-                    "prompt": json.dumps(request["messages"], ensure_ascii=False, separators=(",", ":")),
+                    "prompt": json.dumps(
+                        request["messages"], ensure_ascii=False, separators=(",", ":")
+                    ),
                     "response": message["content"],
                     "teacher_model": "gpt-5-mini",
                     "generator_version": response["model"],
@@ -159,6 +184,7 @@ def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
 
 
 def main() -> None:
+    """Rebuild every sample lane."""
     real = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared/data/real")
     humaneval(real)
     mbpp_plus(real)

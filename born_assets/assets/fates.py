@@ -29,9 +29,7 @@ def row_fates_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     def _row_fates(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.publish(ROW_FATES_KEY) as staging, warehouse.connect() as con:
             out = staging / ROW_FATES_FILE
-            write_row_fates(
-                con, [warehouse.asset_dir(k) for k in sources], [], Fate.ACCEPTED, out
-            )
+            write_row_fates(con, [warehouse.asset_dir(k) for k in sources], [], Fate.ACCEPTED, out)
             counts = fate_counts(con, out)
         path = warehouse.table(ROW_FATES_KEY, ROW_FATES_FILE)
         return dg.MaterializeResult(

@@ -1,0 +1,53 @@
+# born_assets: the two set-up commands are `make release` and `make test`; both create .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export BORN_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+UI_PORT ?= 3000
+
+.PHONY: install dev release test lint typecheck pytest ui sample-data clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+## Materialize every asset of the graph on the sample data, then print the summary.
+release: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster asset materialize --select '*' -m born_assets.definitions > $(DAGSTER_HOME)/last-release.log 2>&1 \
+		|| (tail -n 40 $(DAGSTER_HOME)/last-release.log; exit 1)
+	@echo "run recorded in $(DAGSTER_HOME) (log: $(DAGSTER_HOME)/last-release.log); 'make ui' shows it"
+	$(BIN)/born summary
+
+## Lint, type-check and run the whole test suite.
+test: dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+## The Dagster UI on http://127.0.0.1:$(UI_PORT)
+ui: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml
+
+## Rebuild data/lanes from ../shared/data/real (deterministic).
+sample-data: install
+	$(BIN)/python scripts/build_sample_data.py
+
+clean:
+	rm -rf data/warehouse data/releases data/warehouse.duckdb $(DAGSTER_HOME)

@@ -1,0 +1,112 @@
+"""A broken manifest must say which file and which field is wrong, and must not stop the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from born_assets.manifests import LoadedManifest, ManifestError, load_manifest, load_manifests
+
+VALID = {
+    "lane_id": "lane-a",
+    "description": "test lane",
+    "owner": "team:data-eng",
+    "benchmark_family": "humaneval",
+    "teacher": {"model": "m", "version": "v"},
+    "source_type": "synthetic",
+    "tasks": {"ids": ["HumanEval/0"]},
+    "prompt_template": {"id": "t", "text": "{prompt}"},
+    "intended_use": "train",
+    "license": "MIT",
+    "consent_basis": "test",
+    "output": {"path": "lanes/lane-a"},
+}
+
+
+def write(tmp_path: Path, name: str, document: object) -> Path:
+    path = tmp_path / "manifests" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document) if not isinstance(document, str) else document)
+    return path
+
+
+def test_the_sample_manifests_all_load() -> None:
+    data = Path(__file__).resolve().parents[1] / "data"
+    loaded, errors = load_manifests(data / "manifests", data)
+    assert errors == []
+    assert len(loaded) >= 4
+    assert len({m.manifest.benchmark_family for m in loaded}) >= 3
+
+
+def test_a_valid_manifest_records_its_hash_tasks_and_template(tmp_path: Path) -> None:
+    loaded = load_manifest(write(tmp_path, "a.yaml", VALID), tmp_path)
+    assert isinstance(loaded, LoadedManifest)
+    assert loaded.task_ids == frozenset({"HumanEval/0"})
+    assert len(loaded.content_hash) == 64
+
+
+def test_task_ids_can_come_from_a_file(tmp_path: Path) -> None:
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "t.txt").write_text("# comment\nA/1\n\nA/2\n")
+    (tmp_path / "tasks" / "t.jsonl").write_text('{"meta": {"id": 3}}\n{"meta": {"id": 4}}\n')
+    by_text = load_manifest(
+        write(tmp_path, "a.yaml", {**VALID, "tasks": {"file": "tasks/t.txt"}}), tmp_path
+    )
+    assert isinstance(by_text, LoadedManifest) and by_text.task_ids == {"A/1", "A/2"}
+    spec = {"file": "tasks/t.jsonl", "id_field": "meta.id"}
+    by_jsonl = load_manifest(write(tmp_path, "b.yaml", {**VALID, "tasks": spec}), tmp_path)
+    assert isinstance(by_jsonl, LoadedManifest) and by_jsonl.task_ids == {"3", "4"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"lane_id": "Bad Id!"}, "lane_id", "pattern"),
+        ({"owner": "nobody"}, "owner", "pattern"),
+        ({"source_type": "generated"}, "source_type", "real"),
+        ({"teacher": {"model": "m"}}, "teacher.version", "required"),
+        ({"intended_use": "sell"}, "intended_use", "train"),
+        ({"prohibited_use": ["train"]}, "", "also in prohibited_use"),
+        ({"schedule": "daily"}, "schedule", "cron"),
+        ({"tasks": {"ids": ["a"], "file": "x.txt"}}, "tasks", "exactly one"),
+        ({"tasks": {"file": "missing.txt"}}, "tasks.file", "not found"),
+        ({"tasks": {"ids": []}}, "tasks", "no task ids"),
+        ({"prompt_template": {"id": "t"}}, "prompt_template", "exactly one"),
+        ({"surprise": 1}, "surprise", "Extra inputs"),
+        (
+            {"output": {"path": "lanes/x", "fields": {"prompt": 3}}},
+            "output.fields.prompt",
+            "string",
+        ),
+    ],
+)
+def test_a_bad_field_names_the_file_and_the_field(
+    tmp_path: Path, change: dict, field: str, words: str
+) -> None:
+    path = write(tmp_path, "bad.yaml", {**VALID, **change})
+    error = load_manifest(path, tmp_path)
+    assert isinstance(error, ManifestError)
+    assert error.path == path
+    assert error.field == field
+    assert words in error.message
+    assert str(error).startswith(str(path))
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    error = load_manifest(write(tmp_path, "bad.yaml", "lane_id: a\n  owner: : x\n"), tmp_path)
+    assert isinstance(error, ManifestError)
+    assert error.field.startswith("line ")
+
+
+def test_one_broken_manifest_does_not_stop_the_others(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", VALID)
+    write(tmp_path, "b.yaml", {**VALID, "lane_id": "lane-b", "teacher": "nope"})
+    write(tmp_path, "c.yaml", {**VALID})  # same lane id as a.yaml
+    loaded, errors = load_manifests(tmp_path / "manifests", tmp_path)
+    assert [m.manifest.lane_id for m in loaded] == ["lane-a"]
+    assert [(e.path.name, e.field) for e in errors] == [
+        ("b.yaml", "teacher"),
+        ("c.yaml", "lane_id"),
+    ]
