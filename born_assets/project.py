@@ -8,10 +8,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from born_assets.assets.broken import broken_spec_asset
 from born_assets.assets.fates import row_fates_asset, row_fates_checks
-from born_assets.assets.lanes import broken_lane_asset, lane_asset, lane_checks, lane_key
-from born_assets.manifests import LoadedManifest, ManifestError, load_manifests
+from born_assets.assets.lanes import GROUP as LANES
+from born_assets.assets.lanes import lane_asset, lane_checks, lane_key
+from born_assets.manifests import LoadedManifest, load_manifests
 from born_assets.resources import Warehouse
+from born_assets.specs import SpecError
 
 DATA_DIR_ENV = "BORN_DATA_DIR"
 DEFAULT_DATA_DIR = "data"
@@ -28,7 +31,7 @@ class Project:
 
     data_dir: Path
     lanes: list[LoadedManifest]
-    manifest_errors: list[ManifestError]
+    manifest_errors: list[SpecError]
 
     @classmethod
     def load(cls, data_dir: Path) -> Project:
@@ -45,7 +48,7 @@ def build_definitions(project: Project) -> dg.Definitions:
     """
     lane_keys = [lane_key(loaded.manifest.lane_id) for loaded in project.lanes]
     assets = [lane_asset(loaded) for loaded in project.lanes]
-    assets += [broken_lane_asset(error) for error in project.manifest_errors]
+    assets += [broken_spec_asset(LANES, error) for error in project.manifest_errors]
     assets.append(row_fates_asset(lane_keys))
     checks = [check for loaded in project.lanes for check in lane_checks(loaded.manifest.lane_id)]
     checks += row_fates_checks(lane_keys)

@@ -73,7 +73,7 @@ def test_a_broken_manifest_is_a_visible_failing_node_and_others_still_load(data_
     graph = defs.resolve_asset_graph()
     node = graph.get(dg.AssetKey(["lanes", "zz_broken"]))
     assert node.description is not None
-    assert "BROKEN MANIFEST" in node.description
+    assert "BROKEN SPEC" in node.description
     assert "zz-broken.yaml" in node.description
     assert "owner" in node.description
     assert dg.AssetKey(["lanes", "humaneval-reference"]) in graph.get_all_asset_keys()

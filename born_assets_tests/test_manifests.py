@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from born_assets.manifests import LoadedManifest, ManifestError, load_manifest, load_manifests
+from born_assets.manifests import LoadedManifest, load_manifest, load_manifests
+from born_assets.specs import SpecError
 
 VALID = {
     "lane_id": "lane-a",
@@ -87,7 +88,7 @@ def test_a_bad_field_names_the_file_and_the_field(
 ) -> None:
     path = write(tmp_path, "bad.yaml", {**VALID, **change})
     error = load_manifest(path, tmp_path)
-    assert isinstance(error, ManifestError)
+    assert isinstance(error, SpecError)
     assert error.path == path
     assert error.field == field
     assert words in error.message
@@ -96,7 +97,7 @@ def test_a_bad_field_names_the_file_and_the_field(
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     error = load_manifest(write(tmp_path, "bad.yaml", "lane_id: a\n  owner: : x\n"), tmp_path)
-    assert isinstance(error, ManifestError)
+    assert isinstance(error, SpecError)
     assert error.field.startswith("line ")
 
 

@@ -14,7 +14,7 @@ from born_assets.ingest import (
 )
 from born_assets.ingest_metadata import ingest_metadata
 from born_assets.lane_rows import LaneContext, lane_row
-from born_assets.manifests import LoadedManifest, ManifestError, asset_name
+from born_assets.manifests import LoadedManifest
 from born_assets.resources import Warehouse
 from born_assets.schemas import LineageRecord, OriginKind, QuarantineRecord
 
@@ -82,24 +82,3 @@ def lane_checks(lane_id: str) -> list[dg.AssetChecksDefinition]:
         schema_check(key, QUARANTINE_FILE, QuarantineRecord),
         lines_reconcile_check(key),
     ]
-
-
-def broken_lane_asset(error: ManifestError) -> dg.AssetsDefinition:
-    """A placeholder node for a manifest that failed to load: visible in the UI, fails if run.
-
-    It keeps the broken lane on the graph with its error as the description, so the person who
-    wrote the manifest sees what to fix, while every other lane loads and runs as usual.
-    """
-
-    @dg.asset(
-        key=lane_key(asset_name(error.path)),
-        group_name=GROUP,
-        kinds={"yaml"},
-        description=f"BROKEN MANIFEST. {error}",
-        metadata={"manifest": dg.MetadataValue.path(str(error.path)), "error": str(error)},
-        tags={"manifest_status": "broken"},
-    )
-    def _broken() -> dg.MaterializeResult:
-        raise dg.Failure(description=f"lane manifest cannot be loaded: {error}")
-
-    return _broken
