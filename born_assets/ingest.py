@@ -22,6 +22,7 @@ from born_assets.quarantine import (
     Stage,
     quarantine_row,
 )
+from born_assets.record import Origin
 from born_assets.schemas import LineageRecord, QuarantineRecord, SourceFileRecord
 from born_assets.storage import DEFAULT_BATCH_ROWS, ParquetSink
 
@@ -47,14 +48,6 @@ class IngestSummary:
     def quarantined_total(self) -> int:
         """Lines quarantined for any reason."""
         return sum(self.quarantined.values())
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Who is ingesting: a lane or an import, by id."""
-
-    kind: str
-    id: str
 
 
 def input_files(data_dir: Path, folder: str, pattern: str) -> list[Path]:

@@ -7,16 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from born_assets.lineage import canonical_json, example_id, parse_utc_timestamp, prompt_hash
+from born_assets.lineage import parse_utc_timestamp, prompt_hash
 from born_assets.manifests import LoadedManifest
 from born_assets.quarantine import QuarantineReason, RejectedLine
-from born_assets.schemas import (
-    OriginKind,
-    PiiScanStatus,
-    ResponseFormat,
-    ReviewStatus,
-    SourceType,
-)
+from born_assets.record import Origin, Provenance, lineage_record
+from born_assets.schemas import OriginKind, ResponseFormat, SourceType
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MISSING = object()
@@ -104,17 +99,17 @@ def _checked_prompt_hash(record: dict[str, Any], name: str, prompt: str) -> str:
     return computed
 
 
-def _sampling_params(record: dict[str, Any], name: str, default: dict[str, Any]) -> str:
+def _sampling_params(record: dict[str, Any], name: str, default: dict[str, Any]) -> dict[str, Any]:
     value = _get(record, name)
     if value is _MISSING:
-        return canonical_json(default)
+        return default
     if not isinstance(value, dict):
         raise RejectedLine(
             QuarantineReason.MISTYPED_FIELD,
             name,
             f"field {name!r} must be an object, got {type(value).__name__}",
         )
-    return canonical_json(value)
+    return value
 
 
 def _provenance(
@@ -184,42 +179,28 @@ def lane_row(
     _source_type(record, context)
     teacher, generator, generated_at = _provenance(record, context)
     digest = _checked_prompt_hash(record, fields.prompt_hash, prompt)
-    created_at = _timestamp(record, fields.created_at) or generated_at
-    return {
-        "example_id": example_id(OriginKind.LANE, manifest.lane_id, task_id, digest, response),
-        "origin_kind": OriginKind.LANE.value,
-        "origin_id": manifest.lane_id,
-        "source_benchmark": manifest.benchmark_family,
-        "source_id": task_id,
-        "source_file": source_file,
-        "source_line": source_line,
-        "source_type": manifest.source_type.value,
-        "teacher_model": teacher,
-        "generator_model": generator,
-        "generator_version": _generator_version(record, context) if generator else None,
-        "generation_lane": manifest.lane_id,
-        "generation_timestamp": generated_at,
-        "created_at": created_at,
-        "prompt_hash": digest,
-        "prompt": prompt,
-        "response": response,
-        "response_format": ResponseFormat.TEXT.value,
-        "curation_score": None,
-        "prompt_template_id": manifest.prompt_template.id,
-        "seed_example_id": _optional_text(record, fields.seed_example_id),
-        "sampling_params": _sampling_params(
-            record, fields.sampling_params, manifest.sampling_params
+    return lineage_record(
+        origin=Origin(OriginKind.LANE.value, manifest.lane_id, context.loaded.content_hash),
+        family=manifest.benchmark_family,
+        source_id=task_id,
+        source_file=source_file,
+        source_line=source_line,
+        prompt=prompt,
+        prompt_sha256=digest,
+        response=response,
+        response_format=ResponseFormat.TEXT,
+        provenance=Provenance(
+            source_type=manifest.source_type.value,
+            teacher_model=teacher,
+            generator_model=generator,
+            generator_version=_generator_version(record, context) if generator else None,
+            generation_timestamp=generated_at,
+            created_at=_timestamp(record, fields.created_at) or generated_at,
+            prompt_template_id=manifest.prompt_template.id,
+            sampling_params=_sampling_params(
+                record, fields.sampling_params, manifest.sampling_params
+            ),
+            seed_example_id=_optional_text(record, fields.seed_example_id),
         ),
-        "post_processing": "[]",
-        "human_review_status": ReviewStatus.UNREVIEWED.value,
-        "reviewer_id": None,
-        "reviewed_at": None,
-        "license": manifest.license,
-        "consent_basis": manifest.consent_basis,
-        "intended_use": manifest.intended_use.value,
-        "prohibited_use": canonical_json(sorted(use.value for use in manifest.prohibited_use)),
-        "eval_exclusion": manifest.eval_exclusion,
-        "contains_real_pii": None,
-        "pii_scan_status": PiiScanStatus.NOT_SCANNED.value,
-        "manifest_hash": context.loaded.content_hash,
-    }
+        terms=manifest,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -37,17 +38,20 @@ def example_id(
     return "ex_" + sha256_hex(key)[:24]
 
 
-def parse_utc_timestamp(value: str) -> datetime:
-    """Parse an ISO 8601 timestamp that carries a zone, converted to UTC.
+def parse_utc_timestamp(value: str, assume_zone: str | None = None) -> datetime:
+    """Parse an ISO 8601 timestamp, converted to UTC.
 
-    A timestamp without a zone is ambiguous and rejected with `ValueError`.
+    A timestamp without a zone is ambiguous and rejected with `ValueError`, unless the caller
+    states the zone such timestamps are in (`assume_zone`, an IANA name such as `UTC`).
     """
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} has no time zone; write it in UTC with a Z")
+        if assume_zone is None:
+            raise ValueError(f"timestamp {value!r} has no time zone; write it in UTC with a Z")
+        parsed = parsed.replace(tzinfo=ZoneInfo(assume_zone))
     return parsed.astimezone(UTC)
 
 

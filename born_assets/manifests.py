@@ -21,9 +21,9 @@ from born_assets.specs import (
     SpecFieldError,
     StrictModel,
     UsageTerms,
+    load_specs,
     parse_spec,
     resolve_file,
-    spec_paths,
 )
 
 
@@ -123,20 +123,12 @@ def load_manifests(
     manifest_dir: Path, data_dir: Path
 ) -> tuple[list[LoadedManifest], list[SpecError]]:
     """Load every manifest under `manifest_dir`; bad ones come back as errors, not exceptions."""
-    loaded: list[LoadedManifest] = []
-    errors: list[SpecError] = []
-    seen: dict[str, Path] = {}
-    for path in spec_paths(manifest_dir):
-        result = load_manifest(path, data_dir)
-        if isinstance(result, SpecError):
-            errors.append(result)
-        elif result.manifest.lane_id in seen:
-            other = seen[result.manifest.lane_id]
-            errors.append(SpecError(path, "lane_id", f"duplicates the lane id of {other.name}"))
-        else:
-            seen[result.manifest.lane_id] = path
-            loaded.append(result)
-    return loaded, errors
+    return load_specs(
+        manifest_dir,
+        lambda path: load_manifest(path, data_dir),
+        lambda item: item.manifest.lane_id,
+        "lane_id",
+    )
 
 
 def load_manifest(path: Path, data_dir: Path) -> LoadedManifest | SpecError:

@@ -59,5 +59,7 @@ def counts_table(counts: Mapping[str, int], key_name: str) -> dg.MetadataValue:
     schema = dg.TableSchema(
         columns=[dg.TableColumn(key_name, "string"), dg.TableColumn("rows", "int")]
     )
-    records = [dg.TableRecord({key_name: k, "rows": int(v)}) for k, v in sorted(counts.items())]
+    records = [
+        dg.TableRecord({key_name: str(k), "rows": int(v)}) for k, v in sorted(counts.items())
+    ]
     return dg.MetadataValue.table(records, schema=schema)

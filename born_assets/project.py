@@ -10,8 +10,18 @@ import dagster as dg
 
 from born_assets.assets.broken import broken_spec_asset
 from born_assets.assets.fates import row_fates_asset, row_fates_checks
+from born_assets.assets.imports import GROUP as IMPORTS
+from born_assets.assets.imports import import_asset, import_key
 from born_assets.assets.lanes import GROUP as LANES
-from born_assets.assets.lanes import lane_asset, lane_checks, lane_key
+from born_assets.assets.lanes import lane_asset, lane_key
+from born_assets.assets.sanitized import (
+    EXITS_FILE,
+    SANITIZED_KEY,
+    sanitized_asset,
+    sanitized_checks,
+)
+from born_assets.assets.sources import source_checks
+from born_assets.imports import LoadedImport, load_imports
 from born_assets.manifests import LoadedManifest, load_manifests
 from born_assets.resources import Warehouse
 from born_assets.specs import SpecError
@@ -31,13 +41,21 @@ class Project:
 
     data_dir: Path
     lanes: list[LoadedManifest]
-    manifest_errors: list[SpecError]
+    imports: list[LoadedImport]
+    lane_errors: list[SpecError]
+    import_errors: list[SpecError]
 
     @classmethod
     def load(cls, data_dir: Path) -> Project:
-        """Read the manifests; broken ones are kept as errors, not raised."""
-        lanes, errors = load_manifests(data_dir / "manifests", data_dir)
-        return cls(data_dir, lanes, errors)
+        """Read the manifests and import specs; broken ones are kept as errors, not raised."""
+        lanes, lane_errors = load_manifests(data_dir / "manifests", data_dir)
+        imports, import_errors = load_imports(data_dir / "imports")
+        return cls(data_dir, lanes, imports, lane_errors, import_errors)
+
+    def source_keys(self) -> list[dg.AssetKey]:
+        """Keys of every loaded lane and import."""
+        keys = [lane_key(loaded.manifest.lane_id) for loaded in self.lanes]
+        return keys + [import_key(loaded.spec.import_id) for loaded in self.imports]
 
 
 def build_definitions(project: Project) -> dg.Definitions:
@@ -46,12 +64,16 @@ def build_definitions(project: Project) -> dg.Definitions:
     Runs execute in one process: a step's work is streaming I/O that a process of its own would
     not speed up on this scale, while starting one costs seconds of imports per step.
     """
-    lane_keys = [lane_key(loaded.manifest.lane_id) for loaded in project.lanes]
+    sources = project.source_keys()
     assets = [lane_asset(loaded) for loaded in project.lanes]
-    assets += [broken_spec_asset(LANES, error) for error in project.manifest_errors]
-    assets.append(row_fates_asset(lane_keys))
-    checks = [check for loaded in project.lanes for check in lane_checks(loaded.manifest.lane_id)]
-    checks += row_fates_checks(lane_keys)
+    assets += [import_asset(loaded) for loaded in project.imports]
+    assets += [broken_spec_asset(LANES, error) for error in project.lane_errors]
+    assets += [broken_spec_asset(IMPORTS, error) for error in project.import_errors]
+    assets.append(sanitized_asset(sources))
+    assets.append(row_fates_asset(sources, [(SANITIZED_KEY, EXITS_FILE)]))
+    checks = [check for key in sources for check in source_checks(key)]
+    checks += sanitized_checks(sources)
+    checks += row_fates_checks(sources)
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,

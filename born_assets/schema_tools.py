@@ -86,11 +86,13 @@ class ValidationReport:
         return self.failures == 0
 
 
-def iter_parquet_batches(paths: Iterable[Path], batch_rows: int) -> Iterator[pa_arrow.RecordBatch]:
+def iter_parquet_batches(
+    paths: Iterable[Path], batch_rows: int, columns: list[str] | None = None
+) -> Iterator[pa_arrow.RecordBatch]:
     """Record batches of at most `batch_rows` rows from the given Parquet files, in order."""
     for path in paths:
         parquet = pq.ParquetFile(path)
-        yield from parquet.iter_batches(batch_size=batch_rows)
+        yield from parquet.iter_batches(batch_size=batch_rows, columns=columns)
 
 
 def validate_batches(

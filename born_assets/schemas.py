@@ -127,7 +127,7 @@ class LineageRecord(pa.DataFrameModel):
     generation_lane: Series[str] = pa.Field(description="Lane (or import) that produced the row.")
     generation_timestamp: Series[pd.DatetimeTZDtype] = pa.Field(
         nullable=True,
-        description="When the response was generated (UTC); required for synthetic rows.",
+        description="When the response was generated (UTC); lanes require it of synthetic rows.",
         dtype_kwargs=UTC,
     )
     created_at: Series[pd.DatetimeTZDtype] = pa.Field(
@@ -194,10 +194,9 @@ class LineageRecord(pa.DataFrameModel):
     @pa.dataframe_check
     @classmethod
     def synthetic_rows_name_their_generator(cls, df: pd.DataFrame) -> pd.Series:
-        """A synthetic row must name its generator and carry a generation time."""
+        """A synthetic row must name its generator (its prompt hash is required of every row)."""
         is_synthetic = df["source_type"] == SourceType.SYNTHETIC.value
-        named = df["generator_model"].notna() & df["generation_timestamp"].notna()
-        return ~is_synthetic | named
+        return ~is_synthetic | df["generator_model"].notna()
 
 
 class QuarantineRecord(pa.DataFrameModel):
@@ -257,4 +256,53 @@ class RowFateRecord(pa.DataFrameModel):
     )
     detail: Series[str] = pa.Field(
         nullable=True, description="Extra: the offending field, `duplicate_of`, the eval item..."
+    )
+
+
+class ExitRecord(pa.DataFrameModel):
+    """One row per example a stage after ingest removed: the fate, the stage, and why."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="The removed example.")
+    origin_kind: Series[str] = pa.Field(isin=_values(OriginKind), description="lane or import.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+    source_file: Series[str] = pa.Field(description="Input file, relative to the data dir.")
+    source_line: Series[int] = pa.Field(ge=1, description="1-based line number in the file.")
+    fate: Series[str] = pa.Field(isin=_values(Fate), description="The example's fate.")
+    stage: Series[str] = pa.Field(description="Stage that removed it.")
+    reason: Series[str] = pa.Field(description="Named reason (an enum value of that stage).")
+    detail: Series[str] = pa.Field(
+        nullable=True, description="Extra: the gate and threshold, `duplicate_of`, the eval item."
+    )
+
+
+class SanitizedRecord(pa.DataFrameModel):
+    """One row per example with visible content: hidden reasoning removed, closure format."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="Stable example id.")
+    origin_kind: Series[str] = pa.Field(isin=_values(OriginKind), description="lane or import.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+    source_benchmark: Series[str] = pa.Field(description="Benchmark family or dataset family.")
+    source_file: Series[str] = pa.Field(description="Input file, relative to the data dir.")
+    source_line: Series[int] = pa.Field(ge=1, description="1-based line number in the file.")
+    prompt_hash: Series[str] = pa.Field(
+        str_matches=SHA256_HEX, description="SHA-256 of the prompt as sent (before sanitization)."
+    )
+    prompt: Series[str] = pa.Field(description="The prompt with hidden reasoning removed.")
+    response: Series[str] = pa.Field(
+        description="Visible response as ## Plan / ## Code or ## Patch / ## Checks / ## Result."
+    )
+    post_processing: Series[str] = pa.Field(
+        description="Ordered JSON list of transforms applied ({name, ...counts}); never content."
+    )
+    sections_derived: Series[str] = pa.Field(
+        description="Comma-separated closure sections taken from the source."
+    )
+    sections_absent: Series[str] = pa.Field(
+        description="Comma-separated closure sections with nothing in the source (marked absent)."
+    )
+    hidden_blocks_removed: Series[int] = pa.Field(
+        ge=0, description="Hidden-reasoning blocks removed from prompt and response."
+    )
+    hidden_chars_removed: Series[int] = pa.Field(
+        ge=0, description="Characters of hidden reasoning removed from prompt and response."
     )

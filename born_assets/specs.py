@@ -7,6 +7,7 @@ the field, so one bad file cannot take the other lanes or imports off the graph.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -112,3 +113,29 @@ def resolve_file(relative: str, spec_dir: Path, data_dir: Path, field: str) -> P
 def asset_name(spec_file: Path) -> str:
     """An asset-key-safe name from a spec's file name (used when the spec is broken)."""
     return re.sub(r"[^A-Za-z0-9_]", "_", spec_file.stem)
+
+
+L = TypeVar("L")
+
+
+def load_specs(
+    folder: Path,
+    load_one: Callable[[Path], L | SpecError],
+    id_of: Callable[[L], str],
+    id_field: str,
+) -> tuple[list[L], list[SpecError]]:
+    """Load every spec in `folder`; failures and repeated ids come back as errors, in file order."""
+    loaded: list[L] = []
+    errors: list[SpecError] = []
+    seen: dict[str, Path] = {}
+    for path in spec_paths(folder):
+        result = load_one(path)
+        if isinstance(result, SpecError):
+            errors.append(result)
+        elif id_of(result) in seen:
+            other = seen[id_of(result)].name
+            errors.append(SpecError(path, id_field, f"duplicates the {id_field} of {other}"))
+        else:
+            seen[id_of(result)] = path
+            loaded.append(result)
+    return loaded, errors

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis keeps no example database and caches outside the repo: tests never write into the
+# working tree.
+settings.register_profile("born", database=None, deadline=None)
+settings.load_profile("born")
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="born-hypothesis-"))
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "data"
-INPUT_FOLDERS = ("manifests", "lanes", "tasks", "prompt_templates", "imports", "evals")
+INPUT_FOLDERS = ("manifests", "lanes", "tasks", "prompt_templates", "imports", "traces", "evals")
 
 
 def copy_sample_data(target: Path) -> Path:
@@ -27,3 +36,9 @@ def copy_sample_data(target: Path) -> Path:
 def data_dir(tmp_path: Path) -> Path:
     """A data dir in tmp_path holding a copy of the sample data."""
     return copy_sample_data(tmp_path / "data")
+
+
+def input_lines(data_dir: Path) -> int:
+    """Lines in every lane and import input file of a data dir."""
+    files = [*(data_dir / "lanes").rglob("*.jsonl"), *(data_dir / "traces").rglob("*.jsonl")]
+    return sum(len(path.read_bytes().splitlines()) for path in files)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from born_assets_tests.conftest import input_lines
 from born_assets_tests.graph import check_results, materialization_metadata, materialize_all
 
 
@@ -34,7 +35,7 @@ def test_lane_metadata_counts_reconcile_and_name_reasons(data_dir: Path) -> None
 
 def test_every_line_has_exactly_one_fate(data_dir: Path) -> None:
     materialize_all(data_dir)
-    lines = sum(len(p.read_bytes().splitlines()) for p in (data_dir / "lanes").rglob("*.jsonl"))
+    lines = input_lines(data_dir)
     with duckdb.connect() as con:
         fates = con.execute(
             "SELECT count(*), count(DISTINCT (source_file, source_line)) FROM read_parquet(?)",

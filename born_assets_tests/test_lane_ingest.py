@@ -14,9 +14,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from born_assets.ingest import Origin, ingest_files
+from born_assets.ingest import ingest_files
 from born_assets.lane_rows import LaneContext, lane_row
 from born_assets.manifests import LoadedManifest, load_manifest
+from born_assets.record import Origin
 
 PROMPT = "Write a function to add two numbers."
 GOOD = {

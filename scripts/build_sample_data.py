@@ -12,6 +12,7 @@ import ast
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,44 @@ def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
     write_lines(DATA / "lanes/cassettes-gpt-5-mini/part-001-with-bad-lines.jsonl", bad)
 
 
+def copy_rows(source: Path, target: Path, keep: Callable[[int, str], bool]) -> None:
+    """Copy the source's lines verbatim (bytes unchanged) where `keep(index, line)` is true."""
+    lines = source.read_bytes().rstrip(b"\n").split(b"\n")
+    kept = [line for i, line in enumerate(lines) if keep(i, line.decode("utf-8"))]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"".join(line + b"\n" for line in kept))
+
+
+def imports(real: Path) -> None:
+    """Trace datasets, copied line for line (original bytes), trimmed to keep data/ small."""
+    traces = real / "traces"
+    copy_rows(
+        traces / "sharegpt_hermes/hermeswith-trajectory_samples.rows0-7.jsonl",
+        DATA / "traces/hermes-agent-trajectories/part-000.jsonl",
+        lambda i, line: True,
+    )
+    copy_rows(
+        traces / "openai_chat_api/pydantic-ai-cassettes-openai_chat_api.jsonl",
+        DATA / "traces/pydantic-ai-openai-chat/part-000.jsonl",
+        lambda i, line: len(line) < 20_000,
+    )
+    copy_rows(
+        traces / "anthropic_messages/pydantic-ai-cassettes-anthropic_messages.jsonl",
+        DATA / "traces/pydantic-ai-anthropic/part-000.jsonl",
+        lambda i, line: len(line) < 8_000,
+    )
+    copy_rows(
+        traces / "openai_tool_calls/tau-bench-gpt-4o-airline.rows0-139.jsonl",
+        DATA / "traces/tau-bench-gpt-4o-airline/part-000.jsonl",
+        lambda i, line: i < 12,
+    )
+    copy_rows(
+        traces / "sharegpt_function_call/llamafactory-glaive_toolcall_en_demo.jsonl",
+        DATA / "traces/glaive-toolcall-demo/part-000.jsonl",
+        lambda i, line: i < 20,
+    )
+
+
 def main() -> None:
     """Rebuild every sample lane."""
     real = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("../shared/data/real")
@@ -192,6 +231,7 @@ def main() -> None:
     bigcodebench(real)
     swebench(real)
     cassettes(real)
+    imports(real)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,17 @@ ROW_FATES_FILE = "row_fates.parquet"
 GROUP = "curation"
 
 
-def row_fates_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
-    """The fate ledger over every ingesting asset in `sources`."""
+def row_fates_asset(
+    sources: Sequence[dg.AssetKey], stages: Sequence[tuple[dg.AssetKey, str]]
+) -> dg.AssetsDefinition:
+    """The fate ledger over every ingesting asset in `sources` and each later stage's exits.
+
+    `stages` names each stage after ingest with the file of its exits table.
+    """
 
     @dg.asset(
         key=ROW_FATES_KEY,
-        deps=list(sources),
+        deps=[*sources, *(key for key, _ in stages)],
         group_name=GROUP,
         kinds={"duckdb", "parquet"},
         owners=["team:data-eng"],

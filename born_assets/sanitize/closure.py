@@ -1,0 +1,362 @@
+"""Rewrite a visible response into the closure format: Plan, Code (or Patch), Checks, Result.
+
+Derivation rules (nothing is invented; every section body is source text, verbatim, apart from
+re-fencing and the `Tool call` / `Tool result` labels):
+
+* The response is cut into prose and code. Code is each fenced block; with no fence, a response
+  is code only when it is wholly a unified diff from its first `diff --git` / `--- a/` line, or
+  wholly Python that `ast.parse`s (after dedent, so a function body counts) with at least one
+  statement that is not a bare expression (so prose like `Paris` or `Answer: 42` stays prose).
+* Python code (a `python`/`py` fence, an untagged fence that parses, bare Python) is split by
+  top-level statement: `assert`, `def test_*` / `def check`, `class Test*` / `*TestCase`,
+  calls to `check(...)` / `test_*(...)` / `unittest.main()`, test-framework imports and a
+  `__main__` guard holding only those go to Checks; the rest (with its comments) to Code.
+  Python that does not parse goes whole to Checks when every line is an `assert`, else to Code.
+* A shell fence that runs a test command (`pytest`, `go test`, `npm test`, ...) goes to Checks.
+  A diff (tagged `diff`/`patch`, or with `diff --git`, or `--- a/` + `+++ b/` + `@@` lines) goes to
+  Code; the header is `## Patch` when every Code item is a diff. Other fences go to Code.
+* Every tool call (arguments as JSON) and tool result goes to Checks, in order: the source ran it.
+* Prose after the last code/check item is the Result; all other prose is the Plan. A response
+  with no code and no checks is all Result.
+* A section with nothing derived holds exactly `ABSENT_MARKER`.
+* Idempotent: text that already starts with `## Plan` and has the other headers in order comes
+  back unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import textwrap
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from born_assets.sanitize.thinking import BACKTICK_RUNS as _BACKTICKS
+from born_assets.sanitize.thinking import fenced_blocks
+from born_assets.traces.conversation import Block, BlockKind, Role, Turn
+
+ABSENT_MARKER = "_Not present in the source._"
+SECTION_PLAN = "## Plan"
+SECTION_CODE = "## Code"
+SECTION_PATCH = "## Patch"
+SECTION_CHECKS = "## Checks"
+SECTION_RESULT = "## Result"
+
+PYTHON_LANGS = frozenset({"python", "py", "python3", "py3"})
+SHELL_LANGS = frozenset({"bash", "sh", "shell", "console", "zsh", "shell-session", "terminal"})
+TEST_COMMANDS = (
+    "pytest",
+    "python -m pytest",
+    "python3 -m pytest",
+    "python -m unittest",
+    "python3 -m unittest",
+    "tox",
+    "nox",
+    "npm test",
+    "npm run test",
+    "yarn test",
+    "pnpm test",
+    "go test",
+    "cargo test",
+    "make test",
+    "mvn test",
+    "gradle test",
+    "./gradlew test",
+    "ctest",
+)
+"""Commands whose presence makes a shell block a check."""
+
+_TEST_MODULES = frozenset({"pytest", "unittest", "hypothesis"})
+_DIFF_STARTS = ("diff --git", "--- a/")
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureResult:
+    """A closure-format text and which sections were derived from the source or absent."""
+
+    text: str
+    derived: tuple[str, ...]
+    absent: tuple[str, ...]
+
+
+class _Part(Enum):
+    PROSE = "prose"
+    CODE = "code"
+    CHECK = "check"
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    part: _Part
+    text: str
+    is_diff: bool = False
+
+
+def to_closure(visible_response: str | tuple[Turn, ...]) -> ClosureResult:
+    """Rewrite a visible response (text, or turns without hidden blocks) into closure format.
+
+    Args:
+        visible_response: Teacher text after `strip_thinking`, or response turns after
+            `strip_turns`. From turns, assistant text, tool calls and tool results are used;
+            user and system text is not part of the response's closure.
+
+    Returns:
+        The closure text and the derived / absent section names (`plan`, `code` or `patch`,
+        `checks`, `result`).
+
+    Raises:
+        ValueError: The turns still hold thinking blocks.
+    """
+    if isinstance(visible_response, str):
+        return _as_closure(visible_response) or _render(_text_items(visible_response))
+    blocks = [(turn.role, block) for turn in visible_response for block in turn.blocks]
+    texts = [b.text for role, b in blocks if role is Role.ASSISTANT and b.kind is BlockKind.TEXT]
+    has_tools = any(b.kind in (BlockKind.TOOL_CALL, BlockKind.TOOL_RESULT) for _, b in blocks)
+    if len(texts) == 1 and not has_tools:
+        return to_closure(texts[0])
+    return _render(_turn_items(visible_response))
+
+
+def _as_closure(text: str) -> ClosureResult | None:
+    if not text.startswith(SECTION_PLAN + "\n"):
+        return None
+    headers = [(0, SECTION_PLAN)]
+    for options in ((SECTION_CODE, SECTION_PATCH), (SECTION_CHECKS,), (SECTION_RESULT,)):
+        after = headers[-1][0] + len(headers[-1][1])
+        found = [(text.find(f"\n{h}\n", after) + 1, h) for h in options]
+        found = [(at, header) for at, header in found if at > 0]
+        if not found:
+            return None
+        headers.append(min(found))
+    derived: list[str] = []
+    absent: list[str] = []
+    for index, (at, header) in enumerate(headers):
+        end = headers[index + 1][0] if index + 1 < len(headers) else len(text)
+        body = text[at + len(header) : end].strip()
+        (absent if body == ABSENT_MARKER else derived).append(header[3:].lower())
+    return ClosureResult(text, tuple(derived), tuple(absent))
+
+
+def _turn_items(turns: Iterable[Turn]) -> list[_Item]:
+    items: list[_Item] = []
+    for turn in turns:
+        for block in turn.blocks:
+            if block.kind in (BlockKind.THINKING, BlockKind.REDACTED_THINKING):
+                raise ValueError("to_closure needs visible turns: run strip_turns first")
+            if block.kind is BlockKind.TOOL_CALL:
+                items.append(_Item(_Part.CHECK, _labelled("Tool call", block, "json")))
+            elif block.kind is BlockKind.TOOL_RESULT or turn.role is Role.TOOL:
+                items.append(_Item(_Part.CHECK, _labelled("Tool result", block, "")))
+            elif turn.role is Role.ASSISTANT:
+                items.extend(_text_items(block.text))
+    return items
+
+
+def _labelled(label: str, block: Block, lang: str) -> str:
+    name = f" `{block.name}`" if block.name else ""
+    return f"{label}{name}:\n{_fence(block.text, lang)}"
+
+
+def _fence(body: str, lang: str) -> str:
+    """Fence `body` with a backtick run longer than any inside it, tagged `lang`."""
+    longest = max((len(run) for run in _BACKTICKS.findall(body)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{body}\n{ticks}" if body else f"{ticks}{lang}\n{ticks}"
+
+
+def _text_items(text: str) -> list[_Item]:
+    fences = fenced_blocks(text)
+    if not fences:
+        return _bare_items(text)
+    items: list[_Item] = []
+    position = 0
+    for block in fences:
+        items.extend(_prose(text[position : block.start]))
+        items.extend(_fence_items(block.info.split()[0] if block.info else "", block.body))
+        position = block.end
+    items.extend(_prose(text[position:]))
+    return items
+
+
+def _prose(text: str) -> list[_Item]:
+    text = text.strip()
+    return [_Item(_Part.PROSE, text)] if text else []
+
+
+def _bare_items(text: str) -> list[_Item]:
+    start = _diff_start(text)
+    if start is not None:
+        diff = text[start:].rstrip()
+        return [*_prose(text[:start]), _Item(_Part.CODE, _fence(diff, "diff"), is_diff=True)]
+    tree = _parse(text)
+    if tree is not None and _is_code(tree):
+        return _python_items(text, "python", tree)
+    return _prose(text)
+
+
+def _diff_start(text: str) -> int | None:
+    starts = []
+    for marker in _DIFF_STARTS:
+        if text.startswith(marker):
+            starts.append(0)
+        elif (at := text.find("\n" + marker)) >= 0:
+            starts.append(at + 1)
+    if not starts or not _is_diff(text[min(starts) :]):
+        return None
+    return min(starts)
+
+
+def _at_line_start(text: str, marker: str) -> bool:
+    return text.startswith(marker) or f"\n{marker}" in text
+
+
+def _is_diff(body: str) -> bool:
+    if _at_line_start(body, "diff --git"):
+        return True
+    return all(_at_line_start(body, marker) for marker in ("--- a/", "+++ b/", "@@"))
+
+
+def _fence_items(lang: str, body: str) -> list[_Item]:
+    kind = lang.lower()
+    if kind in ("diff", "patch") or _is_diff(body):
+        return [_Item(_Part.CODE, _fence(body, lang or "diff"), is_diff=True)]
+    tree = _parse(body) if kind in PYTHON_LANGS or not kind else None
+    if kind in PYTHON_LANGS or (tree is not None and _is_code(tree)):
+        return _python_items(body, lang, tree)
+    if kind in SHELL_LANGS and _runs_tests(body):
+        return [_Item(_Part.CHECK, _fence(body, lang))]
+    return [_Item(_Part.CODE, _fence(body, lang))]
+
+
+def _runs_tests(body: str) -> bool:
+    for line in body.splitlines():
+        command = line.strip().removeprefix("$").strip()
+        if any(command == c or command.startswith(c + " ") for c in TEST_COMMANDS):
+            return True
+    return False
+
+
+def _parse(source: str) -> ast.Module | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(textwrap.dedent(source))
+        # CPython's parser reports too-deep nesting as MemoryError ("parser stack overflow").
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+
+def _is_code(tree: ast.Module) -> bool:
+    return any(
+        not isinstance(node, ast.Expr | ast.Pass)
+        and not (isinstance(node, ast.AnnAssign) and node.value is None)
+        for node in tree.body
+    )
+
+
+def _python_items(source: str, lang: str, tree: ast.Module | None) -> list[_Item]:
+    if tree is None:
+        lines = [line for line in source.splitlines() if line.strip()]
+        all_asserts = bool(lines) and all(line.lstrip().startswith("assert") for line in lines)
+        return [_Item(_Part.CHECK if all_asserts else _Part.CODE, _fence(source, lang))]
+    return [
+        _Item(_Part.CHECK if is_check else _Part.CODE, _fence(text, lang))
+        for is_check, text in _split_statements(source, tree.body)
+    ]
+
+
+@dataclass(slots=True)
+class _Run:
+    is_check: bool
+    first: int
+    end: int
+
+
+def _split_statements(source: str, body: Sequence[ast.stmt]) -> list[tuple[bool, str]]:
+    """Group top-level statements into runs of checks / code, each run a verbatim line slice.
+
+    Comment and blank lines before a statement belong to it; statements sharing a line are
+    one run (a check only if both are).
+    """
+    # The parser's lines end at \n, \r\n or \r only (not at \f or \u2028 as splitlines would).
+    lines = io.StringIO(source, newline="").readlines()
+    runs: list[_Run] = []
+    previous_end = 0
+    for node in body:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
+        end = node.end_lineno or node.lineno
+        is_check = _is_check(node)
+        if runs and first < previous_end:
+            runs[-1].is_check = runs[-1].is_check and is_check
+            runs[-1].end = end
+        elif runs and runs[-1].is_check == is_check:
+            runs[-1].end = end
+        else:
+            runs.append(_Run(is_check, previous_end, end))
+        previous_end = end
+    if runs:
+        runs[-1].end = len(lines)
+    slices = [(run.is_check, _trim("".join(lines[run.first : run.end]))) for run in runs]
+    return [(is_check, text) for is_check, text in slices if text]
+
+
+def _trim(text: str) -> str:
+    lines = text.rstrip().split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _is_check(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Assert):
+        return True
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name.startswith("test_") or node.name == "check"
+    if isinstance(node, ast.ClassDef):
+        bases = [ast.unparse(base) for base in node.bases]
+        return node.name.startswith("Test") or any(b.endswith("TestCase") for b in bases)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        return _is_check_call(node.value)
+    if isinstance(node, ast.Import):
+        return all(alias.name.split(".")[0] in _TEST_MODULES for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] in _TEST_MODULES
+    if isinstance(node, ast.If) and ast.unparse(node.test) in _MAIN_GUARDS:
+        return all(_is_check(child) for child in node.body)
+    return False
+
+
+_MAIN_GUARDS = frozenset({"__name__ == '__main__'", "'__main__' == __name__"})
+
+
+def _is_check_call(call: ast.Call) -> bool:
+    name = ast.unparse(call.func)
+    return name in ("check", "unittest.main", "pytest.main") or name.startswith("test_")
+
+
+def _render(items: list[_Item]) -> ClosureResult:
+    last = max((i for i, item in enumerate(items) if item.part is not _Part.PROSE), default=-1)
+    plan = [item.text for item in items[: last + 1] if item.part is _Part.PROSE]
+    result = [item.text for item in items[last + 1 :]]
+    code = [item for item in items if item.part is _Part.CODE]
+    checks = [item.text for item in items if item.part is _Part.CHECK]
+    is_patch = bool(code) and all(item.is_diff for item in code)
+    sections = (
+        ("plan", SECTION_PLAN, plan),
+        (
+            "patch" if is_patch else "code",
+            SECTION_PATCH if is_patch else SECTION_CODE,
+            [item.text for item in code],
+        ),
+        ("checks", SECTION_CHECKS, checks),
+        ("result", SECTION_RESULT, result),
+    )
+    text = "\n\n".join(
+        f"{header}\n" + ("\n\n".join(bodies) if bodies else ABSENT_MARKER)
+        for _, header, bodies in sections
+    )
+    derived = tuple(name for name, _, bodies in sections if bodies)
+    absent = tuple(name for name, _, bodies in sections if not bodies)
+    return ClosureResult(text + "\n", derived, absent)

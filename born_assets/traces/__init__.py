@@ -1,0 +1,31 @@
+"""Trace format adapters: public trace datasets and lane outputs into one neutral model.
+
+Each adapter maps one source record to a `TraceExample` (see `conversation`); `registry.FORMATS`
+names them. This package does not import Dagster.
+"""
+
+from born_assets.traces.conversation import (
+    AdapterSpec,
+    Block,
+    BlockKind,
+    FormatMismatch,
+    Role,
+    TraceExample,
+    Turn,
+    decode_turns,
+    encode_turns,
+    render_prompt,
+)
+
+__all__ = [
+    "AdapterSpec",
+    "Block",
+    "BlockKind",
+    "FormatMismatch",
+    "Role",
+    "TraceExample",
+    "Turn",
+    "decode_turns",
+    "encode_turns",
+    "render_prompt",
+]

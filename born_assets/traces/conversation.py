@@ -1,0 +1,324 @@
+"""The neutral conversation model every trace adapter produces, and its text/JSON renderings.
+
+A trace is a list of `Turn`s, each a role and typed `Block`s. An adapter turns one source record
+into one `TraceExample` by splitting the turns at the first assistant turn: the prompt is every
+turn before it; the response is that assistant turn and everything after it (tool results, later
+user turns, later assistant turns). Request/response wrappers are the exception: the prompt is the
+request's messages (earlier replayed assistant turns included) and the response is the response
+message.
+
+`render_prompt` layout: one section per turn, sections separated by a blank line. A section is a
+header line `### <role>` followed by the turn's blocks, one after another, each on its own lines:
+
+* text: the text as is;
+* thinking / redacted_thinking: `<think>` newline text newline `</think>` (so the sanitizer can
+  strip and count it);
+* tool_call: `<tool_call name="..." id="...">` newline arguments newline `</tool_call>`;
+* tool_result: `<tool_result name="..." id="...">` newline content newline `</tool_result>`.
+
+Attributes are written only when known, as JSON strings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeAlias, TypeVar
+
+
+class BlockKind(StrEnum):
+    """What a block holds. Only `thinking` and `redacted_thinking` are hidden from a user."""
+
+    TEXT = "text"
+    THINKING = "thinking"
+    REDACTED_THINKING = "redacted_thinking"
+    TOOL_CALL = "tool_call"
+    TOOL_RESULT = "tool_result"
+
+
+class Role(StrEnum):
+    """Who produced a turn."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of a turn.
+
+    Attributes:
+        kind: What the block holds.
+        text: Its text; for a tool call the JSON arguments, for a tool result the content.
+        name: The tool name (tool calls and results), else None.
+        call_id: The id linking a tool call to its result, when the source has one.
+    """
+
+    kind: BlockKind
+    text: str
+    name: str | None = None
+    call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One message: a role and its blocks, in source order."""
+
+    role: Role
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceExample:
+    """One training example cut from a trace (see the module docstring for the split rule)."""
+
+    prompt_turns: tuple[Turn, ...]
+    response_turns: tuple[Turn, ...]
+    source_row_id: str | None
+    model: str | None
+    timestamp: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterSpec:
+    """Where an adapter finds things in a record. Paths are dotted keys (`response.id`).
+
+    Attributes:
+        id_field: Path to the source's own row id; None when the source has none.
+        prompt_field: Prompt text path (`prompt_response` only).
+        response_field: Response text path (`prompt_response` only).
+        messages_field: Path to the message list when it is not the format's usual one
+            (`conversations` for ShareGPT, `messages` for OpenAI chat; `traj` for tau-bench).
+        model_field: Path to the generating model name, overriding the format's usual place.
+        timestamp_field: Path to the generation time (ISO string, or Unix seconds).
+    """
+
+    id_field: str | None = None
+    prompt_field: str | None = None
+    response_field: str | None = None
+    messages_field: str | None = None
+    model_field: str | None = None
+    timestamp_field: str | None = None
+
+
+class FormatMismatch(Exception):
+    """A record does not fit its declared format; `field` is the offending path."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+Adapter: TypeAlias = Callable[[dict[str, Any], AdapterSpec], TraceExample]
+"""Every adapter: `adapt(record, spec) -> TraceExample`."""
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def child(path: str, key: str | int) -> str:
+    """Return the path of `key` under `path` (`a.b`, `a[2]`)."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def get_field(record: Any, path: str) -> Any:
+    """Return the value at dotted `path`, raising `FormatMismatch` naming the first missing key."""
+    value, walked = record, ""
+    for key in path.split("."):
+        walked = child(walked, key)
+        if not isinstance(value, dict) or key not in value:
+            raise FormatMismatch(walked, "missing")
+        value = value[key]
+    return value
+
+
+def required(obj: dict[str, Any], key: str, path: str) -> Any:
+    """Return `obj[key]`, raising `FormatMismatch` at `path.key` when it is missing."""
+    if key not in obj:
+        raise FormatMismatch(child(path, key), "missing")
+    return obj[key]
+
+
+def optional_field(record: Any, path: str) -> Any:
+    """Return the value at dotted `path`, or None when any key on the way is missing."""
+    value = record
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def expect_list(value: Any, path: str) -> list[Any]:
+    """Return `value` if it is a list, else raise `FormatMismatch` at `path`."""
+    if not isinstance(value, list):
+        raise FormatMismatch(path, f"expected a list, got {_type_name(value)}")
+    return value
+
+
+def expect_dict(value: Any, path: str) -> dict[str, Any]:
+    """Return `value` if it is an object, else raise `FormatMismatch` at `path`."""
+    if not isinstance(value, dict):
+        raise FormatMismatch(path, f"expected an object, got {_type_name(value)}")
+    return value
+
+
+def expect_str(value: Any, path: str) -> str:
+    """Return `value` if it is a string, else raise `FormatMismatch` at `path`."""
+    if not isinstance(value, str):
+        raise FormatMismatch(path, f"expected a string, got {_type_name(value)}")
+    return value
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def json_text(value: Any) -> str:
+    """Serialize a structured value (tool input, tool output) as JSON, keeping key order."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def row_id(record: dict[str, Any], spec: AdapterSpec) -> str | None:
+    """Read the source row id named by `spec.id_field` (a string or an integer)."""
+    if spec.id_field is None:
+        return None
+    value = get_field(record, spec.id_field)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return expect_str(value, spec.id_field)
+
+
+def model_name(record: dict[str, Any], spec: AdapterSpec, native: str | None) -> str | None:
+    """Read the model name at `spec.model_field` (required there) or at the `native` path."""
+    if spec.model_field is not None:
+        return expect_str(get_field(record, spec.model_field), spec.model_field)
+    value = optional_field(record, native) if native else None
+    return value if isinstance(value, str) else None
+
+
+def timestamp(record: dict[str, Any], spec: AdapterSpec, native: str | None) -> str | None:
+    """Read the generation time: a string is kept verbatim, Unix seconds become ISO 8601 UTC."""
+    if spec.timestamp_field is not None:
+        path = spec.timestamp_field
+        value = get_field(record, path)
+    else:
+        path = native or ""
+        value = optional_field(record, native) if native else None
+        if value is None:
+            return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC).isoformat()
+    raise FormatMismatch(path, f"expected an ISO string or Unix seconds, got {_type_name(value)}")
+
+
+def split_at_first_assistant(
+    turns: Sequence[Turn], path: str
+) -> tuple[tuple[Turn, ...], tuple[Turn, ...]]:
+    """Split turns into (before the first assistant turn, from it on); none raises at `path`."""
+    for index, turn in enumerate(turns):
+        if turn.role is Role.ASSISTANT:
+            return tuple(turns[:index]), tuple(turns[index:])
+    raise FormatMismatch(path, "no assistant turn")
+
+
+def render_prompt(turns: Iterable[Turn]) -> str:
+    """Render turns as deterministic text (layout in the module docstring)."""
+    return "\n\n".join(
+        "\n".join([f"### {turn.role.value}", *(_render_block(b) for b in turn.blocks)])
+        for turn in turns
+    )
+
+
+def _render_block(block: Block) -> str:
+    if block.kind is BlockKind.TEXT:
+        return block.text
+    if block.kind in (BlockKind.THINKING, BlockKind.REDACTED_THINKING):
+        return f"<think>\n{block.text}\n</think>"
+    attributes = "".join(
+        f" {key}={json.dumps(value, ensure_ascii=False)}"
+        for key, value in (("name", block.name), ("id", block.call_id))
+        if value is not None
+    )
+    tag = block.kind.value
+    return f"<{tag}{attributes}>\n{block.text}\n</{tag}>"
+
+
+def encode_turns(turns: Iterable[Turn]) -> str:
+    """Encode turns as canonical compact JSON (sorted keys, None fields omitted, UTF-8 text)."""
+    payload = [
+        {"role": turn.role.value, "blocks": [_block_payload(b) for b in turn.blocks]}
+        for turn in turns
+    ]
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _block_payload(block: Block) -> dict[str, str]:
+    payload = {"kind": block.kind.value, "text": block.text}
+    if block.name is not None:
+        payload["name"] = block.name
+    if block.call_id is not None:
+        payload["call_id"] = block.call_id
+    return payload
+
+
+def decode_turns(encoded: str) -> tuple[Turn, ...]:
+    """Decode `encode_turns` output exactly; anything else raises `FormatMismatch`."""
+    try:
+        payload = json.loads(encoded)
+    except json.JSONDecodeError as error:
+        raise FormatMismatch("turns", f"not JSON: {error.msg}") from None
+    return tuple(
+        _decode_turn(item, f"turns[{index}]")
+        for index, item in enumerate(expect_list(payload, "turns"))
+    )
+
+
+def _decode_turn(item: Any, path: str) -> Turn:
+    item = _exact_keys(item, path, required={"role", "blocks"}, optional=set())
+    role = _enum(Role, item["role"], child(path, "role"))
+    blocks = expect_list(item["blocks"], child(path, "blocks"))
+    return Turn(
+        role,
+        tuple(_decode_block(b, child(child(path, "blocks"), i)) for i, b in enumerate(blocks)),
+    )
+
+
+def _decode_block(item: Any, path: str) -> Block:
+    item = _exact_keys(item, path, required={"kind", "text"}, optional={"name", "call_id"})
+    name, call_id = item.get("name"), item.get("call_id")
+    return Block(
+        kind=_enum(BlockKind, item["kind"], child(path, "kind")),
+        text=expect_str(item["text"], child(path, "text")),
+        name=None if name is None else expect_str(name, child(path, "name")),
+        call_id=None if call_id is None else expect_str(call_id, child(path, "call_id")),
+    )
+
+
+def _exact_keys(item: Any, path: str, required: set[str], optional: set[str]) -> dict[str, Any]:
+    item = expect_dict(item, path)
+    for key in sorted(required - item.keys()):
+        raise FormatMismatch(child(path, key), "missing")
+    for key in sorted(item.keys() - required - optional):
+        raise FormatMismatch(child(path, key), "unknown key")
+    return item
+
+
+def _enum(enum: type[_E], value: Any, path: str) -> _E:
+    try:
+        return enum(expect_str(value, path))
+    except ValueError:
+        known = ", ".join(member.value for member in enum)
+        raise FormatMismatch(path, f"unknown value {value!r}; expected one of {known}") from None

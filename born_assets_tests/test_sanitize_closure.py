@@ -1,0 +1,428 @@
+"""The closure rewrite gives every released response the same shape without inventing anything.
+
+Students learn the Plan / Code / Checks / Result habit only if the sections hold what the source
+really said: code that was written, checks that were really run and their real output, the
+answer that was really given. A section filled with made-up content would teach fabrication, so
+absent sections carry the exact absent marker, and every rule (bare solution bodies, diffs as
+Patch, asserts and tool runs as Checks, final prose as Result) is pinned with exact outputs.
+`sanitize_row` is tested end to end: its transforms are the lineage record of what happened to
+each row, and rows with nothing visible left must come back as `EmptyVisible` with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from born_assets.sanitize import EmptyReason, EmptyVisible, SanitizedRow, Transform, sanitize_row
+from born_assets.sanitize.closure import (
+    ABSENT_MARKER,
+    SECTION_CHECKS,
+    SECTION_CODE,
+    SECTION_PATCH,
+    SECTION_PLAN,
+    SECTION_RESULT,
+    ClosureResult,
+    to_closure,
+)
+from born_assets.sanitize.thinking import find_hidden_markers
+from born_assets.traces import atropos
+from born_assets.traces.conversation import (
+    AdapterSpec,
+    Block,
+    BlockKind,
+    FormatMismatch,
+    Role,
+    Turn,
+    encode_turns,
+    render_prompt,
+)
+from born_assets.traces.registry import get_adapter
+
+FIXTURES = Path(__file__).parent / "fixtures" / "traces"
+A = ABSENT_MARKER
+
+
+def closure(
+    plan: str = A, code: str = A, checks: str = A, result: str = A, patch: bool = False
+) -> str:
+    code_header = SECTION_PATCH if patch else SECTION_CODE
+    return (
+        f"{SECTION_PLAN}\n{plan}\n\n{code_header}\n{code}\n\n"
+        f"{SECTION_CHECKS}\n{checks}\n\n{SECTION_RESULT}\n{result}\n"
+    )
+
+
+def test_section_constants() -> None:
+    assert (
+        ABSENT_MARKER,
+        SECTION_PLAN,
+        SECTION_CODE,
+        SECTION_PATCH,
+        SECTION_CHECKS,
+        SECTION_RESULT,
+    ) == (
+        "_Not present in the source._",
+        "## Plan",
+        "## Code",
+        "## Patch",
+        "## Checks",
+        "## Result",
+    )
+
+
+# HumanEval/0 `canonical_solution`, verbatim: openai/human-eval `data/HumanEval.jsonl.gz`
+# at commit 6d43fb980f9fee3c892a914eda09951f772ad10d (MIT).
+HUMANEVAL_0_SOLUTION = (
+    "    for idx, elem in enumerate(numbers):\n"
+    "        for idx2, elem2 in enumerate(numbers):\n"
+    "            if idx != idx2:\n"
+    "                distance = abs(elem - elem2)\n"
+    "                if distance < threshold:\n"
+    "                    return True\n"
+    "\n"
+    "    return False\n"
+)
+
+SWEBENCH_STYLE_PATCH = (
+    "diff --git a/pkg/mod.py b/pkg/mod.py\n"
+    "--- a/pkg/mod.py\n"
+    "+++ b/pkg/mod.py\n"
+    "@@ -1,2 +1,2 @@\n"
+    " def f(x):\n"
+    "-    return x\n"
+    "+    return x + 1\n"
+)
+
+CLOSURE_CASES = [
+    pytest.param("Paris.", closure(result="Paris."), ("result",), id="prose-only-is-result"),
+    pytest.param(
+        "Answer: 42", closure(result="Answer: 42"), ("result",), id="annotation-like-prose"
+    ),
+    pytest.param(
+        "Use a loop.\n\n```python\ndef add(a, b):\n    return a + b\n\n"
+        "assert add(1, 2) == 3\n```\n\nThis returns the sum.",
+        closure(
+            plan="Use a loop.",
+            code="```python\ndef add(a, b):\n    return a + b\n```",
+            checks="```python\nassert add(1, 2) == 3\n```",
+            result="This returns the sum.",
+        ),
+        ("plan", "code", "checks", "result"),
+        id="code-then-asserts-split",
+    ),
+    pytest.param(
+        HUMANEVAL_0_SOLUTION,
+        closure(code="```python\n" + HUMANEVAL_0_SOLUTION.rstrip() + "\n```"),
+        ("code",),
+        id="bare-solution-body",
+    ),
+    pytest.param(
+        "The fix increments the value.\n" + SWEBENCH_STYLE_PATCH,
+        closure(
+            plan="The fix increments the value.",
+            code="```diff\n" + SWEBENCH_STYLE_PATCH.rstrip() + "\n```",
+            patch=True,
+        ),
+        ("plan", "patch"),
+        id="bare-diff-is-patch",
+    ),
+    pytest.param(
+        "Patch:\n```diff\n"
+        + SWEBENCH_STYLE_PATCH
+        + "```\nRun tests:\n```bash\n$ pytest -q\n```\nDone.",
+        closure(
+            plan="Patch:\n\nRun tests:",
+            code="```diff\n" + SWEBENCH_STYLE_PATCH.rstrip() + "\n```",
+            checks="```bash\n$ pytest -q\n```",
+            result="Done.",
+            patch=True,
+        ),
+        ("plan", "patch", "checks", "result"),
+        id="fenced-diff-and-test-command",
+    ),
+    pytest.param(
+        "Install it:\n```sh\npip install requests\n```",
+        closure(plan="Install it:", code="```sh\npip install requests\n```"),
+        ("plan", "code"),
+        id="shell-without-tests-is-code",
+    ),
+    pytest.param(
+        "```python\n# helper\n@cache\ndef f(n):\n    return n\n\n# tests\n@pytest.mark.slow\n"
+        "def test_f():\n    assert f(1) == 1\n\nif __name__ == '__main__':\n    check(f)\n```",
+        closure(
+            code="```python\n# helper\n@cache\ndef f(n):\n    return n\n```",
+            checks="```python\n# tests\n@pytest.mark.slow\ndef test_f():\n    assert f(1) == 1\n\n"
+            "if __name__ == '__main__':\n    check(f)\n```",
+        ),
+        ("code", "checks"),
+        id="test-functions-decorators-comments-main-guard",
+    ),
+    pytest.param(
+        "```python\nassert f(1) == 2\nassert f(2) ==\n```",
+        closure(checks="```python\nassert f(1) == 2\nassert f(2) ==\n```"),
+        ("checks",),
+        id="unparseable-asserts",
+    ),
+    pytest.param(
+        "```js\nconst s = '```';\n```\nok",
+        closure(code="````js\nconst s = '```';\n````", result="ok"),
+        ("code", "result"),
+        id="refence-longer-than-inner-backticks",
+    ),
+    pytest.param(
+        "Example:\n```\n<think>literal</think>\n```\nThat is a tag.",
+        closure(plan="Example:", code="```\n<think>literal</think>\n```", result="That is a tag."),
+        ("plan", "code", "result"),
+        id="think-in-code-survives",
+    ),
+    pytest.param(
+        "x = 1",
+        closure(code="```python\nx = 1\n```"),
+        ("code",),
+        id="bare-assignment-is-code",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "expected", "derived"), CLOSURE_CASES)
+def test_to_closure(source: str, expected: str, derived: tuple[str, ...]) -> None:
+    result = to_closure(source)
+    sections = ("plan", "patch" if "patch" in derived else "code", "checks", "result")
+    assert result == ClosureResult(
+        expected, derived, tuple(s for s in sections if s not in derived)
+    )
+    assert to_closure(result.text) == result
+
+
+def test_mbpp_reference_code_is_code_verbatim() -> None:
+    lines = (FIXTURES / "prompt_response_mbpp.jsonl").read_text(encoding="utf-8").splitlines()
+    code = json.loads(lines[0])["code"]
+    assert code.startswith("R = 3\r\nC = 3\r\ndef min_cost(cost, m, n): \r\n")
+    assert to_closure(code) == ClosureResult(
+        closure(code="```python\n" + code + "\n```"), ("code",), ("plan", "checks", "result")
+    )
+
+
+def test_closure_from_turns_puts_tool_runs_in_checks() -> None:
+    turns = (
+        Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, "I'll run the tests."),)),
+        Turn(
+            Role.ASSISTANT,
+            (Block(BlockKind.TOOL_CALL, '{"command": "pytest -q"}', name="bash", call_id="c1"),),
+        ),
+        Turn(Role.TOOL, (Block(BlockKind.TOOL_RESULT, "3 passed", call_id="c1"),)),
+        Turn(Role.USER, (Block(BlockKind.TEXT, "thanks"),)),
+        Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, "All tests pass."),)),
+    )
+    assert to_closure(turns) == ClosureResult(
+        closure(
+            plan="I'll run the tests.",
+            checks='Tool call `bash`:\n```json\n{"command": "pytest -q"}\n```\n\n'
+            "Tool result:\n```\n3 passed\n```",
+            result="All tests pass.",
+        ),
+        ("plan", "checks", "result"),
+        ("code",),
+    )
+
+
+def test_closure_from_turns_refuses_hidden_blocks() -> None:
+    with pytest.raises(ValueError, match="strip_turns"):
+        to_closure((Turn(Role.ASSISTANT, (Block(BlockKind.THINKING, "x"),)),))
+
+
+def test_teacher_text_already_in_closure_format_is_unchanged() -> None:
+    text = "## Plan\nSum them.\n\n## Code\n```python\nx = 1 + 2\n```\n\n## Checks\n" + A
+    text += "\n\n## Result\n3\n"
+    assert to_closure(text) == ClosureResult(text, ("plan", "code", "result"), ("checks",))
+
+
+# --- sanitize_row -------------------------------------------------------------------------------
+
+
+def test_sanitize_text_response() -> None:
+    row = sanitize_row("<think>user draft</think>Add 1 and 2.", "<think>easy</think>\n3", "text")
+    assert row == SanitizedRow(
+        prompt="Add 1 and 2.",
+        response=closure(result="3"),
+        transforms=(
+            Transform("strip_think_tags", {"field": "prompt", "blocks": 1, "chars": 25}),
+            Transform("strip_think_tags", {"field": "response", "blocks": 1, "chars": 20}),
+            Transform("rewrite_closure", {"derived": "result", "absent": "plan,code,checks"}),
+        ),
+        sections_derived=("result",),
+        sections_absent=("plan", "code", "checks"),
+    )
+
+
+def fixture_example(name: str, row: int, fmt: str) -> Any:
+    lines = (FIXTURES / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return get_adapter(fmt)(json.loads(lines[row]), AdapterSpec())
+
+
+def test_sanitize_turns_drops_reasoning_blocks() -> None:
+    example = fixture_example("openai_chat_api", 0, "openai_chat_exchange")
+    reasoning = example.response_turns[0].blocks[0].text
+    row = sanitize_row(
+        render_prompt(example.prompt_turns), encode_turns(example.response_turns), "turns"
+    )
+    assert row == SanitizedRow(
+        prompt="### user\nReply with exactly SAFE.",
+        response=closure(result="SAFE"),
+        transforms=(
+            Transform("drop_thinking_blocks", {"blocks": 1, "chars": len(reasoning)}),
+            Transform("rewrite_closure", {"derived": "result", "absent": "plan,code,checks"}),
+        ),
+        sections_derived=("result",),
+        sections_absent=("plan", "code", "checks"),
+    )
+
+
+def test_sanitize_turns_counts_redacted_thinking_and_followups() -> None:
+    redacted = fixture_example("anthropic_messages", 2, "anthropic_messages")
+    row = sanitize_row(
+        render_prompt(redacted.prompt_turns), encode_turns(redacted.response_turns), "turns"
+    )
+    assert isinstance(row, SanitizedRow)
+    assert row.transforms[0] == Transform("drop_redacted_thinking", {"blocks": 1})
+    plain = fixture_example("sharegpt_plain", 0, "sharegpt")
+    row = sanitize_row(
+        render_prompt(plain.prompt_turns), encode_turns(plain.response_turns), "turns"
+    )
+    assert isinstance(row, SanitizedRow)
+    assert row.transforms[0] == Transform("drop_followup_turns", {"turns": 1, "chars": 16})
+    assert row.response == closure(
+        result="I am Vicuna, a language model trained by researchers from Large Model Systems "
+        "Organization (LMSYS).\n\nYou too!"
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "response", "response_format", "reason"),
+    [
+        ("q", "<think>only reasoning", "text", EmptyReason.RESPONSE_ONLY_HIDDEN_REASONING),
+        ("q", "  \n", "text", EmptyReason.EMPTY_RESPONSE),
+        ("<think>x</think>", "a", "text", EmptyReason.PROMPT_ONLY_HIDDEN_REASONING),
+        ("", "a", "text", EmptyReason.EMPTY_PROMPT),
+        (
+            "q",
+            encode_turns([Turn(Role.ASSISTANT, (Block(BlockKind.THINKING, "x"),))]),
+            "turns",
+            EmptyReason.RESPONSE_ONLY_HIDDEN_REASONING,
+        ),
+        (
+            "q",
+            encode_turns([Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, ""),))]),
+            "turns",
+            EmptyReason.EMPTY_RESPONSE,
+        ),
+    ],
+)
+def test_nothing_visible_is_empty_visible(
+    prompt: str, response: str, response_format: Any, reason: EmptyReason
+) -> None:
+    assert sanitize_row(prompt, response, response_format) == EmptyVisible(reason)
+
+
+def test_sanitize_row_rejects_bad_input() -> None:
+    with pytest.raises(FormatMismatch):
+        sanitize_row("q", "not json", "turns")
+    with pytest.raises(ValueError, match="response_format"):
+        sanitize_row("q", "a", "html")  # type: ignore[arg-type]
+
+
+def all_fixture_examples() -> list[Any]:
+    formats = {
+        "sharegpt_plain": "sharegpt",
+        "sharegpt_hermes": "sharegpt",
+        "sharegpt_function_call": "sharegpt",
+        "openai_chat_api": "openai_chat_exchange",
+        "openai_tool_calls": "openai_chat",
+        "anthropic_messages": "anthropic_messages",
+        "llamafactory_blocks": "llamafactory_blocks",
+        "atropos_rollouts": "atropos_rollout",
+        "swe_agent_trajectories": "swe_agent_trajectory",
+        "prompt_response_mbpp": "prompt_response",
+    }
+    examples = []
+    for name, fmt in formats.items():
+        spec = AdapterSpec(
+            messages_field="traj" if name == "openai_tool_calls" else None,
+            prompt_field="text",
+            response_field="code",
+        )
+        for line in (FIXTURES / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            for row in atropos.rollouts(record) if fmt == "atropos_rollout" else [record]:
+                try:
+                    examples.append(get_adapter(fmt)(row, spec))
+                except FormatMismatch:
+                    continue
+    return examples
+
+
+def test_every_fixture_sanitizes_clean_and_idempotent() -> None:
+    examples = all_fixture_examples()
+    assert len(examples) == 22
+    for example in examples:
+        row = sanitize_row(
+            render_prompt(example.prompt_turns), encode_turns(example.response_turns), "turns"
+        )
+        assert isinstance(row, SanitizedRow)
+        assert find_hidden_markers(row.prompt) == []
+        assert find_hidden_markers(row.response) == []
+        again = to_closure(row.response)
+        assert (again.text, again.derived, again.absent) == (
+            row.response,
+            row.sections_derived,
+            row.sections_absent,
+        )
+        assert sanitize_row(row.prompt, row.response, "text") == SanitizedRow(
+            row.prompt,
+            row.response,
+            (Transform("rewrite_closure", dict(row.transforms[-1].detail)),),
+            row.sections_derived,
+            row.sections_absent,
+        )
+
+
+FUZZ_FRAGMENTS = [
+    "<think>",
+    "</think>",
+    "&lt;think&gt;",
+    "<thi",
+    "nk>",
+    "`",
+    "```",
+    "```python\n",
+    "~~~\n",
+    "\n",
+    " ",
+    "x = 1",
+    "assert x",
+    "def test_a():\n    pass\n",
+    "diff --git a/x b/x\n",
+    "--- a/x\n",
+    "+++ b/x\n",
+    "@@ -1 +1 @@\n",
+    "prose.",
+    "## Plan\n",
+    "## Code\n",
+    "é",
+]
+
+
+def test_released_response_never_shows_a_marker_and_is_stable() -> None:
+    rng = random.Random(20260102)
+    for _ in range(3000):
+        text = "".join(rng.choices(FUZZ_FRAGMENTS, k=rng.randrange(30)))
+        row = sanitize_row("q", text, "text")
+        if isinstance(row, EmptyVisible):
+            continue
+        assert find_hidden_markers(row.response) == [], text
+        assert to_closure(row.response).text == row.response, text
