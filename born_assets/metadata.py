@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -36,7 +36,7 @@ def _cell(value: object) -> str:
     return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"
 
 
-def markdown_table(rows: list[Mapping[str, object]], columns: list[str]) -> str:
+def markdown_table(rows: Sequence[Mapping[str, object]], columns: list[str]) -> str:
     """A small Markdown table; cells are cut short and flattened to one line."""
     if not rows:
         return "_(no rows)_"

@@ -9,6 +9,13 @@ from pathlib import Path
 import dagster as dg
 
 from born_assets.assets.broken import broken_spec_asset
+from born_assets.assets.curation import (
+    DEDUPLICATED_KEY,
+    GATED_KEY,
+    curation_checks,
+    deduplicated_asset,
+    gated_asset,
+)
 from born_assets.assets.fates import row_fates_asset, row_fates_checks
 from born_assets.assets.imports import GROUP as IMPORTS
 from born_assets.assets.imports import import_asset, import_key
@@ -70,9 +77,12 @@ def build_definitions(project: Project) -> dg.Definitions:
     assets += [broken_spec_asset(LANES, error) for error in project.lane_errors]
     assets += [broken_spec_asset(IMPORTS, error) for error in project.import_errors]
     assets.append(sanitized_asset(sources))
-    assets.append(row_fates_asset(sources, [(SANITIZED_KEY, EXITS_FILE)]))
+    assets += [gated_asset(), deduplicated_asset(sources)]
+    stages = [(key, EXITS_FILE) for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY)]
+    assets.append(row_fates_asset(sources, stages))
     checks = [check for key in sources for check in source_checks(key)]
     checks += sanitized_checks(sources)
+    checks += curation_checks()
     checks += row_fates_checks(sources)
     return dg.Definitions(
         assets=assets,

@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from born_assets.policy import Policy
 from born_assets.storage import atomic_dir
 
 
@@ -41,6 +42,15 @@ class Warehouse(dg.ConfigurableResource):
     def publish(self, key: dg.AssetKey | Sequence[str]) -> AbstractContextManager[Path]:
         """A staging folder that atomically becomes the asset's folder when the block completes."""
         return atomic_dir(self.asset_dir(key))
+
+    @property
+    def policy_path(self) -> Path:
+        """The curation policy file: `<data_dir>/policy.yaml`."""
+        return self.root / "policy.yaml"
+
+    def load_policy(self) -> Policy:
+        """The validated policy; a bad value raises `PolicyError` naming the file and key."""
+        return Policy.load(self.policy_path)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection for queries over the Parquet tables."""

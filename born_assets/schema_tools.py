@@ -25,6 +25,9 @@ _ARROW_TYPES: dict[str, pa_arrow.DataType] = {
 }
 
 
+_NULLABLE_PANDAS = {pa_arrow.bool_(): "boolean", pa_arrow.int64(): "Int64"}
+
+
 @dataclass(frozen=True)
 class ColumnDoc:
     """Name, type and description of one column, as a reader of the table needs them."""
@@ -106,13 +109,15 @@ def validate_batches(
     batches is the caller's job (see `unique_columns`), since one batch cannot see the others.
     """
     report = ValidationReport()
-    nullable_bools = [
-        d.name for d in column_docs(model) if d.nullable and d.arrow_type == pa_arrow.bool_()
-    ]
+    nullable = {
+        d.name: _NULLABLE_PANDAS[d.arrow_type]
+        for d in column_docs(model)
+        if d.nullable and d.arrow_type in _NULLABLE_PANDAS
+    }
     for batch in batches:
         frame = batch.to_pandas()
-        for name in nullable_bools:  # Arrow gives object dtype for a bool column with nulls
-            frame[name] = frame[name].astype("boolean")
+        for name, dtype in nullable.items():  # Arrow gives float/object for ints/bools with nulls
+            frame[name] = frame[name].astype(dtype)
         report.rows += len(frame)
         try:
             model.validate(frame, lazy=True)

@@ -34,7 +34,9 @@ def row_fates_asset(
     def _row_fates(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.publish(ROW_FATES_KEY) as staging, warehouse.connect() as con:
             out = staging / ROW_FATES_FILE
-            write_row_fates(con, [warehouse.asset_dir(k) for k in sources], [], Fate.ACCEPTED, out)
+            exits = [warehouse.table(key, name) for key, name in stages]
+            ingested = [warehouse.asset_dir(k) for k in sources]
+            write_row_fates(con, ingested, exits, Fate.ACCEPTED, out)
             counts = fate_counts(con, out)
         path = warehouse.table(ROW_FATES_KEY, ROW_FATES_FILE)
         return dg.MaterializeResult(

@@ -1,0 +1,244 @@
+"""Exact deduplication: one survivor per prompt, and responses shared across prompts.
+
+Prompt dedup (`dedup_prompts`): rows with the same `prompt_hash` (SHA-256 of the prompt as sent)
+form a group, across all lanes and imports. The survivor is the first row of the group under
+`dedup.survivor_order` from the policy, e.g.
+`[curation_score desc, lane_priority asc, generation_timestamp asc, example_id asc]`; nulls sort
+last in every key, and the order must end with `example_id` (unique), so the survivors do not
+depend on the input order. Every other row of the group is a duplicate whose `duplicate_of` is
+the survivor's `example_id`. `lane_priority` is looked up from the row's `generation_lane` in
+`dedup.lane_priority` (`dedup.default_lane_priority` when unlisted) unless the input already has
+a `lane_priority` column. Rows with a null `prompt_hash` are never duplicates.
+
+Response duplicates (`response_duplicate_counts`): a soft signal, never a drop. Responses are
+compared by `response_fingerprint`: BLAKE2b-128 of the UTF-8 bytes with every ASCII whitespace
+byte removed (so re-indented or re-wrapped copies match; case is kept, because code is
+case-sensitive; no Unicode normalization). For each row it counts the *other* distinct prompts
+whose rows carry the same fingerprint; `curation_score` uses that count.
+
+Both run in DuckDB over narrow key columns (a window `ROW_NUMBER` / a distinct count), take a
+pyarrow Table and return one pyarrow Table sorted by `example_id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from born_assets.policy import Policy
+
+_ASCII_WHITESPACE = b" \t\n\r\x0b\x0c"
+
+
+class DedupKey(StrEnum):
+    """Keys the survivor ordering may use."""
+
+    CURATION_SCORE = "curation_score"
+    LANE_PRIORITY = "lane_priority"
+    GENERATION_TIMESTAMP = "generation_timestamp"
+    EXAMPLE_ID = "example_id"
+
+
+class SortDirection(StrEnum):
+    """Direction of one survivor-ordering key."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+
+DEDUP_SCHEMA = pa.schema(
+    [
+        pa.field("example_id", pa.string(), nullable=False),
+        pa.field("is_duplicate", pa.bool_(), nullable=False),
+        pa.field("duplicate_of", pa.string()),
+        pa.field("duplicate_group_size", pa.int64(), nullable=False),
+    ]
+)
+RESPONSE_DUPLICATES_SCHEMA = pa.schema(
+    [
+        pa.field("example_id", pa.string(), nullable=False),
+        pa.field("other_prompts_sharing_response", pa.int64(), nullable=False),
+    ]
+)
+
+_ROWS, _LANES = "_born_dedup_rows", "_born_dedup_lanes"
+_KEY_SQL = {
+    DedupKey.CURATION_SCORE: "r.curation_score",
+    DedupKey.LANE_PRIORITY: "r.lane_priority",
+    DedupKey.GENERATION_TIMESTAMP: "r.generation_timestamp",
+    DedupKey.EXAMPLE_ID: "r.example_id",
+}
+_LANE_FROM_MAP = "coalesce(l.lane_priority, ?) AS lane_priority"
+_TIMESTAMP_FROM_TEXT = "TRY_CAST(r.generation_timestamp AS TIMESTAMPTZ)"
+_DIRECTION_SQL = {SortDirection.ASC: "ASC NULLS LAST", SortDirection.DESC: "DESC NULLS LAST"}
+
+
+def response_fingerprint(response: str | bytes) -> str:
+    """BLAKE2b-128 hex of the response's UTF-8 bytes with all ASCII whitespace removed."""
+    data = response.encode() if isinstance(response, str) else response
+    return hashlib.blake2b(data.translate(None, _ASCII_WHITESPACE), digest_size=16).hexdigest()
+
+
+def _require(table: pa.Table, columns: list[str], what: str) -> None:
+    missing = [name for name in columns if name not in table.column_names]
+    if missing:
+        raise KeyError(f"{what} input lacks columns {missing}")
+
+
+def _check_unique_ids(result: pa.Table) -> pa.Table:
+    ids = result.column("example_id")
+    if len(ids) > 1 and pc.any(pc.equal(ids[1:], ids[:-1])).as_py():
+        raise ValueError("example_id is not unique in the dedup input")
+    return result
+
+
+def _key_expression(table: pa.Table, key: DedupKey) -> str:
+    """SQL for one ordering key; ISO 8601 text timestamps are compared as instants."""
+    if key is DedupKey.GENERATION_TIMESTAMP and key.value in table.column_names:
+        kind = table.schema.field(key.value).type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return _TIMESTAMP_FROM_TEXT
+    return _KEY_SQL[key]
+
+
+def _survivor_sql(table: pa.Table, policy: Policy) -> tuple[str, list[object], bool]:
+    """The ranking query, its parameters, and whether the lane table must be registered."""
+    keys = [item.key for item in policy.dedup.survivor_order]
+    needed = ["example_id", "prompt_hash"]
+    select = ["r.example_id", "r.prompt_hash"]
+    params: list[object] = []
+    join_lanes = False
+    for key in keys:
+        if key is DedupKey.EXAMPLE_ID:
+            continue
+        if key is DedupKey.LANE_PRIORITY and "lane_priority" not in table.column_names:
+            needed.append("generation_lane")
+            select.append(_LANE_FROM_MAP)
+            params.append(policy.dedup.default_lane_priority)
+            join_lanes = True
+            continue
+        needed.append(key.value)
+        select.append(f"{_key_expression(table, key)} AS {key.value}")
+    _require(table, needed, "dedup")
+    order = ", ".join(
+        f"{item.key.value} {_DIRECTION_SQL[item.direction]}" for item in policy.dedup.survivor_order
+    )
+    lanes = (
+        f" LEFT JOIN {_LANES} AS l ON l.generation_lane = r.generation_lane" if join_lanes else ""
+    )
+    sql = f"""
+        WITH keyed AS (SELECT {", ".join(select)} FROM {_ROWS} AS r{lanes}),
+        ranked AS (
+            SELECT example_id,
+                   row_number() OVER w AS position,
+                   first_value(example_id) OVER w AS survivor,
+                   count(*) OVER (PARTITION BY prompt_hash, CASE WHEN prompt_hash IS NULL
+                                  THEN example_id END) AS group_size
+            FROM keyed
+            WINDOW w AS (PARTITION BY prompt_hash,
+                                      CASE WHEN prompt_hash IS NULL THEN example_id END
+                         ORDER BY {order})
+        )
+        SELECT example_id,
+               position > 1 AS is_duplicate,
+               CASE WHEN position > 1 THEN survivor END AS duplicate_of,
+               group_size AS duplicate_group_size
+        FROM ranked
+        ORDER BY example_id
+    """
+    return sql, params, join_lanes
+
+
+def dedup_prompts(
+    rows: pa.Table, policy: Policy, *, connection: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
+    """Mark exact prompt duplicates and name each one's survivor.
+
+    Args:
+        rows: One row per example with `example_id` (unique), `prompt_hash` and the columns the
+            survivor order needs: `curation_score`, `generation_timestamp` (timestamp or ISO 8601
+            text), `lane_priority` or `generation_lane`.
+        policy: Supplies `dedup.survivor_order` and the lane priorities.
+        connection: DuckDB connection to run on; a private in-memory one by default.
+
+    Returns:
+        `example_id, is_duplicate, duplicate_of, duplicate_group_size` (`DEDUP_SCHEMA`), one row
+        per input row, sorted by `example_id`.
+    """
+    sql, params, join_lanes = _survivor_sql(rows, policy)
+    lanes = pa.table(
+        {
+            "generation_lane": pa.array(list(policy.dedup.lane_priority), pa.string()),
+            "lane_priority": pa.array(list(policy.dedup.lane_priority.values()), pa.int64()),
+        }
+    )
+    tables = {_ROWS: rows, **({_LANES: lanes} if join_lanes else {})}
+    result = _run(sql, params, tables, connection)
+    return _check_unique_ids(result.cast(DEDUP_SCHEMA))
+
+
+def response_duplicate_counts(
+    rows: pa.Table, *, connection: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
+    """Count, per example, the other prompts whose rows share its normalized response.
+
+    Args:
+        rows: `example_id`, `prompt_hash` and `response_norm_hash` (from the gates); a null
+            `prompt_hash` counts as a prompt of its own, a null `response_norm_hash` shares with
+            nothing.
+        connection: DuckDB connection to run on; a private in-memory one by default.
+
+    Returns:
+        `example_id, other_prompts_sharing_response` (`RESPONSE_DUPLICATES_SCHEMA`), sorted by
+        `example_id`.
+    """
+    _require(rows, ["example_id", "prompt_hash", "response_norm_hash"], "response dedup")
+    sql = f"""
+        WITH pairs AS (
+            SELECT DISTINCT response_norm_hash, coalesce(prompt_hash, '#' || example_id) AS prompt
+            FROM {_ROWS}
+            WHERE response_norm_hash IS NOT NULL
+        ),
+        shared AS (
+            SELECT response_norm_hash, count(*) - 1 AS others
+            FROM pairs
+            GROUP BY response_norm_hash
+            HAVING count(*) > 1
+        )
+        SELECT r.example_id, coalesce(s.others, 0) AS other_prompts_sharing_response
+        FROM {_ROWS} AS r LEFT JOIN shared AS s USING (response_norm_hash)
+        ORDER BY r.example_id
+    """
+    result = _run(sql, [], {_ROWS: rows}, connection)
+    return _check_unique_ids(result.cast(RESPONSE_DUPLICATES_SCHEMA))
+
+
+def _run(
+    sql: str,
+    params: list[object],
+    tables: dict[str, pa.Table],
+    connection: duckdb.DuckDBPyConnection | None,
+) -> pa.Table:
+    """Run `sql` with `tables` registered under their fixed names, then unregister them."""
+    con = connection
+    if con is None:
+        con = duckdb.connect(":memory:")
+        con.execute("SET TimeZone = 'UTC'")
+    try:
+        for name, table in tables.items():
+            con.register(name, table)
+        relation = con.sql(sql, params=params or None)
+        if relation is None:
+            raise RuntimeError("dedup query returned no relation")
+        return relation.to_arrow_table()
+    finally:
+        for name in tables:
+            con.unregister(name)
+        if connection is None:
+            con.close()
