@@ -3,7 +3,7 @@
 Fates come from three places: lines quarantined at ingest, rows that a later stage removed (its
 "exits" table, one row per removed example with fate, stage, reason and detail), and rows that
 made it through every stage built so far, which get the final fate (`accepted` until a release
-includes them, then `released`). The query streams Parquet to Parquet; nothing is held in Python.
+includes them, then `released`). The query streams Parquet to Parquet in bounded Arrow batches.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import duckdb
 from born_assets.quarantine import Stage
 from born_assets.schema_tools import arrow_schema
 from born_assets.schemas import Fate, RowFateRecord
+from born_assets.storage import DEFAULT_BATCH_ROWS, ParquetSink
 
 EXIT_COLUMNS = "example_id, fate, stage, reason, detail"
+LEDGER_ORDER = "origin_kind, origin_id, source_file, source_line"
 
 
 def _list(paths: Sequence[Path]) -> list[str]:
@@ -54,7 +56,6 @@ def row_fates_query(
                coalesce(e.stage, $final_stage) AS stage,
                e.reason, e.detail
         FROM rows AS r LEFT JOIN exits AS e ON r.example_id = e.example_id
-        ORDER BY origin_kind, origin_id, source_file, source_line
     """
     return query, params
 
@@ -65,15 +66,20 @@ def write_row_fates(
     exit_tables: Sequence[Path],
     final_fate: Fate,
     out_path: Path,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> None:
-    """Write the ledger to `out_path` as zstd Parquet with the `RowFateRecord` columns."""
+    """Write the ledger to `out_path` with the `RowFateRecord` columns, in a stable order.
+
+    Streamed through Arrow batches and the project's Parquet writer, so the same inputs give the
+    same bytes (releases hash this file).
+    """
     query, params = row_fates_query(ingest_dirs, exit_tables, final_fate)
     columns = ", ".join(f'"{name}"' for name in arrow_schema(RowFateRecord).names)
-    con.execute(
-        f"COPY (SELECT {columns} FROM ({query})) TO $out "
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)",
-        {**params, "out": out_path.as_posix()},
-    )
+    ordered = f"SELECT {columns} FROM ({query}) ORDER BY {LEDGER_ORDER}"
+    reader = con.sql(ordered, params=params).to_arrow_reader(batch_rows)
+    with ParquetSink(out_path, RowFateRecord, batch_rows) as sink:
+        for batch in reader:
+            sink.write_batch(batch)
 
 
 def fate_counts(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]:
