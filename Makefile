@@ -28,9 +28,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
-## Materialize every asset of the graph on the sample data, then print the summary.
+## Materialize the whole graph on data/ and cut the next release version (v1, v2, ...);
+## prints the transparency table, the release path and the fate summary.
 release: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster asset materialize --select '*' -m born_assets.definitions > $(DAGSTER_HOME)/last-release.log 2>&1 \
+	$(BIN)/born release 2> $(DAGSTER_HOME)/last-release.log \
 		|| (tail -n 40 $(DAGSTER_HOME)/last-release.log; exit 1)
 	@echo "run recorded in $(DAGSTER_HOME) (log: $(DAGSTER_HOME)/last-release.log); 'make ui' shows it"
 	$(BIN)/born summary

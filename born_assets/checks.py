@@ -55,8 +55,7 @@ def _duplicate_keys(warehouse: Warehouse, path: str, columns: Sequence[str]) -> 
         for column in columns:
             # `column` comes from the schema model, never from data.
             query = f'SELECT count("{column}") - count(DISTINCT "{column}") FROM read_parquet(?)'
-            row = con.execute(query, [path]).fetchone()
-            result[column] = int(row[0]) if row else 0
+            ((result[column],),) = con.execute(query, [path]).fetchall()
     return result
 
 

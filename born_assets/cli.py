@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import duckdb
+
 from born_assets.manifests import load_manifests
-from born_assets.project import data_dir_from_env
+from born_assets.project import Project, data_dir_from_env
+from born_assets.release.catalog import next_version, release_dirs, verify_release
+from born_assets.release.diff import diff_releases, format_diff
+from born_assets.release.layout import FATES_FILE, TRANSPARENCY_MD
+from born_assets.release.publish import RELEASES_DIR, read_release_json
+from born_assets.release.trace import TracePaths, format_trace, trace
 from born_assets.reports import fate_summary, format_summary
 
 
 def _summary(args: argparse.Namespace) -> int:
-    print(format_summary(fate_summary(args.data_dir)))
+    releases = release_dirs(args.data_dir)
+    if releases:
+        ledger = releases[-1] / FATES_FILE
+        print(f"fates in release {releases[-1].name} ({ledger}):")
+    else:
+        ledger = args.data_dir / "warehouse" / "row_fates" / "row_fates.parquet"
+        print(f"fates in the warehouse, no release yet ({ledger}):")
+    print(format_summary(fate_summary(ledger)))
     return 0
 
 
@@ -30,6 +44,91 @@ def _manifests(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _release(args: argparse.Namespace) -> int:
+    from born_assets.runner import failure_messages, materialize_release
+
+    version = args.version or next_version(args.data_dir)
+    result = materialize_release(args.data_dir, version)
+    if not result.success:
+        for message in failure_messages(result):
+            print(f"born: {message}", file=sys.stderr)
+        return 1
+    folder = args.data_dir / RELEASES_DIR / version
+    print((folder / TRANSPARENCY_MD).read_text(encoding="utf-8"))
+    document = read_release_json(folder)
+    print(f"release {version}: {document['rows']} rows at {folder}")
+    return 0
+
+
+def _releases(args: argparse.Namespace) -> int:
+    folders = release_dirs(args.data_dir)
+    if not folders:
+        print("no releases yet (make release)")
+    for folder in folders:
+        doc = read_release_json(folder)
+        fates = ", ".join(f"{k} {v}" for k, v in doc["counts_by_fate"].items())
+        print(
+            f"{folder.name:<12} {doc['rows']:>8} rows  use={doc['use']}  "
+            f"built {doc['built_at']}  ({fates})"
+        )
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    folder = args.data_dir / RELEASES_DIR / args.version
+    if not (folder / "release.json").is_file():
+        print(f"born: no release {args.version} under {folder.parent}", file=sys.stderr)
+        return 2
+    mismatches = verify_release(folder)
+    for m in mismatches:
+        print(
+            f"MISMATCH {m.path}: expected {m.expected or 'no file'}, found {m.actual or 'no file'}"
+        )
+    count = len(read_release_json(folder)["files"])
+    print(f"release {args.version}: {count} files, {len(mismatches)} mismatches")
+    return 1 if mismatches else 0
+
+
+def _trace_paths(data_dir: Path) -> TracePaths:
+    project = Project.load(data_dir)
+    warehouse = data_dir / "warehouse"
+    return TracePaths(
+        source_dirs=[warehouse.joinpath(*k.path) for k in project.source_keys()],
+        sanitized=warehouse / "sanitized",
+        gated=warehouse / "gated",
+        deduplicated=warehouse / "deduplicated",
+        data_dir=data_dir,
+        spec_files={
+            **{m.manifest.lane_id: m.path for m in project.lanes},
+            **{i.spec.import_id: i.path for i in project.imports},
+        },
+    )
+
+
+def _trace(args: argparse.Namespace) -> int:
+    with duckdb.connect() as con:
+        sections = trace(con, _trace_paths(args.data_dir), args.example_id)
+    print(format_trace(args.example_id, sections))
+    return 1 if sections and sections[0][0] == "not found" else 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    folders = [args.data_dir / RELEASES_DIR / v for v in (args.old, args.new)]
+    missing = [f.name for f in folders if not (f / "release.json").is_file()]
+    if missing:
+        print(f"born: no release {', '.join(missing)}", file=sys.stderr)
+        return 2
+    with duckdb.connect() as con:
+        result = diff_releases(con, folders[0], folders[1], args.out)
+    print(format_diff(args.old, args.new, result))
+    if args.out:
+        print(f"row-level diff written to {args.out}")
+    return 0
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="born", description=__doc__)
@@ -40,12 +139,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="data dir (default: $BORN_DATA_DIR, else ./data)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "summary", help="lines read and lines per fate, per lane and import"
-    ).set_defaults(run=_summary)
-    commands.add_parser(
-        "manifests", help="validate every lane manifest; exit 1 on any error"
-    ).set_defaults(run=_manifests)
+
+    def add(name: str, run: Command, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.set_defaults(run=run)
+        return sub
+
+    add("summary", _summary, "lines read and lines per fate, per lane and import")
+    add("manifests", _manifests, "validate every lane manifest; exit 1 on any error")
+    release = add("release", _release, "build everything and cut a release version")
+    release.add_argument("--version", help="release version (default: the next vN)")
+    add("releases", _releases, "list published releases with their counts")
+    verify = add("verify", _verify, "recompute every file hash of a release; exit 1 on a mismatch")
+    verify.add_argument("version")
+    trace_cmd = add("trace", _trace, "print the whole chain of one example")
+    trace_cmd.add_argument("example_id")
+    diff = add("diff", _diff, "compare two releases by lane, teacher, family and fate")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument("--out", type=Path, help="write the row-level diff to this Parquet file")
     return parser
 
 

@@ -118,6 +118,11 @@ class LoadedManifest:
     task_ids: frozenset[str]
     template_hash: str
 
+    @property
+    def tasks_hash(self) -> str:
+        """SHA-256 of the assigned task ids (sorted, one per line)."""
+        return sha256_hex("\n".join(sorted(self.task_ids)).encode("utf-8"))
+
 
 def load_manifests(
     manifest_dir: Path, data_dir: Path

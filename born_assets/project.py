@@ -21,6 +21,7 @@ from born_assets.assets.imports import GROUP as IMPORTS
 from born_assets.assets.imports import import_asset, import_key
 from born_assets.assets.lanes import GROUP as LANES
 from born_assets.assets.lanes import lane_asset, lane_key
+from born_assets.assets.release import release_asset, transparency_table_asset
 from born_assets.assets.sanitized import (
     EXITS_FILE,
     SANITIZED_KEY,
@@ -30,6 +31,7 @@ from born_assets.assets.sanitized import (
 from born_assets.assets.sources import source_checks
 from born_assets.imports import LoadedImport, load_imports
 from born_assets.manifests import LoadedManifest, load_manifests
+from born_assets.release.transparency import SourceMeta
 from born_assets.resources import Warehouse
 from born_assets.specs import SpecError
 
@@ -59,6 +61,45 @@ class Project:
         imports, import_errors = load_imports(data_dir / "imports")
         return cls(data_dir, lanes, imports, lane_errors, import_errors)
 
+    def source_metas(self) -> list[SourceMeta]:
+        """What the specs say about each lane and import, for the transparency table."""
+        metas = [
+            SourceMeta(
+                origin_kind="lane",
+                origin_id=m.manifest.lane_id,
+                family=m.manifest.benchmark_family,
+                teacher=f"{m.manifest.teacher.model} ({m.manifest.teacher.version})",
+                license=m.manifest.license,
+                spec_sha256=m.content_hash,
+            )
+            for m in self.lanes
+        ]
+        metas += [
+            SourceMeta(
+                origin_kind="import",
+                origin_id=i.spec.import_id,
+                family=i.spec.dataset_family,
+                teacher=i.spec.generator.model if i.spec.generator else "named per row",
+                license=i.spec.license,
+                spec_sha256=i.content_hash,
+                source_url=str(i.spec.source_url),
+            )
+            for i in self.imports
+        ]
+        return metas
+
+    def spec_hashes(self) -> dict[str, str]:
+        """SHA-256 of every spec, task list and template a release depends on, by path."""
+        hashes: dict[str, str] = {}
+        for m in self.lanes:
+            name = m.path.relative_to(self.data_dir).as_posix()
+            hashes[name] = m.content_hash
+            hashes[f"{name}#tasks"] = m.tasks_hash
+            hashes[f"{name}#prompt_template"] = m.template_hash
+        for i in self.imports:
+            hashes[i.path.relative_to(self.data_dir).as_posix()] = i.content_hash
+        return hashes
+
     def source_keys(self) -> list[dg.AssetKey]:
         """Keys of every loaded lane and import."""
         keys = [lane_key(loaded.manifest.lane_id) for loaded in self.lanes]
@@ -80,6 +121,8 @@ def build_definitions(project: Project) -> dg.Definitions:
     assets += [gated_asset(), deduplicated_asset(sources)]
     stages = [(key, EXITS_FILE) for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY)]
     assets.append(row_fates_asset(sources, stages))
+    assets.append(release_asset(sources, project.source_metas(), project.spec_hashes()))
+    assets.append(transparency_table_asset())
     checks = [check for key in sources for check in source_checks(key)]
     checks += sanitized_checks(sources)
     checks += curation_checks()

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import duckdb
 
-from born_assets.assets.fates import ROW_FATES_FILE, ROW_FATES_KEY
-
 
 @dataclass(frozen=True)
 class SourceSummary:
@@ -20,9 +18,8 @@ class SourceSummary:
     by_fate: dict[str, int]
 
 
-def fate_summary(data_dir: Path) -> list[SourceSummary]:
-    """Lines read and lines per fate, per lane and import, from the `row_fates` ledger."""
-    path = data_dir.joinpath("warehouse", *ROW_FATES_KEY.path, ROW_FATES_FILE)
+def fate_summary(path: Path) -> list[SourceSummary]:
+    """Lines read and lines per fate, per lane and import, from a fate ledger (Parquet)."""
     if not path.exists():
         raise FileNotFoundError(
             f"{path} does not exist: materialize the graph first (make release)"

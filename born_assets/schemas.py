@@ -59,21 +59,24 @@ class PiiScanStatus(StrEnum):
 
 
 class ResponseFormat(StrEnum):
-    """How the `response` column is encoded: plain teacher text or normalized trace turns (JSON)."""
+    """How `response` is encoded: teacher text, normalized trace turns (JSON), or a closure."""
 
     TEXT = "text"
     TURNS = "turns"
+    CLOSURE = "closure"
 
 
 class Fate(StrEnum):
     """The one recorded end of an input line.
 
     `accepted` is the only non-final value: the line passed every stage built so far and waits
-    for a release to include it (then it is `released`).
+    for a release to include it (then it is `released`). `withheld` marks a row a release kept
+    out because of its use limits (an `eval` row in a training release): not bad, not released.
     """
 
     ACCEPTED = "accepted"
     RELEASED = "released"
+    WITHHELD = "withheld"
     QUARANTINED = "quarantined"
     GATED_OUT = "gated_out"
     DUPLICATE = "duplicate"
@@ -442,4 +445,16 @@ class DeduplicatedRecord(pa.DataFrameModel):
     )
     duplicate_group_size: Series[int] = pa.Field(
         ge=1, description="Rows that shared this prompt hash (1 when the prompt was unique)."
+    )
+
+
+class ReleaseRecord(LineageRecord):
+    """One row per released example: the full lineage record with the sanitized closure text."""
+
+    response_format: Series[str] = pa.Field(
+        isin=[ResponseFormat.CLOSURE.value], description="Always `closure` in a release."
+    )
+    curation_score: Series[float] = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0},
+        description="Curation score in [0, 1] from the gates (see the policy).",
     )

@@ -1,0 +1,1 @@
+"""Versioned releases: folder layout, build, verify, diff and trace (Dagster-free)."""

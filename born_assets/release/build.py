@@ -1,0 +1,215 @@
+"""Building a release folder from the warehouse: rows, fates, transparency, card, release.json.
+
+Everything written here is a function of the inputs only (rows sorted by `example_id`, fixed
+Parquet writer settings, no wall-clock time), so two builds of the same inputs are byte-identical.
+The build time goes into `release.json` alone, which is not among the hashed files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from born_assets.fates import fate_counts, write_row_fates
+from born_assets.lineage import canonical_json, sha256_hex
+from born_assets.quarantine import Stage
+from born_assets.release.layout import (
+    FATES_FILE,
+    ColumnInfo,
+    shard_name,
+)
+from born_assets.schema_tools import arrow_schema, column_docs
+from born_assets.schemas import ExitRecord, Fate, ReleaseRecord
+from born_assets.storage import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
+
+ROW_GROUP_ROWS = 10_000
+WITHHELD_FILE = ".withheld.parquet"
+CODE_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class WarehouseInputs:
+    """The warehouse tables a release reads."""
+
+    source_dirs: tuple[Path, ...]  # one folder per lane and import (rows, quarantine, files)
+    sanitized: Path  # folder
+    gated: Path  # folder
+    deduplicated: Path  # folder
+
+    def exit_tables(self) -> list[Path]:
+        """Exits of every stage after ingest."""
+        return [
+            folder / "exits.parquet" for folder in (self.sanitized, self.gated, self.deduplicated)
+        ]
+
+
+def code_version(package: Path = CODE_PACKAGE) -> str:
+    """SHA-256 over the package's Python sources (paths and bytes), the same on every clone."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _release_rows_sql() -> str:
+    """Released rows: dedup survivors whose use limits allow `$use`, with the sanitized text."""
+    columns = ", ".join(f"src.{c}" for c in arrow_schema(ReleaseRecord).names if c not in _REPLACED)
+    return f"""
+        SELECT {columns}, s.prompt AS prompt, s.response AS response,
+               'closure' AS response_format, g.curation_score AS curation_score,
+               s.post_processing AS post_processing
+        FROM read_parquet($deduplicated) AS d
+        JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
+        JOIN read_parquet($gated) AS g ON g.example_id = d.example_id
+        JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
+        WHERE NOT {use_blocked_sql("src")}
+    """
+
+
+_REPLACED = {"prompt", "response", "response_format", "curation_score", "post_processing"}
+
+
+def use_blocked_sql(alias: str) -> str:
+    """SQL that is true when a row (`alias`) may not be used for `$use`: the one use-limit rule."""
+    return (
+        f"({alias}.intended_use <> $use OR "
+        f"list_contains(from_json({alias}.prohibited_use, '[\"VARCHAR\"]'), $use))"
+    )
+
+
+_WITHHELD_SQL = f"""
+    SELECT src.example_id, src.origin_kind, src.origin_id, src.source_file, src.source_line,
+           $fate AS fate, $stage AS stage,
+           CASE WHEN src.intended_use <> $use THEN 'intended_use_' || src.intended_use
+                ELSE 'prohibited_use_' || $use END AS reason,
+           'release use: ' || $use AS detail
+    FROM read_parquet($deduplicated) AS d
+    JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
+    WHERE {use_blocked_sql("src")}
+    ORDER BY src.example_id
+"""
+
+
+def _params(inputs: WarehouseInputs, use: str) -> dict[str, Any]:
+    return {
+        "deduplicated": (inputs.deduplicated / "rows.parquet").as_posix(),
+        "sanitized": (inputs.sanitized / "rows.parquet").as_posix(),
+        "gated": (inputs.gated / "rows.parquet").as_posix(),
+        "sources": [(d / "rows.parquet").as_posix() for d in inputs.source_dirs],
+        "use": use,
+    }
+
+
+def write_withheld(
+    con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, use: str, out: Path
+) -> None:
+    """Exits for the rows this release keeps out because of their use limits."""
+    params = {
+        **_params(inputs, use),
+        "fate": Fate.WITHHELD.value,
+        "stage": Stage.RELEASE.value,
+    }
+    del params["sanitized"], params["gated"]
+    reader = con.sql(_WITHHELD_SQL, params=params).to_arrow_reader(ROW_GROUP_ROWS)
+    with ParquetSink(out, ExitRecord, ROW_GROUP_ROWS) as sink:
+        for batch in reader:
+            sink.write_batch(batch)
+
+
+def write_shards(
+    con: duckdb.DuckDBPyConnection,
+    inputs: WarehouseInputs,
+    use: str,
+    out_dir: Path,
+    shard_rows: int,
+) -> tuple[int, list[str]]:
+    """Write the released rows, sorted by example_id, into `data/train-NNNNN-of-NNNNN.parquet`."""
+    query = _release_rows_sql()
+    params = _params(inputs, use)
+    ((total,),) = con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()
+    shards = max(1, -(-total // shard_rows))
+    names = [shard_name(i, shards) for i in range(shards)]
+    (out_dir / "data").mkdir(parents=True, exist_ok=True)
+    schema = arrow_schema(ReleaseRecord)
+    ordered = f"SELECT {', '.join(schema.names)} FROM ({query}) ORDER BY example_id"
+    reader = con.sql(ordered, params=params).to_arrow_reader(ROW_GROUP_ROWS)
+    _split_into_shards(reader, schema, [out_dir / n for n in names], shard_rows)
+    return total, names
+
+
+def _split_into_shards(
+    reader: pa.RecordBatchReader, schema: pa.Schema, paths: Sequence[Path], shard_rows: int
+) -> None:
+    index, written = 0, 0
+    writer = _writer(paths[0], schema)
+    try:
+        for batch in reader:
+            offset = 0
+            while offset < batch.num_rows:
+                if written == shard_rows:
+                    writer.close()
+                    index, written = index + 1, 0
+                    writer = _writer(paths[index], schema)
+                take = min(shard_rows - written, batch.num_rows - offset)
+                table = pa.Table.from_batches([batch.slice(offset, take)])
+                writer.write_table(table.cast(schema), row_group_size=ROW_GROUP_ROWS)
+                offset, written = offset + take, written + take
+    finally:
+        writer.close()
+
+
+def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression=PARQUET_COMPRESSION,
+        compression_level=PARQUET_COMPRESSION_LEVEL,
+        write_statistics=True,
+    )
+
+
+def write_fates(
+    con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, withheld: Path, out_dir: Path
+) -> dict[str, int]:
+    """The release's fate ledger: every input line, `released` or the stage that removed it."""
+    path = out_dir / FATES_FILE
+    exits = [*inputs.exit_tables(), withheld]
+    write_row_fates(con, list(inputs.source_dirs), exits, Fate.RELEASED, path, ROW_GROUP_ROWS)
+    return fate_counts(con, path)
+
+
+def release_columns() -> tuple[ColumnInfo, ...]:
+    """The released columns as the card and Croissant metadata describe them."""
+    names = {
+        pa.string(): "string",
+        pa.int64(): "int64",
+        pa.float64(): "float64",
+        pa.bool_(): "bool",
+    }
+    return tuple(
+        ColumnInfo(doc.name, names.get(doc.arrow_type, "timestamp"), doc.description)
+        for doc in column_docs(ReleaseRecord)
+    )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def input_fingerprint(inputs: dict[str, Any]) -> str:
+    """One hash over every input of a release (specs, policy, code, source files, use)."""
+    return sha256_hex(canonical_json(inputs).encode("utf-8"))

@@ -1,0 +1,194 @@
+"""The release's dataset card (`README.md`, Hugging Face layout) and its Croissant metadata.
+
+Both files are rendered from a `ReleaseInfo` alone: no clock, no environment, sorted keys where
+order carries no meaning, LF line endings. The same release facts give byte-identical files,
+which is what lets `release.json` hash them and a re-run prove reproducibility.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from born_assets.release.croissant import (
+    KEYWORDS,
+    SHARD_GLOB,
+    limitation_statements,
+    pii_statements,
+    render_croissant,
+    sorted_counts,
+    summary_sentence,
+)
+from born_assets.release.layout import CARD_FILE, CROISSANT_FILE, SHARD_PREFIX, ReleaseInfo
+
+# SPDX id -> Hugging Face Hub license id (https://huggingface.co/docs/hub/repositories-licenses).
+HF_LICENSES = {
+    "Apache-2.0": "apache-2.0",
+    "BSD-2-Clause": "bsd-2-clause",
+    "BSD-3-Clause": "bsd-3-clause",
+    "CC-BY-4.0": "cc-by-4.0",
+    "CC-BY-SA-4.0": "cc-by-sa-4.0",
+    "CC0-1.0": "cc0-1.0",
+    "MIT": "mit",
+}
+
+# Hugging Face `size_categories` buckets: (exclusive upper bound on rows, label).
+SIZE_BUCKETS = (
+    (10**3, "n<1K"),
+    (10**4, "1K<n<10K"),
+    (10**5, "10K<n<100K"),
+    (10**6, "100K<n<1M"),
+    (10**7, "1M<n<10M"),
+    (10**8, "10M<n<100M"),
+    (10**9, "100M<n<1B"),
+    (10**10, "1B<n<10B"),
+    (10**11, "10B<n<100B"),
+    (10**12, "100B<n<1T"),
+)
+
+
+def write_card(release_dir: Path, info: ReleaseInfo) -> None:
+    """Write `README.md` (the dataset card) and `croissant.json` into `release_dir`."""
+    _write(release_dir / CARD_FILE, render_card(info))
+    _write(release_dir / CROISSANT_FILE, render_croissant(info))
+
+
+def render_card(info: ReleaseInfo) -> str:
+    """The dataset card: YAML front matter, then the Markdown sections."""
+    blocks = [
+        f"---\n{card_header_yaml(info)}---",
+        f"# Born {info.version}",
+        _summary(info),
+        "## Intended uses",
+        f"This release is for `{info.use}`.",
+        "## Out-of-scope uses",
+        _bullets(info.out_of_scope_uses)
+        or f"Uses other than `{info.use}` are out of scope for this release.",
+        "## Sources",
+        info.transparency_markdown,
+        "## Curation",
+        _curation(info),
+        "## Personal and sensitive information",
+        "\n\n".join(pii_statements(info)),
+        "## Limitations",
+        _bullets(limitation_statements(info)),
+        "## Files",
+        _files(info),
+        "### Columns",
+        _columns(info),
+    ]
+    text = "\n".join(block if block.endswith("\n") else block + "\n" for block in blocks)
+    return text.replace("\r\n", "\n")
+
+
+def card_header(info: ReleaseInfo) -> dict[str, object]:
+    """The card's YAML metadata, as the Hugging Face Hub reads it."""
+    return {
+        **hf_license(info.licenses),
+        "pretty_name": f"Born {info.version}",
+        "language": ["en"],
+        "task_categories": ["text-generation"],
+        "tags": list(KEYWORDS),
+        "size_categories": [size_category(info.rows)],
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": SHARD_PREFIX, "path": SHARD_GLOB}],
+            }
+        ],
+    }
+
+
+def card_header_yaml(info: ReleaseInfo) -> str:
+    """The card's YAML metadata as text, keys sorted."""
+    return yaml.safe_dump(
+        card_header(info), sort_keys=True, allow_unicode=True, default_flow_style=False
+    )
+
+
+def hf_license(licenses: tuple[str, ...]) -> dict[str, str]:
+    """Hugging Face license keys for the distinct SPDX expressions of the released rows.
+
+    One SPDX id the Hub knows becomes its Hub id (`MIT` -> `mit`). Anything else is `other`,
+    with `license_name` (`mixed` for several expressions, a slug of the one expression, or `none`)
+    and `license_details` listing the expressions.
+    """
+    if len(licenses) == 1 and licenses[0] in HF_LICENSES:
+        return {"license": HF_LICENSES[licenses[0]]}
+    if not licenses:
+        return {
+            "license": "other",
+            "license_name": "none",
+            "license_details": "No released row carries a license.",
+        }
+    name = "mixed" if len(licenses) > 1 else _slug(licenses[0])
+    return {
+        "license": "other",
+        "license_name": name,
+        "license_details": "SPDX license expressions of the released rows: " + "; ".join(licenses),
+    }
+
+
+def size_category(rows: int) -> str:
+    """The Hugging Face `size_categories` bucket for `rows`."""
+    for bound, label in SIZE_BUCKETS:
+        if rows < bound:
+            return label
+    return "n>1T"
+
+
+def _summary(info: ReleaseInfo) -> str:
+    licenses = ", ".join(f"`{spdx}`" for spdx in info.licenses) or "none"
+    return (
+        f"{summary_sentence(info)}\n\n"
+        f"- Version: `{info.version}`\n"
+        f"- Rows: {info.rows:,}\n"
+        f"- Use: `{info.use}`\n"
+        f"- Licenses (SPDX): {licenses}\n"
+        f"- Machine-readable metadata: `{CROISSANT_FILE}` (MLCommons Croissant 1.0 with "
+        "responsible-AI fields)"
+    )
+
+
+def _curation(info: ReleaseInfo) -> str:
+    rows = [f"| {_cell(fate)} | {count:,} |" for fate, count in sorted_counts(info.fates)]
+    total = f"| **total** | **{sum(info.fates.values()):,}** |"
+    table = "\n".join(["| fate | lines |", "|---|---:|", *rows, total])
+    return (
+        "Every input line ends in exactly one recorded fate; the table counts input lines by "
+        f"fate across all sources.\n\n{table}\n\n"
+        f"- Curation policy SHA-256: `{info.policy_sha256}`\n"
+        f"- Code version: `{info.code_version}`"
+    )
+
+
+def _files(info: ReleaseInfo) -> str:
+    rows = [f"| `{shard}` | `{info.shard_sha256[shard]}` |" for shard in info.shards]
+    return "\n".join(["| file | SHA-256 |", "|---|---|", *rows])
+
+
+def _columns(info: ReleaseInfo) -> str:
+    rows = [
+        f"| `{column.name}` | {column.data_type} | {_cell(column.description)} |"
+        for column in info.columns
+    ]
+    return "\n".join(["| column | type | description |", "|---|---|---|", *rows])
+
+
+def _bullets(items: tuple[str, ...] | list[str]) -> str:
+    return "\n".join(f"- {item}" for item in items)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside one Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _slug(expression: str) -> str:
+    return re.sub(r"[^a-z0-9.]+", "-", expression.lower()).strip("-")
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="\n")

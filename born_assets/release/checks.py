@@ -1,0 +1,96 @@
+"""What must hold of a release before it is published; each check is a pure function."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from born_assets.release.build import use_blocked_sql
+from born_assets.schema_tools import iter_parquet_batches, validate_batches
+from born_assets.schemas import ReleaseRecord
+
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check's verdict with a few examples of what failed."""
+
+    name: str
+    passed: bool
+    description: str
+    failures: int = 0
+    examples: list[object] = field(default_factory=list)
+
+
+def schema(shards: Sequence[Path]) -> CheckOutcome:
+    """Every released row satisfies the release schema (Pandera, in batches)."""
+    report = validate_batches(ReleaseRecord, iter_parquet_batches(shards, 10_000))
+    return CheckOutcome(
+        "release_schema",
+        report.passed,
+        "Every row satisfies ReleaseRecord.",
+        report.failures,
+        list(report.examples),
+    )
+
+
+def unique_example_ids(con: duckdb.DuckDBPyConnection, shards: Sequence[Path]) -> CheckOutcome:
+    """No example appears twice in the release."""
+    ((repeated,),) = con.execute(
+        "SELECT count(*) - count(DISTINCT example_id) FROM read_parquet($s)",
+        {"s": [p.as_posix() for p in shards]},
+    ).fetchall()
+    return CheckOutcome("unique_example_id", repeated == 0, "example_id is unique.", repeated)
+
+
+def use_compatible(
+    con: duckdb.DuckDBPyConnection, shards: Sequence[Path], use: str
+) -> CheckOutcome:
+    """Every row is meant for the release's use and not prohibited from it."""
+    rows = con.execute(
+        "SELECT r.example_id, r.intended_use, r.prohibited_use FROM read_parquet($s) AS r "
+        f"WHERE {use_blocked_sql('r')}",
+        {"s": [p.as_posix() for p in shards], "use": use},
+    ).fetchall()
+    return CheckOutcome(
+        "use_compatible",
+        not rows,
+        f"Every row's intended_use is {use!r} and {use!r} is not among its prohibited uses.",
+        len(rows),
+        [list(r) for r in rows[:MAX_EXAMPLES]],
+    )
+
+
+_RECONCILE_SQL = """
+WITH fated AS (
+    SELECT source_file, count(*) AS n, count(DISTINCT source_line) AS lines,
+           max(source_line) AS last_line
+    FROM read_parquet($fates) GROUP BY source_file
+)
+SELECT coalesce(f.source_file, x.source_file), coalesce(f.lines_read, 0), coalesce(x.n, 0)
+FROM read_parquet($files) AS f FULL OUTER JOIN fated AS x ON f.source_file = x.source_file
+WHERE coalesce(x.n, 0) <> coalesce(f.lines_read, -1)
+   OR coalesce(x.lines, 0) <> coalesce(x.n, 0)
+   OR coalesce(x.last_line, 0) > coalesce(f.lines_read, 0)
+ORDER BY 1
+"""
+
+
+def fates_reconcile(
+    con: duckdb.DuckDBPyConnection, fates: Path, ledgers: Sequence[Path]
+) -> CheckOutcome:
+    """For every source file: lines read = sum of fates, each line exactly once."""
+    bad = con.execute(
+        _RECONCILE_SQL, {"fates": fates.as_posix(), "files": [p.as_posix() for p in ledgers]}
+    ).fetchall()
+    return CheckOutcome(
+        "fates_reconcile",
+        not bad,
+        "For every source file: lines read = sum of fates in this release, each line once.",
+        len(bad),
+        [{"file": f, "lines_read": r, "fates": n} for f, r, n in bad[:MAX_EXAMPLES]],
+    )

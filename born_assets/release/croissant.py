@@ -1,0 +1,301 @@
+"""The release's MLCommons Croissant 1.0 metadata, with the responsible-AI (RAI) fields.
+
+Structure: one `cr:FileObject` per shard carries its SHA-256; one `cr:FileSet` globs the shards
+(`data/train-*.parquet`, the same pattern as the card's Hugging Face config) and is the source of
+the one `cr:RecordSet`, `default`, with one `cr:Field` per released column. A record set reads
+from one file node, so the FileSet is what lets a reader stream every shard as one table, and the
+FileObjects are what let it check each shard's bytes.
+
+The RAI statements are derived from `ReleaseInfo` only. The dataset card states the same facts,
+so it takes its PII and limitation statements from here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from born_assets.release.layout import DATA_DIR, SHARD_PREFIX, ReleaseInfo
+
+CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
+SHARD_GLOB = f"{DATA_DIR}/{SHARD_PREFIX}-*.parquet"
+RECORD_SET_ID = "default"
+FILE_SET_ID = "parquet-shards"
+PARQUET_MIME = "application/x-parquet"
+KEYWORDS = ("code", "distillation", "provenance")
+KEY_COLUMN = "example_id"
+
+# The standard Croissant 1.0 @context, as `mlcroissant._src.core.rdf.make_context()` builds it
+# for 1.0 documents (mlcroissant 1.1.1). Any key missing here makes mlcroissant warn that the
+# context is not standard.
+CONTEXT: dict[str, Any] = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+
+# ColumnInfo.data_type -> Croissant dataType (all in mlcroissant's EXPECTED_DATA_TYPES).
+DATA_TYPES = {
+    "string": "sc:Text",
+    "int64": "sc:Integer",
+    "float64": "sc:Float",
+    "bool": "sc:Boolean",
+    "timestamp": "sc:DateTime",
+}
+
+# SPDX ids that have a page on the SPDX license list; other expressions are given as text.
+SPDX_URLS = {
+    spdx: f"https://spdx.org/licenses/{spdx}.html"
+    for spdx in (
+        "Apache-2.0",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "CC-BY-4.0",
+        "CC-BY-SA-4.0",
+        "CC0-1.0",
+        "MIT",
+    )
+}
+
+_COLLECTION_TYPES = {
+    "lane": "Machine-generated: teacher-model responses to benchmark-derived prompts (lanes)",
+    "import": "Secondary data: public reasoning-trace datasets (imports)",
+}
+
+
+def render_croissant(info: ReleaseInfo) -> str:
+    """The `croissant.json` text: sorted keys, two-space indent, LF line endings, final newline."""
+    return json.dumps(croissant_metadata(info), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def croissant_metadata(info: ReleaseInfo) -> dict[str, Any]:
+    """The Croissant 1.0 JSON-LD document describing the release.
+
+    Raises:
+        ValueError: A column has a data type with no Croissant equivalent.
+    """
+    return {
+        "@context": CONTEXT,
+        "@type": "sc:Dataset",
+        "conformsTo": CONFORMS_TO,
+        "name": f"born-{info.version}",
+        "description": summary_sentence(info),
+        "version": info.version,
+        "license": [SPDX_URLS.get(spdx, spdx) for spdx in info.licenses],
+        "inLanguage": "en",
+        "keywords": list(KEYWORDS),
+        "distribution": _distribution(info),
+        "recordSet": [_record_set(info)],
+        **rai_fields(info),
+    }
+
+
+def summary_sentence(info: ReleaseInfo) -> str:
+    """One sentence saying what the release holds and what it is for."""
+    kinds = Counter(source.origin_kind for source in info.sources)
+    parts = ", ".join(_plural(count, kind) for kind, count in sorted(kinds.items()))
+    return (
+        f"Release {info.version} of born_assets: {info.rows:,} rows for {info.use} use, from "
+        f"{_plural(len(info.sources), 'source')} ({parts or 'none'}), in "
+        f"{_plural(len(info.shards), 'Parquet shard')}; every row carries its lineage record."
+    )
+
+
+def pii_statements(info: ReleaseInfo) -> list[str]:
+    """What is known about personal and sensitive information in the rows."""
+    if info.pii_note:
+        return [info.pii_note]
+    return [
+        "No PII scan has run on this release: the rows have not been checked for personal or "
+        "sensitive information."
+    ]
+
+
+def limitation_statements(info: ReleaseInfo) -> list[str]:
+    """The release's known limitations, or a statement that none were recorded."""
+    return list(info.limitations) or ["No limitations were recorded for this release."]
+
+
+def fate_statements(info: ReleaseInfo) -> list[str]:
+    """What happened to the input lines: one statement per fate, then the policy and code."""
+    total = sum(info.fates.values())
+    lines = [
+        f"{count:,} of {total:,} input lines: {fate}" for fate, count in sorted_counts(info.fates)
+    ]
+    return [
+        "Every input line ends in exactly one recorded fate.",
+        *lines,
+        f"Curation policy SHA-256: {info.policy_sha256}",
+        f"Code version: {info.code_version}",
+    ]
+
+
+def rai_fields(info: ReleaseInfo) -> dict[str, Any]:
+    """The Croissant RAI properties (`http://mlcommons.org/croissant/RAI/`)."""
+    kinds = sorted({source.origin_kind for source in info.sources})
+    uses = [f"Intended use: {info.use}"]
+    uses += [f"Out of scope: {use}" for use in info.out_of_scope_uses]
+    return {
+        "rai:dataCollection": _collection(info),
+        "rai:dataCollectionType": [_COLLECTION_TYPES.get(kind, kind) for kind in kinds],
+        "rai:dataPreprocessingProtocol": fate_statements(info),
+        "rai:dataAnnotationProtocol": [
+            f"Fates, drop reasons and curation scores are assigned by born_assets "
+            f"{info.code_version} under the curation policy with SHA-256 {info.policy_sha256}."
+        ],
+        "rai:dataUseCases": uses,
+        "rai:dataLimitations": limitation_statements(info),
+        "rai:dataBiases": _biases(info),
+        "rai:personalSensitiveInformation": pii_statements(info),
+        "rai:dataSocialImpact": (
+            f"Models trained on this release learn from the outputs of "
+            f"{_names(s.teacher for s in info.sources)}; they can inherit those models' errors, "
+            "biases and blind spots, and they see only the benchmark families listed in "
+            "rai:dataCollection."
+        ),
+        "rai:dataReleaseMaintenancePlan": (
+            f"Release {info.version} is immutable: release.json pins the SHA-256 of every file, "
+            "the inputs, the policy and the code version. Corrections and erasures ship as a "
+            "new release version."
+        ),
+    }
+
+
+def _distribution(info: ReleaseInfo) -> list[dict[str, Any]]:
+    files: list[dict[str, Any]] = [
+        {
+            "@type": "cr:FileObject",
+            "@id": shard,
+            "name": shard,
+            "contentUrl": shard,
+            "encodingFormat": PARQUET_MIME,
+            "sha256": info.shard_sha256[shard],
+        }
+        for shard in info.shards
+    ]
+    files.append(
+        {
+            "@type": "cr:FileSet",
+            "@id": FILE_SET_ID,
+            "name": FILE_SET_ID,
+            "description": "Every Parquet shard of the release, read as one table.",
+            "encodingFormat": PARQUET_MIME,
+            "includes": SHARD_GLOB,
+        }
+    )
+    return files
+
+
+def _record_set(info: ReleaseInfo) -> dict[str, Any]:
+    record_set: dict[str, Any] = {
+        "@type": "cr:RecordSet",
+        "@id": RECORD_SET_ID,
+        "name": RECORD_SET_ID,
+        "description": "One row per released example.",
+        "field": [
+            {
+                "@type": "cr:Field",
+                "@id": f"{RECORD_SET_ID}/{column.name}",
+                "name": column.name,
+                "description": column.description,
+                "dataType": _data_type(column.data_type),
+                "source": {"fileSet": {"@id": FILE_SET_ID}, "extract": {"column": column.name}},
+            }
+            for column in info.columns
+        ],
+    }
+    if any(column.name == KEY_COLUMN for column in info.columns):
+        record_set["key"] = {"@id": f"{RECORD_SET_ID}/{KEY_COLUMN}"}
+    return record_set
+
+
+def _data_type(data_type: str) -> str:
+    try:
+        return DATA_TYPES[data_type]
+    except KeyError:
+        known = ", ".join(sorted(DATA_TYPES))
+        raise ValueError(
+            f"column data type {data_type!r} has no Croissant dataType (known: {known})"
+        ) from None
+
+
+def _collection(info: ReleaseInfo) -> str:
+    lanes = [s for s in info.sources if s.origin_kind == "lane"]
+    imports = [s for s in info.sources if s.origin_kind != "lane"]
+    text = (
+        f"{len(info.sources)} sources fed this release. {len(lanes)} lanes: teacher-model "
+        f"responses collected from manifests (teachers: {_names(s.teacher for s in lanes)}). "
+        f"{len(imports)} imports: public trace datasets "
+        f"(from: {_names(s.source_url or s.origin_id for s in imports)}). "
+    )
+    return text + f"Benchmark families: {_names(s.family for s in info.sources)}."
+
+
+def _biases(info: ReleaseInfo) -> list[str]:
+    """Released rows by teacher and by benchmark family: the skew a trained model inherits."""
+    by_teacher: Counter[str] = Counter()
+    by_family: Counter[str] = Counter()
+    for source in info.sources:
+        by_teacher[source.teacher] += source.rows_released
+        by_family[source.family] += source.rows_released
+    return [
+        f"Released rows by teacher: {_shares(by_teacher)}.",
+        f"Released rows by benchmark family: {_shares(by_family)}.",
+    ]
+
+
+def _shares(counts: Counter[str]) -> str:
+    total = counts.total()
+    if not total:
+        return "none"
+    return ", ".join(
+        f"{name} {count:,} ({count / total:.1%})" for name, count in sorted_counts(counts)
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _names(values: Iterable[str]) -> str:
+    return ", ".join(sorted(set(values))) or "none"
+
+
+def sorted_counts(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Largest count first, then by name: a stable order for any dict of counts."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -1,0 +1,78 @@
+"""What a release folder holds, and the facts about it that its documents describe.
+
+```
+releases/<version>/
+  data/train-00000-of-00002.parquet   rows as zstd Parquet shards (lineage record columns)
+  fates.parquet                       every input line's fate in this release
+  transparency.md  transparency.csv   one row per lane and import, family footers, a total
+  README.md                           dataset card (Hugging Face layout, YAML header)
+  croissant.json                      MLCommons Croissant metadata with responsible-AI fields
+  release.json                        hashes of every file above, inputs, code version, counts
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DATA_DIR = "data"
+SHARD_PREFIX = "train"
+FATES_FILE = "fates.parquet"
+TRANSPARENCY_MD = "transparency.md"
+TRANSPARENCY_CSV = "transparency.csv"
+CARD_FILE = "README.md"
+CROISSANT_FILE = "croissant.json"
+RELEASE_JSON = "release.json"
+
+
+def shard_name(index: int, count: int) -> str:
+    """Relative path of shard `index` of `count` (Hugging Face naming)."""
+    return f"{DATA_DIR}/{SHARD_PREFIX}-{index:05d}-of-{count:05d}.parquet"
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One column of the released rows."""
+
+    name: str
+    data_type: str  # "string", "int64", "float64", "bool", "timestamp"
+    description: str
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One lane or import that fed the release, as the transparency table reports it."""
+
+    origin_kind: str
+    origin_id: str
+    family: str
+    teacher: str
+    license: str
+    source_url: str | None
+    spec_sha256: str
+    rows_read: int
+    rows_released: int
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """Everything the dataset card and the Croissant metadata say about a release.
+
+    Built deterministically from the release's inputs: no wall-clock time in here.
+    """
+
+    version: str
+    use: str  # the use this release is for, e.g. "train"
+    rows: int
+    shards: tuple[str, ...]  # relative paths, e.g. "data/train-00000-of-00001.parquet"
+    shard_sha256: dict[str, str]
+    columns: tuple[ColumnInfo, ...]
+    sources: tuple[SourceInfo, ...]
+    licenses: tuple[str, ...]  # distinct SPDX expressions of released rows, sorted
+    fates: dict[str, int]  # lines per fate across all sources
+    policy_sha256: str
+    code_version: str
+    transparency_markdown: str
+    out_of_scope_uses: tuple[str, ...] = field(default=())
+    pii_note: str = ""
+    limitations: tuple[str, ...] = field(default=())

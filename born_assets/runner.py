@@ -1,0 +1,55 @@
+"""Running the graph through Dagster from the command line, recorded in the Dagster instance."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from born_assets.assets.release import RELEASE_KEY, RELEASE_VERSIONS
+from born_assets.project import Project, build_definitions
+
+
+def instance() -> dg.DagsterInstance:
+    """The instance in `$DAGSTER_HOME` (so `make ui` shows the run), else an ephemeral one."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def materialize_release(data_dir: Path, version: str) -> dg.ExecuteInProcessResult:
+    """Build every asset and the release partition `version` in one run."""
+    defs = build_definitions(Project.load(data_dir))
+    nodes = [*(defs.assets or []), *(defs.asset_checks or [])]
+    with instance() as dagster_instance:
+        name = RELEASE_VERSIONS.name
+        assert name is not None
+        if not dagster_instance.has_dynamic_partition(name, version):
+            dagster_instance.add_dynamic_partitions(name, [version])
+        return dg.materialize(
+            nodes,  # type: ignore[arg-type]
+            resources=defs.resources,
+            instance=dagster_instance,
+            partition_key=version,
+            raise_on_error=False,
+            tags={"born/release_version": version},
+        )
+
+
+def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """What failed in a run: step failures and failed checks, one line each."""
+    messages = [
+        f"{event.step_key}: {event.message}"
+        for event in result.all_events
+        if event.event_type_value == "STEP_FAILURE"
+    ]
+    messages += [
+        f"check {e.asset_key.to_user_string()}:{e.check_name} failed"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    ]
+    return messages
+
+
+__all__ = ["RELEASE_KEY", "failure_messages", "instance", "materialize_release"]
