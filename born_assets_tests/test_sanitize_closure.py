@@ -35,12 +35,12 @@ from born_assets.traces.conversation import (
     AdapterSpec,
     Block,
     BlockKind,
-    FormatMismatch,
     Role,
     Turn,
     encode_turns,
     render_prompt,
 )
+from born_assets.traces.fields import FormatMismatch
 from born_assets.traces.registry import get_adapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "traces"

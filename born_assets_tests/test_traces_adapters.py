@@ -21,7 +21,6 @@ from born_assets.traces.conversation import (
     AdapterSpec,
     Block,
     BlockKind,
-    FormatMismatch,
     Role,
     TraceExample,
     Turn,
@@ -29,6 +28,7 @@ from born_assets.traces.conversation import (
     encode_turns,
     render_prompt,
 )
+from born_assets.traces.fields import FormatMismatch
 from born_assets.traces.registry import FORMATS, get_adapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "traces"

@@ -3,6 +3,7 @@
 Pure Python (pyarrow + DuckDB), no Dagster: the assets in the `curation` group call these.
 """
 
+from born_assets.curation.closure_scan import Section, scan_closure
 from born_assets.curation.dedup import (
     DEDUP_SCHEMA,
     RESPONSE_DUPLICATES_SCHEMA,
@@ -12,17 +13,8 @@ from born_assets.curation.dedup import (
     response_duplicate_counts,
     response_fingerprint,
 )
-from born_assets.curation.gates import (
-    GATES_SCHEMA,
-    GateEvaluator,
-    GateName,
-    GateReason,
-    ScanTarget,
-    Section,
-    Severity,
-    evaluate_gates,
-    scan_closure,
-)
+from born_assets.curation.gates import GATES_SCHEMA, GateEvaluator, ScanTarget, evaluate_gates
+from born_assets.curation.reasons import GateName, GateReason, Severity
 from born_assets.curation.score import curation_score, curation_scores
 
 __all__ = [

@@ -11,7 +11,8 @@ re-fencing and the `Tool call` / `Tool result` labels):
   top-level statement: `assert`, `def test_*` / `def check`, `class Test*` / `*TestCase`,
   calls to `check(...)` / `test_*(...)` / `unittest.main()`, test-framework imports and a
   `__main__` guard holding only those go to Checks; the rest (with its comments) to Code.
-  Python that does not parse goes whole to Checks when every line is an `assert`, else to Code.
+  Python that does not parse goes whole to Checks when every line is an `assert`, else to Code
+  (`born_assets.sanitize.python_checks`).
 * A shell fence that runs a test command (`pytest`, `go test`, `npm test`, ...) goes to Checks.
   A diff (tagged `diff`/`patch`, or with `diff --git`, or `--- a/` + `+++ b/` + `@@` lines) goes to
   Code; the header is `## Patch` when every Code item is a diff. Other fences go to Code.
@@ -26,13 +27,11 @@ re-fencing and the `Tool call` / `Tool result` labels):
 from __future__ import annotations
 
 import ast
-import io
-import textwrap
-import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from born_assets.sanitize.python_checks import is_code, parse, split_checks
 from born_assets.sanitize.thinking import BACKTICK_RUNS as _BACKTICKS
 from born_assets.sanitize.thinking import fenced_blocks
 from born_assets.traces.conversation import Block, BlockKind, Role, Turn
@@ -68,7 +67,6 @@ TEST_COMMANDS = (
 )
 """Commands whose presence makes a shell block a check."""
 
-_TEST_MODULES = frozenset({"pytest", "unittest", "hypothesis"})
 _DIFF_STARTS = ("diff --git", "--- a/")
 
 
@@ -190,8 +188,8 @@ def _bare_items(text: str) -> list[_Item]:
     if start is not None:
         diff = text[start:].rstrip()
         return [*_prose(text[:start]), _Item(_Part.CODE, _fence(diff, "diff"), is_diff=True)]
-    tree = _parse(text)
-    if tree is not None and _is_code(tree):
+    tree = parse(text)
+    if tree is not None and is_code(tree):
         return _python_items(text, "python", tree)
     return _prose(text)
 
@@ -222,8 +220,8 @@ def _fence_items(lang: str, body: str) -> list[_Item]:
     kind = lang.lower()
     if kind in ("diff", "patch") or _is_diff(body):
         return [_Item(_Part.CODE, _fence(body, lang or "diff"), is_diff=True)]
-    tree = _parse(body) if kind in PYTHON_LANGS or not kind else None
-    if kind in PYTHON_LANGS or (tree is not None and _is_code(tree)):
+    tree = parse(body) if kind in PYTHON_LANGS or not kind else None
+    if kind in PYTHON_LANGS or (tree is not None and is_code(tree)):
         return _python_items(body, lang, tree)
     if kind in SHELL_LANGS and _runs_tests(body):
         return [_Item(_Part.CHECK, _fence(body, lang))]
@@ -238,102 +236,11 @@ def _runs_tests(body: str) -> bool:
     return False
 
 
-def _parse(source: str) -> ast.Module | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return ast.parse(textwrap.dedent(source))
-        # CPython's parser reports too-deep nesting as MemoryError ("parser stack overflow").
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-
-
-def _is_code(tree: ast.Module) -> bool:
-    return any(
-        not isinstance(node, ast.Expr | ast.Pass)
-        and not (isinstance(node, ast.AnnAssign) and node.value is None)
-        for node in tree.body
-    )
-
-
 def _python_items(source: str, lang: str, tree: ast.Module | None) -> list[_Item]:
-    if tree is None:
-        lines = [line for line in source.splitlines() if line.strip()]
-        all_asserts = bool(lines) and all(line.lstrip().startswith("assert") for line in lines)
-        return [_Item(_Part.CHECK if all_asserts else _Part.CODE, _fence(source, lang))]
     return [
         _Item(_Part.CHECK if is_check else _Part.CODE, _fence(text, lang))
-        for is_check, text in _split_statements(source, tree.body)
+        for is_check, text in split_checks(source, tree)
     ]
-
-
-@dataclass(slots=True)
-class _Run:
-    is_check: bool
-    first: int
-    end: int
-
-
-def _split_statements(source: str, body: Sequence[ast.stmt]) -> list[tuple[bool, str]]:
-    """Group top-level statements into runs of checks / code, each run a verbatim line slice.
-
-    Comment and blank lines before a statement belong to it; statements sharing a line are
-    one run (a check only if both are).
-    """
-    # The parser's lines end at \n, \r\n or \r only (not at \f or \u2028 as splitlines would).
-    lines = io.StringIO(source, newline="").readlines()
-    runs: list[_Run] = []
-    previous_end = 0
-    for node in body:
-        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
-        end = node.end_lineno or node.lineno
-        is_check = _is_check(node)
-        if runs and first < previous_end:
-            runs[-1].is_check = runs[-1].is_check and is_check
-            runs[-1].end = end
-        elif runs and runs[-1].is_check == is_check:
-            runs[-1].end = end
-        else:
-            runs.append(_Run(is_check, previous_end, end))
-        previous_end = end
-    if runs:
-        runs[-1].end = len(lines)
-    slices = [(run.is_check, _trim("".join(lines[run.first : run.end]))) for run in runs]
-    return [(is_check, text) for is_check, text in slices if text]
-
-
-def _trim(text: str) -> str:
-    lines = text.rstrip().split("\n")
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    return "\n".join(lines)
-
-
-def _is_check(node: ast.stmt) -> bool:
-    if isinstance(node, ast.Assert):
-        return True
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        return node.name.startswith("test_") or node.name == "check"
-    if isinstance(node, ast.ClassDef):
-        bases = [ast.unparse(base) for base in node.bases]
-        return node.name.startswith("Test") or any(b.endswith("TestCase") for b in bases)
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        return _is_check_call(node.value)
-    if isinstance(node, ast.Import):
-        return all(alias.name.split(".")[0] in _TEST_MODULES for alias in node.names)
-    if isinstance(node, ast.ImportFrom):
-        return (node.module or "").split(".")[0] in _TEST_MODULES
-    if isinstance(node, ast.If) and ast.unparse(node.test) in _MAIN_GUARDS:
-        return all(_is_check(child) for child in node.body)
-    return False
-
-
-_MAIN_GUARDS = frozenset({"__name__ == '__main__'", "'__main__' == __name__"})
-
-
-def _is_check_call(call: ast.Call) -> bool:
-    name = ast.unparse(call.func)
-    return name in ("check", "unittest.main", "pytest.main") or name.startswith("test_")
 
 
 def _render(items: list[_Item]) -> ClosureResult:

@@ -8,7 +8,6 @@ from born_assets.traces.conversation import (
     AdapterSpec,
     Block,
     BlockKind,
-    FormatMismatch,
     Role,
     TraceExample,
     Turn,
@@ -16,6 +15,7 @@ from born_assets.traces.conversation import (
     encode_turns,
     render_prompt,
 )
+from born_assets.traces.fields import FormatMismatch
 
 __all__ = [
     "AdapterSpec",

@@ -28,10 +28,12 @@ from born_assets.traces.conversation import (
     AdapterSpec,
     Block,
     BlockKind,
-    FormatMismatch,
     Role,
     TraceExample,
     Turn,
+)
+from born_assets.traces.fields import (
+    FormatMismatch,
     child,
     expect_dict,
     expect_list,

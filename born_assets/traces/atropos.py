@@ -18,10 +18,13 @@ from born_assets.traces.conversation import (
     AdapterSpec,
     Block,
     BlockKind,
-    FormatMismatch,
     Role,
     TraceExample,
     Turn,
+    split_at_first_assistant,
+)
+from born_assets.traces.fields import (
+    FormatMismatch,
     child,
     expect_dict,
     expect_list,
@@ -30,7 +33,6 @@ from born_assets.traces.conversation import (
     model_name,
     required,
     row_id,
-    split_at_first_assistant,
     timestamp,
 )
 from born_assets.traces.sharegpt import split_tool_call_tags

@@ -17,6 +17,8 @@ header line `### <role>` followed by the turn's blocks, one after another, each 
 * tool_result: `<tool_result name="..." id="...">` newline content newline `</tool_result>`.
 
 Attributes are written only when known, as JSON strings.
+
+`FormatMismatch` lives in `fields` (with the record-field helpers) and is importable from here too.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
+
+from born_assets.traces.fields import FormatMismatch, child, expect_dict, expect_list, expect_str
 
 
 class BlockKind(StrEnum):
@@ -106,122 +109,10 @@ class AdapterSpec:
     timestamp_field: str | None = None
 
 
-class FormatMismatch(Exception):
-    """A record does not fit its declared format; `field` is the offending path."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-
 Adapter: TypeAlias = Callable[[dict[str, Any], AdapterSpec], TraceExample]
 """Every adapter: `adapt(record, spec) -> TraceExample`."""
 
 _E = TypeVar("_E", bound=StrEnum)
-
-
-def child(path: str, key: str | int) -> str:
-    """Return the path of `key` under `path` (`a.b`, `a[2]`)."""
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
-
-
-def get_field(record: Any, path: str) -> Any:
-    """Return the value at dotted `path`, raising `FormatMismatch` naming the first missing key."""
-    value, walked = record, ""
-    for key in path.split("."):
-        walked = child(walked, key)
-        if not isinstance(value, dict) or key not in value:
-            raise FormatMismatch(walked, "missing")
-        value = value[key]
-    return value
-
-
-def required(obj: dict[str, Any], key: str, path: str) -> Any:
-    """Return `obj[key]`, raising `FormatMismatch` at `path.key` when it is missing."""
-    if key not in obj:
-        raise FormatMismatch(child(path, key), "missing")
-    return obj[key]
-
-
-def optional_field(record: Any, path: str) -> Any:
-    """Return the value at dotted `path`, or None when any key on the way is missing."""
-    value = record
-    for key in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def expect_list(value: Any, path: str) -> list[Any]:
-    """Return `value` if it is a list, else raise `FormatMismatch` at `path`."""
-    if not isinstance(value, list):
-        raise FormatMismatch(path, f"expected a list, got {_type_name(value)}")
-    return value
-
-
-def expect_dict(value: Any, path: str) -> dict[str, Any]:
-    """Return `value` if it is an object, else raise `FormatMismatch` at `path`."""
-    if not isinstance(value, dict):
-        raise FormatMismatch(path, f"expected an object, got {_type_name(value)}")
-    return value
-
-
-def expect_str(value: Any, path: str) -> str:
-    """Return `value` if it is a string, else raise `FormatMismatch` at `path`."""
-    if not isinstance(value, str):
-        raise FormatMismatch(path, f"expected a string, got {_type_name(value)}")
-    return value
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def json_text(value: Any) -> str:
-    """Serialize a structured value (tool input, tool output) as JSON, keeping key order."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def row_id(record: dict[str, Any], spec: AdapterSpec) -> str | None:
-    """Read the source row id named by `spec.id_field` (a string or an integer)."""
-    if spec.id_field is None:
-        return None
-    value = get_field(record, spec.id_field)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return expect_str(value, spec.id_field)
-
-
-def model_name(record: dict[str, Any], spec: AdapterSpec, native: str | None) -> str | None:
-    """Read the model name at `spec.model_field` (required there) or at the `native` path."""
-    if spec.model_field is not None:
-        return expect_str(get_field(record, spec.model_field), spec.model_field)
-    value = optional_field(record, native) if native else None
-    return value if isinstance(value, str) else None
-
-
-def timestamp(record: dict[str, Any], spec: AdapterSpec, native: str | None) -> str | None:
-    """Read the generation time: a string is kept verbatim, Unix seconds become ISO 8601 UTC."""
-    if spec.timestamp_field is not None:
-        path = spec.timestamp_field
-        value = get_field(record, path)
-    else:
-        path = native or ""
-        value = optional_field(record, native) if native else None
-        if value is None:
-            return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC).isoformat()
-    raise FormatMismatch(path, f"expected an ISO string or Unix seconds, got {_type_name(value)}")
 
 
 def split_at_first_assistant(

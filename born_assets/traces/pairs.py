@@ -17,6 +17,8 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
+)
+from born_assets.traces.fields import (
     expect_str,
     get_field,
     model_name,

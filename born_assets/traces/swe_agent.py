@@ -23,13 +23,15 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
+    split_at_first_assistant,
+)
+from born_assets.traces.fields import (
     child,
     expect_dict,
     expect_list,
     get_field,
     model_name,
     row_id,
-    split_at_first_assistant,
     timestamp,
 )
 from born_assets.traces.openai_chat import message_turn

@@ -1,0 +1,213 @@
+"""Read a response as the closure format: where its sections, code fences and prose are.
+
+The closure format is `## Plan`, `## Code` or `## Patch`, `## Checks`, `## Result` (the headers of
+`born_assets.sanitize.closure`); a section holding only its `ABSENT_MARKER` is empty. This module
+only parses; `born_assets.curation.gates` judges what it finds against the policy.
+
+Fences follow CommonMark: up to 3 spaces, then 3+ backticks or tildes; closed by a run of the
+same character at least as long with nothing after it. Headers inside a closed fence are code;
+a fence left open is ended by the next closure header (see `scan_closure`). The scan uses
+`str.find` over the text (no per-line Python loop, no per-row regex compile).
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from born_assets.sanitize.closure import (
+    ABSENT_MARKER,
+    SECTION_CHECKS,
+    SECTION_CODE,
+    SECTION_PATCH,
+    SECTION_PLAN,
+    SECTION_RESULT,
+)
+
+
+class Section(StrEnum):
+    """The closure sections (`code` stands for `## Code` or `## Patch`)."""
+
+    PLAN = "plan"
+    CODE = "code"
+    CHECKS = "checks"
+    RESULT = "result"
+
+
+_HEADERS = {
+    SECTION_PLAN: Section.PLAN,
+    SECTION_CODE: Section.CODE,
+    SECTION_PATCH: Section.CODE,
+    SECTION_CHECKS: Section.CHECKS,
+    SECTION_RESULT: Section.RESULT,
+}
+_CLOSURE_ORDER = [Section.PLAN, Section.CODE, Section.CHECKS, Section.RESULT]
+
+
+@dataclass(slots=True)
+class CodeBlock:
+    """A closed fenced block: language tag (lowercase, "" if none), section header, body span."""
+
+    language: str
+    header: str | None
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class ClosureScan:
+    """Where the closure headers and code fences of one response are."""
+
+    headers: list[tuple[str, int, int]] = field(default_factory=list)
+    """(header line, line start, body start) of each header outside code."""
+    blocks: list[CodeBlock] = field(default_factory=list)
+    code_spans: list[tuple[int, int]] = field(default_factory=list)
+    """Fence to fence spans (open ones included): everything that is not prose."""
+    fence_count: int = 0
+    swallowed_headers: int = 0
+    """Header lines read as code because a fence was open."""
+    has_unbalanced_fence: bool = False
+    ends_in_open_fence: bool = False
+
+
+def _line_events(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, stripped text) of the lines that may be a fence or a closure header."""
+    found: dict[int, tuple[int, str]] = {}
+    size = len(text)
+    for token in ("```", "~~~"):
+        pos = text.find(token)
+        while pos != -1:
+            start = pos
+            while start > 0 and pos - start < 3 and text[start - 1] == " ":
+                start -= 1
+            if start == 0 or text[start - 1] == "\n":
+                end = text.find("\n", pos)
+                end = size if end == -1 else end
+                found[start] = (end, text[start:end].strip())
+                pos = text.find(token, end)
+            else:
+                pos = text.find(token, pos + 3)
+    hit = text.find("\n## ")
+    start = 0 if text.startswith("## ") else (hit + 1 if hit != -1 else -1)
+    while start != -1:
+        end = text.find("\n", start)
+        end = size if end == -1 else end
+        line = text[start:end].rstrip()
+        if line in _HEADERS:
+            found[start] = (end, line)
+        hit = text.find("\n## ", end)
+        start = hit + 1 if hit != -1 else -1
+    return [(start, end, line) for start, (end, line) in sorted(found.items())]
+
+
+def _walk(text: str, events: list[tuple[int, int, str]], recover: bool) -> ClosureScan | None:
+    """Pair fences and place headers; None if a fence never closes and `recover` is off."""
+    scan = ClosureScan()
+    fence: tuple[str, int, str, int, int, str | None] | None = None
+    header: str | None = None
+    for start, end, line in events:
+        if line.startswith("## "):
+            if fence is not None and not recover:
+                scan.swallowed_headers += 1
+                continue
+            if fence is not None:
+                scan.has_unbalanced_fence = True
+                scan.code_spans.append((fence[3], start))
+                fence = None
+            header = line
+            scan.headers.append((line, start, min(end + 1, len(text))))
+            continue
+        char = line[0]
+        run = len(line) - len(line.lstrip(char))
+        info = line[run:].strip()
+        if fence is None and not (char == "`" and "`" in info):
+            language = info.split()[0].strip("{}.").lower() if info else ""
+            fence = (char, run, language, start, min(end + 1, len(text)), header)
+            scan.fence_count += 1
+        elif fence is not None and char == fence[0] and run >= fence[1] and not info:
+            scan.blocks.append(CodeBlock(fence[2], fence[5], fence[4], start))
+            scan.code_spans.append((fence[3], end))
+            fence = None
+    if fence is not None and not recover:
+        return None
+    if fence is not None:
+        scan.ends_in_open_fence = True
+        scan.code_spans.append((fence[3], len(text)))
+    return scan
+
+
+def _closure_order(scan: ClosureScan) -> bool:
+    return [_HEADERS[line] for line, _, _ in scan.headers] == _CLOSURE_ORDER
+
+
+def scan_closure(text: str) -> ClosureScan:
+    """Locate the closure headers and fenced code blocks of a response.
+
+    The text is read as CommonMark first. If a fence never closes, or a closure header line sits
+    inside a fence, it is read again with header lines ending any open fence; that reading wins
+    when the first one leaves a fence open, or when only it finds the four sections in order.
+    So one missing fence is reported as such instead of swallowing the sections after it, while
+    a literal "## Result" line inside well-formed code stays code.
+    """
+    events = _line_events(text)
+    strict = _walk(text, events, recover=False)
+    if strict is not None and not strict.swallowed_headers:
+        return strict
+    recovered = _walk(text, events, recover=True) or ClosureScan()
+    if strict is None or (_closure_order(recovered) and not _closure_order(strict)):
+        return recovered
+    return strict
+
+
+def closure_sections(text: str, scan: ClosureScan) -> tuple[dict[Section, bool | None], bool, bool]:
+    """Per section None if absent, else whether it has content; is_patch; is_closure_format."""
+    has: dict[Section, bool | None] = dict.fromkeys(Section)
+    seen: list[Section] = []
+    is_patch = False
+    headers = scan.headers
+    for index, (line, _, body_start) in enumerate(headers):
+        section = _HEADERS[line]
+        seen.append(section)
+        if has[section] is None:
+            end = headers[index + 1][1] if index + 1 < len(headers) else len(text)
+            body = text[body_start:end].strip()
+            has[section] = bool(body) and body != ABSENT_MARKER
+            is_patch = is_patch or line == SECTION_PATCH
+    is_closure = seen == _CLOSURE_ORDER and not text[: headers[0][1]].strip()
+    return has, is_patch, is_closure
+
+
+def prose_text(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text outside the code spans."""
+    if not spans:
+        return text
+    pieces, position = [], 0
+    for start, end in spans:
+        pieces.append(text[position:start])
+        position = end
+    pieces.append(text[position:])
+    return "\n".join(pieces)
+
+
+def last_visible(text: str) -> str:
+    """The last non-whitespace character of `text` ("" if none)."""
+    index = len(text) - 1
+    while index >= 0 and text[index].isspace():
+        index -= 1
+    return text[index] if index >= 0 else ""
+
+
+def python_parses(code: str) -> bool:
+    """Whether `ast.parse` accepts `code`, as is or dedented."""
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        if code.lstrip("\r\n")[:1] not in (" ", "\t"):
+            return False
+        try:
+            ast.parse(textwrap.dedent(code))
+        except (SyntaxError, ValueError, RecursionError):
+            return False
+    return True
