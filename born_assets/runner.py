@@ -37,10 +37,20 @@ def materialize_release(data_dir: Path, version: str) -> dg.ExecuteInProcessResu
         )
 
 
+def _failure_text(event: dg.DagsterEvent) -> str:
+    """The user-facing reason of a step failure (a `dg.Failure` description, else the error)."""
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    if data.error is not None:
+        return data.error.message.strip()
+    return event.message or "step failed"
+
+
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     """What failed in a run: step failures and failed checks, one line each."""
     messages = [
-        f"{event.step_key}: {event.message}"
+        f"{event.step_key}: {_failure_text(event)}"
         for event in result.all_events
         if event.event_type_value == "STEP_FAILURE"
     ]

@@ -20,8 +20,15 @@ def nodes(defs: dg.Definitions) -> list[Any]:
     return [*(defs.assets or []), *(defs.asset_checks or [])]
 
 
-def materialize_all(data_dir: Path, selection: str = "*") -> dg.ExecuteInProcessResult:
-    """Materialize the selection (assets and their checks) in process; raise on failure."""
+UNPARTITIONED = "not group:release"
+
+
+def materialize_all(data_dir: Path, selection: str = UNPARTITIONED) -> dg.ExecuteInProcessResult:
+    """Materialize the selection (assets and their checks) in process; raise on failure.
+
+    The default is everything but the release group, whose assets need a release partition
+    (see `born_assets.runner.materialize_release`).
+    """
     defs = definitions(data_dir)
     return dg.materialize(
         nodes(defs),

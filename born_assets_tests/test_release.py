@@ -1,0 +1,245 @@
+"""A release must be reproducible, immutable, atomic and verifiable, and say where every row went.
+
+These tests cut real releases from the sample data through Dagster (the `release` partition),
+then exercise what an auditor does with them: verify, trace, diff, load, validate metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from born_assets.cli import main
+from born_assets.release.catalog import verify_release
+from born_assets.release.publish import read_release_json
+from born_assets.runner import failure_messages, materialize_release
+from born_assets_tests.conftest import copy_sample_data, input_lines
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the whole graph built and release v1 cut."""
+    data_dir = copy_sample_data(tmp_path_factory.mktemp("release") / "data")
+    result = materialize_release(data_dir, "v1")
+    assert result.success, failure_messages(result)
+    return data_dir
+
+
+def release(data_dir: Path, version: str) -> Path:
+    return data_dir / "releases" / version
+
+
+def test_the_release_folder_holds_every_promised_file_and_checks_passed(built: Path) -> None:
+    folder = release(built, "v1")
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert names == {
+        "README.md",
+        "croissant.json",
+        "data/train-00000-of-00001.parquet",
+        "fates.parquet",
+        "release.json",
+        "transparency.csv",
+        "transparency.md",
+    }
+    document = read_release_json(folder)
+    assert set(document["files"]) == names - {"release.json"}
+    assert document["use"] == "train"
+    assert sum(document["counts_by_fate"].values()) == input_lines(built)
+    assert document["counts_by_fate"]["released"] == document["rows"] > 0
+    assert len(document["inputs"]["policy_sha256"]) == 64
+    assert "lanes/mbpp-plus-reference/part-000.jsonl" in document["inputs"]["source_files"]
+
+
+def test_the_release_loads_with_pandas_duckdb_and_datasets(built: Path) -> None:
+    folder = release(built, "v1")
+    rows = read_release_json(folder)["rows"]
+    frame = pd.read_parquet(folder / "data")
+    assert len(frame) == rows and frame["example_id"].is_unique
+    with duckdb.connect() as con:
+        ((count,),) = con.execute(
+            "SELECT count(*) FROM read_parquet(?)", [str(folder / "data" / "*.parquet")]
+        ).fetchall()
+    assert count == rows
+    datasets = pytest.importorskip("datasets")
+    loaded = datasets.load_dataset("parquet", data_dir=str(folder / "data"), split="train")
+    assert loaded.num_rows == rows
+    assert "generator_model" in loaded.column_names
+
+
+def test_columns_carry_descriptions_and_rows_are_use_compatible(built: Path) -> None:
+    import pyarrow.parquet as pq
+
+    shard = release(built, "v1") / "data" / "train-00000-of-00001.parquet"
+    schema = pq.read_schema(shard)
+    assert schema.field("prompt_hash").metadata[b"description"].startswith(b"SHA-256")
+    table = pq.read_table(shard, columns=["intended_use", "response_format", "origin_id"])
+    assert set(table.column("intended_use").to_pylist()) == {"train"}
+    assert set(table.column("response_format").to_pylist()) == {"closure"}
+    assert "humaneval-reference" not in set(table.column("origin_id").to_pylist())  # eval only
+
+
+def test_the_same_inputs_build_byte_identical_files(built: Path, tmp_path: Path) -> None:
+    other = copy_sample_data(tmp_path / "data")
+    result = materialize_release(other, "v1")
+    assert result.success, failure_messages(result)
+    first, second = read_release_json(release(built, "v1")), read_release_json(release(other, "v1"))
+    assert first["files"] == second["files"]
+    assert first["input_fingerprint"] == second["input_fingerprint"]
+
+
+def test_rebuilding_a_version_with_the_same_inputs_changes_nothing(built: Path) -> None:
+    before = (release(built, "v1") / "release.json").read_bytes()
+    result = materialize_release(built, "v1")
+    assert result.success, failure_messages(result)
+    assert (release(built, "v1") / "release.json").read_bytes() == before
+    assert verify_release(release(built, "v1")) == []
+
+
+def test_a_changed_policy_under_an_existing_version_is_refused(built: Path, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    policy = data_dir / "policy.yaml"
+    policy.write_text(
+        policy.read_text().replace("soft_failure_factor: 0.5", "soft_failure_factor: 0.4")
+    )
+    before = (release(data_dir, "v1") / "release.json").read_bytes()
+    result = materialize_release(data_dir, "v1")
+    assert not result.success
+    message = " ".join(failure_messages(result))
+    assert "release v1 already exists and is immutable" in message
+    assert "policy_sha256" in message
+    assert (release(data_dir, "v1") / "release.json").read_bytes() == before
+
+
+def test_verify_catches_a_flipped_byte(built: Path, tmp_path: Path, capsys) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    assert main(["--data-dir", str(data_dir), "verify", "v1"]) == 0
+    shard = release(data_dir, "v1") / "data" / "train-00000-of-00001.parquet"
+    raw = bytearray(shard.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    shard.write_bytes(bytes(raw))
+    assert main(["--data-dir", str(data_dir), "verify", "v1"]) == 1
+    assert "MISMATCH data/train-00000-of-00001.parquet" in capsys.readouterr().out
+
+
+def _example(data_dir: Path, origin_kind: str) -> str:
+    with duckdb.connect() as con:
+        ((example_id,),) = con.execute(
+            "SELECT min(example_id) FROM read_parquet(?) WHERE origin_kind = ?",
+            [str(release(data_dir, "v1") / "data" / "*.parquet"), origin_kind],
+        ).fetchall()
+    return str(example_id)
+
+
+@pytest.mark.parametrize("origin_kind", ["lane", "import"])
+def test_trace_prints_the_whole_chain(built: Path, capsys, origin_kind: str) -> None:
+    example_id = _example(built, origin_kind)
+    assert main(["--data-dir", str(built), "trace", example_id]) == 0
+    out = capsys.readouterr().out
+    for heading in ("source:", "spec:", "sanitization:", "gates:", "dedup:", "releases:"):
+        assert f"\n{heading}" in out, heading
+    assert "source_line:" in out and "teacher_model:" in out and "sampling_params:" in out
+    assert "release: v1" in out and "shard: data/train-00000-of-00001.parquet" in out
+    assert "fate: released" in out and "decision: survivor" in out
+    assert "sha256: " in out and (".yaml" in out)
+
+
+def test_trace_of_a_duplicate_names_its_survivor(built: Path, capsys) -> None:
+    with duckdb.connect() as con:
+        ((example_id, survivor),) = con.execute(
+            "SELECT example_id, detail FROM read_parquet(?) LIMIT 1",
+            [str(built / "warehouse" / "deduplicated" / "exits.parquet")],
+        ).fetchall()
+    assert main(["--data-dir", str(built), "trace", example_id]) == 0
+    out = capsys.readouterr().out
+    assert "decision: duplicate" in out and f"duplicate_of: {survivor}" in out
+    assert "fate: duplicate" in out
+
+
+def test_diff_reports_rows_added_removed_and_fates_changed(
+    built: Path, tmp_path: Path, capsys
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    (data_dir / "lanes" / "swebench-lite-gold" / "part-000.jsonl").unlink()
+    result = materialize_release(data_dir, "v2")
+    assert result.success, failure_messages(result)
+    out_file = tmp_path / "diff.parquet"
+    assert main(["--data-dir", str(data_dir), "diff", "v1", "v2", "--out", str(out_file)]) == 0
+    out = capsys.readouterr().out
+    assert "rows removed: 60" in out and "rows added: 0" in out
+    assert "swebench-lite-gold" in out and "removed  60" in out
+    assert "released -> -: 60" in out
+    diff = pd.read_parquet(out_file)
+    assert set(diff["change"]) == {"removed"} and len(diff) == 60
+
+
+def test_releases_lists_versions_with_counts(built: Path, capsys) -> None:
+    assert main(["--data-dir", str(built), "releases"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("v1") and "rows" in out and "released" in out
+
+
+def test_croissant_metadata_validates_with_mlcroissant(built: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "CROISSANT_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [
+            str(BIN / "mlcroissant"),
+            "validate",
+            f"--jsonld={release(built, 'v1') / 'croissant.json'}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_the_dataset_card_has_a_yaml_header_and_the_transparency_table(built: Path) -> None:
+    import yaml
+
+    card = (release(built, "v1") / "README.md").read_text()
+    header = yaml.safe_load(card.split("---\n")[1])
+    assert header["configs"][0]["data_files"][0]["path"] == "data/train-*.parquet"
+    assert (release(built, "v1") / "transparency.md").read_text().strip() in card
+    assert json.loads((release(built, "v1") / "croissant.json").read_text())["version"] == "v1"
+
+
+def test_a_build_killed_mid_write_leaves_no_release_and_the_next_run_succeeds(
+    built: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "import born_assets.release.publish as publish\n"
+        "def killed(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "publish.write_card = killed\n"
+        "from born_assets.cli import main\n"
+        f"sys.exit(main(['--data-dir', {str(data_dir)!r}, 'release', '--version', 'v9']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, timeout=600, check=False
+    )
+    assert done.returncode == -9
+    releases = data_dir / "releases"
+    assert not (releases / "v9").exists()
+    assert [p.name for p in releases.iterdir() if p.name.startswith(".tmp-v9")]
+    assert main(["--data-dir", str(data_dir), "release", "--version", "v9"]) == 0
+    assert verify_release(releases / "v9") == []
+    assert not [p for p in releases.iterdir() if p.name.startswith(".tmp-")]
