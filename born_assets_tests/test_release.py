@@ -70,7 +70,8 @@ def test_the_release_loads_with_pandas_duckdb_and_datasets(built: Path) -> None:
             "SELECT count(*) FROM read_parquet(?)", [str(folder / "data" / "*.parquet")]
         ).fetchall()
     assert count == rows
-    datasets = pytest.importorskip("datasets")
+    import datasets
+
     loaded = datasets.load_dataset("parquet", data_dir=str(folder / "data"), split="train")
     assert loaded.num_rows == rows
     assert "generator_model" in loaded.column_names
