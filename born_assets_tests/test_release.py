@@ -60,7 +60,7 @@ def test_the_release_folder_holds_every_promised_file_and_checks_passed(built: P
     assert "lanes/mbpp-plus-reference/part-000.jsonl" in document["inputs"]["source_files"]
 
 
-def test_the_release_loads_with_pandas_duckdb_and_datasets(built: Path) -> None:
+def test_the_release_loads_with_pandas_duckdb_and_datasets(built: Path, tmp_path: Path) -> None:
     folder = release(built, "v1")
     rows = read_release_json(folder)["rows"]
     frame = pd.read_parquet(folder / "data")
@@ -72,7 +72,9 @@ def test_the_release_loads_with_pandas_duckdb_and_datasets(built: Path) -> None:
     assert count == rows
     import datasets
 
-    loaded = datasets.load_dataset("parquet", data_dir=str(folder / "data"), split="train")
+    loaded = datasets.load_dataset(
+        "parquet", data_dir=str(folder / "data"), split="train", cache_dir=str(tmp_path)
+    )
     assert loaded.num_rows == rows
     assert "generator_model" in loaded.column_names
 
