@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from born_assets.governance.erasure import (
+    ErasureFilter,
+    ErasureRequest,
+    ErasureTarget,
+    append_request,
+)
+from born_assets.governance.erasure_stage import preview
 from born_assets.manifests import load_manifests
 from born_assets.project import Project, data_dir_from_env
 from born_assets.release.catalog import next_version, release_dirs, verify_release
@@ -89,11 +97,15 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if mismatches else 0
 
 
+def _source_dirs(data_dir: Path, project: Project) -> list[Path]:
+    return [data_dir.joinpath("warehouse", *k.path) for k in project.source_keys()]
+
+
 def _trace_paths(data_dir: Path) -> TracePaths:
     project = Project.load(data_dir)
     warehouse = data_dir / "warehouse"
     return TracePaths(
-        source_dirs=[warehouse.joinpath(*k.path) for k in project.source_keys()],
+        source_dirs=_source_dirs(data_dir, project),
         sanitized=warehouse / "sanitized",
         gated=warehouse / "gated",
         deduplicated=warehouse / "deduplicated",
@@ -124,6 +136,47 @@ def _diff(args: argparse.Namespace) -> int:
     if args.out:
         print(f"row-level diff written to {args.out}")
     return 0
+
+
+def _erase_target(args: argparse.Namespace) -> ErasureTarget:
+    if args.source:
+        benchmark, _, task = args.source.partition(":")
+        return ErasureTarget(source_benchmark=benchmark, source_id=task)
+    if args.import_row:
+        import_id, _, row_id = args.import_row.partition(":")
+        return ErasureTarget(import_id=import_id, import_row_id=row_id)
+    return ErasureTarget(example_id=args.example_id, origin=args.origin, pattern=args.pattern)
+
+
+def _erase(args: argparse.Namespace) -> int:
+    from born_assets.runner import failure_messages, materialize_graph
+
+    now = datetime.now(UTC)
+    request = ErasureRequest(
+        id=args.id or f"ER-{now:%Y%m%d-%H%M%S}",
+        requester=args.requester,
+        reason=args.reason,
+        requested_at=now,
+        target=_erase_target(args),
+    )
+    project = Project.load(args.data_dir)
+    dirs = _source_dirs(args.data_dir, project)
+    with duckdb.connect() as con:
+        matches, in_releases = preview(con, args.data_dir, dirs, ErasureFilter([request]))
+    print(f"request {request.id}: {len(matches)} rows in the warehouse match")
+    for _, origin, example_id in matches[:20]:
+        print(f"  {origin}  {example_id}")
+    for version, count in in_releases.items():
+        print(f"  release {version}: {count} rows")
+    if args.dry_run:
+        print("dry run: nothing was changed")
+        return 0
+    path = append_request(args.data_dir, request)
+    print(f"request recorded in {path}; rebuilding the warehouse and rewriting releases")
+    result = materialize_graph(args.data_dir)
+    for message in failure_messages(result):
+        print(f"born: {message}", file=sys.stderr)
+    return 0 if result.success else 1
 
 
 Command = Callable[[argparse.Namespace], int]
@@ -158,6 +211,21 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old")
     diff.add_argument("new")
     diff.add_argument("--out", type=Path, help="write the row-level diff to this Parquet file")
+    erase = add("erase", _erase, "record an erasure request and honour it everywhere")
+    target = erase.add_mutually_exclusive_group(required=True)
+    target.add_argument("--example-id")
+    target.add_argument(
+        "--source", help="BENCHMARK:TASK_ID, e.g. swebench_lite:django__django-15202"
+    )
+    target.add_argument("--import-row", help="IMPORT_ID:SOURCE_ROW_ID")
+    target.add_argument(
+        "--origin", help="a whole lane or import, e.g. imports/glaive-toolcall-demo"
+    )
+    target.add_argument("--pattern", help="a regular expression over prompt and response")
+    erase.add_argument("--reason", required=True)
+    erase.add_argument("--requester", required=True)
+    erase.add_argument("--id", help="request id (default: ER-<UTC timestamp>)")
+    erase.add_argument("--dry-run", action="store_true", help="show what would go; change nothing")
     return parser
 
 
@@ -167,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.data_dir = (args.data_dir or data_dir_from_env()).resolve()
     try:
         return int(args.run(args))
+    except ValueError as error:  # also pydantic.ValidationError: a bad request or spec
+        print(f"born: {error}", file=sys.stderr)
+        return 2
     except FileNotFoundError as error:
         print(f"born: {error}", file=sys.stderr)
         return 2

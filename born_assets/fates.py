@@ -35,6 +35,7 @@ def row_fates_query(
         "quarantine": _list([d / "quarantine.parquet" for d in ingest_dirs]),
         "final_fate": final_fate.value,
         "quarantined": Fate.QUARANTINED.value,
+        "erased": Fate.ERASED.value,
         "final_stage": Stage.RELEASE.value if final_fate is Fate.RELEASED else Stage.INGEST.value,
     }
     exits = "SELECT NULL::VARCHAR AS example_id, NULL::VARCHAR AS fate, NULL::VARCHAR AS stage, "
@@ -48,7 +49,8 @@ def row_fates_query(
             FROM read_parquet($rows)
         ), exits AS ({exits})
         SELECT origin_kind, origin_id, source_file, source_line, example_id,
-               $quarantined AS fate, stage, reason, field AS detail
+               CASE WHEN reason = $erased THEN $erased ELSE $quarantined END AS fate,
+               stage, reason, field AS detail
         FROM read_parquet($quarantine)
         UNION ALL
         SELECT r.origin_kind, r.origin_id, r.source_file, r.source_line, r.example_id,

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from born_assets.governance.erasure import ErasureFilter
 from born_assets.jsonl import iter_lines, parse_object
+from born_assets.lineage import sha256_hex
 from born_assets.quarantine import (
     QuarantineReason,
     RejectedLine,
@@ -64,12 +66,15 @@ def ingest_files(
     parse_row: RowParser,
     out_dir: Path,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    erasure: ErasureFilter | None = None,
 ) -> IngestSummary:
     """Read every line of `files` into `out_dir`; no line is dropped without a recorded reason.
 
     A line whose example id was already accepted (the same row twice, in one file or across the
     origin's files) is quarantined as `duplicate_line`; the first in path and line order wins.
+    A line an erasure request or tombstone covers is recorded as `erased` without its content.
     """
+    eraser = erasure if erasure is not None and not erasure.is_empty() else None
     summary = IngestSummary()
     seen_ids: set[str] = set()
     with (
@@ -83,7 +88,8 @@ def ingest_files(
             lines = 0
             for line in iter_lines(path, digest):
                 lines = line.number
-                row, rejection = _accept(line.raw, source_file, line.number, parse_row, seen_ids)
+                where = (source_file, line.number)
+                row, rejection = _accept(line.raw, where, parse_row, seen_ids, eraser)
                 if rejection is None:
                     rows.append(row)
                     summary.accepted += 1
@@ -121,15 +127,17 @@ def ingest_files(
 
 def _accept(
     raw: bytes,
-    source_file: str,
-    source_line: int,
+    where: tuple[str, int],
     parse_row: RowParser,
     seen_ids: set[str],
+    eraser: ErasureFilter | None,
 ) -> tuple[dict[str, Any], Rejection | None]:
     try:
-        row = parse_row(parse_object(raw), source_file, source_line)
+        row = parse_row(parse_object(raw), *where)
     except RejectedLine as refused:
         return {}, refused.rejection
+    if eraser is not None and (request := eraser.request_for(row, sha256_hex(raw))):
+        return row, Rejection(QuarantineReason.ERASED, request, f"erased by request {request}")
     if row["example_id"] in seen_ids:
         return row, Rejection(
             QuarantineReason.DUPLICATE_LINE,

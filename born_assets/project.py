@@ -17,6 +17,7 @@ from born_assets.assets.curation import (
     gated_asset,
 )
 from born_assets.assets.fates import row_fates_asset, row_fates_checks
+from born_assets.assets.governance import erasure_asset, erasure_checks
 from born_assets.assets.imports import GROUP as IMPORTS
 from born_assets.assets.imports import import_asset, import_key
 from born_assets.assets.lanes import GROUP as LANES
@@ -121,11 +122,13 @@ def build_definitions(project: Project) -> dg.Definitions:
     assets += [gated_asset(), deduplicated_asset(sources)]
     stages = [(key, EXITS_FILE) for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY)]
     assets.append(row_fates_asset(sources, stages))
+    assets.append(erasure_asset(sources))
     assets.append(release_asset(sources, project.source_metas(), project.spec_hashes()))
     assets.append(transparency_table_asset())
     checks = [check for key in sources for check in source_checks(key)]
     checks += sanitized_checks(sources)
     checks += curation_checks()
+    checks += erasure_checks(sources)
     checks += row_fates_checks(sources)
     return dg.Definitions(
         assets=assets,

@@ -28,6 +28,7 @@ class QuarantineReason(StrEnum):
     DUPLICATE_LINE = "duplicate_line"
     FORMAT_MISMATCH = "format_mismatch"
     EMPTY_VISIBLE_CONTENT = "empty_visible_content"
+    ERASED = "erased"
 
 
 class Stage(StrEnum):
@@ -71,6 +72,7 @@ def quarantine_row(
 ) -> dict[str, object]:
     """A `QuarantineRecord` row; the message names the file, the line and the field."""
     field = f", field {rejection.field!r}" if rejection.field else ""
+    erased = rejection.reason is QuarantineReason.ERASED
     return {
         "origin_kind": origin_kind,
         "origin_id": origin_id,
@@ -78,10 +80,10 @@ def quarantine_row(
         "source_line": source_line,
         "stage": stage.value,
         "reason": rejection.reason.value,
-        "field": rejection.field,
+        "field": rejection.field,  # for an erased line: the erasure request id
         "message": f"{source_file} line {source_line}{field}: {rejection.message}",
         "example_id": example_id,
-        "raw_line": raw[:RAW_LINE_LIMIT_BYTES].decode("utf-8", errors="replace"),
+        "raw_line": "" if erased else raw[:RAW_LINE_LIMIT_BYTES].decode("utf-8", errors="replace"),
         "raw_bytes": len(raw),
         "raw_sha256": sha256_hex(raw),
     }

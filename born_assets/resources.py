@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from born_assets.governance.erasure import ErasureFilter
 from born_assets.policy import Policy
 from born_assets.storage import atomic_dir
 
@@ -51,6 +52,10 @@ class Warehouse(dg.ConfigurableResource):
     def load_policy(self) -> Policy:
         """The validated policy; a bad value raises `PolicyError` naming the file and key."""
         return Policy.load(self.policy_path)
+
+    def load_erasure(self) -> ErasureFilter:
+        """Erasure requests and tombstones; a bad requests file raises naming file and field."""
+        return ErasureFilter.load(self.root)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection for queries over the Parquet tables."""

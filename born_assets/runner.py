@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from born_assets.assets.release import RELEASE_KEY, RELEASE_VERSIONS
+from born_assets.assets.release import RELEASE_VERSIONS
 from born_assets.project import Project, build_definitions
 
 
@@ -47,6 +47,20 @@ def _failure_text(event: dg.DagsterEvent) -> str:
     return event.message or "step failed"
 
 
+def materialize_graph(data_dir: Path) -> dg.ExecuteInProcessResult:
+    """Build every asset except the release partitions (lanes, imports, curation, governance)."""
+    defs = build_definitions(Project.load(data_dir))
+    nodes = [*(defs.assets or []), *(defs.asset_checks or [])]
+    with instance() as dagster_instance:
+        return dg.materialize(
+            nodes,  # type: ignore[arg-type]
+            resources=defs.resources,
+            instance=dagster_instance,
+            selection="not group:release",
+            raise_on_error=False,
+        )
+
+
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     """What failed in a run: step failures and failed checks, one line each."""
     messages = [
@@ -60,6 +74,3 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
         if not e.passed
     ]
     return messages
-
-
-__all__ = ["RELEASE_KEY", "failure_messages", "instance", "materialize_release"]

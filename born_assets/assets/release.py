@@ -6,12 +6,13 @@ from collections.abc import Sequence
 import dagster as dg
 
 from born_assets.assets.curation import DEDUPLICATED_KEY, GATED_KEY
+from born_assets.assets.governance import ERASURE_KEY
 from born_assets.assets.sanitized import SANITIZED_KEY
 from born_assets.metadata import column_schema
 from born_assets.release.build import WarehouseInputs
 from born_assets.release.layout import TRANSPARENCY_CSV, TRANSPARENCY_MD
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
-from born_assets.release.transparency import COLUMNS, SourceMeta
+from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
 from born_assets.resources import Warehouse
 from born_assets.schemas import ReleaseRecord
 
@@ -30,7 +31,7 @@ def release_asset(
 
     @dg.asset(
         key=RELEASE_KEY,
-        deps=[DEDUPLICATED_KEY, GATED_KEY, SANITIZED_KEY, *sources],
+        deps=[DEDUPLICATED_KEY, GATED_KEY, SANITIZED_KEY, ERASURE_KEY, *sources],
         partitions_def=RELEASE_VERSIONS,
         group_name=GROUP,
         kinds={"duckdb", "parquet"},
@@ -116,7 +117,7 @@ def transparency_table_asset() -> dg.AssetsDefinition:
         folder = warehouse.root / "releases" / context.partition_key
         with (folder / TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-        schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in COLUMNS])
+        schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in CSV_COLUMNS])
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(rows),

@@ -61,6 +61,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
                 parse_row=spec.parse_row,
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
+                erasure=warehouse.load_erasure(),
             )
         for message in summary.example_messages:
             context.log.warning(f"quarantined: {message}")

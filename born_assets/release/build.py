@@ -150,7 +150,7 @@ def _split_into_shards(
     reader: pa.RecordBatchReader, schema: pa.Schema, paths: Sequence[Path], shard_rows: int
 ) -> None:
     index, written = 0, 0
-    writer = _writer(paths[0], schema)
+    writer = parquet_writer(paths[0], schema)
     try:
         for batch in reader:
             offset = 0
@@ -158,7 +158,7 @@ def _split_into_shards(
                 if written == shard_rows:
                     writer.close()
                     index, written = index + 1, 0
-                    writer = _writer(paths[index], schema)
+                    writer = parquet_writer(paths[index], schema)
                 take = min(shard_rows - written, batch.num_rows - offset)
                 table = pa.Table.from_batches([batch.slice(offset, take)])
                 writer.write_table(table.cast(schema), row_group_size=ROW_GROUP_ROWS)
@@ -167,7 +167,8 @@ def _split_into_shards(
         writer.close()
 
 
-def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """A Parquet writer with the release's fixed settings (zstd, statistics)."""
     return pq.ParquetWriter(
         path,
         schema,

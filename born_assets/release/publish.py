@@ -23,27 +23,18 @@ from born_assets.release.build import (
     WITHHELD_FILE,
     WarehouseInputs,
     code_version,
-    file_sha256,
     input_fingerprint,
-    release_columns,
     write_fates,
     write_shards,
     write_withheld,
 )
-from born_assets.release.card import write_card
+from born_assets.release.documents import ReleaseFacts, write_documents
 from born_assets.release.layout import (
     FATES_FILE,
     RELEASE_JSON,
-    TRANSPARENCY_CSV,
-    TRANSPARENCY_MD,
-    ReleaseInfo,
-    SourceInfo,
 )
 from born_assets.release.transparency import (
     SourceMeta,
-    to_csv,
-    to_markdown,
-    transparency_rows,
 )
 from born_assets.storage import fsync_dir
 
@@ -198,20 +189,13 @@ def _build(
     withheld = staging / WITHHELD_FILE
     write_withheld(con, request.warehouse, request.use, withheld)
     rows, shards = write_shards(con, request.warehouse, request.use, staging, request.shard_rows)
-    fates = write_fates(con, request.warehouse, withheld, staging)
+    write_fates(con, request.warehouse, withheld, staging)
     withheld.unlink()
+    facts = ReleaseFacts(
+        request.version, request.use, request.sources, request.policy_sha256, code_version()
+    )
+    documents = write_documents(con, staging, facts, shards)
     shard_paths = [staging / s for s in shards]
-    table = transparency_rows(con, staging / FATES_FILE, shard_paths, request.sources)
-    markdown = to_markdown(table)
-    (staging / TRANSPARENCY_MD).write_text(markdown, encoding="utf-8")
-    (staging / TRANSPARENCY_CSV).write_text(to_csv(table), encoding="utf-8")
-    shard_hashes = {s: file_sha256(staging / s) for s in shards}
-    write_card(staging, _info(request, rows, shards, shard_hashes, table, fates, markdown))
-    files = {
-        p.relative_to(staging).as_posix(): file_sha256(p)
-        for p in sorted(staging.rglob("*"))
-        if p.is_file() and p.name != RELEASE_JSON
-    }
     ledgers = [d / "files.parquet" for d in request.warehouse.source_dirs]
     outcome_checks = [
         checks.schema(shard_paths),
@@ -220,70 +204,15 @@ def _build(
         checks.fates_reconcile(con, staging / FATES_FILE, ledgers),
     ]
     return ReleaseOutcome(
-        request.version, staging, "created", rows, fates, files, outcome_checks, markdown
+        request.version,
+        staging,
+        "created",
+        rows,
+        documents.fates,
+        documents.files,
+        outcome_checks,
+        documents.markdown,
     )
-
-
-def _info(
-    request: ReleaseRequest,
-    rows: int,
-    shards: list[str],
-    shard_hashes: dict[str, str],
-    table: list[dict[str, Any]],
-    fates: dict[str, int],
-    markdown: str,
-) -> ReleaseInfo:
-    by_id = {r["id"]: r for r in table if r["kind"] in ("lane", "import")}
-    sources = tuple(
-        SourceInfo(
-            origin_kind=s.origin_kind,
-            origin_id=s.origin_id,
-            family=s.family,
-            teacher=s.teacher,
-            license=s.license,
-            source_url=s.source_url,
-            spec_sha256=s.spec_sha256,
-            rows_read=by_id[s.origin_id]["rows_read"],
-            rows_released=by_id[s.origin_id]["released"],
-        )
-        for s in sorted(request.sources, key=lambda s: s.origin_id)
-    )
-    licenses = tuple(sorted({s.license for s in sources if s.rows_released}))
-    return ReleaseInfo(
-        version=request.version,
-        use=request.use,
-        rows=rows,
-        shards=tuple(shards),
-        shard_sha256=shard_hashes,
-        columns=release_columns(),
-        sources=sources,
-        licenses=licenses,
-        fates=dict(sorted(fates.items())),
-        policy_sha256=request.policy_sha256,
-        code_version=code_version(),
-        transparency_markdown=markdown,
-        out_of_scope_uses=_out_of_scope(request.use),
-        pii_note="",
-        limitations=LIMITATIONS,
-    )
-
-
-LIMITATIONS = (
-    "Rows are only as correct as their sources: reference solutions and teacher outputs were not "
-    "executed against tests by this pipeline.",
-    "Closure sections are derived from the source text; a section marked absent was not in the "
-    "source, and nothing was invented to fill it.",
-    "Deduplication is exact on the prompt hash; paraphrased prompts are not merged.",
-)
-
-
-def _out_of_scope(use: str) -> tuple[str, ...]:
-    others = {"train": "training", "eval": "evaluation", "red_team": "red-teaming", "demo": "demos"}
-    return tuple(
-        f"{label} (this release is for {others.get(use, use)})"
-        for key, label in others.items()
-        if key != use
-    ) + ("any use the rows' prohibited_use column lists",)
 
 
 def _write_release_json(

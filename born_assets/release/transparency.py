@@ -34,6 +34,7 @@ COLUMNS = [
     *(f.value for f in FATE_COLUMNS),
     *SCORE_COLUMNS,
 ]
+CSV_COLUMNS = [*COLUMNS, "source_url"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def _source_row(
         "license": source.license,
         "spec_sha256": source.spec_sha256,
         "rows_read": sum(fates.values()),
+        "source_url": source.source_url or "",
     }
     row.update({f.value: fates.get(f.value, 0) for f in FATE_COLUMNS})
     row.update(zip(SCORE_COLUMNS, scores or [None] * 4, strict=True))
@@ -122,6 +124,7 @@ def _footer(
         "license": "",
         "spec_sha256": "",
         "rows_read": sum(r["rows_read"] for r in body),
+        "source_url": "",
     }
     row.update({f.value: sum(r[f.value] for r in body) for f in FATE_COLUMNS})
     row.update(zip(SCORE_COLUMNS, scores or [None] * 4, strict=True))
@@ -131,10 +134,10 @@ def _footer(
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     """The table as CSV (full hashes, empty cells for missing scores)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row[k] is None else row[k] for k in COLUMNS})
+        writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_COLUMNS})
     return buffer.getvalue()
 
 

@@ -1,0 +1,1 @@
+"""Governance: contamination control, PII and secrets, use limits, and erasure."""

@@ -1,0 +1,203 @@
+"""Erasure requests: what to erase, matching rows against them, and the tombstones that stay.
+
+Requests live in `<data_dir>/erasure/requests.yaml` (validated like every spec: an error names
+the file and the field). Each names exactly one target: an example id, a benchmark task
+(`source_benchmark` + `source_id`), a row of an import (`import_id` + `import_row_id`, the
+source's own id), a whole lane or import (`origin`, e.g. `imports/glaive-toolcall-demo`), or a
+regular expression over the prompt and response text. Once a row was erased, its tombstone (the
+example id and the SHA-256 of its raw line, never its content) stays in
+`<data_dir>/erasure/tombstones.parquet`, so the row is refused even if the request is removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import yaml
+from pydantic import Field, field_validator, model_validator
+
+from born_assets.specs import SpecError, StrictModel, parse_spec
+
+REQUESTS_FILE = "erasure/requests.yaml"
+TOMBSTONES_FILE = "erasure/tombstones.parquet"
+REQUEST_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class ErasureTarget(StrictModel):
+    """Exactly one kind of target: see the module docstring."""
+
+    example_id: str | None = None
+    source_benchmark: str | None = None
+    source_id: str | None = None
+    import_id: str | None = None
+    import_row_id: str | None = None
+    origin: str | None = Field(default=None, pattern=r"^(lanes|imports)/[A-Za-z0-9_.-]+$")
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"not a valid regular expression: {error}") from error
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ErasureTarget:
+        kinds = [
+            self.example_id is not None,
+            (self.source_benchmark, self.source_id) != (None, None),
+            (self.import_id, self.import_row_id) != (None, None),
+            self.origin is not None,
+            self.pattern is not None,
+        ]
+        if sum(kinds) != 1:
+            raise ValueError(
+                "name exactly one target: example_id, source_benchmark+source_id, "
+                "import_id+import_row_id, origin, or pattern"
+            )
+        pairs = [("source_benchmark", "source_id"), ("import_id", "import_row_id")]
+        for first, second in pairs:
+            if (getattr(self, first) is None) != (getattr(self, second) is None):
+                raise ValueError(f"{first} and {second} go together")
+        return self
+
+
+class ErasureRequest(StrictModel):
+    """One request: who asked, why, when, and what to erase."""
+
+    id: str = Field(pattern=REQUEST_ID)
+    requester: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    requested_at: datetime
+    target: ErasureTarget
+
+
+class ErasureRequests(StrictModel):
+    """The requests file."""
+
+    requests: list[ErasureRequest] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ErasureRequests:
+        ids = [r.id for r in self.requests]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"request ids must be unique; repeated: {repeated}")
+        return self
+
+
+def load_requests(data_dir: Path) -> ErasureRequests | SpecError:
+    """The requests of a data dir (none when the file does not exist)."""
+    path = data_dir / REQUESTS_FILE
+    if not path.exists():
+        return ErasureRequests()
+    parsed = parse_spec(path, ErasureRequests)
+    return parsed if isinstance(parsed, SpecError) else parsed[0]
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """What stays of an erased row: hashes and the request, never content."""
+
+    example_id: str
+    raw_sha256: str
+    request_id: str
+
+
+def load_tombstones(data_dir: Path) -> list[Tombstone]:
+    """Every tombstone recorded so far."""
+    path = data_dir / TOMBSTONES_FILE
+    if not path.exists():
+        return []
+    return [Tombstone(**row) for row in pq.read_table(path).to_pylist()]
+
+
+@dataclass
+class ErasureFilter:
+    """Decides, for a parsed row, whether a request or a tombstone erases it."""
+
+    requests: list[ErasureRequest] = field(default_factory=list)
+    tombstones: Mapping[str, str] = field(default_factory=dict)  # example_id or raw hash -> request
+
+    def __post_init__(self) -> None:
+        self._by_example = {r.target.example_id: r.id for r in self.requests if r.target.example_id}
+        self._by_task = {
+            (r.target.source_benchmark, r.target.source_id): r.id
+            for r in self.requests
+            if r.target.source_benchmark is not None
+        }
+        self._by_import_row = {
+            (r.target.import_id, r.target.import_row_id): r.id
+            for r in self.requests
+            if r.target.import_id is not None
+        }
+        self._by_origin = {r.target.origin: r.id for r in self.requests if r.target.origin}
+        self._patterns = [
+            (re.compile(r.target.pattern), r.id) for r in self.requests if r.target.pattern
+        ]
+
+    @classmethod
+    def load(cls, data_dir: Path) -> ErasureFilter:
+        """The filter for a data dir; raises `ValueError` naming the file and field if invalid."""
+        requests = load_requests(data_dir)
+        if isinstance(requests, SpecError):
+            raise ValueError(str(requests))
+        stones: dict[str, str] = {}
+        for stone in load_tombstones(data_dir):
+            stones[stone.example_id] = stone.request_id
+            stones[stone.raw_sha256] = stone.request_id
+        return cls(list(requests.requests), stones)
+
+    def request_for(self, row: Mapping[str, Any], raw_sha256: str) -> str | None:
+        """The id of the request that erases `row` (a lineage row), or None."""
+        found = (
+            self.tombstones.get(row["example_id"])
+            or self.tombstones.get(raw_sha256)
+            or self._by_example.get(row["example_id"])
+            or self._by_task.get((row["source_benchmark"], row["source_id"]))
+            or self._by_origin.get(f"{_plural(row['origin_kind'])}/{row['origin_id']}")
+        )
+        if found is None and row["origin_kind"] == "import":
+            found = self._by_import_row.get((row["origin_id"], row["source_id"]))
+        if found is None:
+            text = (row["prompt"], row["response"])
+            found = next(
+                (rid for rx, rid in self._patterns if any(rx.search(t) for t in text)), None
+            )
+        return found
+
+    def is_empty(self) -> bool:
+        """True when nothing can be erased (the common case: skip the work)."""
+        return not self.requests and not self.tombstones
+
+
+def _plural(origin_kind: str) -> str:
+    return {"lane": "lanes", "import": "imports"}[origin_kind]
+
+
+def append_request(data_dir: Path, request: ErasureRequest) -> Path:
+    """Add a request to the requests file (text is appended, so comments in the file stay)."""
+    path = data_dir / REQUESTS_FILE
+    existing = load_requests(data_dir)
+    if isinstance(existing, SpecError):
+        raise ValueError(str(existing))
+    if request.id in {r.id for r in existing.requests}:
+        raise ValueError(f"{path}: request id {request.id!r} already exists")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or not existing.requests:
+        path.write_text("# Erasure requests (see README: Erasure).\nrequests:\n", encoding="utf-8")
+    entry = request.model_dump(mode="json", exclude_none=True)
+    entry["target"] = {k: v for k, v in entry["target"].items() if v is not None}
+    block = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("".join(f"  {line}\n" for line in block.splitlines()))
+    return path

@@ -1,0 +1,135 @@
+"""Honouring erasure across the warehouse and every stored release (Dagster-free).
+
+Ingest already refuses every line a request or tombstone covers (recorded as `erased`, without
+content). This stage then records the tombstones of those lines, rewrites each stored release
+that still holds them, and can prove that no erased example survives anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from born_assets.governance.erasure import (
+    TOMBSTONES_FILE,
+    ErasureFilter,
+    Tombstone,
+    load_tombstones,
+)
+from born_assets.quarantine import QuarantineReason
+from born_assets.release.catalog import release_dirs
+from born_assets.release.rewrite import ReleaseErasure, erase_from_release, erased_in_release
+from born_assets.schema_tools import iter_parquet_batches
+
+TOMBSTONE_SCHEMA = pa.schema(
+    [
+        pa.field("example_id", pa.string(), nullable=False),
+        pa.field("raw_sha256", pa.string(), nullable=False),
+        pa.field("request_id", pa.string(), nullable=False),
+    ]
+)
+
+
+def erased_lines(con: duckdb.DuckDBPyConnection, source_dirs: Sequence[Path]) -> list[Tombstone]:
+    """Tombstones of the lines ingest refused as erased (the request id is in `field`)."""
+    paths = [
+        (d / "quarantine.parquet").as_posix()
+        for d in source_dirs
+        if (d / "quarantine.parquet").exists()
+    ]
+    if not paths:
+        return []
+    rows = con.execute(
+        "SELECT example_id, raw_sha256, field FROM read_parquet($p) "
+        "WHERE reason = $erased AND example_id IS NOT NULL ORDER BY example_id",
+        {"p": paths, "erased": QuarantineReason.ERASED.value},
+    ).fetchall()
+    return [Tombstone(e, h, r) for e, h, r in rows]
+
+
+def record_tombstones(data_dir: Path, new: Sequence[Tombstone]) -> list[Tombstone]:
+    """Merge new tombstones into the store (they are never removed); returns all of them."""
+    merged = {(t.example_id, t.raw_sha256): t for t in load_tombstones(data_dir)}
+    for stone in new:
+        merged.setdefault((stone.example_id, stone.raw_sha256), stone)
+    stones = [merged[k] for k in sorted(merged)]
+    path = data_dir / TOMBSTONES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist([vars(s) for s in stones], schema=TOMBSTONE_SCHEMA)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+    return stones
+
+
+def erase_releases(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, stones: Sequence[Tombstone]
+) -> list[ReleaseErasure]:
+    """Rewrite every stored release that still holds an erased example."""
+    erased = {s.example_id: s.request_id for s in stones}
+    done = []
+    for folder in release_dirs(data_dir):
+        result = erase_from_release(con, folder, erased)
+        if result is not None:
+            done.append(result)
+    return done
+
+
+def survivors(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[Path], stones: Sequence[Tombstone]
+) -> list[tuple[str, str]]:
+    """(table, example_id) for every erased example still present in one of `tables`."""
+    if not stones:
+        return []
+    con.register("tombstones", pa.table({"example_id": [s.example_id for s in stones]}))
+    found: list[tuple[str, str]] = []
+    try:
+        for table in tables:
+            if table.exists():
+                rows = con.execute(
+                    "SELECT DISTINCT t.example_id FROM read_parquet($p) AS t "
+                    "JOIN tombstones USING (example_id)",
+                    {"p": table.as_posix()},
+                ).fetchall()
+                found += [(table.as_posix(), r[0]) for r in rows]
+    finally:
+        con.unregister("tombstones")
+    return found
+
+
+MATCH_COLUMNS = [
+    "example_id",
+    "origin_kind",
+    "origin_id",
+    "source_benchmark",
+    "source_id",
+    "prompt",
+    "response",
+]
+
+
+def preview(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    source_dirs: Sequence[Path],
+    eraser: ErasureFilter,
+    batch_rows: int = 5_000,
+) -> tuple[list[tuple[str, str, str]], dict[str, int]]:
+    """What `eraser` would erase: (request, origin, example_id) rows, and rows per release."""
+    rows = [d / "rows.parquet" for d in source_dirs if (d / "rows.parquet").exists()]
+    matches = []
+    for batch in iter_parquet_batches(rows, batch_rows, MATCH_COLUMNS):
+        for row in batch.to_pylist():
+            request = eraser.request_for(row, "")
+            if request is not None:
+                matches.append((request, row["origin_id"], row["example_id"]))
+    erased = {example_id: request for request, _, example_id in matches}
+    in_releases = {
+        folder.name: len(erased_in_release(con, folder, erased))
+        for folder in release_dirs(data_dir)
+    }
+    return matches, in_releases

@@ -1,0 +1,148 @@
+"""The documents of a release folder, written from its rows and fates: transparency, card, hashes.
+
+Used when a release is cut and again when an erasure rewrites it, so both produce the same kind of
+folder from the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from born_assets.fates import fate_counts
+from born_assets.release.build import file_sha256, release_columns
+from born_assets.release.card import write_card
+from born_assets.release.layout import (
+    FATES_FILE,
+    RELEASE_JSON,
+    TRANSPARENCY_CSV,
+    TRANSPARENCY_MD,
+    ReleaseInfo,
+    SourceInfo,
+)
+from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, transparency_rows
+
+LIMITATIONS = (
+    "Rows are only as correct as their sources: reference solutions and teacher outputs were not "
+    "executed against tests by this pipeline.",
+    "Closure sections are derived from the source text; a section marked absent was not in the "
+    "source, and nothing was invented to fill it.",
+    "Deduplication is exact on the prompt hash; paraphrased prompts are not merged.",
+)
+_USES = {"train": "training", "eval": "evaluation", "red_team": "red-teaming", "demo": "demos"}
+
+
+@dataclass(frozen=True)
+class ReleaseFacts:
+    """What the documents need besides the rows and fates on disk."""
+
+    version: str
+    use: str
+    sources: tuple[SourceMeta, ...]
+    policy_sha256: str
+    code_version: str
+    pii_note: str = ""
+
+
+@dataclass(frozen=True)
+class Documents:
+    """What writing the documents found: rows, fates, the table, and every file's hash."""
+
+    rows: int
+    fates: dict[str, int]
+    markdown: str
+    files: dict[str, str]
+
+
+def write_documents(
+    con: duckdb.DuckDBPyConnection, folder: Path, facts: ReleaseFacts, shards: Sequence[str]
+) -> Documents:
+    """Write transparency.md/csv, README.md and croissant.json; hash every file but release.json."""
+    shard_paths = [folder / s for s in shards]
+    fates = fate_counts(con, folder / FATES_FILE)
+    table = transparency_rows(con, folder / FATES_FILE, shard_paths, facts.sources)
+    markdown = to_markdown(table)
+    (folder / TRANSPARENCY_MD).write_text(markdown, encoding="utf-8")
+    (folder / TRANSPARENCY_CSV).write_text(to_csv(table), encoding="utf-8")
+    rows = fates.get("released", 0)
+    hashes = {s: file_sha256(folder / s) for s in shards}
+    write_card(folder, _info(facts, rows, list(shards), hashes, table, fates, markdown))
+    files = {
+        p.relative_to(folder).as_posix(): file_sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != RELEASE_JSON and not p.name.startswith(".")
+    }
+    return Documents(rows, dict(sorted(fates.items())), markdown, files)
+
+
+def _info(
+    facts: ReleaseFacts,
+    rows: int,
+    shards: list[str],
+    shard_hashes: dict[str, str],
+    table: list[dict[str, Any]],
+    fates: dict[str, int],
+    markdown: str,
+) -> ReleaseInfo:
+    by_id = {r["id"]: r for r in table if r["kind"] in ("lane", "import")}
+    sources = tuple(
+        SourceInfo(
+            origin_kind=s.origin_kind,
+            origin_id=s.origin_id,
+            family=s.family,
+            teacher=s.teacher,
+            license=s.license,
+            source_url=s.source_url,
+            spec_sha256=s.spec_sha256,
+            rows_read=by_id[s.origin_id]["rows_read"],
+            rows_released=by_id[s.origin_id]["released"],
+        )
+        for s in sorted(facts.sources, key=lambda s: s.origin_id)
+    )
+    return ReleaseInfo(
+        version=facts.version,
+        use=facts.use,
+        rows=rows,
+        shards=tuple(shards),
+        shard_sha256=shard_hashes,
+        columns=release_columns(),
+        sources=sources,
+        licenses=tuple(sorted({s.license for s in sources if s.rows_released})),
+        fates=dict(sorted(fates.items())),
+        policy_sha256=facts.policy_sha256,
+        code_version=facts.code_version,
+        transparency_markdown=markdown,
+        out_of_scope_uses=_out_of_scope(facts.use),
+        pii_note=facts.pii_note,
+        limitations=LIMITATIONS,
+    )
+
+
+def _out_of_scope(use: str) -> tuple[str, ...]:
+    others = tuple(
+        f"{label} (this release is for {_USES.get(use, use)})"
+        for key, label in _USES.items()
+        if key != use
+    )
+    return (*others, "any use the rows' prohibited_use column lists")
+
+
+def sources_from_table(csv_rows: Sequence[dict[str, str]]) -> tuple[SourceMeta, ...]:
+    """The source facts recorded in a published transparency.csv (to rebuild its documents)."""
+    return tuple(
+        SourceMeta(
+            origin_kind=r["kind"],
+            origin_id=r["id"],
+            family=r["benchmark_family"],
+            teacher=r["teacher"],
+            license=r["license"],
+            spec_sha256=r["spec_sha256"],
+            source_url=r.get("source_url") or None,
+        )
+        for r in csv_rows
+        if r["kind"] in ("lane", "import")
+    )

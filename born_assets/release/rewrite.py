@@ -1,0 +1,173 @@
+"""Honouring erasure in a published release: rewrite the shards without the erased rows.
+
+The release is rebuilt in a scratch folder beside it: shards without the erased rows (same
+writer settings), `fates.parquet` with those lines marked `erased` naming the request, the
+documents regenerated, and `release.json` with the new file hashes and an erasure entry. The
+scratch folder then replaces the release (the old folder is renamed aside first, then removed).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from born_assets.quarantine import Stage
+from born_assets.release.build import ROW_GROUP_ROWS, parquet_writer
+from born_assets.release.documents import ReleaseFacts, sources_from_table, write_documents
+from born_assets.release.layout import FATES_FILE, RELEASE_JSON, TRANSPARENCY_CSV
+from born_assets.release.publish import read_release_json
+from born_assets.schema_tools import arrow_schema
+from born_assets.schemas import Fate, ReleaseRecord, RowFateRecord
+from born_assets.storage import fsync_dir
+
+ERASED_TABLE = "erased_ids"
+
+
+@dataclass(frozen=True)
+class ReleaseErasure:
+    """What an erasure did to one release."""
+
+    version: str
+    rows_removed: int
+    requests: dict[str, int]
+
+
+def erased_in_release(
+    con: duckdb.DuckDBPyConnection, folder: Path, erased: Mapping[str, str]
+) -> dict[str, str]:
+    """The erased example ids (-> request id) that this release still holds."""
+    shards = [p.as_posix() for p in sorted((folder / "data").glob("*.parquet"))]
+    if not erased or not shards:
+        return {}
+    ids = pa.table({"example_id": list(erased), "request_id": list(erased.values())})
+    con.register(ERASED_TABLE, ids)
+    try:
+        rows = con.execute(
+            f"SELECT s.example_id, e.request_id FROM read_parquet($s) AS s "
+            f"JOIN {ERASED_TABLE} AS e USING (example_id)",
+            {"s": shards},
+        ).fetchall()
+    finally:
+        con.unregister(ERASED_TABLE)
+    return dict(rows)
+
+
+def erase_from_release(
+    con: duckdb.DuckDBPyConnection, folder: Path, erased: Mapping[str, str]
+) -> ReleaseErasure | None:
+    """Remove the erased rows from a release; None when it holds none of them."""
+    hits = erased_in_release(con, folder, erased)
+    if not hits:
+        return None
+    scratch = folder.parent / f".tmp-erase-{folder.name}-{uuid.uuid4().hex[:12]}"
+    shutil.copytree(folder, scratch)
+    try:
+        shards = sorted(
+            p.relative_to(scratch).as_posix() for p in (scratch / "data").glob("*.parquet")
+        )
+        for shard in shards:
+            _filter_parquet(scratch / shard, ReleaseRecord, lambda t: _keep_rows(t, hits))
+        _filter_parquet(scratch / FATES_FILE, RowFateRecord, lambda t: _mark_erased(t, hits))
+        document = read_release_json(folder)
+        with (folder / TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
+            sources = sources_from_table(list(csv.DictReader(handle)))
+        facts = ReleaseFacts(
+            document["version"],
+            document["use"],
+            sources,
+            document["inputs"]["policy_sha256"],
+            document["inputs"]["code_version"],
+        )
+        documents = write_documents(con, scratch, facts, shards)
+        counts: dict[str, int] = {}
+        for request in hits.values():
+            counts[request] = counts.get(request, 0) + 1
+        _update_release_json(
+            scratch, document, documents.rows, documents.fates, documents.files, counts
+        )
+        fsync_dir(scratch)
+        _swap(folder, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return ReleaseErasure(folder.name, len(hits), counts)
+
+
+def _keep_rows(table: pa.Table, hits: Mapping[str, str]) -> pa.Table:
+    keep = [example_id not in hits for example_id in table.column("example_id").to_pylist()]
+    return table.filter(pa.array(keep))
+
+
+def _mark_erased(table: pa.Table, hits: Mapping[str, str]) -> pa.Table:
+    rows = table.to_pylist()
+    for row in rows:
+        request = hits.get(row["example_id"] or "")
+        if request is not None and row["fate"] == Fate.RELEASED.value:
+            row.update(
+                fate=Fate.ERASED.value,
+                stage=Stage.GOVERNANCE.value,
+                reason="erased",
+                detail=request,
+            )
+    return pa.Table.from_pylist(rows, schema=table.schema)
+
+
+def _filter_parquet(
+    path: Path, model: type[pandera.DataFrameModel], change: Callable[[pa.Table], pa.Table]
+) -> None:
+    """Rewrite a Parquet file through `change` with the release writer settings."""
+    schema = arrow_schema(model)
+    table = change(pq.read_table(path).cast(schema))
+    tmp = path.with_name(f".{path.name}.tmp")
+    writer = parquet_writer(tmp, schema)
+    try:
+        writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+    finally:
+        writer.close()
+    tmp.replace(path)
+
+
+def _update_release_json(
+    folder: Path,
+    document: dict[str, object],
+    rows: int,
+    fates: dict[str, int],
+    files: dict[str, str],
+    counts: dict[str, int],
+) -> None:
+    erasures = list(document.get("erasures", []))  # type: ignore[call-overload]
+    erasures.append(
+        {
+            "erased_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "rows_by_request": dict(sorted(counts.items())),
+            "files_sha256_before": document["files"],
+        }
+    )
+    document = {
+        **document,
+        "rows": rows,
+        "counts_by_fate": fates,
+        "files": files,
+        "erasures": erasures,
+    }
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    (folder / RELEASE_JSON).write_text(text, encoding="utf-8")
+
+
+def _swap(folder: Path, scratch: Path) -> None:
+    """Put `scratch` where `folder` is; the old folder is renamed aside, then removed."""
+    retired = folder.parent / f".old-{folder.name}-{uuid.uuid4().hex[:12]}"
+    folder.rename(retired)
+    scratch.rename(folder)
+    fsync_dir(folder.parent)
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,168 @@
+"""An erasure request must be honoured everywhere: warehouse, every release, and later ingests.
+
+After `born erase`, no Parquet file on disk may hold the erased row's content, releases are
+rewritten and still verify, and the tombstone keeps refusing the row even if the request goes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from born_assets.cli import main
+from born_assets.governance.erasure import (
+    ErasureFilter,
+    ErasureRequest,
+    ErasureTarget,
+    load_requests,
+    load_tombstones,
+)
+from born_assets.release.catalog import verify_release
+from born_assets.release.publish import read_release_json
+from born_assets.runner import failure_messages, materialize_graph, materialize_release
+from born_assets.specs import SpecError
+from born_assets_tests.conftest import copy_sample_data
+
+ROW = {
+    "example_id": "ex_1",
+    "origin_kind": "import",
+    "origin_id": "chats",
+    "source_benchmark": "swebench_lite",
+    "source_id": "django__django-1",
+    "prompt": "please call me at alice@example.org",
+    "response": "## Result\nok",
+}
+
+
+def request(**target: str) -> ErasureRequest:
+    return ErasureRequest(
+        id="ER-1",
+        requester="dpo@born.example",
+        reason="asked",
+        requested_at=datetime(2026, 11, 1, tzinfo=UTC),
+        target=ErasureTarget(**target),
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "erased"),
+    [
+        ({"example_id": "ex_1"}, True),
+        ({"example_id": "ex_2"}, False),
+        ({"source_benchmark": "swebench_lite", "source_id": "django__django-1"}, True),
+        ({"import_id": "chats", "import_row_id": "django__django-1"}, True),
+        ({"origin": "imports/chats"}, True),
+        ({"origin": "lanes/chats"}, False),
+        ({"pattern": r"alice@example\.org"}, True),
+        ({"pattern": "bob"}, False),
+    ],
+)
+def test_each_kind_of_target_matches_exactly_its_rows(target: dict, erased: bool) -> None:
+    found = ErasureFilter([request(**target)]).request_for(ROW, "0" * 64)
+    assert (found == "ER-1") is erased
+
+
+def test_a_tombstone_erases_by_example_id_or_raw_line_hash() -> None:
+    eraser = ErasureFilter([], {"ex_1": "ER-9", "f" * 64: "ER-8"})
+    assert eraser.request_for(ROW, "0" * 64) == "ER-9"
+    assert eraser.request_for({**ROW, "example_id": "ex_x"}, "f" * 64) == "ER-8"
+
+
+HEAD = "requests:\n- id: A\n  reason: x\n  requested_at: 2026-01-01T00:00:00Z\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (
+            HEAD + "  requester: r\n  target: {}\n",
+            "requests.0.target",
+        ),
+        (
+            HEAD + "  requester: r\n  target: {pattern: '('}\n",
+            "requests.0.target.pattern",
+        ),
+        (
+            HEAD + "  target: {example_id: e}\n",
+            "requests.0.requester",
+        ),
+    ],
+)
+def test_a_bad_requests_file_names_the_field(tmp_path: Path, text: str, field: str) -> None:
+    (tmp_path / "erasure").mkdir()
+    (tmp_path / "erasure" / "requests.yaml").write_text(text)
+    error = load_requests(tmp_path)
+    assert isinstance(error, SpecError) and error.field == field
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = copy_sample_data(tmp_path_factory.mktemp("erasure") / "data")
+    result = materialize_release(data_dir, "v1")
+    assert result.success, failure_messages(result)
+    return data_dir
+
+
+def parquet_files_holding(data_dir: Path, example_id: str) -> list[str]:
+    """Every Parquet file under the data dir whose rows still carry this example's content."""
+    holding = []
+    for path in data_dir.rglob("*.parquet"):
+        table = pq.read_table(path)
+        if "example_id" not in table.column_names:
+            continue
+        rows = [r for r in table.to_pylist() if r["example_id"] == example_id]
+        content = [r for r in rows if r.get("prompt") or r.get("response") or r.get("raw_line")]
+        live = [r for r in rows if r.get("fate") not in (None, "erased")]
+        if content or live:
+            holding.append(path.relative_to(data_dir).as_posix())
+    return holding
+
+
+def test_erasure_removes_the_row_from_every_file_and_releases_still_verify(
+    released: Path, tmp_path: Path, capsys
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(released, data_dir, symlinks=True)
+    example_id = _example(data_dir, "swebench-lite-gold")
+    assert parquet_files_holding(data_dir, example_id)
+    args = ["--data-dir", str(data_dir), "erase", "--example-id", example_id]
+    who = ["--reason", "data subject request", "--requester", "dpo@born.example", "--id", "ER-7"]
+    assert main([*args, *who, "--dry-run"]) == 0
+    assert "release v1: 1 rows" in capsys.readouterr().out
+    assert not (data_dir / "erasure" / "requests.yaml").exists()
+    assert main([*args, *who]) == 0
+    assert parquet_files_holding(data_dir, example_id) == []
+    folder = data_dir / "releases" / "v1"
+    assert verify_release(folder) == []
+    document = read_release_json(folder)
+    assert document["erasures"][-1]["rows_by_request"] == {"ER-7": 1}
+    assert document["counts_by_fate"]["erased"] == 1
+    assert [t.request_id for t in load_tombstones(data_dir)] == ["ER-7"]
+
+
+def test_the_tombstone_refuses_the_row_after_the_request_is_removed(
+    released: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(released, data_dir, symlinks=True)
+    example_id = _example(data_dir, "bigcodebench-reference")
+    who = ["--reason", "r", "--requester", "dpo@born.example", "--id", "ER-8"]
+    assert main(["--data-dir", str(data_dir), "erase", "--example-id", example_id, *who]) == 0
+    (data_dir / "erasure" / "requests.yaml").unlink()
+    result = materialize_graph(data_dir)
+    assert result.success, failure_messages(result)
+    assert parquet_files_holding(data_dir, example_id) == []
+    quarantine = pq.read_table(
+        data_dir / "warehouse" / "lanes" / "bigcodebench-reference" / "quarantine.parquet"
+    ).to_pylist()
+    (stone,) = [q for q in quarantine if q["example_id"] == example_id]
+    assert (stone["reason"], stone["field"], stone["raw_line"]) == ("erased", "ER-8", "")
+
+
+def _example(data_dir: Path, origin_id: str) -> str:
+    table = pq.read_table(data_dir / "releases" / "v1" / "data" / "train-00000-of-00001.parquet")
+    return next(r["example_id"] for r in table.to_pylist() if r["origin_id"] == origin_id)
