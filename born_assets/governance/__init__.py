@@ -1,1 +1,1 @@
-"""Governance: contamination control, PII and secrets, use limits, and erasure."""
+"""Governance: PII and secret scanning, contamination and erasure (pure Python, no Dagster)."""

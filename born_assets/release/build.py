@@ -79,10 +79,15 @@ _REPLACED = {"prompt", "response", "response_format", "curation_score", "post_pr
 
 
 def use_blocked_sql(alias: str) -> str:
-    """SQL that is true when a row (`alias`) may not be used for `$use`: the one use-limit rule."""
+    """SQL that is true when a row (`alias`) may not be used for `$use`: the one use-limit rule.
+
+    A row serves only its `intended_use`, never a use its `prohibited_use` lists, and a row with
+    `eval_exclusion` never enters an evaluation release.
+    """
     return (
         f"({alias}.intended_use <> $use OR "
-        f"list_contains(from_json({alias}.prohibited_use, '[\"VARCHAR\"]'), $use))"
+        f"list_contains(from_json({alias}.prohibited_use, '[\"VARCHAR\"]'), $use) OR "
+        f"($use = 'eval' AND {alias}.eval_exclusion))"
     )
 
 
@@ -90,7 +95,9 @@ _WITHHELD_SQL = f"""
     SELECT src.example_id, src.origin_kind, src.origin_id, src.source_file, src.source_line,
            $fate AS fate, $stage AS stage,
            CASE WHEN src.intended_use <> $use THEN 'intended_use_' || src.intended_use
-                ELSE 'prohibited_use_' || $use END AS reason,
+                WHEN list_contains(from_json(src.prohibited_use, '["VARCHAR"]'), $use)
+                THEN 'prohibited_use_' || $use
+                ELSE 'eval_exclusion' END AS reason,
            'release use: ' || $use AS detail
     FROM read_parquet($deduplicated) AS d
     JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
