@@ -25,6 +25,7 @@ from born_assets.release.layout import FATES_FILE, TRANSPARENCY_MD
 from born_assets.release.publish import RELEASES_DIR, read_release_json
 from born_assets.release.trace import TracePaths, format_trace, trace
 from born_assets.reports import fate_summary, format_summary
+from born_assets.views import write_views
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -179,6 +180,14 @@ def _erase(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
+def _views(args: argparse.Namespace) -> int:
+    path, names = write_views(args.data_dir)
+    print(f"{len(names)} views in {path} (open it with duckdb; e.g. SELECT * FROM row_fates):")
+    for name in names:
+        print(f"  {name}")
+    return 0
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -211,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old")
     diff.add_argument("new")
     diff.add_argument("--out", type=Path, help="write the row-level diff to this Parquet file")
+    add("views", _views, "write warehouse.duckdb: one SQL view per warehouse and release table")
     erase = add("erase", _erase, "record an erasure request and honour it everywhere")
     target = erase.add_mutually_exclusive_group(required=True)
     target.add_argument("--example-id")
