@@ -229,10 +229,10 @@ def test_a_build_killed_mid_write_leaves_no_release_and_the_next_run_succeeds(
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "import born_assets.release.publish as publish\n"
+        "import born_assets.release.documents as documents\n"
         "def killed(*args, **kwargs):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "publish.write_card = killed\n"
+        "documents.write_card = killed\n"
         "from born_assets.cli import main\n"
         f"sys.exit(main(['--data-dir', {str(data_dir)!r}, 'release', '--version', 'v9']))\n"
     )
