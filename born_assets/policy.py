@@ -285,6 +285,14 @@ class DedupPolicy(_Model):
         return value
 
 
+class ContaminationPolicy(_Model):
+    """`contamination`: n-gram size and overlap threshold of the eval-contamination checks."""
+
+    ngram_size: Annotated[int, Field(strict=True, ge=2, le=64)] = 13
+    min_overlap_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
+    top_matches: Annotated[int, Field(strict=True, ge=1, le=100)] = 5
+
+
 class Policy(_Model):
     """The whole curation policy; build it with `Policy.load`."""
 
@@ -292,6 +300,7 @@ class Policy(_Model):
     gates: GatesPolicy
     score: ScorePolicy
     dedup: DedupPolicy
+    contamination: ContaminationPolicy = ContaminationPolicy()
 
     _content_hash: str | None = PrivateAttr(default=None)
 

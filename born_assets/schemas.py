@@ -458,3 +458,134 @@ class ReleaseRecord(LineageRecord):
         in_range={"min_value": 0.0, "max_value": 1.0},
         description="Curation score in [0, 1] from the gates (see the policy).",
     )
+
+
+class ContaminationMethod(StrEnum):
+    """How a training row was found to contain or claim an eval item (in precedence order)."""
+
+    EXACT_PROMPT = "exact_prompt"
+    EXACT_RESPONSE = "exact_response"
+    NGRAM = "ngram"
+    TASK_ID = "task_id"
+
+
+class ContaminationVerdictRecord(pa.DataFrameModel):
+    """One row per candidate training row: eval-overlap measurements first, then the verdict."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="The checked example.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+    source_benchmark: Series[str] = pa.Field(description="Benchmark family or dataset family.")
+    ngram_count: Series[int] = pa.Field(
+        ge=0,
+        description="Word n-gram positions in prompt and response (0: too short for the n-gram "
+        "check; only the exact and task-id checks apply).",
+    )
+    overlap_fraction: Series[float] = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0},
+        description="Largest share of one eval text's distinct n-grams found in the row "
+        "(0 when none is shared).",
+    )
+    has_exact_prompt_match: Series[bool] = pa.Field(
+        description="The normalized prompt equals an eval text."
+    )
+    has_exact_response_match: Series[bool] = pa.Field(
+        description="The normalized response equals an eval text."
+    )
+    has_ngram_match: Series[bool] = pa.Field(
+        description="overlap_fraction >= contamination.min_overlap_fraction."
+    )
+    has_task_id_match: Series[bool] = pa.Field(
+        description="(source_benchmark, source_id) names an eval item."
+    )
+    is_contaminated: Series[bool] = pa.Field(
+        description="Any match: the row's fate is contaminated."
+    )
+    method: Series[str] = pa.Field(
+        nullable=True,
+        isin=_values(ContaminationMethod),
+        description="Method of the deciding match.",
+    )
+    eval_id: Series[str] = pa.Field(nullable=True, description="Eval set of the deciding match.")
+    eval_item_id: Series[str] = pa.Field(
+        nullable=True, description="Eval item of the deciding match."
+    )
+    eval_field: Series[str] = pa.Field(
+        nullable=True, description="Eval text field of the deciding match (none for task_id)."
+    )
+    threshold: Series[str] = pa.Field(
+        nullable=True, description="Policy keys and values behind an ngram verdict."
+    )
+
+    @pa.dataframe_check
+    @classmethod
+    def contaminated_rows_name_their_match(cls, df: pd.DataFrame) -> pd.Series:
+        """A contaminated row names method, eval set and item; a clean row names none."""
+        named = df["method"].notna() & df["eval_id"].notna() & df["eval_item_id"].notna()
+        any_match = (
+            df["has_exact_prompt_match"]
+            | df["has_exact_response_match"]
+            | df["has_ngram_match"]
+            | df["has_task_id_match"]
+        )
+        return (df["is_contaminated"] == named) & (df["is_contaminated"] == any_match)
+
+
+class ContaminationMatchRecord(pa.DataFrameModel):
+    """One row per (training row, eval item, eval text, method) match: the evidence."""
+
+    example_id: Series[str] = pa.Field(description="The contaminated example.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+    eval_id: Series[str] = pa.Field(description="The eval set.")
+    eval_item_id: Series[str] = pa.Field(description="The eval item's id.")
+    eval_field: Series[str] = pa.Field(
+        nullable=True, description="The eval text field matched (none for task_id)."
+    )
+    method: Series[str] = pa.Field(
+        isin=_values(ContaminationMethod), description="How the row matched."
+    )
+    overlap_fraction: Series[float] = pa.Field(
+        nullable=True,
+        in_range={"min_value": 0.0, "max_value": 1.0},
+        description="For ngram: share of the eval text's distinct n-grams found in the row.",
+    )
+
+    class Config:
+        """Unique key."""
+
+        unique = ["example_id", "eval_id", "eval_item_id", "eval_field", "method"]
+
+
+class ContaminationReportRecord(pa.DataFrameModel):
+    """One row per eval set and source (lane or import): rows checked, matched and excluded."""
+
+    eval_id: Series[str] = pa.Field(description="The eval set.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+    rows_checked: Series[int] = pa.Field(ge=0, description="Rows of the source checked.")
+    rows_matched: Series[int] = pa.Field(
+        ge=0, description="Rows with any match against this eval set."
+    )
+    rows_excluded: Series[int] = pa.Field(
+        ge=0, description="Contaminated rows whose verdict names this eval set (sums to totals)."
+    )
+    exact_prompt_rows: Series[int] = pa.Field(ge=0, description="Rows with an exact_prompt match.")
+    exact_response_rows: Series[int] = pa.Field(
+        ge=0, description="Rows with an exact_response match."
+    )
+    ngram_rows: Series[int] = pa.Field(ge=0, description="Rows with an ngram match.")
+    task_id_rows: Series[int] = pa.Field(ge=0, description="Rows with a task_id match.")
+    generator_overlap_rows: Series[int] = pa.Field(
+        ge=0, description="Rows generated by the model that generated this eval set."
+    )
+    max_overlap_fraction: Series[float] = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0},
+        description="Largest n-gram overlap of a row with one of this eval set's texts.",
+    )
+    top_matches: Series[str] = pa.Field(
+        description="JSON list of the strongest matches: example_id, eval_item_id, eval_field, "
+        "method, overlap_fraction."
+    )
+
+    class Config:
+        """Unique key."""
+
+        unique = ["eval_id", "origin_id"]
