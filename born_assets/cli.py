@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from born_assets.governance.contamination_stage import format_report, report_rows
 from born_assets.governance.erasure import (
     ErasureFilter,
     ErasureRequest,
@@ -110,6 +111,7 @@ def _trace_paths(data_dir: Path) -> TracePaths:
         sanitized=warehouse / "sanitized",
         gated=warehouse / "gated",
         deduplicated=warehouse / "deduplicated",
+        contamination=warehouse / "contamination",
         data_dir=data_dir,
         spec_files={
             **{m.manifest.lane_id: m.path for m in project.lanes},
@@ -180,6 +182,16 @@ def _erase(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
+def _contamination(args: argparse.Namespace) -> int:
+    folder = args.data_dir / "warehouse" / "contamination"
+    if not (folder / "report.parquet").exists():
+        raise FileNotFoundError(
+            f"{folder} does not exist: materialize the graph first (make release)"
+        )
+    print(format_report(report_rows(folder)))
+    return 0
+
+
 def _views(args: argparse.Namespace) -> int:
     path, names = write_views(args.data_dir)
     print(f"{len(names)} views in {path} (open it with duckdb; e.g. SELECT * FROM row_fates):")
@@ -220,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old")
     diff.add_argument("new")
     diff.add_argument("--out", type=Path, help="write the row-level diff to this Parquet file")
+    add("contamination", _contamination, "print the contamination report per eval set and source")
     add("views", _views, "write warehouse.duckdb: one SQL view per warehouse and release table")
     erase = add("erase", _erase, "record an erasure request and honour it everywhere")
     target = erase.add_mutually_exclusive_group(required=True)

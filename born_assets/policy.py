@@ -35,6 +35,7 @@ from pydantic_core import PydanticCustomError
 
 from born_assets.curation.dedup import DedupKey, SortDirection
 from born_assets.curation.gates import GateName, GateReason, ScanTarget, Section, Severity
+from born_assets.governance.pii import PiiPolicy
 
 __all__ = [
     "DedupPolicy",
@@ -301,6 +302,7 @@ class Policy(_Model):
     score: ScorePolicy
     dedup: DedupPolicy
     contamination: ContaminationPolicy = ContaminationPolicy()
+    pii: PiiPolicy = PiiPolicy()
 
     _content_hash: str | None = PrivateAttr(default=None)
 

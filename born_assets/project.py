@@ -17,7 +17,16 @@ from born_assets.assets.curation import (
     gated_asset,
 )
 from born_assets.assets.fates import row_fates_asset, row_fates_checks
-from born_assets.assets.governance import erasure_asset, erasure_checks
+from born_assets.assets.governance import (
+    CONTAMINATION_KEY,
+    contamination_asset,
+    contamination_checks,
+    contamination_report_asset,
+    erasure_asset,
+    erasure_checks,
+    pii_asset,
+    pii_checks,
+)
 from born_assets.assets.imports import GROUP as IMPORTS
 from born_assets.assets.imports import import_asset, import_key
 from born_assets.assets.lanes import GROUP as LANES
@@ -120,7 +129,10 @@ def build_definitions(project: Project) -> dg.Definitions:
     assets += [broken_spec_asset(IMPORTS, error) for error in project.import_errors]
     assets.append(sanitized_asset(sources))
     assets += [gated_asset(), deduplicated_asset(sources)]
-    stages = [(key, EXITS_FILE) for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY)]
+    assets += [contamination_asset(sources), contamination_report_asset(), pii_asset()]
+    stages = [
+        (key, EXITS_FILE) for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY, CONTAMINATION_KEY)
+    ]
     assets.append(row_fates_asset(sources, stages))
     assets.append(erasure_asset(sources))
     assets.append(release_asset(sources, project.source_metas(), project.spec_hashes()))
@@ -129,6 +141,8 @@ def build_definitions(project: Project) -> dg.Definitions:
     checks += sanitized_checks(sources)
     checks += curation_checks()
     checks += erasure_checks(sources)
+    checks += contamination_checks()
+    checks += pii_checks()
     checks += row_fates_checks(sources)
     return dg.Definitions(
         assets=assets,

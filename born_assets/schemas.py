@@ -589,3 +589,31 @@ class ContaminationReportRecord(pa.DataFrameModel):
         """Unique key."""
 
         unique = ["eval_id", "origin_id"]
+
+
+class PiiVerdictRecord(pa.DataFrameModel):
+    """One row per candidate training row: what the PII and secrets scan found and did."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="The scanned example.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+    contains_real_pii: Series[bool] = pa.Field(
+        description="A real (non-placeholder) finding was made, redacted or flagged."
+    )
+    pii_scan_status: Series[str] = pa.Field(
+        isin=[s.value for s in PiiScanStatus if s is not PiiScanStatus.NOT_SCANNED],
+        description="clean, redacted (every real finding replaced) or flagged (one remains).",
+    )
+    findings: Series[str] = pa.Field(
+        description="JSON counts per kind (redacted, flagged, placeholder); never the text."
+    )
+    redaction: Series[str] = pa.Field(
+        nullable=True, description="The redact_pii transform as JSON; empty if nothing changed."
+    )
+
+
+class RedactedTextRecord(pa.DataFrameModel):
+    """One row per example whose text the PII scan changed: the redacted prompt and response."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="The redacted example.")
+    prompt: Series[str] = pa.Field(description="The prompt with typed placeholders.")
+    response: Series[str] = pa.Field(description="The response with typed placeholders.")

@@ -1,12 +1,21 @@
-"""The `erasure` asset: tombstones for erased rows, stored releases rewritten without them."""
+"""Governance assets: contamination against eval sets, its report, and erasure."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
+import pyarrow.parquet as pq
 
 from born_assets.assets.curation import DEDUPLICATED_KEY, GATED_KEY
 from born_assets.assets.sanitized import SANITIZED_KEY
-from born_assets.checks import MAX_EXAMPLES
+from born_assets.checks import MAX_EXAMPLES, schema_check
+from born_assets.governance.contamination_stage import (
+    MATCHES_FILE,
+    REPORT_FILE,
+    VERDICTS_FILE,
+    check_candidates,
+    report_rows,
+)
 from born_assets.governance.erasure import load_tombstones
 from born_assets.governance.erasure_stage import (
     erase_releases,
@@ -14,13 +23,229 @@ from born_assets.governance.erasure_stage import (
     record_tombstones,
     survivors,
 )
+from born_assets.governance.evals import load_eval_sets
+from born_assets.governance.pii import PiiAction, scan
+from born_assets.governance.pii_stage import REDACTED_FILE, scan_candidates
+from born_assets.governance.pii_stage import VERDICTS_FILE as PII_VERDICTS_FILE
 from born_assets.ingest import ROWS_FILE
-from born_assets.metadata import counts_table
+from born_assets.metadata import column_schema, counts_table, markdown_table
 from born_assets.release.catalog import release_dirs
 from born_assets.resources import Warehouse
+from born_assets.schema_tools import iter_parquet_batches
+from born_assets.schemas import (
+    ContaminationMatchRecord,
+    ContaminationReportRecord,
+    ContaminationVerdictRecord,
+    ExitRecord,
+    PiiVerdictRecord,
+    RedactedTextRecord,
+)
 
 ERASURE_KEY = dg.AssetKey("erasure")
+CONTAMINATION_KEY = dg.AssetKey("contamination")
+CONTAMINATION_REPORT_KEY = dg.AssetKey("contamination_report")
+PII_KEY = dg.AssetKey("pii")
 GROUP = "governance"
+OWNERS = ["team:governance"]
+EXITS_FILE = "exits.parquet"
+REPORT_COLUMNS = ["eval_id", "origin_id", "rows_checked", "rows_excluded", "max_overlap_fraction"]
+
+
+def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """Check every candidate training row against every registered eval set."""
+
+    @dg.asset(
+        key=CONTAMINATION_KEY,
+        deps=[DEDUPLICATED_KEY, SANITIZED_KEY, *sources],
+        group_name=GROUP,
+        kinds={"python", "duckdb", "parquet"},
+        owners=OWNERS,
+        description=(
+            "One row per candidate training row (dedup survivor): exact, n-gram and task-id "
+            "matches against every eval set in data/evals/, and the verdict."
+        ),
+    )
+    def _contamination(warehouse: Warehouse) -> dg.MaterializeResult:
+        policy = warehouse.load_policy()
+        eval_sets, errors = load_eval_sets(warehouse.root / "evals", warehouse.root)
+        if errors:
+            raise dg.Failure(description="; ".join(str(e) for e in errors))
+        with warehouse.publish(CONTAMINATION_KEY) as staging, warehouse.connect() as con:
+            excluded, overlaps = check_candidates(
+                con,
+                deduplicated=warehouse.table(DEDUPLICATED_KEY, ROWS_FILE),
+                sanitized=warehouse.table(SANITIZED_KEY, ROWS_FILE),
+                sources=[warehouse.table(k, ROWS_FILE) for k in sources],
+                eval_sets=eval_sets,
+                policy=policy.contamination,
+                out_dir=staging,
+                batch_rows=warehouse.batch_rows,
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": _rows(warehouse),
+                "dagster/column_schema": column_schema(ContaminationVerdictRecord),
+                "eval_sets": [e.eval_id for e in eval_sets],
+                "excluded_by_method": counts_table(excluded, "method"),
+                "generator_overlaps": [str(o) for o in overlaps],
+                "policy_sha256": policy.content_hash,
+            }
+        )
+
+    return _contamination
+
+
+def _rows(warehouse: Warehouse) -> int:
+    return int(pq.ParquetFile(warehouse.table(CONTAMINATION_KEY, VERDICTS_FILE)).metadata.num_rows)
+
+
+def pii_asset() -> dg.AssetsDefinition:
+    """Scan every candidate training row for personal data and secrets; redact per policy."""
+
+    @dg.asset(
+        key=PII_KEY,
+        deps=[DEDUPLICATED_KEY, SANITIZED_KEY],
+        group_name=GROUP,
+        kinds={"python", "parquet"},
+        owners=OWNERS,
+        description=(
+            "One row per candidate training row: e-mails, phones, IPs, user names, API keys, "
+            "private keys, tokens and passwords found, redacted or flagged per policy."
+        ),
+    )
+    def _pii(warehouse: Warehouse) -> dg.MaterializeResult:
+        policy = warehouse.load_policy()
+        with warehouse.publish(PII_KEY) as staging, warehouse.connect() as con:
+            summary = scan_candidates(
+                con,
+                deduplicated=warehouse.table(DEDUPLICATED_KEY, ROWS_FILE),
+                sanitized=warehouse.table(SANITIZED_KEY, ROWS_FILE),
+                policy=policy.pii,
+                out_dir=staging,
+                batch_rows=warehouse.batch_rows,
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": summary.rows,
+                "dagster/column_schema": column_schema(PiiVerdictRecord),
+                "rows_by_status": counts_table(summary.by_status, "pii_scan_status"),
+                "redacted_by_kind": counts_table(summary.redacted, "kind"),
+                "flagged_by_kind": counts_table(summary.flagged, "kind"),
+                "policy_sha256": policy.content_hash,
+            }
+        )
+
+    return _pii
+
+
+def pii_checks() -> list[dg.AssetChecksDefinition]:
+    """Schemas, and no finding the policy redacts is left in a redacted row."""
+
+    @dg.asset_check(
+        asset=PII_KEY,
+        name="redactions_complete",
+        description="Re-scanning every redacted row finds nothing the policy says to redact.",
+        blocking=True,
+    )
+    def _complete(warehouse: Warehouse) -> dg.AssetCheckResult:
+        policy = warehouse.load_policy().pii
+        leftovers = []
+        path = warehouse.table(PII_KEY, REDACTED_FILE)
+        for batch in iter_parquet_batches([path], warehouse.batch_rows):
+            for row in batch.to_pylist():
+                kinds = {
+                    f.kind.value
+                    for text in (row["prompt"], row["response"])
+                    for f in scan(text, policy)
+                    if not f.is_placeholder and policy.actions[f.kind] is PiiAction.REDACT
+                }
+                if kinds:
+                    leftovers.append({"example_id": row["example_id"], "kinds": sorted(kinds)})
+        return dg.AssetCheckResult(
+            passed=not leftovers,
+            metadata={"rows_with_leftovers": len(leftovers), "examples": leftovers[:MAX_EXAMPLES]},
+        )
+
+    return [
+        schema_check(PII_KEY, PII_VERDICTS_FILE, PiiVerdictRecord),
+        schema_check(PII_KEY, REDACTED_FILE, RedactedTextRecord),
+        _complete,
+    ]
+
+
+def contamination_report_asset() -> dg.AssetsDefinition:
+    """The contamination report: per eval set and source, rows checked and excluded."""
+
+    @dg.asset(
+        key=CONTAMINATION_REPORT_KEY,
+        deps=[CONTAMINATION_KEY],
+        group_name=GROUP,
+        kinds={"parquet"},
+        owners=OWNERS,
+        description=(
+            "One row per eval set and lane or import: rows checked, rows excluded by method, "
+            "the strongest matches (also printed by `born contamination`)."
+        ),
+    )
+    def _report(warehouse: Warehouse) -> dg.MaterializeResult:
+        rows = report_rows(warehouse.asset_dir(CONTAMINATION_KEY))
+        schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in REPORT_COLUMNS])
+        records = [dg.TableRecord({c: str(r[c]) for c in REPORT_COLUMNS}) for r in rows]
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(rows),
+                "dagster/column_schema": column_schema(ContaminationReportRecord),
+                "report": dg.MetadataValue.table(records, schema=schema),
+                "markdown": dg.MetadataValue.md(markdown_table(rows, REPORT_COLUMNS)),
+            }
+        )
+
+    return _report
+
+
+def contamination_checks() -> list[dg.AssetChecksDefinition]:
+    """Schemas, and the generator-overlap report as a failing (non-blocking) check."""
+
+    @dg.asset_check(
+        asset=CONTAMINATION_KEY,
+        name="no_generator_overlap",
+        description=(
+            "No eval set was generated by a model that also generated training rows "
+            "(contaminated by construction); fails naming the models."
+        ),
+    )
+    def _generator_overlap(warehouse: Warehouse) -> dg.AssetCheckResult:
+        eval_sets, _ = load_eval_sets(warehouse.root / "evals", warehouse.root)
+        generators = {e.eval_id: e.spec.generator_model for e in eval_sets}
+        overlaps: list[dict[str, Any]] = []
+        for row in report_rows(warehouse.asset_dir(CONTAMINATION_KEY)):
+            if row["generator_overlap_rows"]:
+                overlaps.append(
+                    {
+                        "eval_id": row["eval_id"],
+                        "generator_model": generators.get(row["eval_id"]),
+                        "origin_id": row["origin_id"],
+                        "rows": row["generator_overlap_rows"],
+                    }
+                )
+        return dg.AssetCheckResult(
+            passed=not overlaps,
+            metadata={"overlaps": dg.MetadataValue.json(overlaps)},
+            description="; ".join(
+                f"eval set {o['eval_id']} was generated by {o['generator_model']}, which also "
+                f"generated {o['rows']} rows of {o['origin_id']}"
+                for o in overlaps
+            )
+            or None,
+        )
+
+    return [
+        schema_check(CONTAMINATION_KEY, VERDICTS_FILE, ContaminationVerdictRecord),
+        schema_check(CONTAMINATION_KEY, MATCHES_FILE, ContaminationMatchRecord),
+        schema_check(CONTAMINATION_KEY, REPORT_FILE, ContaminationReportRecord),
+        schema_check(CONTAMINATION_KEY, EXITS_FILE, ExitRecord),
+        _generator_overlap,
+    ]
 
 
 def erasure_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from born_assets.assets.curation import DEDUPLICATED_KEY, GATED_KEY
-from born_assets.assets.governance import ERASURE_KEY
+from born_assets.assets.governance import CONTAMINATION_KEY, ERASURE_KEY, PII_KEY
 from born_assets.assets.sanitized import SANITIZED_KEY
 from born_assets.metadata import column_schema
 from born_assets.release.build import WarehouseInputs
@@ -31,7 +31,15 @@ def release_asset(
 
     @dg.asset(
         key=RELEASE_KEY,
-        deps=[DEDUPLICATED_KEY, GATED_KEY, SANITIZED_KEY, ERASURE_KEY, *sources],
+        deps=[
+            DEDUPLICATED_KEY,
+            GATED_KEY,
+            SANITIZED_KEY,
+            CONTAMINATION_KEY,
+            PII_KEY,
+            ERASURE_KEY,
+            *sources,
+        ],
         partitions_def=RELEASE_VERSIONS,
         group_name=GROUP,
         kinds={"duckdb", "parquet"},
@@ -56,6 +64,8 @@ def release_asset(
                 sanitized=warehouse.asset_dir(SANITIZED_KEY),
                 gated=warehouse.asset_dir(GATED_KEY),
                 deduplicated=warehouse.asset_dir(DEDUPLICATED_KEY),
+                contamination=warehouse.asset_dir(CONTAMINATION_KEY),
+                pii=warehouse.asset_dir(PII_KEY),
             ),
             sources=tuple(metas),
             spec_sha256=spec_sha256,

@@ -42,12 +42,13 @@ class WarehouseInputs:
     sanitized: Path  # folder
     gated: Path  # folder
     deduplicated: Path  # folder
+    contamination: Path  # folder
+    pii: Path  # folder
 
     def exit_tables(self) -> list[Path]:
         """Exits of every stage after ingest."""
-        return [
-            folder / "exits.parquet" for folder in (self.sanitized, self.gated, self.deduplicated)
-        ]
+        stages = (self.sanitized, self.gated, self.deduplicated, self.contamination)
+        return [folder / "exits.parquet" for folder in stages]
 
 
 def code_version(package: Path = CODE_PACKAGE) -> str:
@@ -61,21 +62,41 @@ def code_version(package: Path = CODE_PACKAGE) -> str:
 
 
 def _release_rows_sql() -> str:
-    """Released rows: dedup survivors whose use limits allow `$use`, with the sanitized text."""
+    """Released rows: clean dedup survivors whose use limits allow `$use`.
+
+    The text is the sanitized text, or the redacted text where the PII scan changed it.
+    """
     columns = ", ".join(f"src.{c}" for c in arrow_schema(ReleaseRecord).names if c not in _REPLACED)
     return f"""
-        SELECT {columns}, s.prompt AS prompt, s.response AS response,
+        SELECT {columns},
+               coalesce(r.prompt, s.prompt) AS prompt,
+               coalesce(r.response, s.response) AS response,
                'closure' AS response_format, g.curation_score AS curation_score,
-               s.post_processing AS post_processing
+               CASE WHEN p.redaction IS NULL THEN s.post_processing
+                    ELSE left(s.post_processing, -1) || ',' || p.redaction || ']'
+               END AS post_processing,
+               p.contains_real_pii AS contains_real_pii,
+               p.pii_scan_status AS pii_scan_status
         FROM read_parquet($deduplicated) AS d
         JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
         JOIN read_parquet($gated) AS g ON g.example_id = d.example_id
+        JOIN read_parquet($pii) AS p ON p.example_id = d.example_id
+        LEFT JOIN read_parquet($redacted) AS r ON r.example_id = d.example_id
         JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
         WHERE NOT {use_blocked_sql("src")}
+          AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
     """
 
 
-_REPLACED = {"prompt", "response", "response_format", "curation_score", "post_processing"}
+_REPLACED = {
+    "prompt",
+    "response",
+    "response_format",
+    "curation_score",
+    "post_processing",
+    "contains_real_pii",
+    "pii_scan_status",
+}
 
 
 def use_blocked_sql(alias: str) -> str:
@@ -102,6 +123,7 @@ _WITHHELD_SQL = f"""
     FROM read_parquet($deduplicated) AS d
     JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
     WHERE {use_blocked_sql("src")}
+      AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
     ORDER BY src.example_id
 """
 
@@ -112,6 +134,9 @@ def _params(inputs: WarehouseInputs, use: str) -> dict[str, Any]:
         "sanitized": (inputs.sanitized / "rows.parquet").as_posix(),
         "gated": (inputs.gated / "rows.parquet").as_posix(),
         "sources": [(d / "rows.parquet").as_posix() for d in inputs.source_dirs],
+        "contaminated": (inputs.contamination / "exits.parquet").as_posix(),
+        "pii": (inputs.pii / "rows.parquet").as_posix(),
+        "redacted": (inputs.pii / "redacted.parquet").as_posix(),
         "use": use,
     }
 
@@ -120,12 +145,9 @@ def write_withheld(
     con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, use: str, out: Path
 ) -> None:
     """Exits for the rows this release keeps out because of their use limits."""
-    params = {
-        **_params(inputs, use),
-        "fate": Fate.WITHHELD.value,
-        "stage": Stage.RELEASE.value,
-    }
-    del params["sanitized"], params["gated"]
+    wanted = ("deduplicated", "sources", "contaminated", "use")
+    params = {k: v for k, v in _params(inputs, use).items() if k in wanted}
+    params.update(fate=Fate.WITHHELD.value, stage=Stage.RELEASE.value)
     reader = con.sql(_WITHHELD_SQL, params=params).to_arrow_reader(ROW_GROUP_ROWS)
     with ParquetSink(out, ExitRecord, ROW_GROUP_ROWS) as sink:
         for batch in reader:

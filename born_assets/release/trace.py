@@ -72,6 +72,9 @@ SANITIZE_FIELDS = ", ".join(
         "hidden_chars_removed",
     ]
 )
+CONTAMINATION_FIELDS = (
+    "is_contaminated, method, eval_id, eval_item_id, eval_field, overlap_fraction, threshold"
+)
 _SOURCE_SQL = (
     f"SELECT {', '.join(SOURCE_FIELDS)} FROM read_parquet($p, union_by_name = true) "
     "WHERE example_id = $id"
@@ -91,6 +94,7 @@ class TracePaths:
     sanitized: Path
     gated: Path
     deduplicated: Path
+    contamination: Path
     data_dir: Path
     spec_files: dict[str, Path]  # origin id -> its manifest or import spec
 
@@ -125,6 +129,7 @@ def trace(
     sections.append(("sanitization", _stage(con, paths.sanitized, SANITIZE_FIELDS, key)))
     sections.append(("gates", _stage(con, paths.gated, ", ".join(GATE_FIELDS), key)))
     sections.append(("dedup", _dedup(con, paths.deduplicated, key)))
+    sections.append(("contamination", _stage(con, paths.contamination, CONTAMINATION_FIELDS, key)))
     line = (source["source_file"], source["source_line"])
     sections.append(("releases", _releases(con, paths.data_dir, example_id, line)))
     return sections

@@ -1,0 +1,122 @@
+"""The `contamination` stage over Parquet (Dagster-free): candidates in, verdicts and exits out.
+
+Candidates are the rows that survived dedup, with their sanitized text (what would be released)
+and the source's task id and generator. Rows found contaminated leave with the fate
+`contaminated`, naming the method and the eval item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+
+from born_assets.governance.contamination import stream_contamination
+from born_assets.governance.contamination_report import GeneratorOverlap
+from born_assets.governance.evals import EvalSet
+from born_assets.policy import ContaminationPolicy
+from born_assets.quarantine import Stage
+from born_assets.schemas import (
+    ContaminationMatchRecord,
+    ContaminationReportRecord,
+    ContaminationVerdictRecord,
+    ExitRecord,
+    Fate,
+)
+from born_assets.storage import ParquetSink
+
+VERDICTS_FILE = "rows.parquet"
+MATCHES_FILE = "matches.parquet"
+REPORT_FILE = "report.parquet"
+EXITS_FILE = "exits.parquet"
+
+_CANDIDATES_SQL = """
+SELECT d.example_id, d.origin_id, d.source_benchmark, src.source_id,
+       s.prompt, s.response, src.generator_model
+FROM read_parquet($deduplicated) AS d
+JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
+JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
+ORDER BY d.example_id
+"""
+
+_EXITS_SQL = """
+SELECT v.example_id, d.origin_kind, d.origin_id, d.source_file, d.source_line,
+       $fate AS fate, $stage AS stage, v.method AS reason,
+       v.eval_id || '/' || v.eval_item_id || coalesce(' (' || v.eval_field || ')', '') AS detail
+FROM read_parquet($verdicts) AS v
+JOIN read_parquet($deduplicated) AS d ON d.example_id = v.example_id
+WHERE v.is_contaminated
+ORDER BY v.example_id
+"""
+
+
+def check_candidates(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    deduplicated: Path,
+    sanitized: Path,
+    sources: Sequence[Path],
+    eval_sets: Sequence[EvalSet],
+    policy: ContaminationPolicy,
+    out_dir: Path,
+    batch_rows: int,
+) -> tuple[dict[str, int], list[GeneratorOverlap]]:
+    """Write verdicts, matches, the report and exits; return exclusions by method and overlaps."""
+    params: dict[str, Any] = {
+        "deduplicated": deduplicated.as_posix(),
+        "sanitized": sanitized.as_posix(),
+        "sources": [p.as_posix() for p in sources],
+    }
+    reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
+    with (
+        ParquetSink(out_dir / VERDICTS_FILE, ContaminationVerdictRecord, batch_rows) as verdicts,
+        ParquetSink(out_dir / MATCHES_FILE, ContaminationMatchRecord, batch_rows) as matches,
+    ):
+        summary = stream_contamination(reader, eval_sets, policy, verdicts, matches)
+    with ParquetSink(out_dir / REPORT_FILE, ContaminationReportRecord, batch_rows) as report:
+        report.write_batch(summary.report)
+    exits = con.sql(
+        _EXITS_SQL,
+        params={
+            "verdicts": (out_dir / VERDICTS_FILE).as_posix(),
+            "deduplicated": deduplicated.as_posix(),
+            "fate": Fate.CONTAMINATED.value,
+            "stage": Stage.GOVERNANCE.value,
+        },
+    ).to_arrow_reader(batch_rows)
+    with ParquetSink(out_dir / EXITS_FILE, ExitRecord, batch_rows) as sink:
+        for batch in exits:
+            sink.write_batch(batch)
+    excluded = {str(method): n for method, n in summary.excluded_by_method.items()}
+    return excluded, summary.generator_overlaps
+
+
+def report_rows(folder: Path) -> list[dict[str, Any]]:
+    """The per eval set x source report as plain rows (top matches decoded)."""
+    rows = pq.read_table(folder / REPORT_FILE).to_pylist()
+    for row in rows:
+        row["top_matches"] = json.loads(row["top_matches"])
+    return rows
+
+
+def format_report(rows: Sequence[dict[str, Any]]) -> str:
+    """The report as text for `born contamination`."""
+    if not rows:
+        return "no eval sets registered (data/evals/*.yaml)"
+    lines = [f"{'eval set':<14} {'source':<28} {'checked':>8} {'excluded':>9} {'max overlap':>12}"]
+    for row in rows:
+        lines.append(
+            f"{row['eval_id']:<14} {row['origin_id']:<28} {row['rows_checked']:>8} "
+            f"{row['rows_excluded']:>9} {row['max_overlap_fraction']:>12.3f}"
+        )
+        for match in row["top_matches"][:3]:
+            lines.append(
+                f"    {match['example_id']} ~ {match['eval_item_id']} "
+                f"({match['method']}, {match.get('eval_field') or '-'}, "
+                f"overlap {match.get('overlap_fraction') or 0:.2f})"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,425 @@
+"""Find personal data and secrets in a row's text, tell real values from placeholders, redact.
+
+`scan` finds e-mail addresses, phone numbers, IP addresses, home-directory user names, API keys,
+private keys, tokens and assigned passwords (the detectors are in `pii_patterns`) and marks each
+finding that is a placeholder rather than real: reserved or conventional example domains,
+documentation, private and well-known service IP addresses, fictional 555 phone numbers, and
+secret values that are templates, masks, ids, sequences, dictionary words or too short.
+
+`redact` replaces each real finding whose policy action is ``redact`` with a typed placeholder
+(``<EMAIL>``, ``<KEY>``...); ``flag`` keeps the text and counts it; ``ignore`` does not look.
+`scan_row` does both for a prompt and a response and gives the row's `contains_real_pii`,
+`pii_scan_status` and the ``redact_pii`` step for `post_processing`. Counts never include the
+matched text. Same text and policy, same result.
+"""
+
+import bisect
+import fnmatch
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from operator import attrgetter
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic_core import PydanticCustomError
+
+from born_assets.governance.pii_patterns import (
+    DETECTORS,
+    SECRET_KINDS,
+    Detector,
+    PiiKind,
+    fake_secret,
+    fictional_phone,
+)
+from born_assets.schemas import PiiScanStatus
+
+__all__ = [
+    "PLACEHOLDERS",
+    "Finding",
+    "PiiAction",
+    "PiiKind",
+    "PiiPolicy",
+    "RedactionStats",
+    "RowPiiResult",
+    "redact",
+    "scan",
+    "scan_row",
+]
+
+PLACEHOLDERS: Mapping[PiiKind, str] = {
+    PiiKind.PRIVATE_KEY: "<PRIVATE_KEY>",
+    PiiKind.API_KEY: "<KEY>",
+    PiiKind.TOKEN: "<TOKEN>",
+    PiiKind.PASSWORD: "<PASSWORD>",
+    PiiKind.EMAIL: "<EMAIL>",
+    PiiKind.PHONE: "<PHONE>",
+    PiiKind.IP_ADDRESS: "<IP_ADDRESS>",
+    PiiKind.USERNAME: "<USER>",
+}
+TRANSFORM_NAME = "redact_pii"
+
+
+class PiiAction(StrEnum):
+    """What happens to a real finding: replaced, kept and counted, or not looked for."""
+
+    REDACT = "redact"
+    FLAG = "flag"
+    IGNORE = "ignore"
+
+
+# IP addresses in code are test fixtures and tool defaults; replacing them breaks the code.
+_ACTIONS = {kind: PiiAction.REDACT for kind in PiiKind} | {PiiKind.IP_ADDRESS: PiiAction.FLAG}
+# RFC 2606 / RFC 6761 names are always placeholders (in code); these are conventions.
+_EMAILS = (
+    "*@test.com", "*@test.org", "*@domain.com", "*@domain.org", "*@yourdomain.com",
+    "*@mydomain.com", "*@company.com", "*@mycompany.com", "*@email.com", "your*@*", "user@*",
+    "username@*", "someone@*", "john.doe@*", "jane.doe@*", "johndoe@*", "janedoe@*", "foo@*",
+    "bar@*", "test@*", "git@github.com", "noreply@github.com", "notifications@github.com",
+)  # fmt: skip
+# Non-global addresses (private, loopback, documentation...) are always placeholders (in code).
+_NETWORKS = (
+    "8.8.8.8/32", "8.8.4.4/32", "1.1.1.1/32", "1.0.0.1/32", "9.9.9.9/32",
+    "2001:4860:4860::8888/128", "2001:4860:4860::8844/128",
+)  # fmt: skip
+_SUBSTRINGS = (
+    "your", "example", "dummy", "fake", "sample", "placeholder", "redacted", "changeme",
+    "change_me", "insert", "replace", "test", "secret", "password", "passwd", "api_key", "apikey",
+    "token", "hunter2", "letmein", "qwerty", "12345", "abcde",
+)  # fmt: skip
+_USERNAMES = (
+    "user", "username", "name", "yourname", "your_username", "yourusername", "me", "you", "someone",
+    "runner", "root", "ubuntu", "admin", "shared", "guest", "public", "default", "jovyan",
+    "vagrant", "ec2-user", "travis", "circleci", "docker", "app", "nobody", "foo", "example",
+)  # fmt: skip
+_RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
+_RESERVED_TLDS = (".example", ".test", ".invalid", ".localhost")
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128}")
+
+
+class PiiPolicy(BaseModel):
+    """`pii` in the policy file: the action per kind and what counts as a placeholder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    actions: dict[PiiKind, PiiAction] = Field(default_factory=lambda: dict(_ACTIONS))
+    placeholder_emails: tuple[str, ...] = _EMAILS
+    placeholder_ip_networks: tuple[str, ...] = _NETWORKS
+    placeholder_secret_substrings: tuple[str, ...] = _SUBSTRINGS
+    placeholder_usernames: tuple[str, ...] = _USERNAMES
+    min_secret_chars: Annotated[int, Field(strict=True, ge=1)] = 8
+
+    _emails: re.Pattern[str] | None = PrivateAttr(default=None)
+    _networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = PrivateAttr(default=())
+    _usernames: frozenset[str] = PrivateAttr(default=frozenset())
+    _wanted: frozenset[PiiKind] = PrivateAttr(default=frozenset())
+    _detectors: tuple[Detector, ...] = PrivateAttr(default=())
+
+    @field_validator("actions")
+    @classmethod
+    def _every_kind(cls, value: dict[PiiKind, PiiAction]) -> dict[PiiKind, PiiAction]:
+        for kind in PiiKind:
+            if kind not in value:
+                raise PydanticCustomError("policy_key", "required", {"subkey": kind.value})
+        return value
+
+    @field_validator("placeholder_ip_networks")
+    @classmethod
+    def _networks_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for index, text in enumerate(value):
+            try:
+                ipaddress.ip_network(text)
+            except ValueError as error:
+                context = {"subkey": f"[{index}]", "error": str(error)}
+                raise PydanticCustomError("policy_key", "{error}", context) from error
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Compile the e-mail globs and networks, and choose the detectors, once."""
+        self._wanted = frozenset(k for k, a in self.actions.items() if a is not PiiAction.IGNORE)
+        self._detectors = tuple(d for d in DETECTORS if not self._wanted.isdisjoint(d.kinds))
+        globs = "|".join(fnmatch.translate(glob.lower()) for glob in self.placeholder_emails)
+        self._emails = re.compile(globs) if globs else None
+        self._networks = tuple(ipaddress.ip_network(n) for n in self.placeholder_ip_networks)
+        self._usernames = frozenset(name.lower() for name in self.placeholder_usernames)
+
+    @property
+    def wanted_kinds(self) -> frozenset[PiiKind]:
+        """The kinds whose action is not ``ignore``."""
+        return self._wanted
+
+    @property
+    def detectors(self) -> tuple[Detector, ...]:
+        """The detectors that can find a wanted kind."""
+        return self._detectors
+
+    def is_placeholder(self, kind: PiiKind, value: str) -> bool:
+        """True when `value`, found as `kind`, is a placeholder rather than real."""
+        if kind is PiiKind.EMAIL:
+            domain = value.lower().rpartition("@")[2]
+            if domain in _RESERVED_DOMAINS or domain.endswith(_RESERVED_TLDS):
+                return True
+            return self._emails is not None and self._emails.match(value.lower()) is not None
+        if kind is PiiKind.IP_ADDRESS:
+            address = ipaddress.ip_address(value)
+            return not address.is_global or any(address in net for net in self._networks)
+        if kind is PiiKind.PHONE:
+            return fictional_phone(value)
+        if kind is PiiKind.USERNAME:
+            return value.lower() in self._usernames
+        return self._fake_secret(kind, value)
+
+    def _fake_secret(self, kind: PiiKind, value: str) -> bool:
+        if kind is not PiiKind.PRIVATE_KEY:
+            lowered = value.lower()
+            if len(value) < self.min_secret_chars:
+                return True
+            if any(part in lowered for part in self.placeholder_secret_substrings):
+                return True
+            if kind is PiiKind.PASSWORD and _HEX_DIGEST.fullmatch(value):
+                return True  # a stored hash, not the password
+        return fake_secret(kind, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One span of PII or a secret in a text (the matched text itself is not kept).
+
+    Attributes:
+        kind: What was found.
+        start: Start offset in the scanned text.
+        end: End offset (exclusive).
+        is_secret: True for keys, private keys, tokens and passwords.
+        detector: The detector that found it (``propagated``: another occurrence in the same row
+            of a real secret found elsewhere).
+        is_placeholder: The value is a placeholder, not real.
+    """
+
+    kind: PiiKind
+    start: int
+    end: int
+    is_secret: bool
+    detector: str
+    is_placeholder: bool = False
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """``(start, end)``, the order findings are sorted in."""
+        return self.start, self.end
+
+
+_DEFAULT_POLICY = PiiPolicy()
+_SPAN = attrgetter("span")
+_RANK = {kind: rank for rank, kind in enumerate(PiiKind)}
+
+
+def scan(text: str, policy: PiiPolicy = _DEFAULT_POLICY) -> list[Finding]:
+    """Find PII and secrets in `text`.
+
+    Of overlapping candidates, the higher-priority kind wins (`PiiKind` order), then the longer
+    span, then the earlier one, then the detector declared first.
+
+    Args:
+        text: Any text (a prompt, a closure-format response).
+        policy: Which kinds to look for (not ``ignore``) and what counts as a placeholder.
+
+    Returns:
+        Non-overlapping findings ordered by start offset.
+    """
+    lowered = _lower_same_length(text)
+    candidates: list[tuple[int, int, int, int, str, PiiKind, int]] = []
+    for order, detector in enumerate(policy.detectors):
+        if detector.triggers and not any(t in lowered for t in detector.triggers):
+            continue
+        for start, end, kind in detector.find(text, lowered):
+            if end > start and kind in policy.wanted_kinds:
+                candidates.append(
+                    (_RANK[kind], start - end, start, order, detector.name, kind, end)
+                )
+    kept = _Spans()
+    findings: list[Finding] = []
+    for _, _, start, _, name, kind, end in sorted(candidates):
+        if kept.add(start, end):
+            placeholder = policy.is_placeholder(kind, text[start:end])
+            findings.append(Finding(kind, start, end, kind in SECRET_KINDS, name, placeholder))
+    return sorted(findings, key=_SPAN)
+
+
+class _Spans:
+    """Non-overlapping spans, sorted, with an O(log n) overlap test."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(spans):
+            self.add(start, end)
+
+    def add(self, start: int, end: int) -> bool:
+        """Add `start:end` unless it overlaps a span already added; True if added."""
+        index = bisect.bisect_right(self._starts, start)
+        if index > 0 and self._ends[index - 1] > start:
+            return False
+        if index < len(self._starts) and self._starts[index] < end:
+            return False
+        self._starts.insert(index, start)
+        self._ends.insert(index, end)
+        return True
+
+
+def _lower_same_length(text: str) -> str:
+    """`text` lower-cased with offsets kept (characters such as ``İ`` stay as they are)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(low := c.lower()) != 1 else low for c in text)
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionStats:
+    """Counts per kind of what `redact` did, in `PiiKind` order; never the matched text.
+
+    Attributes:
+        redacted: Real findings replaced by their placeholder.
+        flagged: Real findings kept in the text (action ``flag``).
+        placeholders: Findings left alone because they are placeholders.
+    """
+
+    redacted: Mapping[PiiKind, int] = field(default_factory=dict)
+    flagged: Mapping[PiiKind, int] = field(default_factory=dict)
+    placeholders: Mapping[PiiKind, int] = field(default_factory=dict)
+
+    def __add__(self, other: "RedactionStats") -> "RedactionStats":
+        return RedactionStats(
+            _ordered(Counter(self.redacted) + Counter(other.redacted)),
+            _ordered(Counter(self.flagged) + Counter(other.flagged)),
+            _ordered(Counter(self.placeholders) + Counter(other.placeholders)),
+        )
+
+    def transform(self) -> dict[str, int | str] | None:
+        """The `post_processing` step, e.g. ``{"name": "redact_pii", "email": 2}``.
+
+        Returns:
+            The step, or None when nothing was redacted.
+        """
+        if not self.redacted:
+            return None
+        return {"name": TRANSFORM_NAME, **{kind.value: n for kind, n in self.redacted.items()}}
+
+
+_NO_STATS = RedactionStats()
+
+
+def _ordered(counts: Mapping[PiiKind, int]) -> dict[PiiKind, int]:
+    return {kind: counts[kind] for kind in _RANK if counts.get(kind)}
+
+
+def redact(
+    text: str, findings: Iterable[Finding], policy: PiiPolicy = _DEFAULT_POLICY
+) -> tuple[str, RedactionStats]:
+    """Replace each real finding whose action is ``redact`` with its typed placeholder.
+
+    Args:
+        text: The text the findings were found in.
+        findings: Non-overlapping findings of `text`, as `scan` returns them.
+        policy: The action per kind.
+
+    Returns:
+        The redacted text and the counts per kind.
+
+    Raises:
+        ValueError: Two findings overlap or a finding lies outside the text.
+    """
+    ordered = sorted(findings, key=_SPAN)
+    if not ordered:
+        return text, _NO_STATS
+    parts: list[str] = []
+    position = last_end = 0
+    counts = {action: Counter[PiiKind]() for action in ("redact", "flag", "placeholder")}
+    for finding in ordered:
+        if finding.start < last_end or finding.end > len(text):
+            raise ValueError(f"finding {finding.start}:{finding.end} overlaps or leaves the text")
+        last_end = finding.end
+        action = "placeholder" if finding.is_placeholder else policy.actions[finding.kind].value
+        if action in counts:
+            counts[action][finding.kind] += 1
+        if action == "redact":
+            parts += (text[position : finding.start], PLACEHOLDERS[finding.kind])
+            position = finding.end
+    parts.append(text[position:])
+    stats = RedactionStats(*(_ordered(counts[key]) for key in ("redact", "flag", "placeholder")))
+    return "".join(parts), stats
+
+
+@dataclass(frozen=True, slots=True)
+class RowPiiResult:
+    """The PII verdict of one row.
+
+    Attributes:
+        prompt: The prompt after redaction.
+        response: The response after redaction.
+        contains_real_pii: A real (non-placeholder) finding of a kind not ignored was found.
+        pii_scan_status: ``clean`` (nothing real), ``redacted`` (every real finding replaced) or
+            ``flagged`` (a real finding is still in the text).
+        transform: The ``redact_pii`` step for `post_processing`; None if nothing was redacted.
+        stats: Counts per kind over prompt and response.
+    """
+
+    prompt: str
+    response: str
+    contains_real_pii: bool
+    pii_scan_status: PiiScanStatus
+    transform: dict[str, int | str] | None
+    stats: RedactionStats
+
+
+def scan_row(prompt: str, response: str, policy: PiiPolicy = _DEFAULT_POLICY) -> RowPiiResult:
+    """Scan and redact a row's prompt and response.
+
+    A real secret found in one place (``password="..."``) is also redacted wherever else the same
+    value occurs in the row, e.g. where a trace repeats it in prose.
+
+    Args:
+        prompt: The prompt text.
+        response: The sanitized response (closure format, tool arguments and results included).
+        policy: Actions per kind and placeholder rules.
+
+    Returns:
+        The redacted texts, the row's verdict and the counts.
+    """
+    prompt_findings, response_findings = scan(prompt, policy), scan(response, policy)
+    if not prompt_findings and not response_findings:
+        return RowPiiResult(prompt, response, False, PiiScanStatus.CLEAN, None, _NO_STATS)
+    secrets = {
+        text[f.start : f.end]: f.kind
+        for text, findings in ((prompt, prompt_findings), (response, response_findings))
+        for f in findings
+        if f.is_secret and not f.is_placeholder
+    }
+    new_prompt, prompt_stats = redact(prompt, _propagate(prompt, prompt_findings, secrets), policy)
+    new_response, response_stats = redact(
+        response, _propagate(response, response_findings, secrets), policy
+    )
+    stats = prompt_stats + response_stats
+    status = PiiScanStatus.CLEAN
+    if stats.flagged:
+        status = PiiScanStatus.FLAGGED
+    elif stats.redacted:
+        status = PiiScanStatus.REDACTED
+    contains_real = bool(stats.flagged or stats.redacted)
+    return RowPiiResult(new_prompt, new_response, contains_real, status, stats.transform(), stats)
+
+
+def _propagate(text: str, findings: list[Finding], secrets: Mapping[str, PiiKind]) -> list[Finding]:
+    """`findings` plus every other occurrence in `text` of a real secret value (longest first)."""
+    kept, spans = list(findings), _Spans(f.span for f in findings)
+    for value in sorted(secrets, key=lambda v: (-len(v), v)):
+        start = text.find(value)
+        while start != -1:
+            end = start + len(value)
+            if spans.add(start, end):
+                kept.append(Finding(secrets[value], start, end, True, "propagated"))
+            start = text.find(value, end)
+    return sorted(kept, key=_SPAN)
