@@ -26,6 +26,7 @@ from born_assets.release.layout import FATES_FILE, TRANSPARENCY_MD
 from born_assets.release.publish import RELEASES_DIR, read_release_json
 from born_assets.release.trace import TracePaths, format_trace, trace
 from born_assets.reports import fate_summary, format_summary
+from born_assets.review.commands import add_review_commands
 from born_assets.views import write_views
 
 
@@ -249,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--requester", required=True)
     erase.add_argument("--id", help="request id (default: ER-<UTC timestamp>)")
     erase.add_argument("--dry-run", action="store_true", help="show what would go; change nothing")
+    add_review_commands(commands)
     return parser
 
 

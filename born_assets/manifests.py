@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from pydantic import Field, field_validator, model_validator
 
+from born_assets.generation.spec import GenerationSpec
 from born_assets.lineage import sha256_hex
 from born_assets.schemas import SourceType
 from born_assets.specs import (
@@ -56,6 +57,7 @@ class PromptTemplate(StrictModel):
     id: str = Field(min_length=1)
     text: str | None = None
     path: str | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     @model_validator(mode="after")
     def _one_body(self) -> PromptTemplate:
@@ -99,6 +101,13 @@ class LaneManifest(UsageTerms):
     sampling_params: dict[str, Any] = Field(default_factory=dict)
     schedule: str | None = None
     output: LaneOutput
+    generation: GenerationSpec | None = None
+
+    @model_validator(mode="after")
+    def _generation_is_synthetic(self) -> LaneManifest:
+        if self.generation is not None and self.source_type is not SourceType.SYNTHETIC:
+            raise ValueError("a lane with `generation` has source_type synthetic")
+        return self
 
     @field_validator("schedule")
     @classmethod
@@ -147,12 +156,20 @@ def load_manifest(path: Path, data_dir: Path) -> LoadedManifest | SpecError:
         template = _read_template(manifest.prompt_template, path.parent, data_dir)
     except SpecFieldError as error:
         return SpecError(path, error.field, error.message)
+    template_hash = sha256_hex(template.encode("utf-8"))
+    pinned = manifest.prompt_template.sha256
+    if pinned is not None and pinned != template_hash:
+        return SpecError(
+            path,
+            "prompt_template.sha256",
+            f"the template hashes to {template_hash}, not the pinned {pinned}",
+        )
     return LoadedManifest(
         manifest=manifest,
         path=path,
         content_hash=content_hash,
         task_ids=task_ids,
-        template_hash=sha256_hex(template.encode("utf-8")),
+        template_hash=template_hash,
     )
 
 

@@ -36,6 +36,7 @@ from pydantic_core import PydanticCustomError
 from born_assets.curation.dedup import DedupKey, SortDirection
 from born_assets.curation.gates import GateName, GateReason, ScanTarget, Section, Severity
 from born_assets.governance.pii import PiiPolicy
+from born_assets.schemas import IntendedUse
 
 __all__ = [
     "DedupPolicy",
@@ -47,6 +48,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "ResolvedLengthBounds",
+    "ReviewPolicy",
     "ScorePolicy",
     "StructuralGatePolicy",
     "SurvivorKey",
@@ -294,6 +296,12 @@ class ContaminationPolicy(_Model):
     top_matches: Annotated[int, Field(strict=True, ge=1, le=100)] = 5
 
 
+class ReviewPolicy(_Model):
+    """Human review: the release uses that take only rows a human approved."""
+
+    required_for: tuple[IntendedUse, ...] = ()
+
+
 class Policy(_Model):
     """The whole curation policy; build it with `Policy.load`."""
 
@@ -303,6 +311,7 @@ class Policy(_Model):
     dedup: DedupPolicy
     contamination: ContaminationPolicy = ContaminationPolicy()
     pii: PiiPolicy = PiiPolicy()
+    review: ReviewPolicy = ReviewPolicy()
 
     _content_hash: str | None = PrivateAttr(default=None)
 

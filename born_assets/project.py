@@ -32,6 +32,7 @@ from born_assets.assets.imports import import_asset, import_key
 from born_assets.assets.lanes import GROUP as LANES
 from born_assets.assets.lanes import lane_asset, lane_key
 from born_assets.assets.release import release_asset, transparency_table_asset
+from born_assets.assets.review import human_reviews, human_reviews_checks
 from born_assets.assets.sanitized import (
     EXITS_FILE,
     SANITIZED_KEY,
@@ -135,12 +136,14 @@ def build_definitions(project: Project) -> dg.Definitions:
     ]
     assets.append(row_fates_asset(sources, stages))
     assets.append(erasure_asset(sources))
+    assets.append(human_reviews)
     assets.append(release_asset(sources, project.source_metas(), project.spec_hashes()))
     assets.append(transparency_table_asset())
     checks = [check for key in sources for check in source_checks(key)]
     checks += sanitized_checks(sources)
     checks += curation_checks()
     checks += erasure_checks(sources)
+    checks += human_reviews_checks()
     checks += contamination_checks()
     checks += pii_checks()
     checks += row_fates_checks(sources)

@@ -7,9 +7,10 @@ import dagster as dg
 
 from born_assets.assets.curation import DEDUPLICATED_KEY, GATED_KEY
 from born_assets.assets.governance import CONTAMINATION_KEY, ERASURE_KEY, PII_KEY
+from born_assets.assets.review import HUMAN_REVIEWS_KEY
 from born_assets.assets.sanitized import SANITIZED_KEY
 from born_assets.metadata import column_schema
-from born_assets.release.build import WarehouseInputs
+from born_assets.release.build import ReviewInputs, WarehouseInputs
 from born_assets.release.layout import TRANSPARENCY_CSV, TRANSPARENCY_MD
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
 from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
@@ -21,7 +22,13 @@ RELEASE_KEY = dg.AssetKey("release")
 TRANSPARENCY_KEY = dg.AssetKey("transparency_table")
 GROUP = "release"
 RELEASE_USE = "train"
-CHECK_NAMES = ("release_schema", "unique_example_id", "use_compatible", "fates_reconcile")
+CHECK_NAMES = (
+    "release_schema",
+    "unique_example_id",
+    "use_compatible",
+    "review_requirements_met",
+    "fates_reconcile",
+)
 
 
 def release_asset(
@@ -38,6 +45,7 @@ def release_asset(
             CONTAMINATION_KEY,
             PII_KEY,
             ERASURE_KEY,
+            HUMAN_REVIEWS_KEY,
             *sources,
         ],
         partitions_def=RELEASE_VERSIONS,
@@ -55,6 +63,7 @@ def release_asset(
     )
     def _release(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         version = context.partition_key
+        policy = warehouse.load_policy()
         request = ReleaseRequest(
             version=version,
             use=RELEASE_USE,
@@ -66,10 +75,14 @@ def release_asset(
                 deduplicated=warehouse.asset_dir(DEDUPLICATED_KEY),
                 contamination=warehouse.asset_dir(CONTAMINATION_KEY),
                 pii=warehouse.asset_dir(PII_KEY),
+                review=ReviewInputs(
+                    table=warehouse.asset_dir(HUMAN_REVIEWS_KEY),
+                    required_for=tuple(u.value for u in policy.review.required_for),
+                ),
             ),
             sources=tuple(metas),
             spec_sha256=spec_sha256,
-            policy_sha256=warehouse.load_policy().content_hash,
+            policy_sha256=policy.content_hash,
         )
         with warehouse.connect() as con:
             try:

@@ -1,5 +1,6 @@
 """The shared shape of every ingesting asset (a lane or an import) and its checks."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ class SourceAssetSpec:
     parse_row: RowParser
     metadata: dict[str, Any]
     tags: dict[str, str]
+    prepare: Callable[[dg.AssetExecutionContext, Warehouse], dict[str, Any]] | None = None
+    """Runs before the files are read (a lane's generation); returns extra metadata."""
 
 
 def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
@@ -48,6 +51,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
         tags=spec.tags,
     )
     def _source(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        prepared = spec.prepare(context, warehouse) if spec.prepare else {}
         files = input_files(warehouse.root, spec.folder, spec.glob)
         if not files:
             context.log.warning(
@@ -66,7 +70,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
         for message in summary.example_messages:
             context.log.warning(f"quarantined: {message}")
         return dg.MaterializeResult(
-            metadata=ingest_metadata(summary, warehouse.asset_dir(spec.key))
+            metadata={**ingest_metadata(summary, warehouse.asset_dir(spec.key)), **prepared}
         )
 
     return _source

@@ -25,6 +25,12 @@ from born_assets.release.layout import (
     ColumnInfo,
     shard_name,
 )
+from born_assets.review.rules import (
+    NO_REVIEWS_SQL,
+    REVIEW_BLOCK_SQL,
+    REVIEW_COLUMNS_SQL,
+    review_join_sql,
+)
 from born_assets.schema_tools import arrow_schema, column_docs
 from born_assets.schemas import ExitRecord, Fate, ReleaseRecord
 from born_assets.storage import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
@@ -32,6 +38,14 @@ from born_assets.storage import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, 
 ROW_GROUP_ROWS = 10_000
 WITHHELD_FILE = ".withheld.parquet"
 CODE_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class ReviewInputs:
+    """The human review table and the release uses that require an approving review."""
+
+    table: Path | None = None  # folder of the `human_reviews` asset; None: no reviews
+    required_for: tuple[str, ...] = ()  # policy `review.required_for`
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,15 @@ class WarehouseInputs:
     deduplicated: Path  # folder
     contamination: Path  # folder
     pii: Path  # folder
+    review: ReviewInputs = ReviewInputs()
+
+    def review_join(self) -> str:
+        """LEFT JOIN of the review table (`hr`) on the text as it ships (redacted if it was)."""
+        return review_join_sql(
+            "read_parquet($reviews)" if self.review.table else NO_REVIEWS_SQL,
+            example_id="d.example_id",
+            response="coalesce(r.response, s.response)",
+        )
 
     def exit_tables(self) -> list[Path]:
         """Exits of every stage after ingest."""
@@ -61,7 +84,7 @@ def code_version(package: Path = CODE_PACKAGE) -> str:
     return digest.hexdigest()
 
 
-def _release_rows_sql() -> str:
+def _release_rows_sql(inputs: WarehouseInputs) -> str:
     """Released rows: clean dedup survivors whose use limits allow `$use`.
 
     The text is the sanitized text, or the redacted text where the PII scan changed it.
@@ -76,14 +99,16 @@ def _release_rows_sql() -> str:
                     ELSE left(s.post_processing, -1) || ',' || p.redaction || ']'
                END AS post_processing,
                p.contains_real_pii AS contains_real_pii,
-               p.pii_scan_status AS pii_scan_status
+               p.pii_scan_status AS pii_scan_status,
+               {REVIEW_COLUMNS_SQL}
         FROM read_parquet($deduplicated) AS d
         JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
         JOIN read_parquet($gated) AS g ON g.example_id = d.example_id
         JOIN read_parquet($pii) AS p ON p.example_id = d.example_id
         LEFT JOIN read_parquet($redacted) AS r ON r.example_id = d.example_id
         JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
-        WHERE NOT {use_blocked_sql("src")}
+        {inputs.review_join()}
+        WHERE NOT {use_blocked_sql("src")} AND ({REVIEW_BLOCK_SQL}) IS NULL
           AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
     """
 
@@ -96,6 +121,9 @@ _REPLACED = {
     "post_processing",
     "contains_real_pii",
     "pii_scan_status",
+    "human_review_status",
+    "reviewer_id",
+    "reviewed_at",
 }
 
 
@@ -112,20 +140,29 @@ def use_blocked_sql(alias: str) -> str:
     )
 
 
-_WITHHELD_SQL = f"""
+def _withheld_sql(inputs: WarehouseInputs) -> str:
+    """Clean dedup survivors this release keeps out: a use limit first, else a review verdict."""
+    return f"""
     SELECT src.example_id, src.origin_kind, src.origin_id, src.source_file, src.source_line,
            $fate AS fate, $stage AS stage,
            CASE WHEN src.intended_use <> $use THEN 'intended_use_' || src.intended_use
                 WHEN list_contains(from_json(src.prohibited_use, '["VARCHAR"]'), $use)
                 THEN 'prohibited_use_' || $use
-                ELSE 'eval_exclusion' END AS reason,
-           'release use: ' || $use AS detail
+                WHEN {use_blocked_sql("src")} THEN 'eval_exclusion'
+                ELSE {REVIEW_BLOCK_SQL} END AS reason,
+           CASE WHEN {use_blocked_sql("src")} THEN 'release use: ' || $use
+                ELSE 'release use: ' || $use || '; review: '
+                     || coalesce(hr.human_review_status, 'unreviewed')
+                     || coalesce(' by ' || hr.reviewer_id, '') END AS detail
     FROM read_parquet($deduplicated) AS d
     JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
-    WHERE {use_blocked_sql("src")}
+    JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
+    LEFT JOIN read_parquet($redacted) AS r ON r.example_id = d.example_id
+    {inputs.review_join()}
+    WHERE ({use_blocked_sql("src")} OR ({REVIEW_BLOCK_SQL}) IS NOT NULL)
       AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
     ORDER BY src.example_id
-"""
+    """
 
 
 def _params(inputs: WarehouseInputs, use: str) -> dict[str, Any]:
@@ -138,17 +175,24 @@ def _params(inputs: WarehouseInputs, use: str) -> dict[str, Any]:
         "pii": (inputs.pii / "rows.parquet").as_posix(),
         "redacted": (inputs.pii / "redacted.parquet").as_posix(),
         "use": use,
+        "review_required_for": list(inputs.review.required_for),
+        **(
+            {"reviews": (inputs.review.table / "rows.parquet").as_posix()}
+            if inputs.review.table
+            else {}
+        ),
     }
 
 
 def write_withheld(
     con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, use: str, out: Path
 ) -> None:
-    """Exits for the rows this release keeps out because of their use limits."""
-    wanted = ("deduplicated", "sources", "contaminated", "use")
+    """Exits for the rows this release keeps out because of their use limits or reviews."""
+    wanted = {"deduplicated", "sources", "contaminated", "use", "sanitized", "redacted"}
+    wanted |= {"review_required_for", "reviews"}
     params = {k: v for k, v in _params(inputs, use).items() if k in wanted}
     params.update(fate=Fate.WITHHELD.value, stage=Stage.RELEASE.value)
-    reader = con.sql(_WITHHELD_SQL, params=params).to_arrow_reader(ROW_GROUP_ROWS)
+    reader = con.sql(_withheld_sql(inputs), params=params).to_arrow_reader(ROW_GROUP_ROWS)
     with ParquetSink(out, ExitRecord, ROW_GROUP_ROWS) as sink:
         for batch in reader:
             sink.write_batch(batch)
@@ -162,7 +206,7 @@ def write_shards(
     shard_rows: int,
 ) -> tuple[int, list[str]]:
     """Write the released rows, sorted by example_id, into `data/train-NNNNN-of-NNNNN.parquet`."""
-    query = _release_rows_sql()
+    query = _release_rows_sql(inputs)
     params = _params(inputs, use)
     ((total,),) = con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()
     shards = max(1, -(-total // shard_rows))

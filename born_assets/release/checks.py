@@ -65,6 +65,26 @@ def use_compatible(
     )
 
 
+def review_requirements_met(
+    con: duckdb.DuckDBPyConnection, shards: Sequence[Path], use: str, required_for: Sequence[str]
+) -> CheckOutcome:
+    """No released row was rejected by a reviewer; a use that requires review holds approvals."""
+    rows = con.execute(
+        "SELECT example_id, human_review_status, reviewer_id FROM read_parquet($s) "
+        "WHERE human_review_status = 'rejected' OR (list_contains(CAST($required AS VARCHAR[]), "
+        "$use) AND human_review_status <> 'approved') ORDER BY example_id",
+        {"s": [p.as_posix() for p in shards], "use": use, "required": list(required_for)},
+    ).fetchall()
+    needs = f"; {use!r} releases take only approved rows" if use in required_for else ""
+    return CheckOutcome(
+        "review_requirements_met",
+        not rows,
+        f"No released row was rejected by a human reviewer{needs}.",
+        len(rows),
+        [list(r) for r in rows[:MAX_EXAMPLES]],
+    )
+
+
 _RECONCILE_SQL = """
 WITH fated AS (
     SELECT source_file, count(*) AS n, count(DISTINCT source_line) AS lines,

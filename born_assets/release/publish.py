@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from born_assets.lineage import sha256_hex
 from born_assets.release import checks
 from born_assets.release.build import (
     WITHHELD_FILE,
@@ -36,6 +37,7 @@ from born_assets.release.layout import (
 from born_assets.release.transparency import (
     SourceMeta,
 )
+from born_assets.review.records import RECORDS_DIR
 from born_assets.storage import fsync_dir
 
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -90,6 +92,13 @@ def _source_files(con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs) -> di
     return dict(rows)
 
 
+def _review_files(data_dir: Path) -> dict[str, str]:
+    """SHA-256 of every stored review import: a new verdict is a new input."""
+    folder = data_dir / RECORDS_DIR
+    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    return {p.relative_to(data_dir).as_posix(): sha256_hex(p.read_bytes()) for p in paths}
+
+
 def release_inputs(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> dict[str, Any]:
     """Every input hash of a release, as recorded in release.json."""
     return {
@@ -98,12 +107,13 @@ def release_inputs(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> d
         "policy_sha256": request.policy_sha256,
         "specs": dict(sorted(request.spec_sha256.items())),
         "source_files": _source_files(con, request.warehouse),
+        "reviews": _review_files(request.data_dir),
     }
 
 
 def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     changed = [k for k in ("use", "code_version", "policy_sha256") if old.get(k) != new.get(k)]
-    for group in ("specs", "source_files"):
+    for group in ("specs", "source_files", "reviews"):
         before, after = old.get(group, {}), new.get(group, {})
         changed += [
             f"{group}: {k}"
@@ -201,6 +211,9 @@ def _build(
         checks.schema(shard_paths),
         checks.unique_example_ids(con, shard_paths),
         checks.use_compatible(con, shard_paths, request.use),
+        checks.review_requirements_met(
+            con, shard_paths, request.use, request.warehouse.review.required_for
+        ),
         checks.fates_reconcile(con, staging / FATES_FILE, ledgers),
     ]
     return ReleaseOutcome(
