@@ -6,7 +6,7 @@ export BORN_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UI_PORT ?= 3000
 
-.PHONY: install dev release test lint typecheck pytest ui sample-data clean
+.PHONY: install dev release test lint typecheck pytest ui sample-data clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ test: dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## Benchmark the whole graph on a seeded synthetic corpus (BENCH_ROWS=100000; 1000000 on request)
+## against a DuckDB floor, a plain Python merge and an ast.parse floor; writes .bench/results-N.json.
+BENCH_ROWS ?= 100000
+bench: install
+	BENCH_ROWS=$(BENCH_ROWS) $(BIN)/python -m bench.run
 
 ## The Dagster UI on http://127.0.0.1:$(UI_PORT)
 ui: install $(DAGSTER_HOME)/dagster.yaml

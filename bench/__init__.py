@@ -1,0 +1,1 @@
+"""Benchmark of the born_assets graph: synthetic corpus, reference pipelines, measurements."""

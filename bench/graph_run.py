@@ -1,0 +1,81 @@
+"""Child process: build the whole graph and a release through Dagster, then report step times.
+
+    python -m bench.graph_run DATA_DIR VERSION OUT_JSON [--select SELECTION]
+
+Runs `born_assets.runner.materialize_release` (or, with `--select`, a `dg.materialize` of that
+asset selection) against the instance in `$DAGSTER_HOME`, then reads each step's start and end
+from the instance's event log (`get_run_step_stats`) and writes them with the run's outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from born_assets.project import Project, build_definitions
+from born_assets.release.build import code_version
+from born_assets.runner import failure_messages, instance, materialize_release
+
+
+def _materialize_selection(data_dir: Path, selection: str) -> dg.ExecuteInProcessResult:
+    defs = build_definitions(Project.load(data_dir))
+    with instance() as dagster_instance:
+        return dg.materialize(
+            [*(defs.assets or []), *(defs.asset_checks or [])],  # type: ignore[list-item]
+            resources=defs.resources,
+            instance=dagster_instance,
+            selection=selection,
+            raise_on_error=False,
+        )
+
+
+def step_times(run_id: str) -> list[dict[str, Any]]:
+    """Start, end and status of every step of a run, from the instance's event log."""
+    with dg.DagsterInstance.get() as dagster_instance:
+        stats = dagster_instance.get_run_step_stats(run_id)
+    return [
+        {
+            "step": s.step_key,
+            "start": s.start_time,
+            "end": s.end_time,
+            "seconds": (s.end_time or 0.0) - (s.start_time or 0.0),
+            "status": s.status.value if s.status else None,
+        }
+        for s in sorted(stats, key=lambda s: s.start_time or 0.0)
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("version")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--select", default=None)
+    args = parser.parse_args(argv)
+    code = code_version()  # other people edit born_assets: say which sources were measured
+    start = time.time()
+    if args.select:
+        result = _materialize_selection(args.data_dir, args.select)
+    else:
+        result = materialize_release(args.data_dir, args.version)
+    end = time.time()
+    report = {
+        "code_version": code,
+        "success": result.success,
+        "failures": failure_messages(result),
+        "run_id": result.run_id,
+        "run_start": start,
+        "run_end": end,
+        "steps": step_times(result.run_id),
+    }
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
