@@ -22,6 +22,9 @@ class Warehouse(dg.ConfigurableResource):
         default="data",
         description="Root of the project's data: manifests, lanes, imports, warehouse, releases.",
     )
+    duckdb_memory_limit: str = Field(
+        default="1GB", description="DuckDB memory limit per connection; larger work spills."
+    )
     batch_rows: int = Field(
         default=5_000, description="Rows per Parquet row group and per in-memory batch."
     )
@@ -58,5 +61,17 @@ class Warehouse(dg.ConfigurableResource):
         return ErasureFilter.load(self.root)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection for queries over the Parquet tables."""
-        return duckdb.connect(config={"threads": 2})
+        """An in-memory DuckDB connection for queries over the Parquet tables.
+
+        Memory is capped (sorts and joins spill to a temporary folder in the warehouse), so a
+        release over a large corpus stays within bounds instead of taking most of the machine.
+        """
+        spill = self.root / "warehouse" / ".duckdb_spill"
+        spill.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(
+            config={
+                "threads": 2,
+                "memory_limit": self.duckdb_memory_limit,
+                "temp_directory": str(spill),
+            }
+        )
