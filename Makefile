@@ -37,7 +37,7 @@ release: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/born summary
 
 ## Lint, type-check and run the whole test suite.
-test: dev
+test: dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest

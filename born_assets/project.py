@@ -42,7 +42,9 @@ from born_assets.assets.sanitized import (
 from born_assets.assets.sources import source_checks
 from born_assets.imports import LoadedImport, load_imports
 from born_assets.manifests import LoadedManifest, load_manifests
+from born_assets.orchestration import build_automation
 from born_assets.release.transparency import SourceMeta
+from born_assets.release_gate import release_gate
 from born_assets.resources import Warehouse
 from born_assets.specs import SpecError
 
@@ -147,9 +149,16 @@ def build_definitions(project: Project) -> dg.Definitions:
     checks += contamination_checks()
     checks += pii_checks()
     checks += row_fates_checks(sources)
+    automation = build_automation(project, assets)
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        resources={"warehouse": Warehouse(data_dir=str(project.data_dir))},
+        jobs=automation.jobs,
+        schedules=automation.schedules,
+        sensors=automation.sensors,
+        resources={
+            "warehouse": Warehouse(data_dir=str(project.data_dir)),
+            "release_gate": release_gate(checks),
+        },
         executor=dg.in_process_executor,
     )

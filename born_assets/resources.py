@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+import fcntl
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -43,9 +44,29 @@ class Warehouse(dg.ConfigurableResource):
         """Path of one table of an asset."""
         return self.asset_dir(key) / file_name
 
-    def publish(self, key: dg.AssetKey | Sequence[str]) -> AbstractContextManager[Path]:
-        """A staging folder that atomically becomes the asset's folder when the block completes."""
-        return atomic_dir(self.asset_dir(key))
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the warehouse lock: one writer (or release cut) at a time, across runs.
+
+        An OS lock (`flock`) on `<data_dir>/warehouse/.lock`: another run's writer waits here
+        until this one is done, and the kernel drops the lock when its holder exits, even on
+        `kill -9`, so a crashed run never leaves it held. Not re-entrant: take it once per step.
+        """
+        path = self.root / "warehouse" / ".lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab") as handle:  # closing the file releases the lock
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    @contextmanager
+    def publish(self, key: dg.AssetKey | Sequence[str]) -> Iterator[Path]:
+        """A staging folder that atomically becomes the asset's folder when the block completes.
+
+        The warehouse lock is held throughout, so the step reads its inputs and swaps its
+        output in while no other run rewrites a table.
+        """
+        with self.exclusive(), atomic_dir(self.asset_dir(key)) as staging:
+            yield staging
 
     @property
     def policy_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +18,8 @@ settings.load_profile("born")
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="born-hypothesis-"))
 
 REPO = Path(__file__).resolve().parents[1]
+# Tests never record runs in the developer's instance: each uses an ephemeral one or its own home.
+os.environ.pop("DAGSTER_HOME", None)
 SAMPLE_DATA = REPO / "data"
 INPUT_FOLDERS = ("manifests", "lanes", "tasks", "prompt_templates", "imports", "traces", "evals")
 

@@ -14,6 +14,7 @@ from born_assets.release.build import ReviewInputs, WarehouseInputs
 from born_assets.release.layout import TRANSPARENCY_CSV, TRANSPARENCY_MD
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
 from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
+from born_assets.release_gate import ReleaseGate
 from born_assets.resources import Warehouse
 from born_assets.schemas import ReleaseRecord
 
@@ -61,7 +62,9 @@ def release_asset(
             dg.AssetCheckSpec(name, asset=RELEASE_KEY, blocking=True) for name in CHECK_NAMES
         ],
     )
-    def _release(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    def _release(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, release_gate: ReleaseGate
+    ) -> dg.MaterializeResult:
         version = context.partition_key
         policy = warehouse.load_policy()
         request = ReleaseRequest(
@@ -84,7 +87,8 @@ def release_asset(
             spec_sha256=spec_sha256,
             policy_sha256=policy.content_hash,
         )
-        with warehouse.connect() as con:
+        with warehouse.exclusive(), warehouse.connect() as con:
+            release_gate.refuse_if_failed(context)  # under the lock: no run rewrites meanwhile
             try:
                 outcome = cut_release(con, request)
             except ReleaseRefused as refused:
