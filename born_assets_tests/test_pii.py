@@ -6,7 +6,7 @@ false positive silently corrupts code (a sha256 turned into ``<KEY>``, a test IP
 placeholder and counts, and the traps seen in real data are fixtures.
 
 Measurements that set the rules (2026-11, detect-secrets 1.5.0; "real" = every string value of
-every row of /work/shared/data/real, 17.7 MB; "sample" = data/lanes + data/traces, 1.7 MB):
+every row of ../shared/data/real, 17.7 MB; "sample" = data/lanes + data/traces, 1.7 MB):
 
 * detect-secrets' default ad-hoc scan (``scan_line``, all plugins) on the sample's 36,838 lines:
   121,027 "Base64 High Entropy" + 35,441 "Hex High Entropy" hits (every word in eager mode), 26 s.
