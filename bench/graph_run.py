@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 
 from born_assets.project import Project, build_definitions
-from born_assets.release.build import code_version
+from born_assets.reuse import code_version
 from born_assets.runner import failure_messages, instance, materialize_release
 
 

@@ -9,8 +9,9 @@ again to add `curation_score`. Dedup then ranks the rows that passed the gates.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets.curation.dedup import dedup_prompts, response_duplicate_counts
-from born_assets.curation.gates import GateEvaluator
+from born_assets.curation.gates import GATES_SCHEMA, GateEvaluator
 from born_assets.curation.score import curation_scores
+from born_assets.memo import RowMemo, in_input_order, remembered_stream
 from born_assets.policy import Policy
 from born_assets.quarantine import Stage
+from born_assets.reuse import code_version
 from born_assets.schema_tools import iter_parquet_batches
 from born_assets.schemas import DeduplicatedRecord, ExitRecord, Fate, GatedRecord
 from born_assets.storage import ParquetSink
@@ -37,6 +40,7 @@ GATE_READ_COLUMNS = [
     "prompt_hash",
     "prompt",
     "response",
+    "fence_parses",
 ]
 _ORIGIN_COLUMNS = [
     "origin_kind",
@@ -54,14 +58,18 @@ class GateSummary:
     """Counts from one gating run."""
 
     rows_in: int = 0
+    remembered: int = 0
     gated_out: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     soft: Counter[str] = field(default_factory=Counter)
 
 
-def _verdicts(evaluator: GateEvaluator, batch: pa.RecordBatch) -> pa.Table:
-    """Gate verdicts for one batch of sanitized rows, with their origin columns appended."""
+def judge_batch(policy: Policy, batch: pa.RecordBatch) -> pa.Table:
+    """Gate verdicts for one batch of sanitized rows, with their origin columns appended.
+
+    A module-level function of picklable arguments, so it runs in worker processes.
+    """
     table = pa.Table.from_batches([batch])
-    judged = evaluator.evaluate(
+    judged = GateEvaluator(policy).evaluate(
         table.rename_columns(
             ["benchmark_family" if n == "source_benchmark" else n for n in table.column_names]
         )
@@ -72,21 +80,51 @@ def _verdicts(evaluator: GateEvaluator, batch: pa.RecordBatch) -> pa.Table:
 
 
 def judge(
-    inputs: Iterable[Path], policy: Policy, out_path: Path, batch_rows: int, summary: GateSummary
+    inputs: Sequence[Path],
+    policy: Policy,
+    out_path: Path,
+    batch_rows: int,
+    summary: GateSummary,
+    workers: int = 1,
+    memo: RowMemo | None = None,
 ) -> None:
-    """Pass one: write the verdicts of every sanitized row to `out_path`, batch by batch."""
-    evaluator = GateEvaluator(policy)
+    """Pass one: write the verdicts of every sanitized row to `out_path`, batch by batch.
+
+    Rows `memo` remembers (same example, same family; see `gate_memo`) keep their verdicts.
+    """
+    memo = memo if memo is not None else RowMemo(None, VERDICT_COLUMNS)
     writer = None
+    batches = iter_parquet_batches(inputs, batch_rows, GATE_READ_COLUMNS)
+    parts = remembered_stream(
+        partial(judge_batch, policy), batches, memo, workers, same=["source_benchmark"]
+    )
     try:
-        for batch in iter_parquet_batches(inputs, batch_rows, GATE_READ_COLUMNS):
-            judged = _verdicts(evaluator, batch)
+        for part in parts:
+            remembered = _remembered_verdicts(part.known, part.remembered, part.computed.schema)
+            judged = in_input_order(part.example_ids, [part.computed, remembered])
             summary.rows_in += judged.num_rows
+            summary.remembered += remembered.num_rows
             if writer is None:
                 writer = pq.ParquetWriter(out_path, judged.schema, compression="zstd")
             writer.write_table(judged)
     finally:
         if writer is not None:
             writer.close()
+
+
+VERDICT_COLUMNS = [*GATES_SCHEMA.names, "source_benchmark"]
+"""What the gated table remembers of a row: its verdicts, and the family they were judged for."""
+
+
+def gate_versions(policy: Policy) -> dict[str, str]:
+    """What gate verdicts depend on besides the row: the code and the policy."""
+    return {"code": code_version(), "policy": policy.content_hash}
+
+
+def _remembered_verdicts(inputs: pa.RecordBatch, verdicts: pa.Table, schema: pa.Schema) -> pa.Table:
+    columns = {name: verdicts.column(name) for name in GATES_SCHEMA.names if name != "example_id"}
+    columns.update({name: inputs.column(name) for name in ["example_id", *_ORIGIN_COLUMNS]})
+    return pa.table(columns).select(schema.names).cast(schema)
 
 
 def score(
@@ -140,11 +178,22 @@ def _route_gated_out(table: pa.Table, exits: ParquetSink, summary: GateSummary) 
         )
 
 
-def gate(inputs: Iterable[Path], policy: Policy, out_dir: Path, batch_rows: int) -> GateSummary:
-    """Both passes: `rows.parquet` (every row, `GatedRecord`) and `exits.parquet` (gated out)."""
+def gate(
+    inputs: Sequence[Path],
+    policy: Policy,
+    out_dir: Path,
+    batch_rows: int,
+    workers: int = 1,
+    memo: RowMemo | None = None,
+) -> GateSummary:
+    """Both passes: `rows.parquet` (every row, `GatedRecord`) and `exits.parquet` (gated out).
+
+    Pass one runs on `workers` processes and takes what `memo` remembers; the output does not
+    depend on either.
+    """
     summary = GateSummary()
     scratch = out_dir / ".verdicts.parquet"
-    judge(inputs, policy, scratch, batch_rows, summary)
+    judge(inputs, policy, scratch, batch_rows, summary, workers, memo)
     with (
         ParquetSink(out_dir / "rows.parquet", GatedRecord, batch_rows) as rows,
         ParquetSink(out_dir / "exits.parquet", ExitRecord, batch_rows) as exits,

@@ -356,6 +356,10 @@ class Policy(_Model):
         policy._content_hash = hashlib.sha256(raw).hexdigest()
         return policy
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any], str]]:
+        """Pickle as the validated values and the hash (worker processes rebuild the patterns)."""
+        return (_restore_policy, (self.model_dump(mode="json"), self.content_hash))
+
     @property
     def content_hash(self) -> str:
         """SHA-256 hex of the policy file bytes (canonical JSON when built in memory)."""
@@ -363,6 +367,12 @@ class Policy(_Model):
             return self._content_hash
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _restore_policy(values: dict[str, Any], content_hash: str) -> Policy:
+    policy = Policy.model_validate(values)
+    policy._content_hash = content_hash
+    return policy
 
 
 class PolicyError(ValueError):

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow.parquet as pq
 from pydantic import Field
 
 from born_assets.governance.erasure import ErasureFilter
+from born_assets.parallel import worker_count
 from born_assets.policy import Policy
 from born_assets.storage import atomic_dir
 
@@ -29,6 +31,14 @@ class Warehouse(dg.ConfigurableResource):
     batch_rows: int = Field(
         default=5_000, description="Rows per Parquet row group and per in-memory batch."
     )
+    workers: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Processes for the CPU-bound stages (closure rewrite, gates); 0 = one per CPU. "
+            "Output bytes do not depend on it."
+        ),
+    )
 
     @property
     def root(self) -> Path:
@@ -43,6 +53,11 @@ class Warehouse(dg.ConfigurableResource):
     def table(self, key: dg.AssetKey | Sequence[str], file_name: str) -> Path:
         """Path of one table of an asset."""
         return self.asset_dir(key) / file_name
+
+    def worker_count(self, inputs: Sequence[Path]) -> int:
+        """Processes for a CPU-bound pass over `inputs` (one when they fit in one batch)."""
+        rows = sum(pq.ParquetFile(path).metadata.num_rows for path in inputs)
+        return worker_count(self.workers, -(-rows // self.batch_rows))
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

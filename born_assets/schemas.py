@@ -309,6 +309,13 @@ class SanitizedRecord(pa.DataFrameModel):
     hidden_chars_removed: Series[int] = pa.Field(
         ge=0, description="Characters of hidden reasoning removed from prompt and response."
     )
+    fence_parses: Series[str] = pa.Field(
+        str_matches=r"^[01.]*$",
+        description=(
+            "Per closed code fence of the response, in order: 1 parses as Python, 0 does not, "
+            ". not parsed by the rewrite (empty when none was); the syntax gate reuses it."
+        ),
+    )
 
 
 class GateVerdictRecord(pa.DataFrameModel):

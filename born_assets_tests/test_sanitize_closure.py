@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from born_assets.curation.closure_scan import fence_parse_record, python_parses, scan_closure
 from born_assets.sanitize import EmptyReason, EmptyVisible, SanitizedRow, Transform, sanitize_row
 from born_assets.sanitize.closure import (
     ABSENT_MARKER,
@@ -193,10 +194,32 @@ CLOSURE_CASES = [
 def test_to_closure(source: str, expected: str, derived: tuple[str, ...]) -> None:
     result = to_closure(source)
     sections = ("plan", "patch" if "patch" in derived else "code", "checks", "result")
-    assert result == ClosureResult(
-        expected, derived, tuple(s for s in sections if s not in derived)
+    absent = tuple(s for s in sections if s not in derived)
+    assert (result.text, result.derived, result.absent) == (expected, derived, absent)
+    assert to_closure(result.text) == ClosureResult(result.text, derived, absent)
+
+
+@pytest.mark.parametrize(("source", "expected", "derived"), CLOSURE_CASES)
+def test_recorded_parses_match_a_fresh_parse(
+    source: str, expected: str, derived: tuple[str, ...]
+) -> None:
+    """What the rewrite records about each fence is what parsing that fence again gives."""
+    result = to_closure(source)
+    record = fence_parse_record(result.text, result.python_parses)
+    blocks = scan_closure(result.text).blocks
+    assert len(record) == (len(blocks) if result.python_parses else 0)
+    for outcome, block in zip(record, blocks, strict=False):
+        if outcome != ".":
+            assert (outcome == "1") == python_parses(result.text[block.start : block.end])
+
+
+def test_python_fences_are_recorded_as_parsed_or_not() -> None:
+    result = to_closure(
+        "```python\ndef f(:\n```\n\n```python\nx = 1\nassert x\n```\n\n```\nplain\n```"
     )
-    assert to_closure(result.text) == result
+    assert (
+        fence_parse_record(result.text, result.python_parses) == "01.1"
+    )  # Code: bad, x = 1, plain; Checks: assert x
 
 
 def test_mbpp_reference_code_is_code_verbatim() -> None:
@@ -204,7 +227,10 @@ def test_mbpp_reference_code_is_code_verbatim() -> None:
     code = json.loads(lines[0])["code"]
     assert code.startswith("R = 3\r\nC = 3\r\ndef min_cost(cost, m, n): \r\n")
     assert to_closure(code) == ClosureResult(
-        closure(code="```python\n" + code + "\n```"), ("code",), ("plan", "checks", "result")
+        closure(code="```python\n" + code + "\n```"),
+        ("code",),
+        ("plan", "checks", "result"),
+        {code: True},
     )
 
 

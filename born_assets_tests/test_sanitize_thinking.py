@@ -16,6 +16,7 @@ import random
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from born_assets.sanitize.thinking import (
@@ -27,6 +28,7 @@ from born_assets.sanitize.thinking import (
     strip_thinking,
     strip_turns,
 )
+from born_assets.sanitize_stage import hidden_markers
 from born_assets.traces.conversation import Block, BlockKind, Role, Turn
 
 FIXTURES = Path(__file__).parent / "fixtures" / "traces"
@@ -225,3 +227,18 @@ def test_stripper_and_marker_check_agree() -> None:
         assert find_hidden_markers(visible) == [], text
         assert stats.chars == len(text) - len(visible), text
         assert strip_thinking(visible) == (visible, StripStats()), text
+
+
+def test_arrow_prefilter_misses_no_marker() -> None:
+    """The sanitized check's RE2 pre-filter keeps every row `find_hidden_markers` flags."""
+    texts = [*fuzz_texts(3000, seed=7), "&#X3C;Think&#62;", "<SCRATCHPAD\tid=1>"]
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "example_id": [str(i) for i in range(len(texts))],
+            "prompt": ["p"] * len(texts),
+            "response": texts,
+        }
+    )
+    expected = [str(i) for i, text in enumerate(texts) if find_hidden_markers(text)]
+    assert len(expected) > 100
+    assert [row["example_id"] for row in hidden_markers(batch)] == expected

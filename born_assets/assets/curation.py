@@ -8,8 +8,16 @@ import dagster as dg
 
 from born_assets.assets.sanitized import EXITS_FILE, SANITIZED_KEY
 from born_assets.checks import MAX_EXAMPLES, schema_check
-from born_assets.curation_stage import DedupSummary, GateSummary, deduplicate, gate
+from born_assets.curation_stage import (
+    VERDICT_COLUMNS,
+    DedupSummary,
+    GateSummary,
+    deduplicate,
+    gate,
+    gate_versions,
+)
 from born_assets.ingest import ROWS_FILE
+from born_assets.memo import RowMemo, write_versions
 from born_assets.metadata import column_schema, counts_table, markdown_table, preview
 from born_assets.resources import Warehouse
 from born_assets.schemas import DeduplicatedRecord, ExitRecord, GatedRecord
@@ -62,10 +70,13 @@ def gated_asset() -> dg.AssetsDefinition:
     )
     def _gated(warehouse: Warehouse) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
+        inputs = [warehouse.table(SANITIZED_KEY, ROWS_FILE)]
+        versions = gate_versions(policy)
+        memo = RowMemo.open(warehouse.asset_dir(GATED_KEY), ROWS_FILE, versions, VERDICT_COLUMNS)
         with warehouse.publish(GATED_KEY) as staging:
-            summary = gate(
-                [warehouse.table(SANITIZED_KEY, ROWS_FILE)], policy, staging, warehouse.batch_rows
-            )
+            workers = warehouse.worker_count(inputs)
+            summary = gate(inputs, policy, staging, warehouse.batch_rows, workers, memo)
+            write_versions(staging, versions)
         gated_out = sum(summary.gated_out.values())
         path = warehouse.table(GATED_KEY, ROWS_FILE)
         return dg.MaterializeResult(
@@ -74,6 +85,7 @@ def gated_asset() -> dg.AssetsDefinition:
                 "dagster/column_schema": column_schema(GatedRecord),
                 "policy_sha256": policy.content_hash,
                 "rows_in": summary.rows_in,
+                "rows_remembered": summary.remembered,
                 "rows_passed": summary.rows_in - gated_out,
                 "rows_gated_out": gated_out,
                 "gated_out_by_source_gate_reason": _gated_out_table(summary),

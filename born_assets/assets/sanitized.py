@@ -7,13 +7,16 @@ import dagster as dg
 
 from born_assets.checks import MAX_EXAMPLES, schema_check
 from born_assets.ingest import ROWS_FILE
+from born_assets.memo import RowMemo, write_versions
 from born_assets.metadata import column_schema, counts_table, preview
 from born_assets.resources import Warehouse
-from born_assets.sanitize.thinking import find_hidden_markers
+from born_assets.reuse import code_version
 from born_assets.sanitize_stage import (
+    DERIVED_COLUMNS,
     READ_COLUMNS,
     SanitizeSummary,
-    sanitize_batch,
+    hidden_markers,
+    sanitize_stream,
     transform_problem,
 )
 from born_assets.schema_tools import iter_parquet_batches
@@ -69,19 +72,25 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     )
     def _sanitized(warehouse: Warehouse) -> dg.MaterializeResult:
         summary = SanitizeSummary()
+        inputs = [warehouse.table(k, ROWS_FILE) for k in sources]
+        versions = {"code": code_version()}
+        memo = RowMemo.open(
+            warehouse.asset_dir(SANITIZED_KEY), ROWS_FILE, versions, DERIVED_COLUMNS
+        )
         with (
             warehouse.publish(SANITIZED_KEY) as staging,
             ParquetSink(staging / ROWS_FILE, SanitizedRecord, warehouse.batch_rows) as rows,
             ParquetSink(staging / EXITS_FILE, ExitRecord, warehouse.batch_rows) as exits,
         ):
-            inputs = [warehouse.table(k, ROWS_FILE) for k in sources]
-            for batch in iter_parquet_batches(inputs, warehouse.batch_rows, READ_COLUMNS):
-                kept, empty = sanitize_batch(batch, summary)
-                for row in kept:
-                    rows.append(row)
-                for row in empty:
+            batches = iter_parquet_batches(inputs, warehouse.batch_rows, READ_COLUMNS)
+            for done in sanitize_stream(batches, memo, warehouse.worker_count(inputs)):
+                summary.add(done.summary)
+                rows.write_batch(done.rows)
+                for row in done.exits:
                     exits.append(row)
-        return dg.MaterializeResult(metadata=_metadata(summary, warehouse, sources))
+            write_versions(staging, versions)
+        metadata = _metadata(summary, warehouse, sources)
+        return dg.MaterializeResult(metadata={**metadata, "rows_remembered": summary.remembered})
 
     return _sanitized
 
@@ -118,11 +127,8 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
         for batch in iter_parquet_batches(
             [path], warehouse.batch_rows, ["example_id", "prompt", "response"]
         ):
-            for row in batch.to_pylist():
-                rows += 1
-                markers = find_hidden_markers(row["prompt"]) + find_hidden_markers(row["response"])
-                if markers:
-                    found.append({"example_id": row["example_id"], "markers": markers[:3]})
+            rows += batch.num_rows
+            found.extend(hidden_markers(batch))
         return dg.AssetCheckResult(
             passed=not found,
             metadata={

@@ -11,6 +11,7 @@ from born_assets.ingest import QUARANTINE_FILE, ROWS_FILE, RowParser, ingest_fil
 from born_assets.ingest_metadata import ingest_metadata
 from born_assets.record import Origin
 from born_assets.resources import Warehouse
+from born_assets.reuse import IngestState, ingest_key
 from born_assets.schemas import LineageRecord, QuarantineRecord
 
 KINDS = {"python", "parquet"}
@@ -57,20 +58,29 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
             context.log.warning(
                 f"{spec.key.to_user_string()}: no files match {spec.folder}/{spec.glob}"
             )
-        with warehouse.publish(spec.key) as staging:
-            summary = ingest_files(
-                files,
-                origin=spec.origin,
-                data_dir=warehouse.root,
-                parse_row=spec.parse_row,
-                out_dir=staging,
-                batch_rows=warehouse.batch_rows,
-                erasure=warehouse.load_erasure(),
-            )
+        key = ingest_key(warehouse.root, files, spec.origin.spec_hash)
+        previous = IngestState.read(warehouse.asset_dir(spec.key))
+        reused = previous is not None and previous.key == key
+        if previous is not None and reused:
+            context.log.info("files, spec, erasure state and code unchanged: reusing the ingest")
+            summary = previous.summary
+        else:
+            with warehouse.publish(spec.key) as staging:
+                summary = ingest_files(
+                    files,
+                    origin=spec.origin,
+                    data_dir=warehouse.root,
+                    parse_row=spec.parse_row,
+                    out_dir=staging,
+                    batch_rows=warehouse.batch_rows,
+                    erasure=warehouse.load_erasure(),
+                )
+                IngestState(key, summary).write(staging)
         for message in summary.example_messages:
             context.log.warning(f"quarantined: {message}")
+        metadata = ingest_metadata(summary, warehouse.asset_dir(spec.key))
         return dg.MaterializeResult(
-            metadata={**ingest_metadata(summary, warehouse.asset_dir(spec.key)), **prepared}
+            metadata={**metadata, "reused_previous_ingest": reused, **prepared}
         )
 
     return _source

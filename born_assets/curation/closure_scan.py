@@ -12,8 +12,7 @@ a fence left open is ended by the next closure header (see `scan_closure`). The 
 
 from __future__ import annotations
 
-import ast
-import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -25,6 +24,7 @@ from born_assets.sanitize.closure import (
     SECTION_PLAN,
     SECTION_RESULT,
 )
+from born_assets.sanitize.python_checks import parse
 
 
 class Section(StrEnum):
@@ -200,14 +200,30 @@ def last_visible(text: str) -> str:
 
 
 def python_parses(code: str) -> bool:
-    """Whether `ast.parse` accepts `code`, as is or dedented."""
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError):
-        if code.lstrip("\r\n")[:1] not in (" ", "\t"):
-            return False
-        try:
-            ast.parse(textwrap.dedent(code))
-        except (SyntaxError, ValueError, RecursionError):
-            return False
-    return True
+    """Whether `ast.parse` accepts `code` dedented (`born_assets.sanitize.python_checks.parse`)."""
+    return parse(code) is not None
+
+
+PARSES, FAILS, UNKNOWN = "1", "0", "."
+"""The characters of a fence-parse record: one per closed fence, in `scan_closure` order."""
+
+
+def fence_parse_record(text: str, known: Mapping[str, bool]) -> str:
+    """Encode what is already known about the Python fences of `text`.
+
+    Args:
+        text: A closure-format response.
+        known: Fence body (without its final newline) -> whether it parses, as the closure
+            rewrite learned while splitting code from checks.
+
+    Returns:
+        One character per closed fence of `text`: `PARSES`, `FAILS`, or `UNKNOWN` for a fence
+        nobody parsed (the gates parse those themselves if their policy asks).
+    """
+    if not known:
+        return ""
+    record = []
+    for block in scan_closure(text).blocks:
+        outcome = known.get(text[block.start : block.end].removesuffix("\n"))
+        record.append(UNKNOWN if outcome is None else PARSES if outcome else FAILS)
+    return "".join(record)

@@ -18,10 +18,11 @@ What is measured (the closure format, as read by `closure_scan`: `## Plan`, `## 
   (`unbalanced_code_fence`; a fence still open at the very end is `truncated_in_code_fence`
   instead, not counted twice); each closed block whose language tag is in `python_languages`,
   or that is untagged in `## Code` when the family is in `python_families`, passes `ast.parse`
-  (retried dedented, for body-only snippets). Parsing costs a few MB/s a core, by far the most
+  (dedented, for body-only snippets). Parsing costs a few MB/s a core, by far the most
   expensive check, so it is skipped when a hard reason already fired (`python_blocks_checked`
   is then null; `python_syntax_error` is last in the precedence, so the reported fate is the
-  same) and memoised within a batch.
+  same), taken from the optional `fence_parses` column when the closure rewrite already parsed
+  the block (`closure_scan.fence_parse_record`), and memoised within a batch.
 - format: the four sections, each once, in order, nothing but blanks before them; no match of a
   `placeholder_patterns` regex in the texts it targets (`prompt`, `response_prose` = the
   response outside code fences, `response`); no `refusal_phrases` in the response prose
@@ -47,6 +48,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from born_assets.curation.closure_scan import (
+    FAILS,
+    PARSES,
     ClosureScan,
     Section,
     closure_sections,
@@ -116,8 +119,9 @@ class GateEvaluator:
         """Measure and judge every row of `batch`.
 
         Args:
-            batch: Rows with `example_id, benchmark_family, prompt, response` (other columns are
-                ignored); a null prompt or response counts as empty text.
+            batch: Rows with `example_id, benchmark_family, prompt, response` and optionally
+                `fence_parses` (other columns are ignored); a null prompt or response counts as
+                empty text.
 
         Returns:
             One row per input row, in input order, with the columns of `GATES_SCHEMA`.
@@ -133,6 +137,7 @@ class GateEvaluator:
             pc.binary_length(prompt).to_pylist(),
             pc.utf8_length(response).to_pylist(),
             pc.binary_length(response).to_pylist(),
+            _fence_parses(table),
             strict=True,
         )
         memo: dict[str, bool] = {}
@@ -146,7 +151,7 @@ class GateEvaluator:
 
     def _row(self, values: tuple[Any, ...], memo: dict[str, bool]) -> tuple[Any, ...]:
         """Measurements then verdicts of one row (`values` as zipped in `evaluate`)."""
-        example_id, family, prompt, response, p_chars, p_bytes, r_chars, r_bytes = values
+        example_id, family, prompt, response, p_chars, p_bytes, r_chars, r_bytes, known = values
         rules = self._rules.family(family)
         text = response or ""
         p_tokens, r_tokens = ((p_bytes or 0) + 3) // 4, ((r_bytes or 0) + 3) // 4
@@ -164,7 +169,7 @@ class GateEvaluator:
         fails.extend(self._lengths(rules, measures))
         checked = errors = None
         if not any(self._hard[reason] for reason, _ in fails):
-            checked, errors = self._python(text, scan, rules.is_python, memo)
+            checked, errors = self._python(text, scan, rules.is_python, (known or "", memo))
             if errors:
                 fails.append((GateReason.PYTHON_SYNTAX_ERROR, _PYTHON_RULE))
         sections = (has[Section.PLAN], has[Section.CODE], has[Section.CHECKS], has[Section.RESULT])
@@ -248,18 +253,23 @@ class GateEvaluator:
         ]
 
     def _python(
-        self, text: str, scan: ClosureScan, is_python: bool, memo: dict[str, bool]
+        self, text: str, scan: ClosureScan, is_python: bool, known: tuple[str, dict[str, bool]]
     ) -> tuple[int, int]:
-        """(blocks parsed, blocks ast.parse rejects)."""
+        """(blocks checked, blocks ast.parse rejects); `known` = (fence_parses, batch memo)."""
+        record, memo = known
         checked = errors = 0
-        for block in scan.blocks:
+        for index, block in enumerate(scan.blocks):
             if block.language in self._rules.python_languages or (
                 is_python and not block.language and block.header == SECTION_CODE
             ):
-                code = text[block.start : block.end]
-                ok = memo.get(code)
-                if ok is None:
-                    ok = memo[code] = python_parses(code)
+                outcome = record[index : index + 1]
+                if outcome in (PARSES, FAILS):
+                    ok = outcome == PARSES
+                else:
+                    code = text[block.start : block.end]
+                    if code not in memo:
+                        memo[code] = python_parses(code)
+                    ok = memo[code]
                 checked += 1
                 errors += not ok
         return checked, errors
@@ -302,6 +312,12 @@ def _as_table(batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) ->
     if missing:
         raise KeyError(f"gates input lacks columns {missing}")
     return batch
+
+
+def _fence_parses(table: pa.Table) -> list[str | None]:
+    if "fence_parses" in table.column_names:
+        return table.column("fence_parses").to_pylist()
+    return [None] * table.num_rows
 
 
 def _text_column(table: pa.Table, name: str) -> pa.ChunkedArray:

@@ -37,7 +37,6 @@ from born_assets.storage import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, 
 
 ROW_GROUP_ROWS = 10_000
 WITHHELD_FILE = ".withheld.parquet"
-CODE_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -72,16 +71,6 @@ class WarehouseInputs:
         """Exits of every stage after ingest."""
         stages = (self.sanitized, self.gated, self.deduplicated, self.contamination)
         return [folder / "exits.parquet" for folder in stages]
-
-
-def code_version(package: Path = CODE_PACKAGE) -> str:
-    """SHA-256 over the package's Python sources (paths and bytes), the same on every clone."""
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _release_rows_sql(inputs: WarehouseInputs) -> str:

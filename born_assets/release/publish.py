@@ -23,7 +23,6 @@ from born_assets.release import checks
 from born_assets.release.build import (
     WITHHELD_FILE,
     WarehouseInputs,
-    code_version,
     input_fingerprint,
     write_fates,
     write_shards,
@@ -37,6 +36,7 @@ from born_assets.release.layout import (
 from born_assets.release.transparency import (
     SourceMeta,
 )
+from born_assets.reuse import code_version
 from born_assets.review.records import RECORDS_DIR
 from born_assets.storage import fsync_dir
 

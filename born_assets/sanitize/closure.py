@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from born_assets.sanitize.python_checks import is_code, parse, split_checks
@@ -77,6 +77,9 @@ class ClosureResult:
     text: str
     derived: tuple[str, ...]
     absent: tuple[str, ...]
+    python_parses: dict[str, bool] = field(default_factory=dict)
+    """Fence body -> whether it parses, for each Python fence the rewrite parsed (so later
+    stages need not parse it again)."""
 
 
 class _Part(Enum):
@@ -90,6 +93,8 @@ class _Item:
     part: _Part
     text: str
     is_diff: bool = False
+    parsed: tuple[str, bool] | None = None
+    """(fence body, whether it parses) for Python the rewrite parsed."""
 
 
 def to_closure(visible_response: str | tuple[Turn, ...]) -> ClosureResult:
@@ -237,8 +242,11 @@ def _runs_tests(body: str) -> bool:
 
 
 def _python_items(source: str, lang: str, tree: ast.Module | None) -> list[_Item]:
+    # Whole top-level statements of a module that parses parse on their own, so each piece
+    # inherits the module's outcome.
+    parses = tree is not None
     return [
-        _Item(_Part.CHECK if is_check else _Part.CODE, _fence(text, lang))
+        _Item(_Part.CHECK if is_check else _Part.CODE, _fence(text, lang), parsed=(text, parses))
         for is_check, text in split_checks(source, tree)
     ]
 
@@ -266,4 +274,5 @@ def _render(items: list[_Item]) -> ClosureResult:
     )
     derived = tuple(name for name, _, bodies in sections if bodies)
     absent = tuple(name for name, _, bodies in sections if not bodies)
-    return ClosureResult(text + "\n", derived, absent)
+    parses = dict(item.parsed for item in items if item.parsed is not None)
+    return ClosureResult(text + "\n", derived, absent, parses)

@@ -15,7 +15,7 @@ left, the row is `EmptyVisible` with a reason from `EmptyReason`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
@@ -51,6 +51,7 @@ class SanitizedRow:
         transforms: The steps applied, in order.
         sections_derived: Closure sections taken from the source.
         sections_absent: Closure sections holding the absent marker.
+        python_parses: Fence body -> whether it parses, for the Python the rewrite parsed.
     """
 
     prompt: str
@@ -58,6 +59,7 @@ class SanitizedRow:
     transforms: tuple[Transform, ...]
     sections_derived: tuple[str, ...]
     sections_absent: tuple[str, ...]
+    python_parses: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,12 @@ def sanitize_row(
         )
     )
     return SanitizedRow(
-        visible_prompt, closure.text, tuple(transforms), closure.derived, closure.absent
+        visible_prompt,
+        closure.text,
+        tuple(transforms),
+        closure.derived,
+        closure.absent,
+        closure.python_parses,
     )
 
 

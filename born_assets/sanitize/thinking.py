@@ -55,6 +55,8 @@ _TAG_RE = re.compile(
     _LT + r"(/?)(?:" + _NAMES + r")(?![\w-])(" + _ATTRIBUTE_CHAR + r"{0,256}+)" + _GT,
     re.IGNORECASE,
 )
+TAG_CANDIDATE = _LT + r"/?(?:" + _NAMES + ")"
+"""A looser pattern (also valid RE2, for Arrow) that every hidden-reasoning tag matches."""
 BACKTICK_RUNS = re.compile(r"`+")
 """Runs of backticks (shared with the closure fencer)."""
 _FENCE_LINE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[^\n]*", re.MULTILINE)

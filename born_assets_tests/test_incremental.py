@@ -1,0 +1,145 @@
+"""Incremental builds: unchanged sources are not read again, known rows are not recomputed.
+
+And the result is byte for byte what a build from scratch gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from born_assets.memo import RowMemo, in_input_order, remembered_stream, write_versions
+from born_assets_tests.conftest import copy_sample_data
+from born_assets_tests.graph import materialization_metadata, materialize_all
+
+TABLES = (
+    "sanitized/rows.parquet",
+    "sanitized/exits.parquet",
+    "gated/rows.parquet",
+    "gated/exits.parquet",
+    "deduplicated/rows.parquet",
+    "pii/rows.parquet",
+    "contamination/rows.parquet",
+    "row_fates/row_fates.parquet",
+)
+SPLIT_LANE = "bigcodebench-reference"
+UNCHANGED_IMPORT = "hermes-agent-trajectories"
+
+
+def digests(data_dir: Path) -> dict[str, str]:
+    return {
+        name: hashlib.sha256((data_dir / "warehouse" / name).read_bytes()).hexdigest()
+        for name in TABLES
+    }
+
+
+def split_lane_file(data_dir: Path) -> None:
+    """Move the second half of a lane's only file into a new file: same rows, new places."""
+    path = data_dir / "lanes" / SPLIT_LANE / "part-000.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    path.write_bytes(b"".join(lines[:half]))
+    (data_dir / "lanes" / SPLIT_LANE / "part-001.jsonl").write_bytes(b"".join(lines[half:]))
+
+
+def test_rebuild_reads_only_the_changed_lane_and_matches_a_fresh_build(tmp_path: Path) -> None:
+    data_dir = copy_sample_data(tmp_path / "incremental")
+    first = materialize_all(data_dir)
+    assert materialization_metadata(first, "sanitized")["rows_remembered"] == 0
+    split_lane_file(data_dir)
+
+    again = materialize_all(data_dir)
+
+    expected = {
+        "lanes/humaneval-reference": True,
+        f"imports/{UNCHANGED_IMPORT}": True,
+        f"lanes/{SPLIT_LANE}": False,
+    }
+    reused = {
+        key: materialization_metadata(again, key)["reused_previous_ingest"] for key in expected
+    }
+    assert reused == expected
+    sanitized = materialization_metadata(again, "sanitized")
+    gated = materialization_metadata(again, "gated")
+    assert sanitized["rows_remembered"] == sanitized["rows_out"]
+    assert gated["rows_remembered"] == gated["rows_in"]
+    fresh_dir = copy_sample_data(tmp_path / "fresh")
+    split_lane_file(fresh_dir)
+    materialize_all(fresh_dir)
+    assert digests(data_dir) == digests(fresh_dir)
+    moved = pq.read_table(
+        data_dir / "warehouse/sanitized/rows.parquet", columns=["source_file"]
+    ).column(0)
+    assert f"lanes/{SPLIT_LANE}/part-001.jsonl" in moved.to_pylist()
+
+
+def test_a_policy_change_recomputes_every_verdict(tmp_path: Path) -> None:
+    data_dir = copy_sample_data(tmp_path / "data")
+    materialize_all(data_dir)
+    policy = data_dir / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    again = materialize_all(data_dir, "key:sanitized or key:gated")
+    assert remembered_rows(again, "sanitized") > 0
+    assert remembered_rows(again, "gated") == 0
+
+
+def remembered_rows(result: dg.ExecuteInProcessResult, key: str) -> int:
+    value = materialization_metadata(result, key)["rows_remembered"]
+    assert isinstance(value, int)
+    return value
+
+
+def _table(ids: list[str], row_group: int, path: Path) -> Path:
+    table = pa.table({"example_id": ids, "value": [f"v-{i}" for i in ids]})
+    pq.write_table(table, path, row_group_size=row_group)
+    return path
+
+
+def test_memo_finds_rows_across_row_groups_in_any_order(tmp_path: Path) -> None:
+    ids = [f"ex_{i:03d}" for i in range(50)]
+    memo = RowMemo(_table(ids, 7, tmp_path / "t.parquet"), ["value"])
+    wanted = pa.array(["ex_049", "nope", "ex_000", "ex_020", "ex_007", "ex_006"])
+    positions = memo.find(wanted)
+    assert positions.tolist() == [49, -1, 0, 20, 7, 6]
+    taken = memo.take(positions[positions >= 0])
+    assert taken.column("value").to_pylist() == [
+        "v-ex_049", "v-ex_000", "v-ex_020", "v-ex_007", "v-ex_006"
+    ]  # fmt: skip
+
+
+def test_memo_is_empty_when_versions_differ(tmp_path: Path) -> None:
+    _table(["ex_1"], 1, tmp_path / "rows.parquet")
+    write_versions(tmp_path, {"code": "a"})
+    assert len(RowMemo.open(tmp_path, "rows.parquet", {"code": "a"}, ["value"])) == 1
+    assert len(RowMemo.open(tmp_path, "rows.parquet", {"code": "b"}, ["value"])) == 0
+    assert len(RowMemo.open(tmp_path / "none", "rows.parquet", {"code": "a"}, ["value"])) == 0
+
+
+def upper(batch: pa.RecordBatch) -> pa.Table:
+    values = [v.upper() for v in batch.column("value").to_pylist()]
+    return pa.table({"example_id": batch.column("example_id"), "value": values})
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_remembered_stream_computes_only_unknown_or_changed_rows(
+    tmp_path: Path, workers: int
+) -> None:
+    memo = RowMemo(_table(["ex_1", "ex_2", "ex_3"], 2, tmp_path / "t.parquet"), ["value"])
+    batch = pa.RecordBatch.from_pydict(
+        {"example_id": ["ex_3", "ex_9", "ex_1", "ex_2"], "value": ["v-ex_3", "new", "v-ex_1", "x"]}
+    )
+    (part,) = remembered_stream(upper, [batch], memo, workers, same=["value"])
+    assert part.computed.column("example_id").to_pylist() == ["ex_9", "ex_2"]
+    assert part.known.column("example_id").to_pylist() == ["ex_3", "ex_1"]
+    remembered = pa.table(
+        {"example_id": part.known.column("example_id"), "value": part.remembered.column("value")}
+    )
+    merged = in_input_order(part.example_ids, [part.computed, remembered])
+    assert merged.column("value").to_pylist() == ["v-ex_3", "NEW", "v-ex_1", "X"]
+    assert np.array_equal(memo.find(pa.array(["ex_2"])), [1])
