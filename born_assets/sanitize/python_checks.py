@@ -21,10 +21,14 @@ _TEST_MODULES = frozenset({"pytest", "unittest", "hypothesis"})
 
 def parse(source: str) -> ast.Module | None:
     """Parse `source` dedented (so a function body counts); None if it does not parse."""
+    first = source.lstrip("\r\n")[:1]
+    # Dedenting is a no-op for validity unless the first line is indented (and costs a regex
+    # pass over the whole text), so only indented sources pay for it.
+    text = textwrap.dedent(source) if first in (" ", "\t") else source
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return ast.parse(textwrap.dedent(source))
+            return ast.parse(text)
         # CPython's parser reports too-deep nesting as MemoryError ("parser stack overflow").
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
