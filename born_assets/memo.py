@@ -155,11 +155,10 @@ def remembered_stream(
             remembered = memo.take(positions[found]) if found.any() else None
             known = found.copy()
             if remembered is not None and same:
-                agree = np.ones(remembered.num_rows, dtype=bool)
                 inputs = batch.filter(pa.array(found))
+                agree = np.ones(remembered.num_rows, dtype=bool)
                 for name in same:
-                    equal = pc.equal(inputs.column(name), remembered.column(name))
-                    agree &= pc.fill_null(equal, False).to_numpy(zero_copy_only=False)
+                    agree &= equal_values(inputs.column(name), remembered.column(name))
                 known[found] = agree
                 remembered = remembered.filter(pa.array(agree))
             if remembered is None:
@@ -170,6 +169,13 @@ def remembered_stream(
     for computed in ordered_map(function, unknown_rows(), workers):
         batch, known, remembered = pending.popleft()
         yield MemoBatch(batch.column("example_id"), computed, known, remembered)
+
+
+def equal_values(left: pa.Array | pa.ChunkedArray, right: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Element-wise equality where two nulls are equal (and a null and a value are not)."""
+    both_null = pc.and_(pc.is_null(left), pc.is_null(right))
+    equal = pc.or_kleene(pc.fill_null(pc.equal(left, right), False), both_null)
+    return np.asarray(equal.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def in_input_order(example_ids: pa.Array | pa.ChunkedArray, parts: Sequence[pa.Table]) -> pa.Table:

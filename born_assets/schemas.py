@@ -596,6 +596,20 @@ class ContaminationMatchRecord(pa.DataFrameModel):
         unique = ["example_id", "eval_id", "eval_item_id", "eval_field", "method"]
 
 
+class ContaminationCheckRecord(pa.DataFrameModel):
+    """One row per checked training row: everything its checks found, kept for the next run."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="The checked example.")
+    source_benchmark: Series[str] = pa.Field(description="The family its task ids were read in.")
+    generator_model: Series[str] = pa.Field(
+        nullable=True, description="The model its generator overlap was read for."
+    )
+    row_check: Series[str] = pa.Field(
+        description="JSON: n-gram count, best overlap, best overlap per eval set, matches "
+        "(deciding first) and eval sets sharing the generator."
+    )
+
+
 class ContaminationReportRecord(pa.DataFrameModel):
     """One row per eval set and source (lane or import): rows checked, matched and excluded."""
 

@@ -25,7 +25,11 @@ TABLES = (
     "gated/exits.parquet",
     "deduplicated/rows.parquet",
     "pii/rows.parquet",
+    "pii/redacted.parquet",
     "contamination/rows.parquet",
+    "contamination/matches.parquet",
+    "contamination/report.parquet",
+    "contamination/checks.parquet",
     "row_fates/row_fates.parquet",
 )
 SPLIT_LANE = "bigcodebench-reference"
@@ -69,6 +73,10 @@ def test_rebuild_reads_only_the_changed_lane_and_matches_a_fresh_build(tmp_path:
     gated = materialization_metadata(again, "gated")
     assert sanitized["rows_remembered"] == sanitized["rows_out"]
     assert gated["rows_remembered"] == gated["rows_in"]
+    for key in ("pii", "contamination"):
+        assert (
+            remembered_rows(again, key) == materialization_metadata(again, key)["dagster/row_count"]
+        )
     fresh_dir = copy_sample_data(tmp_path / "fresh")
     split_lane_file(fresh_dir)
     materialize_all(fresh_dir)

@@ -9,11 +9,14 @@ import pyarrow.parquet as pq
 from born_assets.assets.curation import DEDUPLICATED_KEY, GATED_KEY
 from born_assets.assets.sanitized import SANITIZED_KEY
 from born_assets.checks import MAX_EXAMPLES, schema_check
+from born_assets.governance.contamination import CHECK_MEMO_COLUMNS
 from born_assets.governance.contamination_stage import (
+    CHECKS_FILE,
     MATCHES_FILE,
     REPORT_FILE,
     VERDICTS_FILE,
     check_candidates,
+    contamination_versions,
     report_rows,
 )
 from born_assets.governance.erasure import load_tombstones
@@ -25,14 +28,21 @@ from born_assets.governance.erasure_stage import (
 )
 from born_assets.governance.evals import load_eval_sets
 from born_assets.governance.pii import PiiAction, scan
-from born_assets.governance.pii_stage import REDACTED_FILE, scan_candidates
+from born_assets.governance.pii_stage import (
+    REDACTED_FILE,
+    PiiMemo,
+    pii_versions,
+    scan_candidates,
+)
 from born_assets.governance.pii_stage import VERDICTS_FILE as PII_VERDICTS_FILE
 from born_assets.ingest import ROWS_FILE
+from born_assets.memo import RowMemo, write_versions
 from born_assets.metadata import column_schema, counts_table, markdown_table
 from born_assets.release.catalog import release_dirs
 from born_assets.resources import Warehouse
 from born_assets.schema_tools import iter_parquet_batches
 from born_assets.schemas import (
+    ContaminationCheckRecord,
     ContaminationMatchRecord,
     ContaminationReportRecord,
     ContaminationVerdictRecord,
@@ -70,8 +80,11 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         eval_sets, errors = load_eval_sets(warehouse.root / "evals", warehouse.root)
         if errors:
             raise dg.Failure(description="; ".join(str(e) for e in errors))
+        versions = contamination_versions(policy.contamination, eval_sets)
+        folder = warehouse.asset_dir(CONTAMINATION_KEY)
+        remembered = RowMemo.open(folder, CHECKS_FILE, versions, CHECK_MEMO_COLUMNS)
         with warehouse.publish(CONTAMINATION_KEY) as staging, warehouse.connect() as con:
-            excluded, overlaps = check_candidates(
+            excluded, overlaps, remembered_rows = check_candidates(
                 con,
                 deduplicated=warehouse.table(DEDUPLICATED_KEY, ROWS_FILE),
                 sanitized=warehouse.table(SANITIZED_KEY, ROWS_FILE),
@@ -80,13 +93,16 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                 policy=policy.contamination,
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
+                remembered=remembered,
             )
+            write_versions(staging, versions)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": _rows(warehouse),
                 "dagster/column_schema": column_schema(ContaminationVerdictRecord),
                 "eval_sets": [e.eval_id for e in eval_sets],
                 "excluded_by_method": counts_table(excluded, "method"),
+                "rows_remembered": remembered_rows,
                 "generator_overlaps": [str(o) for o in overlaps],
                 "policy_sha256": policy.content_hash,
             }
@@ -115,6 +131,8 @@ def pii_asset() -> dg.AssetsDefinition:
     )
     def _pii(warehouse: Warehouse) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
+        versions = pii_versions(policy.pii)
+        memo = PiiMemo.open(warehouse.asset_dir(PII_KEY), versions)
         with warehouse.publish(PII_KEY) as staging, warehouse.connect() as con:
             summary = scan_candidates(
                 con,
@@ -123,12 +141,15 @@ def pii_asset() -> dg.AssetsDefinition:
                 policy=policy.pii,
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
+                memo=memo,
             )
+            write_versions(staging, versions)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": summary.rows,
                 "dagster/column_schema": column_schema(PiiVerdictRecord),
                 "rows_by_status": counts_table(summary.by_status, "pii_scan_status"),
+                "rows_remembered": summary.remembered,
                 "redacted_by_kind": counts_table(summary.redacted, "kind"),
                 "flagged_by_kind": counts_table(summary.flagged, "kind"),
                 "policy_sha256": policy.content_hash,
@@ -244,6 +265,7 @@ def contamination_checks() -> list[dg.AssetChecksDefinition]:
         schema_check(CONTAMINATION_KEY, MATCHES_FILE, ContaminationMatchRecord),
         schema_check(CONTAMINATION_KEY, REPORT_FILE, ContaminationReportRecord),
         schema_check(CONTAMINATION_KEY, EXITS_FILE, ExitRecord),
+        schema_check(CONTAMINATION_KEY, CHECKS_FILE, ContaminationCheckRecord),
         _generator_overlap,
     ]
 

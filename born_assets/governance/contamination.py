@@ -29,19 +29,23 @@ highest overlap fraction, then eval set id, item order in the eval file and fiel
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from born_assets.governance.contamination_report import ContaminationReport, GeneratorOverlap
 from born_assets.governance.eval_index import EvalIndex, Match, exact_digest, model_key
 from born_assets.governance.evals import EvalSet
 from born_assets.governance.ngrams import NgramOverlaps, normalize_text
+from born_assets.memo import RowMemo, equal_values
 from born_assets.policy import ContaminationPolicy
 from born_assets.schema_tools import arrow_schema
 from born_assets.schemas import (
+    ContaminationCheckRecord,
     ContaminationMatchRecord,
     ContaminationMethod,
     ContaminationVerdictRecord,
@@ -227,6 +231,7 @@ def stream_contamination(
     policy: ContaminationPolicy,
     verdicts: TableSink,
     matches: TableSink,
+    memo: CheckMemo | None = None,
 ) -> ContaminationSummary:
     """Check every row against every eval set, writing verdicts and matches batch by batch.
 
@@ -237,6 +242,8 @@ def stream_contamination(
         policy: `contamination` settings: n-gram size, overlap threshold, report size.
         verdicts: Receives `ContaminationVerdictRecord` batches, one row per input row.
         matches: Receives `ContaminationMatchRecord` batches, one row per match.
+        memo: The last run's row checks (rows it knows are not checked again) and where this
+            run's go; None to check every row and keep nothing.
 
     Returns:
         Row counts, exclusions by deciding method, the report and the generator overlaps.
@@ -246,7 +253,7 @@ def stream_contamination(
     rows_checked = 0
     excluded = dict.fromkeys(ContaminationMethod, 0)
     for batch in batches:
-        checks = check_batch(batch, index, policy)
+        checks = memo.checks(batch, index, policy) if memo else check_batch(batch, index, policy)
         rows_checked += len(checks)
         for check in checks:
             if check.matches:
@@ -255,6 +262,90 @@ def stream_contamination(
         verdicts.write_batch(verdict_table(checks, policy))
         matches.write_batch(match_table(checks))
     return ContaminationSummary(rows_checked, excluded, report.table(), report.generator_overlaps())
+
+
+CHECK_MEMO_COLUMNS = ["source_benchmark", "generator_model", "row_check"]
+
+
+@dataclass
+class CheckMemo:
+    """Row checks remembered from the last run (`ContaminationCheckRecord`), and this run's."""
+
+    remembered: RowMemo
+    sink: TableSink
+    rows_remembered: int = 0
+
+    def checks(
+        self, batch: pa.RecordBatch | pa.Table, index: EvalIndex, policy: ContaminationPolicy
+    ) -> list[RowCheck]:
+        """The row checks of `batch`, in order: remembered, or computed by `check_batch`."""
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        positions = self.remembered.find(table.column("example_id"))
+        known = positions >= 0
+        stored: Iterator[str] = iter(())
+        if known.any():
+            remembered = self.remembered.take(positions[known])
+            inputs = table.filter(pa.array(known))
+            agrees = np.ones(inputs.num_rows, dtype=bool)
+            for name in ("source_benchmark", "generator_model"):
+                agrees &= equal_values(inputs.column(name), remembered.column(name))
+            known[np.flatnonzero(known)[~agrees]] = False
+            stored = iter(remembered.filter(pa.array(agrees)).column("row_check").to_pylist())
+        fresh = iter(check_batch(table.filter(pa.array(~known)), index, policy))
+        checks = [row_check_from_json(next(stored)) if hit else next(fresh) for hit in known]
+        self.rows_remembered += int(known.sum())
+        self.sink.write_batch(check_table(checks, table))
+        return checks
+
+
+def row_check_json(check: RowCheck) -> str:
+    """A row check as JSON (what `row_check_from_json` reads back)."""
+    document = {
+        "example_id": check.example_id,
+        "origin_id": check.origin_id,
+        "source_benchmark": check.source_benchmark,
+        "ngram_count": check.ngram_count,
+        "overlap_fraction": check.overlap_fraction,
+        "eval_overlaps": check.eval_overlaps,
+        "matches": [
+            [list(m.sort_key), m.eval_id, m.eval_item_id, m.eval_field, m.method.value,
+             m.overlap_fraction]
+            for m in check.matches
+        ],
+        "generator_evals": list(check.generator_evals),
+    }  # fmt: skip
+    return json.dumps(document, sort_keys=True)
+
+
+def row_check_from_json(text: str) -> RowCheck:
+    """A row check from `row_check_json`."""
+    document = json.loads(text)
+    matches = tuple(
+        Match(tuple(key), eval_id, item, field, ContaminationMethod(method), overlap)
+        for key, eval_id, item, field, method, overlap in document["matches"]
+    )
+    return RowCheck(
+        example_id=document["example_id"],
+        origin_id=document["origin_id"],
+        source_benchmark=document["source_benchmark"],
+        ngram_count=document["ngram_count"],
+        overlap_fraction=document["overlap_fraction"],
+        eval_overlaps=document["eval_overlaps"],
+        matches=matches,
+        generator_evals=tuple(document["generator_evals"]),
+    )
+
+
+def check_table(checks: Sequence[RowCheck], batch: pa.Table) -> pa.Table:
+    """`ContaminationCheckRecord` rows for the checks of `batch` (row for row)."""
+    return pa.table(
+        {
+            "example_id": batch.column("example_id"),
+            "source_benchmark": batch.column("source_benchmark"),
+            "generator_model": batch.column("generator_model"),
+            "row_check": [row_check_json(check) for check in checks],
+        }
+    ).cast(arrow_schema(ContaminationCheckRecord))
 
 
 @dataclass

@@ -7,6 +7,7 @@ and the source's task id and generator. Rows found contaminated leave with the f
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,12 +16,19 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
-from born_assets.governance.contamination import stream_contamination
+from born_assets.governance.contamination import (
+    CHECK_MEMO_COLUMNS,
+    CheckMemo,
+    stream_contamination,
+)
 from born_assets.governance.contamination_report import GeneratorOverlap
 from born_assets.governance.evals import EvalSet
+from born_assets.memo import RowMemo
 from born_assets.policy import ContaminationPolicy
 from born_assets.quarantine import Stage
+from born_assets.reuse import code_version
 from born_assets.schemas import (
+    ContaminationCheckRecord,
     ContaminationMatchRecord,
     ContaminationReportRecord,
     ContaminationVerdictRecord,
@@ -33,6 +41,21 @@ VERDICTS_FILE = "rows.parquet"
 MATCHES_FILE = "matches.parquet"
 REPORT_FILE = "report.parquet"
 EXITS_FILE = "exits.parquet"
+CHECKS_FILE = "checks.parquet"
+
+
+def contamination_versions(
+    policy: ContaminationPolicy, eval_sets: Sequence[EvalSet]
+) -> dict[str, str]:
+    """What a row's checks depend on besides the row: the code, the policy, the eval sets."""
+    settings = json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+    evals = sorted((e.eval_id, e.content_hash, e.data_sha256) for e in eval_sets)
+    return {
+        "code": code_version(),
+        "contamination_policy": hashlib.sha256(settings.encode()).hexdigest(),
+        "eval_sets": hashlib.sha256(json.dumps(evals).encode()).hexdigest(),
+    }
+
 
 _CANDIDATES_SQL = """
 SELECT d.example_id, d.origin_id, d.source_benchmark, src.source_id,
@@ -64,8 +87,16 @@ def check_candidates(
     policy: ContaminationPolicy,
     out_dir: Path,
     batch_rows: int,
-) -> tuple[dict[str, int], list[GeneratorOverlap]]:
-    """Write verdicts, matches, the report and exits; return exclusions by method and overlaps."""
+    remembered: RowMemo | None = None,
+) -> tuple[dict[str, int], list[GeneratorOverlap], int]:
+    """Write verdicts, matches, the report and exits.
+
+    Returns exclusions by method, generator overlaps, and how many rows were remembered.
+
+    Rows `remembered` (the last run's `checks.parquet`, see `contamination_versions`) knows are
+    not checked again; every row's check goes to this run's `checks.parquet`.
+    """
+    remembered = remembered if remembered is not None else RowMemo(None, CHECK_MEMO_COLUMNS)
     params: dict[str, Any] = {
         "deduplicated": deduplicated.as_posix(),
         "sanitized": sanitized.as_posix(),
@@ -75,8 +106,10 @@ def check_candidates(
     with (
         ParquetSink(out_dir / VERDICTS_FILE, ContaminationVerdictRecord, batch_rows) as verdicts,
         ParquetSink(out_dir / MATCHES_FILE, ContaminationMatchRecord, batch_rows) as matches,
+        ParquetSink(out_dir / CHECKS_FILE, ContaminationCheckRecord, batch_rows) as checks,
     ):
-        summary = stream_contamination(reader, eval_sets, policy, verdicts, matches)
+        memo = CheckMemo(remembered, checks)
+        summary = stream_contamination(reader, eval_sets, policy, verdicts, matches, memo)
     with ParquetSink(out_dir / REPORT_FILE, ContaminationReportRecord, batch_rows) as report:
         report.write_batch(summary.report)
     exits = con.sql(
@@ -92,7 +125,7 @@ def check_candidates(
         for batch in exits:
             sink.write_batch(batch)
     excluded = {str(method): n for method, n in summary.excluded_by_method.items()}
-    return excluded, summary.generator_overlaps
+    return excluded, summary.generator_overlaps, memo.rows_remembered
 
 
 def report_rows(folder: Path) -> list[dict[str, Any]]:

@@ -7,14 +7,22 @@ text is not written a third time. The release takes the redacted text where ther
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
+import pyarrow as pa
 
 from born_assets.governance.pii import PiiPolicy, RedactionStats, scan_row
+from born_assets.memo import RowMemo
+from born_assets.reuse import code_version
+from born_assets.schema_tools import arrow_schema
 from born_assets.schemas import PiiVerdictRecord, RedactedTextRecord
 from born_assets.storage import ParquetSink
 
@@ -37,6 +45,15 @@ class PiiSummary:
     by_status: Counter[str] = field(default_factory=Counter)
     redacted: Counter[str] = field(default_factory=Counter)
     flagged: Counter[str] = field(default_factory=Counter)
+    remembered: int = 0
+
+    def add(self, verdict: dict[str, Any]) -> None:
+        """Count one verdict row (a `PiiVerdictRecord`)."""
+        findings = orjson.loads(verdict["findings"])
+        self.rows += 1
+        self.by_status[verdict["pii_scan_status"]] += 1
+        self.redacted.update(findings["redacted"])
+        self.flagged.update(findings["flagged"])
 
 
 def _counts(stats: RedactionStats) -> str:
@@ -48,6 +65,36 @@ def _counts(stats: RedactionStats) -> str:
     return orjson.dumps(document).decode("utf-8")
 
 
+def pii_versions(policy: PiiPolicy) -> dict[str, str]:
+    """What a row's verdict depends on besides its text: the code and the `pii` policy."""
+    settings = json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+    return {"code": code_version(), "pii_policy": hashlib.sha256(settings.encode()).hexdigest()}
+
+
+@dataclass
+class PiiMemo:
+    """The last scan's verdicts and redacted texts, when made with the same code and policy."""
+
+    verdicts: RowMemo
+    redacted: RowMemo
+
+    @classmethod
+    def open(cls, folder: Path, versions: dict[str, str]) -> PiiMemo:
+        """The memo of a published `pii` folder (empty when its versions differ)."""
+        return cls(
+            RowMemo.open(folder, VERDICTS_FILE, versions, _VERDICT_COLUMNS),
+            RowMemo.open(folder, REDACTED_FILE, versions, ["prompt", "response"]),
+        )
+
+    @classmethod
+    def empty(cls) -> PiiMemo:
+        """Nothing remembered: scan every row."""
+        return cls(RowMemo(None, _VERDICT_COLUMNS), RowMemo(None, ["prompt", "response"]))
+
+
+_VERDICT_COLUMNS = [name for name in arrow_schema(PiiVerdictRecord).names if name != "example_id"]
+
+
 def scan_candidates(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -56,8 +103,13 @@ def scan_candidates(
     policy: PiiPolicy,
     out_dir: Path,
     batch_rows: int,
+    memo: PiiMemo | None = None,
 ) -> PiiSummary:
-    """Write `rows.parquet` (one verdict per row) and `redacted.parquet` (changed rows only)."""
+    """Write `rows.parquet` (one verdict per row) and `redacted.parquet` (changed rows only).
+
+    A row `memo` remembers keeps its verdict (and redacted text) instead of being scanned again.
+    """
+    memo = memo if memo is not None else PiiMemo.empty()
     params = {"deduplicated": deduplicated.as_posix(), "sanitized": sanitized.as_posix()}
     reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     summary = PiiSummary()
@@ -66,29 +118,62 @@ def scan_candidates(
         ParquetSink(out_dir / REDACTED_FILE, RedactedTextRecord, batch_rows) as redacted,
     ):
         for batch in reader:
-            for row in batch.to_pylist():
-                result = scan_row(row["prompt"], row["response"], policy)
-                summary.rows += 1
-                summary.by_status[result.pii_scan_status] += 1
-                summary.redacted.update({k.value: n for k, n in result.stats.redacted.items()})
-                summary.flagged.update({k.value: n for k, n in result.stats.flagged.items()})
-                transform = result.transform
-                verdicts.append(
-                    {
-                        "example_id": row["example_id"],
-                        "origin_id": row["origin_id"],
-                        "contains_real_pii": result.contains_real_pii,
-                        "pii_scan_status": str(result.pii_scan_status),
-                        "findings": _counts(result.stats),
-                        "redaction": orjson.dumps(transform).decode() if transform else None,
-                    }
-                )
-                if transform:
-                    redacted.append(
-                        {
-                            "example_id": row["example_id"],
-                            "prompt": result.prompt,
-                            "response": result.response,
-                        }
-                    )
+            rows = batch.to_pylist()
+            known = _remembered(memo, batch)
+            summary.remembered += len(known)
+            for row in rows:
+                verdict, texts = known.get(row["example_id"]) or _scan(row, policy)
+                summary.add(verdict)
+                verdicts.append(verdict)
+                if texts is not None:
+                    redacted.append(texts)
     return summary
+
+
+_Result = tuple[dict[str, Any], dict[str, Any] | None]
+
+
+def _scan(row: dict[str, Any], policy: PiiPolicy) -> _Result:
+    result = scan_row(row["prompt"], row["response"], policy)
+    transform = result.transform
+    verdict = {
+        "example_id": row["example_id"],
+        "origin_id": row["origin_id"],
+        "contains_real_pii": result.contains_real_pii,
+        "pii_scan_status": str(result.pii_scan_status),
+        "findings": _counts(result.stats),
+        "redaction": orjson.dumps(transform).decode() if transform else None,
+    }
+    texts = None
+    if transform:
+        texts = {
+            "example_id": row["example_id"],
+            "prompt": result.prompt,
+            "response": result.response,
+        }
+    return verdict, texts
+
+
+def _remembered(memo: PiiMemo, batch: pa.RecordBatch) -> dict[str, _Result]:
+    """Example id -> (verdict, redacted texts or None) for the rows of `batch` the memo knows."""
+    ids = batch.column("example_id")
+    positions = memo.verdicts.find(ids)
+    found = positions >= 0
+    if not found.any():
+        return {}
+    known_ids = ids.filter(pa.array(found)).to_pylist()
+    verdicts = memo.verdicts.take(positions[found]).to_pylist()
+    texts_at = memo.redacted.find(pa.array(known_ids))
+    texts = memo.redacted.take(texts_at[texts_at >= 0]).to_pylist()
+    texts_by_id = dict(zip(np.array(known_ids)[texts_at >= 0].tolist(), texts, strict=True))
+    known: dict[str, _Result] = {}
+    for example_id, verdict in zip(known_ids, verdicts, strict=True):
+        remembered_texts = texts_by_id.get(example_id)
+        if verdict["redaction"] is not None and remembered_texts is None:
+            continue  # the redacted text is missing: scan the row again
+        with_id = {"example_id": example_id, **verdict}
+        known[example_id] = (
+            with_id,
+            {"example_id": example_id, **remembered_texts} if remembered_texts else None,
+        )
+    return known
