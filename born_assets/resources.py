@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import os
+import shutil
+import socket
+import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import dagster as dg
@@ -60,28 +64,43 @@ class Warehouse(dg.ConfigurableResource):
         return worker_count(self.workers, -(-rows // self.batch_rows))
 
     @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        """Hold the warehouse lock: one writer (or release cut) at a time, across runs.
+    def exclusive(self, shared: bool = False) -> Iterator[None]:
+        """Hold the warehouse lock, across runs and processes.
 
-        An OS lock (`flock`) on `<data_dir>/warehouse/.lock`: another run's writer waits here
-        until this one is done, and the kernel drops the lock when its holder exits, even on
-        `kill -9`, so a crashed run never leaves it held. Not re-entrant: take it once per step.
+        An OS lock (`flock`) on `<data_dir>/warehouse/.lock`. Exclusive (the default) for a step
+        that reads warehouse tables and writes one, and for the release cut: one at a time.
+        Shared for the ingest of a lane or an import, which reads only its own input files:
+        sources ingest side by side, while no exclusive holder is reading or rewriting tables.
+        The kernel drops the lock when its holder exits, even on `kill -9`, so a crashed run never
+        leaves it held. Not re-entrant: take it once per step.
         """
-        path = self.root / "warehouse" / ".lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab") as handle:  # closing the file releases the lock
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with self._flock(self.root / "warehouse" / ".lock", shared):
             yield
 
     @contextmanager
-    def publish(self, key: dg.AssetKey | Sequence[str]) -> Iterator[Path]:
+    def publish(self, key: dg.AssetKey | Sequence[str], source: bool = False) -> Iterator[Path]:
         """A staging folder that atomically becomes the asset's folder when the block completes.
 
         The warehouse lock is held throughout, so the step reads its inputs and swaps its
-        output in while no other run rewrites a table.
+        output in while no other run rewrites a table. A `source` (a lane or an import) holds it
+        shared, plus an exclusive lock of its own, so two runs never ingest one source at once.
         """
-        with self.exclusive(), atomic_dir(self.asset_dir(key)) as staging:
+        parts = key.path if isinstance(key, dg.AssetKey) else list(key)
+        own = self.root / "warehouse" / ".locks" / ("__".join(parts) + ".lock")
+        with (
+            self.exclusive(shared=source),
+            self._flock(own, shared=False) if source else nullcontext(),
+            atomic_dir(self.asset_dir(key)) as staging,
+        ):
             yield staging
+
+    @staticmethod
+    @contextmanager
+    def _flock(path: Path, shared: bool) -> Iterator[None]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab") as handle:  # closing the file releases the lock
+            fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            yield
 
     @property
     def policy_path(self) -> Path:
@@ -96,18 +115,25 @@ class Warehouse(dg.ConfigurableResource):
         """Erasure requests and tombstones; a bad requests file raises naming file and field."""
         return ErasureFilter.load(self.root)
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection for queries over the Parquet tables.
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An in-memory DuckDB connection for queries over the Parquet tables, closed on exit.
 
         Memory is capped (sorts and joins spill to a temporary folder in the warehouse), so a
         release over a large corpus stays within bounds instead of taking most of the machine.
+        Each connection spills into a folder of its own, removed afterwards: DuckDB names its
+        spill files by process id, which repeats across containers sharing one volume.
         """
-        spill = self.root / "warehouse" / ".duckdb_spill"
-        spill.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(
-            config={
-                "threads": 2,
-                "memory_limit": self.duckdb_memory_limit,
-                "temp_directory": str(spill),
-            }
-        )
+        parent = self.root / "warehouse" / ".duckdb_spill"
+        parent.mkdir(parents=True, exist_ok=True)
+        spill = Path(tempfile.mkdtemp(prefix=f"{socket.gethostname()}-{os.getpid()}-", dir=parent))
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "threads": 2,
+            "memory_limit": self.duckdb_memory_limit,
+            "temp_directory": str(spill),
+        }
+        try:
+            with duckdb.connect(config=config) as connection:
+                yield connection
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)

@@ -51,6 +51,14 @@ def ingest_key(data_dir: Path, files: list[Path], spec_hash: str) -> str:
     return hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()
 
 
+def _outputs(folder: Path) -> dict[str, list[int]]:
+    """Size and mtime of each table in an ingest folder (a table rewritten since shows)."""
+    return {
+        path.name: [path.stat().st_size, path.stat().st_mtime_ns]
+        for path in sorted(folder.glob("*.parquet"))
+    }
+
+
 @dataclass(frozen=True)
 class IngestState:
     """What a published ingest folder remembers: the key of its inputs and its counts."""
@@ -59,18 +67,23 @@ class IngestState:
     summary: IngestSummary
 
     def write(self, folder: Path) -> None:
-        """Save into the (staging) folder the ingest was written to."""
+        """Save into the (staging) folder the ingest was written to, once its tables are."""
         counts = {**vars(self.summary), "quarantined": dict(self.summary.quarantined)}
-        raw = {"key": self.key, "summary": counts}
+        raw = {"key": self.key, "summary": counts, "outputs": _outputs(folder)}
         (folder / INGEST_STATE).write_text(json.dumps(raw, sort_keys=True), encoding="utf-8")
 
     @classmethod
     def read(cls, folder: Path) -> IngestState | None:
-        """The state of a published folder; None when there is none (or it is unreadable)."""
+        """The state of a published folder, if any.
+
+        None when there is none, it is unreadable, or a table changed after it was written.
+        """
         try:
             raw = json.loads((folder / INGEST_STATE).read_text(encoding="utf-8"))
             counts = raw["summary"]
             summary = IngestSummary(**{**counts, "quarantined": Counter(counts["quarantined"])})
+            if raw["outputs"] != _outputs(folder):
+                return None
             return cls(raw["key"], summary)
         except (OSError, ValueError, KeyError, TypeError):
             return None

@@ -65,7 +65,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
             context.log.info("files, spec, erasure state and code unchanged: reusing the ingest")
             summary = previous.summary
         else:
-            with warehouse.publish(spec.key) as staging:
+            with warehouse.publish(spec.key, source=True) as staging:
                 summary = ingest_files(
                     files,
                     origin=spec.origin,
