@@ -21,8 +21,8 @@ Out = TypeVar("Out")
 
 
 def worker_count(configured: int, batches: int) -> int:
-    """Processes to use: `configured` (0 = one per CPU), never more than there are batches."""
-    wanted = configured if configured > 0 else (os.cpu_count() or 1)
+    """Processes to use: `configured` (0 = one per usable CPU), never more than the batches."""
+    wanted = configured if configured > 0 else len(os.sched_getaffinity(0))
     return max(1, min(wanted, batches))
 
 

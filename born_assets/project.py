@@ -40,6 +40,7 @@ from born_assets.assets.sanitized import (
     sanitized_checks,
 )
 from born_assets.assets.sources import source_checks
+from born_assets.deployment import executor_from_env, workers_from_env
 from born_assets.imports import LoadedImport, load_imports
 from born_assets.manifests import LoadedManifest, load_manifests
 from born_assets.orchestration import build_automation
@@ -122,8 +123,8 @@ class Project:
 def build_definitions(project: Project) -> dg.Definitions:
     """The code location: lane assets, the fate ledger, their checks, and the warehouse.
 
-    Runs execute in one process: a step's work is streaming I/O that a process of its own would
-    not speed up on this scale, while starting one costs seconds of imports per step.
+    Runs execute in one process unless `$BORN_EXECUTOR` says otherwise (`deployment`); the
+    CPU-bound stages fan out to `$BORN_WORKERS` processes of their own.
     """
     sources = project.source_keys()
     assets = [lane_asset(loaded) for loaded in project.lanes]
@@ -157,8 +158,8 @@ def build_definitions(project: Project) -> dg.Definitions:
         schedules=automation.schedules,
         sensors=automation.sensors,
         resources={
-            "warehouse": Warehouse(data_dir=str(project.data_dir)),
+            "warehouse": Warehouse(data_dir=str(project.data_dir), workers=workers_from_env()),
             "release_gate": release_gate(checks),
         },
-        executor=dg.in_process_executor,
+        executor=executor_from_env(),
     )
