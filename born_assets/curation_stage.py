@@ -26,30 +26,13 @@ from born_assets.memo import RowMemo, in_input_order, remembered_stream
 from born_assets.policy import Policy
 from born_assets.quarantine import Stage
 from born_assets.reuse import code_version
+from born_assets.sanitize_stage import CARRIED_COLUMNS
 from born_assets.schema_tools import iter_parquet_batches
 from born_assets.schemas import DeduplicatedRecord, ExitRecord, Fate, GatedRecord
 from born_assets.storage import ParquetSink
 
-GATE_READ_COLUMNS = [
-    "example_id",
-    "origin_kind",
-    "origin_id",
-    "source_benchmark",
-    "source_file",
-    "source_line",
-    "prompt_hash",
-    "prompt",
-    "response",
-    "fence_parses",
-]
-_ORIGIN_COLUMNS = [
-    "origin_kind",
-    "origin_id",
-    "source_benchmark",
-    "source_file",
-    "source_line",
-    "prompt_hash",
-]
+GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses"]
+_ORIGIN_COLUMNS = [name for name in CARRIED_COLUMNS if name != "example_id"]
 DUPLICATE_PROMPT = "duplicate_prompt"
 
 

@@ -19,23 +19,6 @@ from born_assets.sanitize.thinking import TAG_CANDIDATE, find_hidden_markers
 from born_assets.schema_tools import arrow_schema
 from born_assets.schemas import Fate, SanitizedRecord
 
-READ_COLUMNS = [
-    "example_id",
-    "origin_kind",
-    "origin_id",
-    "source_benchmark",
-    "source_file",
-    "source_line",
-    "prompt_hash",
-    "prompt",
-    "response",
-    "response_format",
-    "post_processing",
-]
-_HIDDEN_TRANSFORMS = {"strip_think_tags", "drop_thinking_blocks", "drop_redacted_thinking"}
-KNOWN_TRANSFORMS = frozenset({*_HIDDEN_TRANSFORMS, "drop_followup_turns", "rewrite_closure"})
-FINAL_TRANSFORM = "rewrite_closure"
-ROWS_SCHEMA = arrow_schema(SanitizedRecord)
 CARRIED_COLUMNS = [
     "example_id",
     "origin_kind",
@@ -46,6 +29,11 @@ CARRIED_COLUMNS = [
     "prompt_hash",
 ]
 """Taken from the input row as it is now (where a row sits may change; what it is may not)."""
+READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "response_format", "post_processing"]
+_HIDDEN_TRANSFORMS = {"strip_think_tags", "drop_thinking_blocks", "drop_redacted_thinking"}
+KNOWN_TRANSFORMS = frozenset({*_HIDDEN_TRANSFORMS, "drop_followup_turns", "rewrite_closure"})
+FINAL_TRANSFORM = "rewrite_closure"
+ROWS_SCHEMA = arrow_schema(SanitizedRecord)
 DERIVED_COLUMNS = [name for name in ROWS_SCHEMA.names if name not in CARRIED_COLUMNS]
 """Computed from the row's content: what the memo remembers."""
 
