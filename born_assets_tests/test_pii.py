@@ -158,6 +158,8 @@ def test_real_data_snippets(snippet: dict) -> None:
 
 
 # text, kind, is_placeholder
+HOME_ROOTS = ("/Users", "/home")
+"""macOS and Linux home roots; a user directory under either is a user name."""
 PLACEHOLDER_OR_REAL = [
     ("user@example.com", PiiKind.EMAIL, True),
     ("ops@mail.example", PiiKind.EMAIL, True),
@@ -187,8 +189,11 @@ PLACEHOLDER_OR_REAL = [
     ('secret_key = "my_secret_key"', PiiKind.API_KEY, True),
     ('password = "5f4dcc3b5aa765d61d8327deb882cf99"', PiiKind.PASSWORD, True),
     ("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----", PiiKind.PRIVATE_KEY, True),
-    ("/home/runner/work/repo", PiiKind.USERNAME, True),
-    ("/home/mkowalski/work/repo", PiiKind.USERNAME, False),
+    *(
+        (f"{root}/{user}/work/repo", PiiKind.USERNAME, is_placeholder)
+        for root in HOME_ROOTS
+        for user, is_placeholder in (("runner", True), ("user", True), ("mkowalski", False))
+    ),
 ]
 
 
