@@ -190,7 +190,7 @@ PLACEHOLDER_OR_REAL = [
     ('password = "5f4dcc3b5aa765d61d8327deb882cf99"', PiiKind.PASSWORD, True),
     ("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----", PiiKind.PRIVATE_KEY, True),
     *(
-        (f"{root}/{user}/work/repo", PiiKind.USERNAME, is_placeholder)
+        (f"{root}/{user}/projects/app", PiiKind.USERNAME, is_placeholder)
         for root in HOME_ROOTS
         for user, is_placeholder in (("runner", True), ("user", True), ("mkowalski", False))
     ),
