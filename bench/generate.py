@@ -22,7 +22,7 @@ import orjson
 from bench.layout import IMPORT_FOLDER, CorpusSpec, lane_folder, write_specs
 from bench.rows import GATED_ROLES, Corpus, Role, break_record, import_record, lane_record
 from bench.texts import Thinking
-from born_assets.quarantine import QuarantineReason as Q
+from born_assets.schemas.vocabulary import QuarantineReason as Q
 
 PLAN_FILE = "bench-corpus.json"
 

@@ -2,7 +2,7 @@
 
     python -m bench.graph_run DATA_DIR VERSION OUT_JSON [--select SELECTION]
 
-Runs `born_assets.runner.materialize_release` (or, with `--select`, a `dg.materialize` of that
+Runs `born_assets.defs.runner.materialize_release` (or, with `--select`, a `dg.materialize` of that
 asset selection) against the instance in `$DAGSTER_HOME`, then reads each step's start and end
 from the instance's event log (`get_run_step_stats`) and writes them with the run's outcome.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 import dagster as dg
 
-from born_assets.project import Project, build_definitions
-from born_assets.reuse import code_version
-from born_assets.runner import failure_messages, instance, materialize_release
+from born_assets.defs.location import Project, build_definitions
+from born_assets.defs.runner import failure_messages, instance, materialize_release
+from born_assets.store.reuse import code_version
 
 
 def _materialize_selection(data_dir: Path, selection: str) -> dg.ExecuteInProcessResult:

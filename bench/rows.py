@@ -26,7 +26,7 @@ from bench.layout import (
 )
 from bench.responses import Pools, response_text
 from bench.texts import CodeFault, ResponseShape, Thinking, prompt_text
-from born_assets.quarantine import QuarantineReason as Q
+from born_assets.schemas.vocabulary import QuarantineReason as Q
 
 LANE_KINDS = (  # every way a lane line can be refused (ingest), or emptied (sanitize)
     Q.NOT_UTF8,

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from born_assets.project import Project, build_definitions, data_dir_from_env
+from born_assets.defs.location import Project, build_definitions, data_dir_from_env
 
 
 @dg.definitions

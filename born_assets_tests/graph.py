@@ -7,7 +7,7 @@ from typing import Any
 
 import dagster as dg
 
-from born_assets.project import Project, build_definitions
+from born_assets.defs.location import Project, build_definitions
 
 
 def definitions(data_dir: Path) -> dg.Definitions:
@@ -27,7 +27,7 @@ def materialize_all(data_dir: Path, selection: str = UNPARTITIONED) -> dg.Execut
     """Materialize the selection (assets and their checks) in process; raise on failure.
 
     The default is everything but the release group, whose assets need a release partition
-    (see `born_assets.runner.materialize_release`).
+    (see `born_assets.defs.runner.materialize_release`).
     """
     defs = definitions(data_dir)
     return dg.materialize(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from born_assets.orchestration import RELEASE_JOB, WAREHOUSE_JOB
-from born_assets.project import Project, build_definitions, data_dir_from_env
+from born_assets.defs.automation import RELEASE_JOB, WAREHOUSE_JOB
+from born_assets.defs.location import Project, build_definitions, data_dir_from_env
 
 
 def _job(name: str) -> dg.JobDefinition:

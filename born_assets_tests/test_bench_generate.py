@@ -21,8 +21,8 @@ import pytest
 from bench.generate import PLAN_FILE, generate
 from bench.layout import IMPORT_ID, LANES, CorpusSpec
 from bench.rows import IMPORT_KINDS, LANE_KINDS, Corpus
-from born_assets.quarantine import QuarantineReason
-from born_assets.runner import failure_messages, materialize_release
+from born_assets.defs.runner import failure_messages, materialize_release
+from born_assets.schemas.vocabulary import QuarantineReason
 
 SMALL = CorpusSpec(rows=500, rows_per_file=100)
 

@@ -25,8 +25,8 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from born_assets.project import Project
-from born_assets.runner import failure_messages, materialize_release
+from born_assets.defs.location import Project
+from born_assets.defs.runner import failure_messages, materialize_release
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.webserver import REPO, Webserver, instance_home, running_webserver
 

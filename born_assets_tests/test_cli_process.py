@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from born_assets.cli import main
+from born_assets.cli.main import main
 from born_assets_tests.conftest import input_lines
 from born_assets_tests.graph import materialize_all
 

@@ -27,15 +27,15 @@ from born_assets.governance.contamination import (
 from born_assets.governance.contamination_report import GeneratorOverlap
 from born_assets.governance.evals import EvalSet, load_eval_sets
 from born_assets.governance.ngrams import NgramIndex, normalize_text, text_words
-from born_assets.policy import ContaminationPolicy
-from born_assets.schema_tools import validate_batches
-from born_assets.schemas import (
+from born_assets.schemas.governance import (
     ContaminationMatchRecord,
-    ContaminationMethod,
     ContaminationReportRecord,
     ContaminationVerdictRecord,
 )
-from born_assets.storage import ParquetSink
+from born_assets.schemas.tools import validate_batches
+from born_assets.schemas.vocabulary import ContaminationMethod
+from born_assets.specs.policy import ContaminationPolicy
+from born_assets.store.parquet import ParquetSink
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "contamination"

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from born_assets.cli import main
-from born_assets.runner import failure_messages, materialize_release
+from born_assets.cli.main import main
+from born_assets.defs.runner import failure_messages, materialize_release
 from born_assets_tests.conftest import copy_sample_data
 
 

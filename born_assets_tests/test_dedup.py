@@ -26,7 +26,7 @@ from born_assets.curation.dedup import (
     response_duplicate_counts,
     response_fingerprint,
 )
-from born_assets.policy import Policy
+from born_assets.specs.policy import Policy
 
 POLICY_PATH = Path(__file__).resolve().parents[1] / "data" / "policy.yaml"
 

@@ -43,15 +43,15 @@ from dagster_postgres import (
 )
 from packaging.requirements import Requirement
 
-from born_assets.deployment import (
+from born_assets.defs.automation import WAREHOUSE_JOB
+from born_assets.defs.executor import (
     EXECUTOR_ENV,
     EXECUTOR_NAMES,
     WORKERS_ENV,
     executor_from_env,
     workers_from_env,
 )
-from born_assets.orchestration import WAREHOUSE_JOB
-from born_assets.project import DATA_DIR_ENV, Project
+from born_assets.defs.location import DATA_DIR_ENV, Project
 from born_assets_tests.graph import definitions
 
 REPO = Path(__file__).resolve().parents[1]

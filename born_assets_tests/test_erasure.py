@@ -13,7 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from born_assets.cli import main
+from born_assets.cli.main import main
+from born_assets.defs.runner import failure_messages, materialize_graph, materialize_release
 from born_assets.governance.erasure import (
     ErasureFilter,
     ErasureRequest,
@@ -23,8 +24,7 @@ from born_assets.governance.erasure import (
 )
 from born_assets.release.catalog import verify_release
 from born_assets.release.publish import read_release_json
-from born_assets.runner import failure_messages, materialize_graph, materialize_release
-from born_assets.specs import SpecError
+from born_assets.specs.common import SpecError
 from born_assets_tests.conftest import copy_sample_data
 
 ROW = {

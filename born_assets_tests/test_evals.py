@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from born_assets.governance.evals import EvalSet, load_eval_set, load_eval_sets
-from born_assets.specs import SpecError
+from born_assets.specs.common import SpecError
 
 REPO = Path(__file__).resolve().parents[1]
 VALID = {

@@ -15,12 +15,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from born_assets.curation.closure_scan import scan_closure
 from born_assets.curation.dedup import response_fingerprint
 from born_assets.curation.gates import GATES_SCHEMA, GateEvaluator, evaluate_gates
-from born_assets.curation.reasons import GateName, GateReason, Severity
-from born_assets.policy import Policy
-from born_assets.sanitize.closure import ABSENT_MARKER
+from born_assets.schemas.reasons import GateName, GateReason, Severity
+from born_assets.specs.policy import Policy
+from born_assets.text.closure import ABSENT_MARKER, scan_closure
 
 POLICY_PATH = Path(__file__).resolve().parents[1] / "data" / "policy.yaml"
 PROMPT = "Write a function add_one(x) that returns x plus one."

@@ -21,7 +21,6 @@ from typing import Any
 import orjson
 import pytest
 
-from born_assets.curation.closure_scan import Section
 from born_assets.generation.attempts import (
     LaneBusyError,
     generation_key,
@@ -32,14 +31,15 @@ from born_assets.generation.client import EndpointError, parse_retry_after
 from born_assets.generation.generate import GenerationSummary, generate_lane
 from born_assets.generation.plan import chat_client, plan_generation
 from born_assets.generation.records import missing_sections
-from born_assets.generation.spec import GenerationSpec
 from born_assets.generation.tasks import GenerationConfigError
-from born_assets.ingest import ingest_files, input_files
-from born_assets.lane_rows import LaneContext, lane_row
-from born_assets.lineage import canonical_json, prompt_hash
-from born_assets.manifests import LoadedManifest, load_manifest
-from born_assets.record import Origin
-from born_assets.specs import SpecError
+from born_assets.ingest.files import ingest_files, input_files
+from born_assets.ingest.lane_rows import LaneContext, lane_row
+from born_assets.ingest.record import Origin
+from born_assets.schemas.identity import canonical_json, prompt_hash
+from born_assets.specs.common import SpecError
+from born_assets.specs.generation import GenerationSpec
+from born_assets.specs.manifests import LoadedManifest, load_manifest
+from born_assets.text.closure import Section
 from born_assets_tests.conftest import REPO
 from born_assets_tests.openai_stub import (
     REPORTED_MODEL,
@@ -325,8 +325,8 @@ import sys
 from pathlib import Path
 from born_assets.generation.generate import generate_lane
 from born_assets.generation.plan import chat_client, plan_generation
-from born_assets.generation.spec import GenerationSpec
-from born_assets.manifests import load_manifest
+from born_assets.specs.generation import GenerationSpec
+from born_assets.specs.manifests import load_manifest
 manifest, data_dir, base_url, spec_json = sys.argv[1:]
 loaded = load_manifest(Path(manifest), Path(data_dir))
 spec = GenerationSpec.model_validate_json(spec_json)

@@ -14,11 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from born_assets.import_rows import ImportContext, import_row
-from born_assets.imports import LoadedImport, load_import
-from born_assets.ingest import ingest_files
-from born_assets.record import Origin
-from born_assets.specs import SpecError
+from born_assets.ingest.files import ingest_files
+from born_assets.ingest.import_rows import ImportContext, import_row
+from born_assets.ingest.record import Origin
+from born_assets.specs.common import SpecError
+from born_assets.specs.imports import LoadedImport, load_import
 from born_assets.traces.conversation import decode_turns
 
 SPEC = {

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from born_assets.memo import RowMemo, in_input_order, remembered_stream, write_versions
+from born_assets.store.memo import RowMemo, in_input_order, remembered_stream, write_versions
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.graph import materialization_metadata, materialize_all
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from born_assets.ingest import ingest_files
-from born_assets.lane_rows import LaneContext, lane_row
-from born_assets.manifests import LoadedManifest, load_manifest
-from born_assets.record import Origin
+from born_assets.ingest.files import ingest_files
+from born_assets.ingest.lane_rows import LaneContext, lane_row
+from born_assets.ingest.record import Origin
+from born_assets.specs.manifests import LoadedManifest, load_manifest
 
 PROMPT = "Write a function to add two numbers."
 GOOD = {

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from born_assets.lineage import example_id, parse_utc_timestamp, prompt_hash
+from born_assets.schemas.identity import example_id, parse_utc_timestamp, prompt_hash
 
 
 @pytest.mark.parametrize(

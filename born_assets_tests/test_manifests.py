@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from born_assets.manifests import LoadedManifest, load_manifest, load_manifests
-from born_assets.specs import SpecError
+from born_assets.specs.common import SpecError
+from born_assets.specs.manifests import LoadedManifest, load_manifest, load_manifests
 
 VALID = {
     "lane_id": "lane-a",

@@ -23,11 +23,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from born_assets.assets.release import RELEASE_VERSIONS
-from born_assets.deployment import EXECUTOR_ENV, MULTIPROCESS
-from born_assets.project import DATA_DIR_ENV
-from born_assets.reuse import code_version
-from born_assets.runner import failure_messages, materialize_release
+from born_assets.defs.assets.release import RELEASE_VERSIONS
+from born_assets.defs.executor import EXECUTOR_ENV, MULTIPROCESS
+from born_assets.defs.location import DATA_DIR_ENV
+from born_assets.defs.runner import failure_messages, materialize_release
+from born_assets.store.reuse import code_version
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.multiprocess_jobs import release_job, warehouse_job
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
-from born_assets.assets.lanes import lane_key
-from born_assets.assets.release import RELEASE_KEY, RELEASE_VERSIONS, TRANSPARENCY_KEY
-from born_assets.orchestration import (
+from born_assets.defs.assets.lanes import lane_key
+from born_assets.defs.assets.release import RELEASE_KEY, RELEASE_VERSIONS, TRANSPARENCY_KEY
+from born_assets.defs.automation import (
     CURATION_JOB,
     FILES_SENSOR,
     RELEASE_JOB,
@@ -27,11 +27,11 @@ from born_assets.orchestration import (
     build_automation,
     watched_sources,
 )
-from born_assets.project import Project, build_definitions
-from born_assets.release_gate import check_problem
-from born_assets.resources import Warehouse
-from born_assets.runner import failure_messages
-from born_assets.source_files import FileState, Watch, decode, encode, run_key, scan
+from born_assets.defs.location import Project, build_definitions
+from born_assets.defs.release_gate import check_problem
+from born_assets.defs.resources import Warehouse
+from born_assets.defs.runner import failure_messages
+from born_assets.ingest.watch import FileState, Watch, decode, encode, run_key, scan
 from born_assets_tests.graph import nodes
 
 LANE = "humaneval-reference"
@@ -109,7 +109,7 @@ def pretend_built(data_dir: Path) -> None:
         warehouse.asset_dir(source.key).mkdir(parents=True, exist_ok=True)
 
 
-# --- ring 1: the sensor's memory of files (born_assets.source_files) ---------------------------
+# --- ring 1: the sensor's memory of files (born_assets.ingest.watch) ---------------------------
 
 
 def scan_lane(

@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from born_assets.parallel import ordered_map, worker_count
-from born_assets.resources import Warehouse
+from born_assets.defs.resources import Warehouse
+from born_assets.store.parallel import ordered_map, worker_count
 from born_assets_tests.graph import UNPARTITIONED, definitions, nodes
 
 STAGE_TABLES = ("sanitized/rows.parquet", "sanitized/exits.parquet", "gated/rows.parquet")

@@ -37,21 +37,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from born_assets.governance.pii import (
-    Finding,
-    PiiAction,
-    PiiKind,
-    PiiPolicy,
-    RedactionStats,
-    redact,
-    scan,
-    scan_row,
-)
-from born_assets.schemas import PiiScanStatus
+from born_assets.governance.pii import Finding, RedactionStats, redact, scan, scan_row
+from born_assets.governance.pii_scanner import PiiScanner
+from born_assets.schemas.vocabulary import PiiKind, PiiScanStatus
+from born_assets.specs.pii_policy import PiiAction, PiiPolicy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pii"
 SNIPPETS = json.loads((FIXTURES / "snippets.json").read_text(encoding="utf-8"))
-REDACT_ALL = PiiPolicy(actions={kind: PiiAction.REDACT for kind in PiiKind})
+REDACT_ALL = PiiScanner(PiiPolicy(actions={kind: PiiAction.REDACT for kind in PiiKind}))
 
 
 def fake(length: int, seed: int, alphabet: str = string.ascii_letters + string.digits) -> str:
@@ -272,8 +265,8 @@ def test_row_status(
 def test_policy_actions_redact_flag_or_ignore() -> None:
     text = "bob.smith@gmail.com from 93.184.216.34"
     actions = {kind: PiiAction.REDACT for kind in PiiKind}
-    ignore_email = PiiPolicy(actions=actions | {PiiKind.EMAIL: PiiAction.IGNORE})
-    flag_email = PiiPolicy(actions=actions | {PiiKind.EMAIL: PiiAction.FLAG})
+    ignore_email = PiiScanner(PiiPolicy(actions=actions | {PiiKind.EMAIL: PiiAction.IGNORE}))
+    flag_email = PiiScanner(PiiPolicy(actions=actions | {PiiKind.EMAIL: PiiAction.FLAG}))
     assert [f.kind for f in scan(text, ignore_email)] == [PiiKind.IP_ADDRESS]
     assert redact(text, scan(text, flag_email), flag_email) == (
         "bob.smith@gmail.com from <IP_ADDRESS>",

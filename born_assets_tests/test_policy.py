@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from born_assets.curation.dedup import DedupKey, SortDirection
-from born_assets.curation.gates import GateName, GateReason, ScanTarget, Section, Severity
-from born_assets.policy import Policy, PolicyError
+from born_assets.schemas.reasons import GateName, GateReason, Severity
+from born_assets.specs.curation_policy import DedupKey, ScanTarget, SortDirection
+from born_assets.specs.policy import Policy, PolicyError
+from born_assets.text.closure import Section
 
 POLICY_PATH = Path(__file__).resolve().parents[1] / "data" / "policy.yaml"
 FAMILIES = ("mbpp_plus", "humaneval", "ds1000", "bigcodebench", "swebench_lite")

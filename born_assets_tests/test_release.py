@@ -17,10 +17,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from born_assets.cli import main
+from born_assets.cli.main import main
+from born_assets.defs.runner import failure_messages, materialize_release
 from born_assets.release.catalog import verify_release
 from born_assets.release.publish import read_release_json
-from born_assets.runner import failure_messages, materialize_release
 from born_assets_tests.conftest import copy_sample_data, input_lines
 
 BIN = Path(sys.executable).parent
@@ -233,7 +233,7 @@ def test_a_build_killed_mid_write_leaves_no_release_and_the_next_run_succeeds(
         "def killed(*args, **kwargs):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         "documents.write_card = killed\n"
-        "from born_assets.cli import main\n"
+        "from born_assets.cli.main import main\n"
         f"sys.exit(main(['--data-dir', {str(data_dir)!r}, 'release', '--version', 'v9']))\n"
     )
     done = subprocess.run(

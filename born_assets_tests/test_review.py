@@ -18,9 +18,8 @@ import orjson
 import pandas as pd
 import pytest
 
-from born_assets.lineage import prompt_hash
+from born_assets.cli.review import add_review_commands
 from born_assets.review.candidates import review_candidates, row_hashes
-from born_assets.review.commands import add_review_commands
 from born_assets.review.records import RECORD_COLUMNS, load_review_table, write_review_records
 from born_assets.review.rules import (
     NO_REVIEWS_SQL,
@@ -38,6 +37,7 @@ from born_assets.review.sheet import (
     sample_rows,
 )
 from born_assets.review.verdicts import current_hashes, import_review_sheet
+from born_assets.schemas.identity import prompt_hash
 from born_assets_tests.graph import materialize_all
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

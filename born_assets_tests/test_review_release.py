@@ -13,12 +13,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from born_assets.defs.runner import failure_messages, materialize_release
 from born_assets.release.publish import read_release_json
 from born_assets.review.candidates import review_candidates, row_hashes
 from born_assets.review.records import RECORDS_DIR, SHEETS_DIR, write_review_records
 from born_assets.review.sheet import export_review_sheet
 from born_assets.review.verdicts import import_review_sheet
-from born_assets.runner import failure_messages, materialize_release
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.test_review import fill
 

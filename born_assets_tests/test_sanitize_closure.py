@@ -18,22 +18,28 @@ from typing import Any
 
 import pytest
 
-from born_assets.curation.closure_scan import fence_parse_record, python_parses, scan_closure
-from born_assets.sanitize import EmptyReason, EmptyVisible, SanitizedRow, Transform, sanitize_row
-from born_assets.sanitize.closure import (
+from born_assets.sanitize.closure import ClosureResult, to_closure
+from born_assets.sanitize.pipeline import (
+    EmptyReason,
+    EmptyVisible,
+    SanitizedRow,
+    Transform,
+    sanitize_row,
+)
+from born_assets.text.closure import (
     ABSENT_MARKER,
     SECTION_CHECKS,
     SECTION_CODE,
     SECTION_PATCH,
     SECTION_PLAN,
     SECTION_RESULT,
-    ClosureResult,
-    to_closure,
+    fence_parse_record,
+    python_parses,
+    scan_closure,
 )
-from born_assets.sanitize.thinking import find_hidden_markers
+from born_assets.text.thinking import find_hidden_markers
 from born_assets.traces import atropos
 from born_assets.traces.conversation import (
-    AdapterSpec,
     Block,
     BlockKind,
     Role,
@@ -41,7 +47,7 @@ from born_assets.traces.conversation import (
     encode_turns,
     render_prompt,
 )
-from born_assets.traces.fields import FormatMismatch
+from born_assets.traces.fields import AdapterSpec, FormatMismatch
 from born_assets.traces.registry import get_adapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "traces"

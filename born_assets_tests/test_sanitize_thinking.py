@@ -19,16 +19,15 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from born_assets.sanitize.thinking import (
+from born_assets.sanitize.stage import hidden_markers
+from born_assets.sanitize.turns import TurnStripStats, strip_turns
+from born_assets.text.thinking import (
     HIDDEN_TAGS,
     StripStats,
-    TurnStripStats,
     code_ranges,
     find_hidden_markers,
     strip_thinking,
-    strip_turns,
 )
-from born_assets.sanitize_stage import hidden_markers
 from born_assets.traces.conversation import Block, BlockKind, Role, Turn
 
 FIXTURES = Path(__file__).parent / "fixtures" / "traces"

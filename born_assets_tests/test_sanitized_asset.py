@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from born_assets.sanitize.thinking import find_hidden_markers
+from born_assets.text.thinking import find_hidden_markers
 from born_assets_tests.conftest import input_lines
 from born_assets_tests.graph import check_results, materialization_metadata, materialize_all
 

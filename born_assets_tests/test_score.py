@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from born_assets.curation.gates import evaluate_gates
 from born_assets.curation.score import curation_score, curation_scores
-from born_assets.policy import Policy
+from born_assets.specs.policy import Policy
 
 POLICY_PATH = Path(__file__).resolve().parents[1] / "data" / "policy.yaml"
 

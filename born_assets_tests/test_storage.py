@@ -7,8 +7,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from born_assets.schemas import SourceFileRecord
-from born_assets.storage import ParquetSink, atomic_dir
+from born_assets.schemas.ingest import SourceFileRecord
+from born_assets.store.parquet import ParquetSink, atomic_dir
 
 
 def test_a_completed_block_replaces_the_asset(tmp_path: Path) -> None:

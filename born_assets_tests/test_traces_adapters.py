@@ -18,7 +18,6 @@ import pytest
 
 from born_assets.traces import atropos
 from born_assets.traces.conversation import (
-    AdapterSpec,
     Block,
     BlockKind,
     Role,
@@ -28,7 +27,7 @@ from born_assets.traces.conversation import (
     encode_turns,
     render_prompt,
 )
-from born_assets.traces.fields import FormatMismatch
+from born_assets.traces.fields import AdapterSpec, FormatMismatch
 from born_assets.traces.registry import FORMATS, get_adapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "traces"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from born_assets.cli import main
+from born_assets.cli.main import main
 from born_assets_tests.graph import materialize_all
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from born_assets.resources import Warehouse
+from born_assets.defs.resources import Warehouse
 
 WAIT_S = 10.0
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from born_assets.assets.release import RELEASE_VERSIONS
-from born_assets.orchestration import FILES_SENSOR, RELEASE_JOB, WAREHOUSE_JOB
-from born_assets.project import Project
+from born_assets.defs.assets.release import RELEASE_VERSIONS
+from born_assets.defs.automation import FILES_SENSOR, RELEASE_JOB, WAREHOUSE_JOB
+from born_assets.defs.location import Project
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.webserver import (
     LOCATION,

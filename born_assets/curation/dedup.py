@@ -23,33 +23,15 @@ pyarrow Table and return one pyarrow Table sorted by `example_id`.
 from __future__ import annotations
 
 import hashlib
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    from born_assets.policy import Policy
+from born_assets.specs.curation_policy import DedupKey, SortDirection
+from born_assets.specs.policy import Policy
 
 _ASCII_WHITESPACE = b" \t\n\r\x0b\x0c"
-
-
-class DedupKey(StrEnum):
-    """Keys the survivor ordering may use."""
-
-    CURATION_SCORE = "curation_score"
-    LANE_PRIORITY = "lane_priority"
-    GENERATION_TIMESTAMP = "generation_timestamp"
-    EXAMPLE_ID = "example_id"
-
-
-class SortDirection(StrEnum):
-    """Direction of one survivor-ordering key."""
-
-    ASC = "asc"
-    DESC = "desc"
 
 
 DEDUP_SCHEMA = pa.schema(

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from born_assets.curation.reasons import GateReason, Severity
-
-if TYPE_CHECKING:
-    from born_assets.policy import Policy
+from born_assets.schemas.reasons import GateReason, Severity
+from born_assets.specs.policy import Policy
 
 LENGTH_RULES = (  # reason, index into the measures tuple, policy field
     (GateReason.PROMPT_TOO_SHORT, 0, "min_prompt_chars"),

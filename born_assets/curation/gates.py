@@ -41,15 +41,26 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from born_assets.curation.closure_scan import (
+from born_assets.curation.dedup import response_fingerprint
+from born_assets.curation.gate_rules import FamilyRules, GateRules
+from born_assets.schemas.curation import GateVerdictRecord
+from born_assets.schemas.reasons import GateName, GateReason
+from born_assets.schemas.tools import arrow_schema
+from born_assets.specs.curation_policy import ScanTarget
+from born_assets.specs.policy import Policy
+from born_assets.text.closure import (
     FAILS,
     PARSES,
+    SECTION_CHECKS,
+    SECTION_CODE,
+    SECTION_PATCH,
+    SECTION_PLAN,
+    SECTION_RESULT,
     ClosureScan,
     Section,
     closure_sections,
@@ -58,41 +69,6 @@ from born_assets.curation.closure_scan import (
     python_parses,
     scan_closure,
 )
-from born_assets.curation.dedup import response_fingerprint
-from born_assets.curation.gate_rules import FamilyRules, GateRules
-from born_assets.curation.reasons import GateName, GateReason, Severity
-from born_assets.sanitize.closure import (
-    SECTION_CHECKS,
-    SECTION_CODE,
-    SECTION_PATCH,
-    SECTION_PLAN,
-    SECTION_RESULT,
-)
-from born_assets.schema_tools import arrow_schema
-from born_assets.schemas import GateVerdictRecord
-
-if TYPE_CHECKING:
-    from born_assets.policy import Policy
-
-__all__ = [  # GateName, GateReason, Section, Severity: re-exported (policy and score use them)
-    "GATES_SCHEMA",
-    "GateEvaluator",
-    "GateName",
-    "GateReason",
-    "ScanTarget",
-    "Section",
-    "Severity",
-    "evaluate_gates",
-]
-
-
-class ScanTarget(StrEnum):
-    """The texts a placeholder pattern can be searched in."""
-
-    PROMPT = "prompt"
-    RESPONSE_PROSE = "response_prose"
-    RESPONSE = "response"
-
 
 GATES_SCHEMA = arrow_schema(GateVerdictRecord)
 """The output of the gates: measurements, then per-gate verdicts, then the fate."""

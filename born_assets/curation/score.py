@@ -22,14 +22,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from born_assets.curation.gates import Section
-
-if TYPE_CHECKING:
-    from born_assets.policy import Policy
+from born_assets.specs.policy import Policy
+from born_assets.text.closure import Section
 
 _HAS_COLUMNS = ("has_plan", "has_code", "has_checks", "has_result")
 _SECTIONS = (Section.PLAN, Section.CODE, Section.CHECKS, Section.RESULT)

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from born_assets.lineage import canonical_json, sha256_hex
+from born_assets.schemas.identity import canonical_json, sha256_hex
 
 GENERATED_PREFIX = "generated-"
 LEDGER_DIR = "generation"

@@ -23,7 +23,6 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from born_assets.curation.closure_scan import Section
 from born_assets.generation.attempts import (
     GENERATED_PREFIX,
     JsonlAppender,
@@ -36,7 +35,8 @@ from born_assets.generation.client import AttemptError, ChatClient, Completion, 
 from born_assets.generation.plan import GenerationPlan
 from born_assets.generation.records import AttemptEntry, check_sections, generated_row
 from born_assets.generation.tasks import GenerationConfigError, Task
-from born_assets.lineage import prompt_hash
+from born_assets.schemas.identity import prompt_hash
+from born_assets.text.closure import Section
 
 _LABEL = re.compile(r"^[A-Za-z0-9_.-]+$")
 

@@ -15,7 +15,6 @@ from typing import Any
 from born_assets.generation.attempts import generation_key
 from born_assets.generation.client import ChatClient, RateLimiter, RetryPolicy
 from born_assets.generation.records import EXTRA_FIELDS, RowContext
-from born_assets.generation.spec import GenerationSpec
 from born_assets.generation.tasks import (
     GenerationConfigError,
     Task,
@@ -23,8 +22,9 @@ from born_assets.generation.tasks import (
     iter_tasks,
     load_template,
 )
-from born_assets.manifests import LoadedManifest
-from born_assets.schemas import SourceType
+from born_assets.schemas.vocabulary import SourceType
+from born_assets.specs.generation import GenerationSpec
+from born_assets.specs.manifests import LoadedManifest
 
 RESERVED_PARAMS = frozenset({"model", "messages", "stream", "n"})
 

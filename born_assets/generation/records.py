@@ -1,6 +1,6 @@
 """What generation writes: the lane row with its lineage record, and the ledger entry.
 
-A generated row is a lane JSONL row (`born_assets.lane_rows` reads it like any other) written
+A generated row is a lane JSONL row (`born_assets.ingest.lane_rows` reads it like any other) written
 under the manifest's `output.fields` names, plus extra fields the ingest ignores but an auditor
 wants: the generation key, the template hash, the seed, request ids, latency and token usage.
 """
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from born_assets.curation.closure_scan import Section, closure_sections, scan_closure
 from born_assets.generation.attempts import STATUS_FAILED, STATUS_OK
 from born_assets.generation.client import AttemptError, AttemptReason, Completion
-from born_assets.lineage import prompt_hash
-from born_assets.manifests import OutputFields
-from born_assets.sanitize.thinking import strip_thinking
-from born_assets.schemas import SourceType
+from born_assets.schemas.identity import prompt_hash
+from born_assets.schemas.vocabulary import SourceType
+from born_assets.specs.manifests import OutputFields
+from born_assets.text.closure import Section, closure_sections, scan_closure
+from born_assets.text.thinking import strip_thinking
 
 GENERATOR = "born_assets.generation/1"
 """Names this code in every row and ledger entry it writes."""

@@ -19,9 +19,9 @@ from typing import Any
 
 import orjson
 
-from born_assets.lineage import sha256_hex
-from born_assets.manifests import LoadedManifest
-from born_assets.specs import resolve_file
+from born_assets.schemas.identity import sha256_hex
+from born_assets.specs.common import resolve_file
+from born_assets.specs.manifests import LoadedManifest
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MISSING = object()

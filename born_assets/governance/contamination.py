@@ -38,18 +38,18 @@ import numpy as np
 import pyarrow as pa
 
 from born_assets.governance.contamination_report import ContaminationReport, GeneratorOverlap
-from born_assets.governance.eval_index import EvalIndex, Match, exact_digest, model_key
+from born_assets.governance.eval_index import EvalIndex, Match, RowCheck, exact_digest, model_key
 from born_assets.governance.evals import EvalSet
 from born_assets.governance.ngrams import NgramOverlaps, normalize_text
-from born_assets.memo import RowMemo, equal_values
-from born_assets.policy import ContaminationPolicy
-from born_assets.schema_tools import arrow_schema
-from born_assets.schemas import (
+from born_assets.schemas.governance import (
     ContaminationCheckRecord,
     ContaminationMatchRecord,
-    ContaminationMethod,
     ContaminationVerdictRecord,
 )
+from born_assets.schemas.tools import arrow_schema
+from born_assets.schemas.vocabulary import ContaminationMethod
+from born_assets.specs.policy import ContaminationPolicy
+from born_assets.store.memo import RowMemo, equal_values
 
 CONTAMINATION_READ_COLUMNS = [
     "example_id",
@@ -68,29 +68,6 @@ def ngram_threshold(policy: ContaminationPolicy) -> str:
         f"contamination.min_overlap_fraction={policy.min_overlap_fraction:g}, "
         f"contamination.ngram_size={policy.ngram_size}"
     )
-
-
-@dataclass(frozen=True)
-class RowCheck:
-    """Every measurement and match of one training row."""
-
-    example_id: str
-    origin_id: str
-    source_benchmark: str
-    ngram_count: int
-    overlap_fraction: float
-    eval_overlaps: dict[str, float]
-    matches: tuple[Match, ...]
-    generator_evals: tuple[str, ...]
-
-    @property
-    def is_contaminated(self) -> bool:
-        """True when any check matched: the row is excluded."""
-        return bool(self.matches)
-
-    def has(self, method: ContaminationMethod) -> bool:
-        """True when the row has a match of this method."""
-        return any(match.method is method for match in self.matches)
 
 
 def check_batch(

@@ -23,19 +23,15 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
+from born_assets.governance.eval_index import Match, RowCheck
 from born_assets.governance.evals import EvalSet
-from born_assets.schema_tools import arrow_schema
-from born_assets.schemas import (
-    ContaminationMethod,
-    ContaminationReportRecord,
-)
-
-if TYPE_CHECKING:
-    from born_assets.governance.contamination import Match, RowCheck
+from born_assets.schemas.governance import ContaminationReportRecord
+from born_assets.schemas.tools import arrow_schema
+from born_assets.schemas.vocabulary import ContaminationMethod
 
 MAX_EXAMPLE_IDS = 20
 

@@ -16,26 +16,21 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
-from born_assets.governance.contamination import (
-    CHECK_MEMO_COLUMNS,
-    CheckMemo,
-    stream_contamination,
-)
+from born_assets.governance.contamination import CHECK_MEMO_COLUMNS, CheckMemo, stream_contamination
 from born_assets.governance.contamination_report import GeneratorOverlap
 from born_assets.governance.evals import EvalSet
-from born_assets.memo import RowMemo
-from born_assets.policy import ContaminationPolicy
-from born_assets.quarantine import Stage
-from born_assets.reuse import code_version
-from born_assets.schemas import (
+from born_assets.schemas.fates import ExitRecord
+from born_assets.schemas.governance import (
     ContaminationCheckRecord,
     ContaminationMatchRecord,
     ContaminationReportRecord,
     ContaminationVerdictRecord,
-    ExitRecord,
-    Fate,
 )
-from born_assets.storage import ParquetSink
+from born_assets.schemas.vocabulary import Fate, Stage
+from born_assets.specs.policy import ContaminationPolicy
+from born_assets.store.memo import RowMemo
+from born_assets.store.parquet import ParquetSink
+from born_assets.store.reuse import code_version
 
 VERDICTS_FILE = "rows.parquet"
 MATCHES_FILE = "matches.parquet"

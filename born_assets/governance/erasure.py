@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from born_assets.specs import SpecError, StrictModel, parse_spec
+from born_assets.specs.common import SpecError, StrictModel, parse_spec
 
 REQUESTS_FILE = "erasure/requests.yaml"
 TOMBSTONES_FILE = "erasure/tombstones.parquet"

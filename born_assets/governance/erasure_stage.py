@@ -20,10 +20,10 @@ from born_assets.governance.erasure import (
     Tombstone,
     load_tombstones,
 )
-from born_assets.quarantine import QuarantineReason
 from born_assets.release.catalog import release_dirs
 from born_assets.release.rewrite import ReleaseErasure, erase_from_release, erased_in_release
-from born_assets.schema_tools import iter_parquet_batches
+from born_assets.schemas.tools import iter_parquet_batches
+from born_assets.schemas.vocabulary import QuarantineReason
 
 TOMBSTONE_SCHEMA = pa.schema(
     [

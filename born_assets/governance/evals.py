@@ -25,8 +25,8 @@ from typing import Annotated, Any
 import orjson
 from pydantic import Field, field_validator, model_validator
 
-from born_assets.lineage import sha256_hex
-from born_assets.specs import (
+from born_assets.schemas.identity import sha256_hex
+from born_assets.specs.common import (
     Identifier,
     SpecError,
     SpecFieldError,

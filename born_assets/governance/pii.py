@@ -14,35 +14,18 @@ matched text. Same text and policy, same result.
 """
 
 import bisect
-import fnmatch
-import ipaddress
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from operator import attrgetter
-from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
-from pydantic_core import PydanticCustomError
-
-from born_assets.governance.pii_patterns import (
-    DETECTORS,
-    SECRET_KINDS,
-    Detector,
-    PiiKind,
-    fake_secret,
-    fictional_phone,
-)
-from born_assets.schemas import PiiScanStatus
+from born_assets.governance.pii_patterns import SECRET_KINDS
+from born_assets.governance.pii_scanner import PiiScanner
+from born_assets.schemas.vocabulary import PiiKind, PiiScanStatus
 
 __all__ = [
     "PLACEHOLDERS",
     "Finding",
-    "PiiAction",
-    "PiiKind",
-    "PiiPolicy",
     "RedactionStats",
     "RowPiiResult",
     "redact",
@@ -61,127 +44,6 @@ PLACEHOLDERS: Mapping[PiiKind, str] = {
     PiiKind.USERNAME: "<USER>",
 }
 TRANSFORM_NAME = "redact_pii"
-
-
-class PiiAction(StrEnum):
-    """What happens to a real finding: replaced, kept and counted, or not looked for."""
-
-    REDACT = "redact"
-    FLAG = "flag"
-    IGNORE = "ignore"
-
-
-# IP addresses in code are test fixtures and tool defaults; replacing them breaks the code.
-_ACTIONS = {kind: PiiAction.REDACT for kind in PiiKind} | {PiiKind.IP_ADDRESS: PiiAction.FLAG}
-# RFC 2606 / RFC 6761 names are always placeholders (in code); these are conventions.
-_EMAILS = (
-    "*@test.com", "*@test.org", "*@domain.com", "*@domain.org", "*@yourdomain.com",
-    "*@mydomain.com", "*@company.com", "*@mycompany.com", "*@email.com", "your*@*", "user@*",
-    "username@*", "someone@*", "john.doe@*", "jane.doe@*", "johndoe@*", "janedoe@*", "foo@*",
-    "bar@*", "test@*", "git@github.com", "noreply@github.com", "notifications@github.com",
-)  # fmt: skip
-# Non-global addresses (private, loopback, documentation...) are always placeholders (in code).
-_NETWORKS = (
-    "8.8.8.8/32", "8.8.4.4/32", "1.1.1.1/32", "1.0.0.1/32", "9.9.9.9/32",
-    "2001:4860:4860::8888/128", "2001:4860:4860::8844/128",
-)  # fmt: skip
-_SUBSTRINGS = (
-    "your", "example", "dummy", "fake", "sample", "placeholder", "redacted", "changeme",
-    "change_me", "insert", "replace", "test", "secret", "password", "passwd", "api_key", "apikey",
-    "token", "hunter2", "letmein", "qwerty", "12345", "abcde",
-)  # fmt: skip
-_USERNAMES = (
-    "user", "username", "name", "yourname", "your_username", "yourusername", "me", "you", "someone",
-    "runner", "root", "ubuntu", "admin", "shared", "guest", "public", "default", "jovyan",
-    "vagrant", "ec2-user", "travis", "circleci", "docker", "app", "nobody", "foo", "example",
-)  # fmt: skip
-_RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
-_RESERVED_TLDS = (".example", ".test", ".invalid", ".localhost")
-_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64}|[0-9a-fA-F]{128}")
-
-
-class PiiPolicy(BaseModel):
-    """`pii` in the policy file: the action per kind and what counts as a placeholder."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    actions: dict[PiiKind, PiiAction] = Field(default_factory=lambda: dict(_ACTIONS))
-    placeholder_emails: tuple[str, ...] = _EMAILS
-    placeholder_ip_networks: tuple[str, ...] = _NETWORKS
-    placeholder_secret_substrings: tuple[str, ...] = _SUBSTRINGS
-    placeholder_usernames: tuple[str, ...] = _USERNAMES
-    min_secret_chars: Annotated[int, Field(strict=True, ge=1)] = 8
-
-    _emails: re.Pattern[str] | None = PrivateAttr(default=None)
-    _networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = PrivateAttr(default=())
-    _usernames: frozenset[str] = PrivateAttr(default=frozenset())
-    _wanted: frozenset[PiiKind] = PrivateAttr(default=frozenset())
-    _detectors: tuple[Detector, ...] = PrivateAttr(default=())
-
-    @field_validator("actions")
-    @classmethod
-    def _every_kind(cls, value: dict[PiiKind, PiiAction]) -> dict[PiiKind, PiiAction]:
-        for kind in PiiKind:
-            if kind not in value:
-                raise PydanticCustomError("policy_key", "required", {"subkey": kind.value})
-        return value
-
-    @field_validator("placeholder_ip_networks")
-    @classmethod
-    def _networks_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for index, text in enumerate(value):
-            try:
-                ipaddress.ip_network(text)
-            except ValueError as error:
-                context = {"subkey": f"[{index}]", "error": str(error)}
-                raise PydanticCustomError("policy_key", "{error}", context) from error
-        return value
-
-    def model_post_init(self, context: Any, /) -> None:
-        """Compile the e-mail globs and networks, and choose the detectors, once."""
-        self._wanted = frozenset(k for k, a in self.actions.items() if a is not PiiAction.IGNORE)
-        self._detectors = tuple(d for d in DETECTORS if not self._wanted.isdisjoint(d.kinds))
-        globs = "|".join(fnmatch.translate(glob.lower()) for glob in self.placeholder_emails)
-        self._emails = re.compile(globs) if globs else None
-        self._networks = tuple(ipaddress.ip_network(n) for n in self.placeholder_ip_networks)
-        self._usernames = frozenset(name.lower() for name in self.placeholder_usernames)
-
-    @property
-    def wanted_kinds(self) -> frozenset[PiiKind]:
-        """The kinds whose action is not ``ignore``."""
-        return self._wanted
-
-    @property
-    def detectors(self) -> tuple[Detector, ...]:
-        """The detectors that can find a wanted kind."""
-        return self._detectors
-
-    def is_placeholder(self, kind: PiiKind, value: str) -> bool:
-        """True when `value`, found as `kind`, is a placeholder rather than real."""
-        if kind is PiiKind.EMAIL:
-            domain = value.lower().rpartition("@")[2]
-            if domain in _RESERVED_DOMAINS or domain.endswith(_RESERVED_TLDS):
-                return True
-            return self._emails is not None and self._emails.match(value.lower()) is not None
-        if kind is PiiKind.IP_ADDRESS:
-            address = ipaddress.ip_address(value)
-            return not address.is_global or any(address in net for net in self._networks)
-        if kind is PiiKind.PHONE:
-            return fictional_phone(value)
-        if kind is PiiKind.USERNAME:
-            return value.lower() in self._usernames
-        return self._fake_secret(kind, value)
-
-    def _fake_secret(self, kind: PiiKind, value: str) -> bool:
-        if kind is not PiiKind.PRIVATE_KEY:
-            lowered = value.lower()
-            if len(value) < self.min_secret_chars:
-                return True
-            if any(part in lowered for part in self.placeholder_secret_substrings):
-                return True
-            if kind is PiiKind.PASSWORD and _HEX_DIGEST.fullmatch(value):
-                return True  # a stored hash, not the password
-        return fake_secret(kind, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,12 +73,12 @@ class Finding:
         return self.start, self.end
 
 
-_DEFAULT_POLICY = PiiPolicy()
+_DEFAULT = PiiScanner()
 _SPAN = attrgetter("span")
 _RANK = {kind: rank for rank, kind in enumerate(PiiKind)}
 
 
-def scan(text: str, policy: PiiPolicy = _DEFAULT_POLICY) -> list[Finding]:
+def scan(text: str, scanner: PiiScanner = _DEFAULT) -> list[Finding]:
     """Find PII and secrets in `text`.
 
     Of overlapping candidates, the higher-priority kind wins (`PiiKind` order), then the longer
@@ -224,18 +86,18 @@ def scan(text: str, policy: PiiPolicy = _DEFAULT_POLICY) -> list[Finding]:
 
     Args:
         text: Any text (a prompt, a closure-format response).
-        policy: Which kinds to look for (not ``ignore``) and what counts as a placeholder.
+        scanner: Which kinds to look for (not ``ignore``) and what counts as a placeholder.
 
     Returns:
         Non-overlapping findings ordered by start offset.
     """
     lowered = _lower_same_length(text)
     candidates: list[tuple[int, int, int, int, str, PiiKind, int]] = []
-    for order, detector in enumerate(policy.detectors):
+    for order, detector in enumerate(scanner.detectors):
         if detector.triggers and not any(t in lowered for t in detector.triggers):
             continue
         for start, end, kind in detector.find(text, lowered):
-            if end > start and kind in policy.wanted_kinds:
+            if end > start and kind in scanner.wanted_kinds:
                 candidates.append(
                     (_RANK[kind], start - end, start, order, detector.name, kind, end)
                 )
@@ -243,7 +105,7 @@ def scan(text: str, policy: PiiPolicy = _DEFAULT_POLICY) -> list[Finding]:
     findings: list[Finding] = []
     for _, _, start, _, name, kind, end in sorted(candidates):
         if kept.add(start, end):
-            placeholder = policy.is_placeholder(kind, text[start:end])
+            placeholder = scanner.is_placeholder(kind, text[start:end])
             findings.append(Finding(kind, start, end, kind in SECRET_KINDS, name, placeholder))
     return sorted(findings, key=_SPAN)
 
@@ -317,14 +179,14 @@ def _ordered(counts: Mapping[PiiKind, int]) -> dict[PiiKind, int]:
 
 
 def redact(
-    text: str, findings: Iterable[Finding], policy: PiiPolicy = _DEFAULT_POLICY
+    text: str, findings: Iterable[Finding], scanner: PiiScanner = _DEFAULT
 ) -> tuple[str, RedactionStats]:
     """Replace each real finding whose action is ``redact`` with its typed placeholder.
 
     Args:
         text: The text the findings were found in.
         findings: Non-overlapping findings of `text`, as `scan` returns them.
-        policy: The action per kind.
+        scanner: The action per kind.
 
     Returns:
         The redacted text and the counts per kind.
@@ -342,7 +204,7 @@ def redact(
         if finding.start < last_end or finding.end > len(text):
             raise ValueError(f"finding {finding.start}:{finding.end} overlaps or leaves the text")
         last_end = finding.end
-        action = "placeholder" if finding.is_placeholder else policy.actions[finding.kind].value
+        action = "placeholder" if finding.is_placeholder else scanner.actions[finding.kind].value
         if action in counts:
             counts[action][finding.kind] += 1
         if action == "redact":
@@ -375,7 +237,7 @@ class RowPiiResult:
     stats: RedactionStats
 
 
-def scan_row(prompt: str, response: str, policy: PiiPolicy = _DEFAULT_POLICY) -> RowPiiResult:
+def scan_row(prompt: str, response: str, scanner: PiiScanner = _DEFAULT) -> RowPiiResult:
     """Scan and redact a row's prompt and response.
 
     A real secret found in one place (``password="..."``) is also redacted wherever else the same
@@ -384,12 +246,12 @@ def scan_row(prompt: str, response: str, policy: PiiPolicy = _DEFAULT_POLICY) ->
     Args:
         prompt: The prompt text.
         response: The sanitized response (closure format, tool arguments and results included).
-        policy: Actions per kind and placeholder rules.
+        scanner: Actions per kind and placeholder rules.
 
     Returns:
         The redacted texts, the row's verdict and the counts.
     """
-    prompt_findings, response_findings = scan(prompt, policy), scan(response, policy)
+    prompt_findings, response_findings = scan(prompt, scanner), scan(response, scanner)
     if not prompt_findings and not response_findings:
         return RowPiiResult(prompt, response, False, PiiScanStatus.CLEAN, None, _NO_STATS)
     secrets = {
@@ -398,9 +260,9 @@ def scan_row(prompt: str, response: str, policy: PiiPolicy = _DEFAULT_POLICY) ->
         for f in findings
         if f.is_secret and not f.is_placeholder
     }
-    new_prompt, prompt_stats = redact(prompt, _propagate(prompt, prompt_findings, secrets), policy)
+    new_prompt, prompt_stats = redact(prompt, _propagate(prompt, prompt_findings, secrets), scanner)
     new_response, response_stats = redact(
-        response, _propagate(response, response_findings, secrets), policy
+        response, _propagate(response, response_findings, secrets), scanner
     )
     stats = prompt_stats + response_stats
     status = PiiScanStatus.CLEAN

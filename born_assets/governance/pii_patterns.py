@@ -20,7 +20,6 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 
 from detect_secrets.filters.heuristic import is_potential_uuid, is_sequential_string
 from detect_secrets.plugins.github_token import GitHubTokenDetector
@@ -32,20 +31,9 @@ from detect_secrets.plugins.sendgrid import SendGridDetector
 from detect_secrets.plugins.slack import SlackDetector
 from detect_secrets.plugins.stripe import StripeDetector
 
-__all__ = ["DETECTORS", "SECRET_KINDS", "Detector", "PiiKind", "fake_secret", "fictional_phone"]
+from born_assets.schemas.vocabulary import PiiKind
 
-
-class PiiKind(StrEnum):
-    """What a finding is; the declaration order is the priority when two findings overlap."""
-
-    PRIVATE_KEY = "private_key"
-    API_KEY = "api_key"
-    TOKEN = "token"
-    PASSWORD = "password"
-    EMAIL = "email"
-    PHONE = "phone"
-    IP_ADDRESS = "ip_address"
-    USERNAME = "username"  # the user directory of a home path: /Users/<name>/, /home/<name>/
+__all__ = ["DETECTORS", "SECRET_KINDS", "Detector", "fake_secret", "fictional_phone"]
 
 
 SECRET_KINDS = frozenset({PiiKind.PRIVATE_KEY, PiiKind.API_KEY, PiiKind.TOKEN, PiiKind.PASSWORD})

@@ -19,12 +19,14 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from born_assets.governance.pii import PiiPolicy, RedactionStats, scan_row
-from born_assets.memo import RowMemo
-from born_assets.reuse import code_version
-from born_assets.schema_tools import arrow_schema
-from born_assets.schemas import PiiVerdictRecord, RedactedTextRecord
-from born_assets.storage import ParquetSink
+from born_assets.governance.pii import RedactionStats, scan_row
+from born_assets.governance.pii_scanner import PiiScanner
+from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
+from born_assets.schemas.tools import arrow_schema
+from born_assets.specs.pii_policy import PiiPolicy
+from born_assets.store.memo import RowMemo
+from born_assets.store.parquet import ParquetSink
+from born_assets.store.reuse import code_version
 
 VERDICTS_FILE = "rows.parquet"
 REDACTED_FILE = "redacted.parquet"
@@ -110,6 +112,7 @@ def scan_candidates(
     A row `memo` remembers keeps its verdict (and redacted text) instead of being scanned again.
     """
     memo = memo if memo is not None else PiiMemo.empty()
+    scanner = PiiScanner(policy)
     params = {"deduplicated": deduplicated.as_posix(), "sanitized": sanitized.as_posix()}
     reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     summary = PiiSummary()
@@ -122,7 +125,7 @@ def scan_candidates(
             known = _remembered(memo, batch)
             summary.remembered += len(known)
             for row in rows:
-                verdict, texts = known.get(row["example_id"]) or _scan(row, policy)
+                verdict, texts = known.get(row["example_id"]) or _scan(row, scanner)
                 summary.add(verdict)
                 verdicts.append(verdict)
                 if texts is not None:
@@ -133,8 +136,8 @@ def scan_candidates(
 _Result = tuple[dict[str, Any], dict[str, Any] | None]
 
 
-def _scan(row: dict[str, Any], policy: PiiPolicy) -> _Result:
-    result = scan_row(row["prompt"], row["response"], policy)
+def _scan(row: dict[str, Any], scanner: PiiScanner) -> _Result:
+    result = scan_row(row["prompt"], row["response"], scanner)
     transform = result.transform
     verdict = {
         "example_id": row["example_id"],

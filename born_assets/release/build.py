@@ -17,9 +17,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from born_assets.fates import fate_counts, write_row_fates
-from born_assets.lineage import canonical_json, sha256_hex
-from born_assets.quarantine import Stage
 from born_assets.release.layout import (
     FATES_FILE,
     ColumnInfo,
@@ -31,9 +28,13 @@ from born_assets.review.rules import (
     REVIEW_COLUMNS_SQL,
     review_join_sql,
 )
-from born_assets.schema_tools import arrow_schema, column_docs
-from born_assets.schemas import ExitRecord, Fate, ReleaseRecord
-from born_assets.storage import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
+from born_assets.schemas.fates import ExitRecord
+from born_assets.schemas.identity import canonical_json, sha256_hex
+from born_assets.schemas.release import ReleaseRecord
+from born_assets.schemas.tools import arrow_schema, column_docs
+from born_assets.schemas.vocabulary import Fate, Stage
+from born_assets.store.fates import fate_counts, write_row_fates
+from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
 
 ROW_GROUP_ROWS = 10_000
 WITHHELD_FILE = ".withheld.parquet"

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 
 from born_assets.release.build import use_blocked_sql
-from born_assets.schema_tools import iter_parquet_batches, validate_batches
-from born_assets.schemas import ReleaseRecord
+from born_assets.schemas.release import ReleaseRecord
+from born_assets.schemas.tools import iter_parquet_batches, validate_batches
 
 MAX_EXAMPLES = 5
 

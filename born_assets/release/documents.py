@@ -13,7 +13,6 @@ from typing import Any
 
 import duckdb
 
-from born_assets.fates import fate_counts
 from born_assets.release.build import file_sha256, release_columns
 from born_assets.release.card import write_card
 from born_assets.release.layout import (
@@ -25,6 +24,7 @@ from born_assets.release.layout import (
     SourceInfo,
 )
 from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, transparency_rows
+from born_assets.store.fates import fate_counts
 
 LIMITATIONS = (
     "Rows are only as correct as their sources: reference solutions and teacher outputs were not "

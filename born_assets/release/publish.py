@@ -18,7 +18,6 @@ from typing import Any
 
 import duckdb
 
-from born_assets.lineage import sha256_hex
 from born_assets.release import checks
 from born_assets.release.build import (
     WITHHELD_FILE,
@@ -36,9 +35,10 @@ from born_assets.release.layout import (
 from born_assets.release.transparency import (
     SourceMeta,
 )
-from born_assets.reuse import code_version
 from born_assets.review.records import RECORDS_DIR
-from born_assets.storage import fsync_dir
+from born_assets.schemas.identity import sha256_hex
+from born_assets.store.parquet import fsync_dir
+from born_assets.store.reuse import code_version
 
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_SHARD_ROWS = 100_000

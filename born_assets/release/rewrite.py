@@ -22,14 +22,15 @@ import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from born_assets.quarantine import Stage
 from born_assets.release.build import ROW_GROUP_ROWS, parquet_writer
 from born_assets.release.documents import ReleaseFacts, sources_from_table, write_documents
 from born_assets.release.layout import FATES_FILE, RELEASE_JSON, TRANSPARENCY_CSV
 from born_assets.release.publish import read_release_json
-from born_assets.schema_tools import arrow_schema
-from born_assets.schemas import Fate, ReleaseRecord, RowFateRecord
-from born_assets.storage import fsync_dir
+from born_assets.schemas.fates import RowFateRecord
+from born_assets.schemas.release import ReleaseRecord
+from born_assets.schemas.tools import arrow_schema
+from born_assets.schemas.vocabulary import Fate, Stage
+from born_assets.store.parquet import fsync_dir
 
 ERASED_TABLE = "erased_ids"
 

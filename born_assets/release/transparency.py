@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from born_assets.schemas import Fate
+from born_assets.schemas.vocabulary import Fate
 
 FATE_COLUMNS = [
     Fate.QUARANTINED,

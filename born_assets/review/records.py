@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from born_assets.lineage import parse_utc_timestamp
+from born_assets.schemas.identity import parse_utc_timestamp
 
 SHEETS_DIR = Path("reviews") / "sheets"
 """Where `born review export` writes sheets, under the data dir."""

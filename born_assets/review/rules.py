@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from enum import StrEnum
 
-from born_assets.schemas import ReviewStatus
+from born_assets.schemas.vocabulary import ReviewStatus
 
 
 class ReviewBlock(StrEnum):

@@ -19,8 +19,8 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from born_assets.lineage import sha256_hex
-from born_assets.schemas import ReviewStatus
+from born_assets.schemas.identity import sha256_hex
+from born_assets.schemas.vocabulary import ReviewStatus
 
 VERDICTS = tuple(s.value for s in ReviewStatus if s is not ReviewStatus.UNREVIEWED)
 INFO_COLUMNS = (

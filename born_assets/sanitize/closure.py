@@ -12,7 +12,7 @@ re-fencing and the `Tool call` / `Tool result` labels):
   calls to `check(...)` / `test_*(...)` / `unittest.main()`, test-framework imports and a
   `__main__` guard holding only those go to Checks; the rest (with its comments) to Code.
   Python that does not parse goes whole to Checks when every line is an `assert`, else to Code
-  (`born_assets.sanitize.python_checks`).
+  (`born_assets.text.python_code`).
 * A shell fence that runs a test command (`pytest`, `go test`, `npm test`, ...) goes to Checks.
   A diff (tagged `diff`/`patch`, or with `diff --git`, or `--- a/` + `+++ b/` + `@@` lines) goes to
   Code; the header is `## Patch` when every Code item is a diff. Other fences go to Code.
@@ -31,17 +31,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from born_assets.sanitize.python_checks import is_code, parse, split_checks
-from born_assets.sanitize.thinking import BACKTICK_RUNS as _BACKTICKS
-from born_assets.sanitize.thinking import fenced_blocks
+from born_assets.text.closure import read_closure, render_closure
+from born_assets.text.python_code import is_code, parse, split_checks
+from born_assets.text.thinking import BACKTICK_RUNS as _BACKTICKS
+from born_assets.text.thinking import fenced_blocks
 from born_assets.traces.conversation import Block, BlockKind, Role, Turn
-
-ABSENT_MARKER = "_Not present in the source._"
-SECTION_PLAN = "## Plan"
-SECTION_CODE = "## Code"
-SECTION_PATCH = "## Patch"
-SECTION_CHECKS = "## Checks"
-SECTION_RESULT = "## Result"
 
 PYTHON_LANGS = frozenset({"python", "py", "python3", "py3"})
 SHELL_LANGS = frozenset({"bash", "sh", "shell", "console", "zsh", "shell-session", "terminal"})
@@ -113,33 +107,16 @@ def to_closure(visible_response: str | tuple[Turn, ...]) -> ClosureResult:
         ValueError: The turns still hold thinking blocks.
     """
     if isinstance(visible_response, str):
-        return _as_closure(visible_response) or _render(_text_items(visible_response))
+        known = read_closure(visible_response)
+        if known is not None:
+            return ClosureResult(known.text, known.derived, known.absent)
+        return _render(_text_items(visible_response))
     blocks = [(turn.role, block) for turn in visible_response for block in turn.blocks]
     texts = [b.text for role, b in blocks if role is Role.ASSISTANT and b.kind is BlockKind.TEXT]
     has_tools = any(b.kind in (BlockKind.TOOL_CALL, BlockKind.TOOL_RESULT) for _, b in blocks)
     if len(texts) == 1 and not has_tools:
         return to_closure(texts[0])
     return _render(_turn_items(visible_response))
-
-
-def _as_closure(text: str) -> ClosureResult | None:
-    if not text.startswith(SECTION_PLAN + "\n"):
-        return None
-    headers = [(0, SECTION_PLAN)]
-    for options in ((SECTION_CODE, SECTION_PATCH), (SECTION_CHECKS,), (SECTION_RESULT,)):
-        after = headers[-1][0] + len(headers[-1][1])
-        found = [(text.find(f"\n{h}\n", after) + 1, h) for h in options]
-        found = [(at, header) for at, header in found if at > 0]
-        if not found:
-            return None
-        headers.append(min(found))
-    derived: list[str] = []
-    absent: list[str] = []
-    for index, (at, header) in enumerate(headers):
-        end = headers[index + 1][0] if index + 1 < len(headers) else len(text)
-        body = text[at + len(header) : end].strip()
-        (absent if body == ABSENT_MARKER else derived).append(header[3:].lower())
-    return ClosureResult(text, tuple(derived), tuple(absent))
 
 
 def _turn_items(turns: Iterable[Turn]) -> list[_Item]:
@@ -253,26 +230,13 @@ def _python_items(source: str, lang: str, tree: ast.Module | None) -> list[_Item
 
 def _render(items: list[_Item]) -> ClosureResult:
     last = max((i for i, item in enumerate(items) if item.part is not _Part.PROSE), default=-1)
-    plan = [item.text for item in items[: last + 1] if item.part is _Part.PROSE]
-    result = [item.text for item in items[last + 1 :]]
     code = [item for item in items if item.part is _Part.CODE]
-    checks = [item.text for item in items if item.part is _Part.CHECK]
-    is_patch = bool(code) and all(item.is_diff for item in code)
-    sections = (
-        ("plan", SECTION_PLAN, plan),
-        (
-            "patch" if is_patch else "code",
-            SECTION_PATCH if is_patch else SECTION_CODE,
-            [item.text for item in code],
-        ),
-        ("checks", SECTION_CHECKS, checks),
-        ("result", SECTION_RESULT, result),
+    rendered = render_closure(
+        plan=[item.text for item in items[: last + 1] if item.part is _Part.PROSE],
+        code=[item.text for item in code],
+        checks=[item.text for item in items if item.part is _Part.CHECK],
+        result=[item.text for item in items[last + 1 :]],
+        is_patch=bool(code) and all(item.is_diff for item in code),
     )
-    text = "\n\n".join(
-        f"{header}\n" + ("\n\n".join(bodies) if bodies else ABSENT_MARKER)
-        for _, header, bodies in sections
-    )
-    derived = tuple(name for name, _, bodies in sections if bodies)
-    absent = tuple(name for name, _, bodies in sections if not bodies)
     parses = dict(item.parsed for item in items if item.parsed is not None)
-    return ClosureResult(text + "\n", derived, absent, parses)
+    return ClosureResult(rendered.text, rendered.derived, rendered.absent, parses)

@@ -20,7 +20,8 @@ from enum import StrEnum
 from typing import Literal
 
 from born_assets.sanitize.closure import ClosureResult, to_closure
-from born_assets.sanitize.thinking import StripStats, strip_thinking, strip_turns
+from born_assets.sanitize.turns import strip_turns
+from born_assets.text.thinking import StripStats, strip_thinking
 from born_assets.traces.conversation import BlockKind, Role, Turn, decode_turns
 
 

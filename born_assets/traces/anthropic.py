@@ -24,15 +24,9 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from born_assets.traces.conversation import (
-    AdapterSpec,
-    Block,
-    BlockKind,
-    Role,
-    TraceExample,
-    Turn,
-)
+from born_assets.traces.conversation import Block, BlockKind, Role, TraceExample, Turn
 from born_assets.traces.fields import (
+    AdapterSpec,
     FormatMismatch,
     child,
     expect_dict,

@@ -17,8 +17,6 @@ header line `### <role>` followed by the turn's blocks, one after another, each 
 * tool_result: `<tool_result name="..." id="...">` newline content newline `</tool_result>`.
 
 Attributes are written only when known, as JSON strings.
-
-`FormatMismatch` lives in `fields` (with the record-field helpers) and is importable from here too.
 """
 
 from __future__ import annotations
@@ -29,7 +27,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
 
-from born_assets.traces.fields import FormatMismatch, child, expect_dict, expect_list, expect_str
+from born_assets.traces.fields import (
+    AdapterSpec,
+    FormatMismatch,
+    child,
+    expect_dict,
+    expect_list,
+    expect_str,
+)
 
 
 class BlockKind(StrEnum):
@@ -85,28 +90,6 @@ class TraceExample:
     source_row_id: str | None
     model: str | None
     timestamp: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AdapterSpec:
-    """Where an adapter finds things in a record. Paths are dotted keys (`response.id`).
-
-    Attributes:
-        id_field: Path to the source's own row id; None when the source has none.
-        prompt_field: Prompt text path (`prompt_response` only).
-        response_field: Response text path (`prompt_response` only).
-        messages_field: Path to the message list when it is not the format's usual one
-            (`conversations` for ShareGPT, `messages` for OpenAI chat; `traj` for tau-bench).
-        model_field: Path to the generating model name, overriding the format's usual place.
-        timestamp_field: Path to the generation time (ISO string, or Unix seconds).
-    """
-
-    id_field: str | None = None
-    prompt_field: str | None = None
-    response_field: str | None = None
-    messages_field: str | None = None
-    model_field: str | None = None
-    timestamp_field: str | None = None
 
 
 Adapter: TypeAlias = Callable[[dict[str, Any], AdapterSpec], TraceExample]

@@ -9,11 +9,31 @@ its records through these helpers.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from born_assets.traces.conversation import AdapterSpec
+
+@dataclass(frozen=True, slots=True)
+class AdapterSpec:
+    """Where an adapter finds things in a record. Paths are dotted keys (`response.id`).
+
+    Attributes:
+        id_field: Path to the source's own row id; None when the source has none.
+        prompt_field: Prompt text path (`prompt_response` only).
+        response_field: Response text path (`prompt_response` only).
+        messages_field: Path to the message list when it is not the format's usual one
+            (`conversations` for ShareGPT, `messages` for OpenAI chat; `traj` for tau-bench).
+        model_field: Path to the generating model name, overriding the format's usual place.
+        timestamp_field: Path to the generation time (ISO string, or Unix seconds).
+    """
+
+    id_field: str | None = None
+    prompt_field: str | None = None
+    response_field: str | None = None
+    messages_field: str | None = None
+    model_field: str | None = None
+    timestamp_field: str | None = None
 
 
 class FormatMismatch(Exception):

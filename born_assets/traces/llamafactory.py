@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from born_assets.traces.conversation import (
-    AdapterSpec,
     Block,
     BlockKind,
     Role,
@@ -20,6 +19,7 @@ from born_assets.traces.conversation import (
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
+    AdapterSpec,
     FormatMismatch,
     child,
     expect_dict,

@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 from born_assets.traces.conversation import (
-    AdapterSpec,
     Block,
     BlockKind,
     Role,
@@ -34,6 +33,7 @@ from born_assets.traces.conversation import (
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
+    AdapterSpec,
     FormatMismatch,
     child,
     expect_dict,

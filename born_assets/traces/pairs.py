@@ -10,15 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from born_assets.traces.conversation import (
-    AdapterSpec,
-    Block,
-    BlockKind,
-    Role,
-    TraceExample,
-    Turn,
-)
+from born_assets.traces.conversation import Block, BlockKind, Role, TraceExample, Turn
 from born_assets.traces.fields import (
+    AdapterSpec,
     expect_str,
     get_field,
     model_name,

@@ -17,9 +17,8 @@ import json
 from bisect import bisect_right
 from typing import Any
 
-from born_assets.sanitize.thinking import code_ranges, hidden_spans
+from born_assets.text.thinking import code_ranges, hidden_spans
 from born_assets.traces.conversation import (
-    AdapterSpec,
     Block,
     BlockKind,
     Role,
@@ -28,6 +27,7 @@ from born_assets.traces.conversation import (
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
+    AdapterSpec,
     FormatMismatch,
     child,
     expect_dict,

@@ -17,7 +17,6 @@ from dataclasses import replace
 from typing import Any
 
 from born_assets.traces.conversation import (
-    AdapterSpec,
     Block,
     BlockKind,
     Role,
@@ -26,6 +25,7 @@ from born_assets.traces.conversation import (
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
+    AdapterSpec,
     child,
     expect_dict,
     expect_list,

@@ -1,0 +1,92 @@
+"""`born review export` and `born review import`: the review round trip on the command line.
+
+`born_assets.cli.main` registers them with `add_review_commands(commands)`; `main` resolves
+`args.data_dir` before they run, and turns `ValueError` (a refused sheet) and
+`FileNotFoundError` into `born: <message>` with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from born_assets.release.publish import RELEASES_DIR
+from born_assets.review.candidates import review_candidates, row_hashes
+from born_assets.review.records import RECORDS_DIR, SHEETS_DIR, write_review_records
+from born_assets.review.sheet import export_review_sheet
+from born_assets.review.verdicts import import_review_sheet, sheet_example_ids
+
+
+def _release_dir(args: argparse.Namespace) -> Path | None:
+    if not args.release:
+        return None
+    folder: Path = args.data_dir / RELEASES_DIR / args.release
+    if not (folder / "release.json").is_file():
+        raise FileNotFoundError(f"no release {args.release} under {folder.parent}")
+    return folder
+
+
+def review_export(args: argparse.Namespace) -> int:
+    """Sample rows from the warehouse (or a release) into a review sheet."""
+    with duckdb.connect() as con:
+        rows = review_candidates(
+            con,
+            args.data_dir,
+            sample_n=args.sample_n,
+            lane=args.lane,
+            seed=args.seed,
+            release_dir=_release_dir(args),
+        )
+    sheet = export_review_sheet(
+        rows,
+        args.out or args.data_dir / SHEETS_DIR,
+        sample_n=args.sample_n,
+        lane=args.lane,
+        seed=args.seed,
+        name=args.name,
+    )
+    print(f"{len(sheet.example_ids)} rows to review:\n  {sheet.csv_path}\n  {sheet.jsonl_path}")
+    print(
+        "fill in `verdict` (approved, rejected or needs_review; empty: not reviewed), then run "
+        f"born review import {sheet.csv_path.name} --reviewer YOU"
+    )
+    return 0
+
+
+def review_import(args: argparse.Namespace) -> int:
+    """Check a filled-in sheet against the current rows and store its verdicts."""
+    sheet: Path = args.sheet
+    if not sheet.exists() and (args.data_dir / SHEETS_DIR / sheet).exists():
+        sheet = args.data_dir / SHEETS_DIR / sheet
+    with duckdb.connect() as con:
+        current = row_hashes(
+            con, args.data_dir, sheet_example_ids(sheet), release_dir=_release_dir(args)
+        )
+    records = import_review_sheet(sheet, args.reviewer, current)
+    path = write_review_records(records, args.data_dir / RECORDS_DIR)
+    counts = records["human_review_status"].value_counts().sort_index()
+    print(", ".join(f"{status} {count}" for status, count in counts.items()))
+    print(f"{len(records)} verdicts stored in {path}; the next release applies them")
+    return 0
+
+
+def add_review_commands(commands: Any) -> None:
+    """Add `review export` and `review import` to the `born` subcommands."""
+    review = commands.add_parser("review", help="human review: export a sample, import verdicts")
+    actions = review.add_subparsers(dest="review_command", required=True)
+    export = actions.add_parser("export", help="write a review sheet (CSV + JSONL) of a sample")
+    export.set_defaults(run=review_export)
+    export.add_argument("--sample-n", type=int, default=50, help="rows to sample (default 50)")
+    export.add_argument("--lane", help="only this lane or import id")
+    export.add_argument("--seed", type=int, default=0, help="chooses the sample (default 0)")
+    export.add_argument("--release", help="sample a release's rows instead of the warehouse")
+    export.add_argument("--name", help="file stem (default review-<lane>-s<seed>-n<n>)")
+    export.add_argument("--out", type=Path, help="folder (default <data dir>/reviews/sheets)")
+    imported = actions.add_parser("import", help="store the verdicts of a filled-in sheet")
+    imported.set_defaults(run=review_import)
+    imported.add_argument("sheet", type=Path, help="the .csv or .jsonl sheet")
+    imported.add_argument("--reviewer", required=True, help="who reviewed (e-mail or id)")
+    imported.add_argument("--release", help="check the sheet against this release's rows")

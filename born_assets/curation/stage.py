@@ -1,0 +1,271 @@
+"""The `gated` and `deduplicated` stages over Parquet, in bounded batches (Dagster-free).
+
+Gating runs in two passes. Pass one measures and judges every sanitized row, batch by batch,
+into a narrow verdict table. Pass two counts, over the narrow verdict columns, how many other
+prompts share each normalized response (the soft duplicate signal), then streams the verdicts
+again to add `curation_score`. Dedup then ranks the rows that passed the gates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from born_assets.curation.dedup import dedup_prompts, response_duplicate_counts
+from born_assets.curation.gates import GATES_SCHEMA, GateEvaluator
+from born_assets.curation.score import curation_scores
+from born_assets.sanitize.stage import CARRIED_COLUMNS
+from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord
+from born_assets.schemas.fates import ExitRecord, exit_row
+from born_assets.schemas.tools import iter_parquet_batches
+from born_assets.schemas.vocabulary import Fate, Stage
+from born_assets.specs.policy import Policy
+from born_assets.store.memo import RowMemo, in_input_order, remembered_stream
+from born_assets.store.parquet import ParquetSink
+from born_assets.store.reuse import code_version
+
+GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses"]
+_ORIGIN_COLUMNS = [name for name in CARRIED_COLUMNS if name != "example_id"]
+DUPLICATE_PROMPT = "duplicate_prompt"
+
+
+@dataclass
+class GateSummary:
+    """Counts from one gating run."""
+
+    rows_in: int = 0
+    remembered: int = 0
+    gated_out: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    soft: Counter[str] = field(default_factory=Counter)
+
+
+def judge_batch(policy: Policy, batch: pa.RecordBatch) -> pa.Table:
+    """Gate verdicts for one batch of sanitized rows, with their origin columns appended.
+
+    A module-level function of picklable arguments, so it runs in worker processes.
+    """
+    table = pa.Table.from_batches([batch])
+    judged = GateEvaluator(policy).evaluate(
+        table.rename_columns(
+            ["benchmark_family" if n == "source_benchmark" else n for n in table.column_names]
+        )
+    )
+    for name in _ORIGIN_COLUMNS:
+        judged = judged.append_column(name, table.column(name))
+    return judged
+
+
+def judge(
+    inputs: Sequence[Path],
+    policy: Policy,
+    out_path: Path,
+    batch_rows: int,
+    summary: GateSummary,
+    workers: int = 1,
+    memo: RowMemo | None = None,
+) -> None:
+    """Pass one: write the verdicts of every sanitized row to `out_path`, batch by batch.
+
+    Rows `memo` remembers (same example, same family; see `gate_memo`) keep their verdicts.
+    """
+    memo = memo if memo is not None else RowMemo(None, VERDICT_COLUMNS)
+    writer = None
+    batches = iter_parquet_batches(inputs, batch_rows, GATE_READ_COLUMNS)
+    parts = remembered_stream(
+        partial(judge_batch, policy), batches, memo, workers, same=["source_benchmark"]
+    )
+    try:
+        for part in parts:
+            remembered = _remembered_verdicts(part.known, part.remembered, part.computed.schema)
+            judged = in_input_order(part.example_ids, [part.computed, remembered])
+            summary.rows_in += judged.num_rows
+            summary.remembered += remembered.num_rows
+            if writer is None:
+                writer = pq.ParquetWriter(out_path, judged.schema, compression="zstd")
+            writer.write_table(judged)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+VERDICT_COLUMNS = [*GATES_SCHEMA.names, "source_benchmark"]
+"""What the gated table remembers of a row: its verdicts, and the family they were judged for."""
+
+
+def gate_versions(policy: Policy) -> dict[str, str]:
+    """What gate verdicts depend on besides the row: the code and the policy."""
+    return {"code": code_version(), "policy": policy.content_hash}
+
+
+def _remembered_verdicts(inputs: pa.RecordBatch, verdicts: pa.Table, schema: pa.Schema) -> pa.Table:
+    columns = {name: verdicts.column(name) for name in GATES_SCHEMA.names if name != "example_id"}
+    columns.update({name: inputs.column(name) for name in ["example_id", *_ORIGIN_COLUMNS]})
+    return pa.table(columns).select(schema.names).cast(schema)
+
+
+def score(
+    verdicts_path: Path,
+    policy: Policy,
+    rows: ParquetSink,
+    exits: ParquetSink,
+    batch_rows: int,
+    summary: GateSummary,
+) -> None:
+    """Pass two: add the response-duplicate count and `curation_score`; route gated-out rows."""
+    keys = pq.read_table(verdicts_path, columns=["example_id", "prompt_hash", "response_norm_hash"])
+    shared = response_duplicate_counts(keys)
+    counts = dict(
+        zip(
+            shared.column("example_id").to_pylist(),
+            shared.column("other_prompts_sharing_response").to_pylist(),
+            strict=True,
+        )
+    )
+    for batch in iter_parquet_batches([verdicts_path], batch_rows):
+        table = pa.Table.from_batches([batch])
+        others = pa.array([counts[i] for i in table.column("example_id").to_pylist()], pa.int64())
+        table = table.append_column("other_prompts_sharing_response", others)
+        table = table.append_column("curation_score", curation_scores(table, policy, others))
+        table = table.append_column(
+            "policy_sha256", pa.array([policy.content_hash] * table.num_rows, pa.string())
+        )
+        rows.write_batch(table)
+        _route_gated_out(table, exits, summary)
+
+
+def _route_gated_out(table: pa.Table, exits: ParquetSink, summary: GateSummary) -> None:
+    for row in table.to_pylist():
+        summary.soft.update(r for r in row["soft_failure_reasons"].split(",") if r)
+        if not row["is_gated_out"]:
+            continue
+        summary.gated_out[(row["origin_id"], row["gated_out_gate"], row["gated_out_reason"])] += 1
+        exits.append(
+            exit_row(
+                row,
+                Fate.GATED_OUT,
+                Stage.GATE,
+                row["gated_out_reason"],
+                f"gate={row['gated_out_gate']}; threshold={row['gated_out_threshold']}",
+            )
+        )
+
+
+def gate(
+    inputs: Sequence[Path],
+    policy: Policy,
+    out_dir: Path,
+    batch_rows: int,
+    workers: int = 1,
+    memo: RowMemo | None = None,
+) -> GateSummary:
+    """Both passes: `rows.parquet` (every row, `GatedRecord`) and `exits.parquet` (gated out).
+
+    Pass one runs on `workers` processes and takes what `memo` remembers; the output does not
+    depend on either.
+    """
+    summary = GateSummary()
+    scratch = out_dir / ".verdicts.parquet"
+    judge(inputs, policy, scratch, batch_rows, summary, workers, memo)
+    with (
+        ParquetSink(out_dir / "rows.parquet", GatedRecord, batch_rows) as rows,
+        ParquetSink(out_dir / "exits.parquet", ExitRecord, batch_rows) as exits,
+    ):
+        if scratch.exists():
+            score(scratch, policy, rows, exits, batch_rows, summary)
+    scratch.unlink(missing_ok=True)
+    return summary
+
+
+_DEDUP_INPUT_SQL = """
+SELECT g.example_id, g.prompt_hash, g.curation_score, g.origin_id AS generation_lane,
+       s.generation_timestamp
+FROM read_parquet($gated) AS g
+JOIN (SELECT example_id, generation_timestamp FROM read_parquet($sources)) AS s
+  ON g.example_id = s.example_id
+WHERE NOT g.is_gated_out
+"""
+
+
+@dataclass
+class DedupSummary:
+    """Counts from one dedup run."""
+
+    rows_in: int = 0
+    survivors: int = 0
+    duplicates: Counter[str] = field(default_factory=Counter)
+
+
+def deduplicate(
+    con: duckdb.DuckDBPyConnection,
+    gated_path: Path,
+    source_rows: list[Path],
+    policy: Policy,
+    out_dir: Path,
+    batch_rows: int,
+) -> DedupSummary:
+    """Rank the rows that passed the gates; survivors to `rows.parquet`, the rest to exits."""
+    params: dict[str, Any] = {
+        "gated": gated_path.as_posix(),
+        "sources": [p.as_posix() for p in source_rows],
+    }
+    keys = con.sql(_DEDUP_INPUT_SQL, params=params).to_arrow_table()
+    decisions = dedup_prompts(keys, policy)
+    summary = DedupSummary(rows_in=decisions.num_rows)
+    con.register("decisions", decisions)
+    try:
+        joined = con.execute(
+            "SELECT g.example_id, g.origin_kind, g.origin_id, g.source_benchmark, g.source_file, "
+            "g.source_line, g.prompt_hash, g.curation_score, d.is_duplicate, d.duplicate_of, "
+            "d.duplicate_group_size FROM read_parquet($gated) AS g "
+            "JOIN decisions AS d ON g.example_id = d.example_id ORDER BY g.example_id",
+            {"gated": gated_path.as_posix()},
+        )
+        with (
+            ParquetSink(out_dir / "rows.parquet", DeduplicatedRecord, batch_rows) as rows,
+            ParquetSink(out_dir / "exits.parquet", ExitRecord, batch_rows) as exits,
+        ):
+            while batch := joined.fetchmany(batch_rows):
+                for values in batch:
+                    _route_decision(
+                        dict(zip(_DECISION_COLUMNS, values, strict=True)), rows, exits, summary
+                    )
+    finally:
+        con.unregister("decisions")
+    return summary
+
+
+_DECISION_COLUMNS = [
+    "example_id",
+    "origin_kind",
+    "origin_id",
+    "source_benchmark",
+    "source_file",
+    "source_line",
+    "prompt_hash",
+    "curation_score",
+    "is_duplicate",
+    "duplicate_of",
+    "duplicate_group_size",
+]
+
+
+def _route_decision(
+    row: dict[str, Any], rows: ParquetSink, exits: ParquetSink, summary: DedupSummary
+) -> None:
+    if not row["is_duplicate"]:
+        summary.survivors += 1
+        rows.append({k: row[k] for k in DEDUPLICATED_COLUMNS})
+        return
+    summary.duplicates[row["origin_id"]] += 1
+    exits.append(exit_row(row, Fate.DUPLICATE, Stage.DEDUP, DUPLICATE_PROMPT, row["duplicate_of"]))
+
+
+DEDUPLICATED_COLUMNS = [c for c in _DECISION_COLUMNS if c not in ("is_duplicate", "duplicate_of")]

@@ -1,0 +1,250 @@
+"""The `gated` and `deduplicated` assets: gates, curation score and prompt dedup."""
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+
+from born_assets.curation.stage import (
+    VERDICT_COLUMNS,
+    DedupSummary,
+    GateSummary,
+    deduplicate,
+    gate,
+    gate_versions,
+)
+from born_assets.defs.assets.sanitized import EXITS_FILE, SANITIZED_KEY
+from born_assets.defs.checks import MAX_EXAMPLES, schema_check
+from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
+from born_assets.defs.resources import Warehouse
+from born_assets.ingest.files import ROWS_FILE
+from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord
+from born_assets.schemas.fates import ExitRecord
+from born_assets.store.memo import RowMemo, write_versions
+
+GATED_KEY = dg.AssetKey("gated")
+DEDUPLICATED_KEY = dg.AssetKey("deduplicated")
+GROUP = "curation"
+OWNERS = ["team:data-eng"]
+
+
+def _score_quartiles(warehouse: Warehouse) -> dg.MetadataValue:
+    """Distribution of curation_score per source (rows that passed the gates)."""
+    with warehouse.connect() as con:
+        rows = con.execute(
+            "SELECT origin_id, count(*) AS rows, round(avg(curation_score), 3) AS mean, "
+            "round(quantile_cont(curation_score, 0.25), 3) AS p25, "
+            "round(quantile_cont(curation_score, 0.5), 3) AS median, "
+            "round(quantile_cont(curation_score, 0.75), 3) AS p75 "
+            "FROM read_parquet($p) WHERE NOT is_gated_out GROUP BY origin_id ORDER BY origin_id",
+            {"p": warehouse.table(GATED_KEY, ROWS_FILE).as_posix()},
+        ).fetchall()
+    columns = ["origin_id", "rows", "mean", "p25", "median", "p75"]
+    return dg.MetadataValue.md(
+        markdown_table([dict(zip(columns, r, strict=True)) for r in rows], columns)
+    )
+
+
+def _gated_out_table(summary: GateSummary) -> dg.MetadataValue:
+    columns = ["origin_id", "gate", "reason", "rows"]
+    rows = [
+        {"origin_id": o, "gate": g, "reason": r, "rows": n}
+        for (o, g, r), n in sorted(summary.gated_out.items())
+    ]
+    return dg.MetadataValue.md(markdown_table(rows, columns))
+
+
+def gated_asset() -> dg.AssetsDefinition:
+    """Gate every sanitized row: measurements, verdicts with named reasons, curation_score."""
+
+    @dg.asset(
+        key=GATED_KEY,
+        deps=[SANITIZED_KEY],
+        group_name=GROUP,
+        kinds={"python", "duckdb", "parquet"},
+        owners=OWNERS,
+        description=(
+            "One row per sanitized example: structural, format and length measurements, each "
+            "gate's verdict with a named reason and threshold, and curation_score."
+        ),
+    )
+    def _gated(warehouse: Warehouse) -> dg.MaterializeResult:
+        policy = warehouse.load_policy()
+        inputs = [warehouse.table(SANITIZED_KEY, ROWS_FILE)]
+        versions = gate_versions(policy)
+        memo = RowMemo.open(warehouse.asset_dir(GATED_KEY), ROWS_FILE, versions, VERDICT_COLUMNS)
+        with warehouse.publish(GATED_KEY) as staging:
+            workers = warehouse.worker_count(inputs)
+            summary = gate(inputs, policy, staging, warehouse.batch_rows, workers, memo)
+            write_versions(staging, versions)
+        gated_out = sum(summary.gated_out.values())
+        path = warehouse.table(GATED_KEY, ROWS_FILE)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": summary.rows_in,
+                "dagster/column_schema": column_schema(GatedRecord),
+                "policy_sha256": policy.content_hash,
+                "rows_in": summary.rows_in,
+                "rows_remembered": summary.remembered,
+                "rows_passed": summary.rows_in - gated_out,
+                "rows_gated_out": gated_out,
+                "gated_out_by_source_gate_reason": _gated_out_table(summary),
+                "soft_failures_by_reason": counts_table(summary.soft, "reason"),
+                "curation_score_by_source": _score_quartiles(warehouse),
+                "preview": preview(
+                    path,
+                    [
+                        "example_id",
+                        "origin_id",
+                        "is_gated_out",
+                        "gated_out_reason",
+                        "curation_score",
+                    ],
+                ),
+                "path": dg.MetadataValue.path(str(path)),
+            }
+        )
+
+    return _gated
+
+
+def deduplicated_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """Exact dedup on prompt_hash across every source, with the policy's survivor order."""
+
+    @dg.asset(
+        key=DEDUPLICATED_KEY,
+        deps=[GATED_KEY, *sources],
+        group_name=GROUP,
+        kinds={"duckdb", "parquet"},
+        owners=OWNERS,
+        description=(
+            "One row per example that passed the gates and won its prompt: exact dedup on "
+            "prompt_hash across all lanes and imports, survivor chosen by the policy's order."
+        ),
+    )
+    def _deduplicated(warehouse: Warehouse) -> dg.MaterializeResult:
+        policy = warehouse.load_policy()
+        with warehouse.publish(DEDUPLICATED_KEY) as staging, warehouse.connect() as con:
+            summary = deduplicate(
+                con,
+                warehouse.table(GATED_KEY, ROWS_FILE),
+                [warehouse.table(k, ROWS_FILE) for k in sources],
+                policy,
+                staging,
+                warehouse.batch_rows,
+            )
+        return dg.MaterializeResult(
+            metadata=_dedup_metadata(summary, warehouse, policy.content_hash)
+        )
+
+    return _deduplicated
+
+
+def _dedup_metadata(
+    summary: DedupSummary, warehouse: Warehouse, policy_hash: str
+) -> dict[str, Any]:
+    exits = warehouse.table(DEDUPLICATED_KEY, EXITS_FILE)
+    return {
+        "dagster/row_count": summary.survivors,
+        "dagster/column_schema": column_schema(DeduplicatedRecord),
+        "policy_sha256": policy_hash,
+        "rows_in": summary.rows_in,
+        "survivors": summary.survivors,
+        "duplicates_by_source": counts_table(Counter(summary.duplicates), "origin_id"),
+        "duplicates_preview": preview(exits, ["example_id", "origin_id", "reason", "detail"]),
+        "path": dg.MetadataValue.path(str(warehouse.table(DEDUPLICATED_KEY, ROWS_FILE))),
+    }
+
+
+_RECONCILE_SQL = """
+WITH inflow AS (SELECT origin_id, count(*) AS n FROM ({inflow}) GROUP BY origin_id),
+outflow AS (SELECT origin_id, count(*) AS n FROM ({outflow}) GROUP BY origin_id)
+SELECT coalesce(i.origin_id, o.origin_id), coalesce(i.n, 0), coalesce(o.n, 0)
+FROM inflow AS i FULL OUTER JOIN outflow AS o ON i.origin_id = o.origin_id
+WHERE coalesce(i.n, 0) <> coalesce(o.n, 0)
+"""
+
+
+def _reconcile_check(
+    key: dg.AssetKey, upstream: dg.AssetKey, description: str, inflow: str, outflow: str
+) -> dg.AssetChecksDefinition:
+    """Per source: the rows `inflow` selects from upstream = the rows `outflow` selects here.
+
+    `inflow` reads `$upstream`; `outflow` reads `$rows` and `$exits` of this asset. Both are fixed
+    SQL written in this module, never data.
+    """
+
+    @dg.asset_check(asset=key, name="rows_reconcile", description=description, blocking=True)
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        params = {
+            "upstream": warehouse.table(upstream, ROWS_FILE).as_posix(),
+            "rows": warehouse.table(key, ROWS_FILE).as_posix(),
+            "exits": warehouse.table(key, EXITS_FILE).as_posix(),
+        }
+        with warehouse.connect() as con:
+            query = _RECONCILE_SQL.format(inflow=inflow, outflow=outflow)
+            bad = con.execute(query, params).fetchall()
+        return dg.AssetCheckResult(
+            passed=not bad,
+            metadata={
+                "sources_not_reconciled": [{"source": s, "in": i, "out": o} for s, i, o in bad]
+            },
+        )
+
+    return _check
+
+
+def curation_checks() -> list[dg.AssetChecksDefinition]:
+    """Schemas, conservation per source, unique prompts, and named reasons and survivors."""
+
+    @dg.asset_check(
+        asset=DEDUPLICATED_KEY,
+        name="duplicates_name_their_survivor",
+        description="Every duplicate names a surviving example with the same prompt hash.",
+        blocking=True,
+    )
+    def _survivors(warehouse: Warehouse) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            bad = con.execute(
+                "SELECT e.example_id, e.detail FROM read_parquet($exits) AS e "
+                "LEFT JOIN read_parquet($rows) AS r ON e.detail = r.example_id "
+                "LEFT JOIN read_parquet($gated) AS g ON e.example_id = g.example_id "
+                "WHERE r.example_id IS NULL OR r.prompt_hash <> g.prompt_hash",
+                {
+                    "exits": warehouse.table(DEDUPLICATED_KEY, EXITS_FILE).as_posix(),
+                    "rows": warehouse.table(DEDUPLICATED_KEY, ROWS_FILE).as_posix(),
+                    "gated": warehouse.table(GATED_KEY, ROWS_FILE).as_posix(),
+                },
+            ).fetchall()
+        return dg.AssetCheckResult(
+            passed=not bad,
+            metadata={
+                "duplicates_without_survivor": len(bad),
+                "examples": [list(b) for b in bad[:MAX_EXAMPLES]],
+            },
+        )
+
+    return [
+        schema_check(GATED_KEY, ROWS_FILE, GatedRecord),
+        schema_check(GATED_KEY, EXITS_FILE, ExitRecord),
+        _reconcile_check(
+            GATED_KEY,
+            SANITIZED_KEY,
+            "Per source: sanitized rows = rows that passed the gates + gated_out.",
+            inflow="SELECT origin_id FROM read_parquet($upstream)",
+            outflow="SELECT origin_id FROM read_parquet($rows) WHERE NOT is_gated_out "
+            "UNION ALL SELECT origin_id FROM read_parquet($exits)",
+        ),
+        schema_check(DEDUPLICATED_KEY, ROWS_FILE, DeduplicatedRecord),
+        schema_check(DEDUPLICATED_KEY, EXITS_FILE, ExitRecord),
+        _reconcile_check(
+            DEDUPLICATED_KEY,
+            GATED_KEY,
+            "Per source: rows that passed the gates = deduplicated + duplicate.",
+            inflow="SELECT origin_id FROM read_parquet($upstream) WHERE NOT is_gated_out",
+            outflow="SELECT origin_id FROM read_parquet($rows) "
+            "UNION ALL SELECT origin_id FROM read_parquet($exits)",
+        ),
+        _survivors,
+    ]

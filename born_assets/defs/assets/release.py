@@ -1,0 +1,159 @@
+"""The `release` and `transparency_table` assets, one dynamic partition per release version."""
+
+import csv
+from collections.abc import Sequence
+
+import dagster as dg
+
+from born_assets.defs.assets.curation import DEDUPLICATED_KEY, GATED_KEY
+from born_assets.defs.assets.governance import CONTAMINATION_KEY, ERASURE_KEY, PII_KEY
+from born_assets.defs.assets.review import HUMAN_REVIEWS_KEY
+from born_assets.defs.assets.sanitized import SANITIZED_KEY
+from born_assets.defs.metadata import column_schema
+from born_assets.defs.release_gate import ReleaseGate
+from born_assets.defs.resources import Warehouse
+from born_assets.release.build import ReviewInputs, WarehouseInputs
+from born_assets.release.layout import TRANSPARENCY_CSV, TRANSPARENCY_MD
+from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
+from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
+from born_assets.schemas.release import ReleaseRecord
+
+RELEASE_VERSIONS = dg.DynamicPartitionsDefinition(name="release_version")
+RELEASE_KEY = dg.AssetKey("release")
+TRANSPARENCY_KEY = dg.AssetKey("transparency_table")
+GROUP = "release"
+RELEASE_USE = "train"
+CHECK_NAMES = (
+    "release_schema",
+    "unique_example_id",
+    "use_compatible",
+    "review_requirements_met",
+    "fates_reconcile",
+)
+
+
+def release_asset(
+    sources: Sequence[dg.AssetKey], metas: Sequence[SourceMeta], spec_sha256: dict[str, str]
+) -> dg.AssetsDefinition:
+    """Cut the release named by the partition key from the current warehouse."""
+
+    @dg.asset(
+        key=RELEASE_KEY,
+        deps=[
+            DEDUPLICATED_KEY,
+            GATED_KEY,
+            SANITIZED_KEY,
+            CONTAMINATION_KEY,
+            PII_KEY,
+            ERASURE_KEY,
+            HUMAN_REVIEWS_KEY,
+            *sources,
+        ],
+        partitions_def=RELEASE_VERSIONS,
+        group_name=GROUP,
+        kinds={"duckdb", "parquet"},
+        owners=["team:release"],
+        description=(
+            "One row per released training example (a versioned folder under releases/): "
+            "Parquet shards with the lineage record, fates, transparency table, dataset card, "
+            "Croissant metadata and release.json. Immutable once published."
+        ),
+        check_specs=[
+            dg.AssetCheckSpec(name, asset=RELEASE_KEY, blocking=True) for name in CHECK_NAMES
+        ],
+    )
+    def _release(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, release_gate: ReleaseGate
+    ) -> dg.MaterializeResult:
+        version = context.partition_key
+        policy = warehouse.load_policy()
+        request = ReleaseRequest(
+            version=version,
+            use=RELEASE_USE,
+            data_dir=warehouse.root,
+            warehouse=WarehouseInputs(
+                source_dirs=tuple(warehouse.asset_dir(k) for k in sources),
+                sanitized=warehouse.asset_dir(SANITIZED_KEY),
+                gated=warehouse.asset_dir(GATED_KEY),
+                deduplicated=warehouse.asset_dir(DEDUPLICATED_KEY),
+                contamination=warehouse.asset_dir(CONTAMINATION_KEY),
+                pii=warehouse.asset_dir(PII_KEY),
+                review=ReviewInputs(
+                    table=warehouse.asset_dir(HUMAN_REVIEWS_KEY),
+                    required_for=tuple(u.value for u in policy.review.required_for),
+                ),
+            ),
+            sources=tuple(metas),
+            spec_sha256=spec_sha256,
+            policy_sha256=policy.content_hash,
+        )
+        with warehouse.exclusive(), warehouse.connect() as con:
+            release_gate.refuse_if_failed(context)  # under the lock: no run rewrites meanwhile
+            try:
+                outcome = cut_release(con, request)
+            except ReleaseRefused as refused:
+                raise dg.Failure(description=str(refused)) from refused
+        context.log.info(
+            f"release {version}: {outcome.status}, {outcome.rows} rows at {outcome.path}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": outcome.rows,
+                "dagster/column_schema": column_schema(ReleaseRecord),
+                "status": outcome.status,
+                "release_path": dg.MetadataValue.path(str(outcome.path)),
+                "transparency_table": dg.MetadataValue.path(str(outcome.path / TRANSPARENCY_MD)),
+                "rows_by_fate": dict(sorted(outcome.fates.items())),
+                "files": len(outcome.files),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=c.name,
+                    passed=c.passed,
+                    description=c.description,
+                    metadata={
+                        "failures": c.failures,
+                        "examples": dg.MetadataValue.json(c.examples),
+                    },
+                )
+                for c in outcome.checks
+            ],
+        )
+
+    return _release
+
+
+def transparency_table_asset() -> dg.AssetsDefinition:
+    """The release's transparency table, shown as table metadata and Markdown."""
+
+    @dg.asset(
+        key=TRANSPARENCY_KEY,
+        deps=[RELEASE_KEY],
+        partitions_def=RELEASE_VERSIONS,
+        group_name=GROUP,
+        kinds={"csv"},
+        owners=["team:release"],
+        description=(
+            "One row per lane and import of a release (plus a footer per benchmark family and "
+            "a total): rows read, rows per fate, curation score, license, spec hash."
+        ),
+    )
+    def _transparency(
+        context: dg.AssetExecutionContext, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
+        folder = warehouse.root / "releases" / context.partition_key
+        with (folder / TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in CSV_COLUMNS])
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(rows),
+                "table": dg.MetadataValue.table([dg.TableRecord(r) for r in rows], schema=schema),
+                "markdown": dg.MetadataValue.md(
+                    (folder / TRANSPARENCY_MD).read_text(encoding="utf-8")
+                ),
+                "csv": dg.MetadataValue.path(str(folder / TRANSPARENCY_CSV)),
+            }
+        )
+
+    return _transparency

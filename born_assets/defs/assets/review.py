@@ -1,0 +1,50 @@
+"""The `human_reviews` asset: the latest human verdict per example, from imported review sheets."""
+
+import dagster as dg
+import pyarrow as pa
+
+from born_assets.defs.checks import schema_check
+from born_assets.defs.metadata import column_schema
+from born_assets.defs.resources import Warehouse
+from born_assets.ingest.files import ROWS_FILE
+from born_assets.review.records import RECORDS_DIR, load_review_table
+from born_assets.schemas.review import HumanReviewRecord
+from born_assets.store.parquet import ParquetSink
+
+HUMAN_REVIEWS_KEY = dg.AssetKey("human_reviews")
+GROUP = "governance"
+
+
+@dg.asset(
+    key=HUMAN_REVIEWS_KEY,
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    owners=["team:governance"],
+    description=(
+        "One row per reviewed example: its latest human verdict (approved, rejected, "
+        "needs_review), reviewer and time, and the hashes of the text reviewed. Input: the "
+        "verdicts `born review import` stored under reviews/records/."
+    ),
+)
+def human_reviews(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Merge every stored review import into the review table."""
+    table = load_review_table(warehouse.root / RECORDS_DIR)
+    with (
+        warehouse.publish(HUMAN_REVIEWS_KEY) as staging,
+        ParquetSink(staging / ROWS_FILE, HumanReviewRecord) as sink,
+    ):
+        sink.write_batch(pa.Table.from_pandas(table, preserve_index=False))
+    verdicts = table["human_review_status"].value_counts().sort_index()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(table),
+            "dagster/column_schema": column_schema(HumanReviewRecord),
+            "verdicts": {str(k): int(v) for k, v in verdicts.items()},
+            "records_dir": dg.MetadataValue.path(str(warehouse.root / RECORDS_DIR)),
+        }
+    )
+
+
+def human_reviews_checks() -> list[dg.AssetChecksDefinition]:
+    """The review table matches its schema (one verdict per example)."""
+    return [schema_check(HUMAN_REVIEWS_KEY, ROWS_FILE, HumanReviewRecord)]

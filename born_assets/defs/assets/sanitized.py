@@ -1,0 +1,190 @@
+"""The `sanitized` asset: every lane and import row with hidden reasoning removed, as closures."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+
+from born_assets.defs.checks import MAX_EXAMPLES, schema_check
+from born_assets.defs.metadata import column_schema, counts_table, preview
+from born_assets.defs.resources import Warehouse
+from born_assets.ingest.files import ROWS_FILE
+from born_assets.sanitize.stage import (
+    DERIVED_COLUMNS,
+    READ_COLUMNS,
+    SanitizeSummary,
+    hidden_markers,
+    sanitize_stream,
+    transform_problem,
+)
+from born_assets.schemas.curation import SanitizedRecord
+from born_assets.schemas.fates import ExitRecord
+from born_assets.schemas.tools import iter_parquet_batches
+from born_assets.store.memo import RowMemo, write_versions
+from born_assets.store.parquet import ParquetSink
+from born_assets.store.reuse import code_version
+
+SANITIZED_KEY = dg.AssetKey("sanitized")
+EXITS_FILE = "exits.parquet"
+GROUP = "curation"
+
+
+def _lineage(sources: Sequence[dg.AssetKey]) -> dg.TableColumnLineage:
+    """Column lineage: prompt and response derive from every source's prompt and response."""
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [dg.TableColumnDep(asset_key=k, column_name=column) for k in sources]
+            for column in ("prompt", "response", "prompt_hash", "post_processing")
+        }
+    )
+
+
+def _metadata(
+    summary: SanitizeSummary, warehouse: Warehouse, sources: Sequence[dg.AssetKey]
+) -> dict[str, Any]:
+    path = warehouse.table(SANITIZED_KEY, ROWS_FILE)
+    return {
+        "dagster/row_count": summary.rows_out,
+        "dagster/column_schema": column_schema(SanitizedRecord),
+        "dagster/column_lineage": _lineage(sources),
+        "rows_in": summary.rows_in,
+        "rows_out": summary.rows_out,
+        "quarantined_empty_by_reason": counts_table(summary.empty, "reason"),
+        "transforms_applied": counts_table(summary.transforms, "transform"),
+        "hidden_chars_removed": summary.hidden_chars_removed,
+        "preview": preview(path, ["example_id", "origin_id", "sections_derived", "response"]),
+        "path": dg.MetadataValue.path(str(path)),
+    }
+
+
+def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """Stream every source's rows through `sanitize_row` in batches."""
+
+    @dg.asset(
+        key=SANITIZED_KEY,
+        deps=list(sources),
+        group_name=GROUP,
+        kinds={"python", "parquet"},
+        owners=["team:data-eng"],
+        description=(
+            "One row per lane or import example with visible content: hidden reasoning removed, "
+            "the response rewritten as Plan / Code or Patch / Checks / Result."
+        ),
+    )
+    def _sanitized(warehouse: Warehouse) -> dg.MaterializeResult:
+        summary = SanitizeSummary()
+        inputs = [warehouse.table(k, ROWS_FILE) for k in sources]
+        versions = {"code": code_version()}
+        memo = RowMemo.open(
+            warehouse.asset_dir(SANITIZED_KEY), ROWS_FILE, versions, DERIVED_COLUMNS
+        )
+        with (
+            warehouse.publish(SANITIZED_KEY) as staging,
+            ParquetSink(staging / ROWS_FILE, SanitizedRecord, warehouse.batch_rows) as rows,
+            ParquetSink(staging / EXITS_FILE, ExitRecord, warehouse.batch_rows) as exits,
+        ):
+            batches = iter_parquet_batches(inputs, warehouse.batch_rows, READ_COLUMNS)
+            for done in sanitize_stream(batches, memo, warehouse.worker_count(inputs)):
+                summary.add(done.summary)
+                rows.write_batch(done.rows)
+                for row in done.exits:
+                    exits.append(row)
+            write_versions(staging, versions)
+        metadata = _metadata(summary, warehouse, sources)
+        return dg.MaterializeResult(metadata={**metadata, "rows_remembered": summary.remembered})
+
+    return _sanitized
+
+
+_CONSERVATION_SQL = """
+WITH inflow AS (
+    SELECT source_file, count(*) AS n FROM read_parquet($inputs) GROUP BY source_file
+), outflow AS (
+    SELECT source_file, count(*) AS n FROM (
+        SELECT source_file FROM read_parquet($rows)
+        UNION ALL SELECT source_file FROM read_parquet($exits)
+    ) GROUP BY source_file
+)
+SELECT coalesce(i.source_file, o.source_file), coalesce(i.n, 0), coalesce(o.n, 0)
+FROM inflow AS i FULL OUTER JOIN outflow AS o ON i.source_file = o.source_file
+WHERE coalesce(i.n, 0) <> coalesce(o.n, 0)
+ORDER BY 1
+"""
+
+
+def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+    """Schemas, no hidden reasoning left, transforms recorded, and conservation per source."""
+
+    @dg.asset_check(
+        asset=SANITIZED_KEY,
+        name="no_hidden_reasoning",
+        description="No hidden-reasoning marker of any known form is left in a prompt or response.",
+        blocking=True,
+    )
+    def _no_hidden(warehouse: Warehouse) -> dg.AssetCheckResult:
+        path = warehouse.table(SANITIZED_KEY, ROWS_FILE)
+        found: list[dict[str, object]] = []
+        rows = 0
+        for batch in iter_parquet_batches(
+            [path], warehouse.batch_rows, ["example_id", "prompt", "response"]
+        ):
+            rows += batch.num_rows
+            found.extend(hidden_markers(batch))
+        return dg.AssetCheckResult(
+            passed=not found,
+            metadata={
+                "rows": rows,
+                "rows_with_markers": len(found),
+                "examples": found[:MAX_EXAMPLES],
+            },
+        )
+
+    @dg.asset_check(
+        asset=SANITIZED_KEY,
+        name="transforms_recorded",
+        description="Every row's post_processing lists the transforms applied, in order.",
+        blocking=True,
+    )
+    def _transforms(warehouse: Warehouse) -> dg.AssetCheckResult:
+        path = warehouse.table(SANITIZED_KEY, ROWS_FILE)
+        bad: list[dict[str, object]] = []
+        for batch in iter_parquet_batches(
+            [path], warehouse.batch_rows, ["example_id", "post_processing"]
+        ):
+            for row in batch.to_pylist():
+                problem = transform_problem(row["post_processing"])
+                if problem:
+                    bad.append({"example_id": row["example_id"], "problem": problem})
+        return dg.AssetCheckResult(
+            passed=not bad, metadata={"rows_bad": len(bad), "examples": bad[:MAX_EXAMPLES]}
+        )
+
+    @dg.asset_check(
+        asset=SANITIZED_KEY,
+        name="rows_reconcile",
+        description="Per source file: rows in = sanitized + quarantined (empty after stripping).",
+        blocking=True,
+    )
+    def _reconcile(warehouse: Warehouse) -> dg.AssetCheckResult:
+        params = {
+            "inputs": [warehouse.table(k, ROWS_FILE).as_posix() for k in sources],
+            "rows": warehouse.table(SANITIZED_KEY, ROWS_FILE).as_posix(),
+            "exits": warehouse.table(SANITIZED_KEY, EXITS_FILE).as_posix(),
+        }
+        with warehouse.connect() as con:
+            bad = con.execute(_CONSERVATION_SQL, params).fetchall() if sources else []
+        return dg.AssetCheckResult(
+            passed=not bad,
+            metadata={
+                "files_not_reconciled": len(bad),
+                "examples": [{"file": f, "in": i, "out": o} for f, i, o in bad[:MAX_EXAMPLES]],
+            },
+        )
+
+    return [
+        schema_check(SANITIZED_KEY, ROWS_FILE, SanitizedRecord),
+        schema_check(SANITIZED_KEY, EXITS_FILE, ExitRecord),
+        _no_hidden,
+        _transforms,
+        _reconcile,
+    ]

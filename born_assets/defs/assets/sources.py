@@ -1,0 +1,101 @@
+"""The shared shape of every ingesting asset (a lane or an import) and its checks."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+from born_assets.defs.checks import lines_reconcile_check, schema_check
+from born_assets.defs.ingest_metadata import ingest_metadata
+from born_assets.defs.resources import Warehouse
+from born_assets.ingest.files import (
+    QUARANTINE_FILE,
+    ROWS_FILE,
+    RowParser,
+    ingest_files,
+    input_files,
+)
+from born_assets.ingest.record import Origin
+from born_assets.schemas.ingest import LineageRecord, QuarantineRecord
+from born_assets.store.reuse import IngestState, ingest_key
+
+KINDS = {"python", "parquet"}
+
+
+@dataclass(frozen=True)
+class SourceAssetSpec:
+    """What differs between one lane or import asset and another."""
+
+    key: dg.AssetKey
+    group: str
+    origin: Origin
+    owner: str
+    description: str
+    folder: str
+    glob: str
+    parse_row: RowParser
+    metadata: dict[str, Any]
+    tags: dict[str, str]
+    prepare: Callable[[dg.AssetExecutionContext, Warehouse], dict[str, Any]] | None = None
+    """Runs before the files are read (a lane's generation); returns extra metadata."""
+
+
+def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
+    """An asset that streams a source's files into accepted rows, quarantine and a file ledger.
+
+    The spec file's hash is the code version, so editing a manifest marks the asset stale.
+    """
+
+    @dg.asset(
+        key=spec.key,
+        group_name=spec.group,
+        kinds=KINDS,
+        owners=[spec.owner],
+        code_version=spec.origin.spec_hash[:16],
+        description=spec.description,
+        metadata=spec.metadata,
+        tags=spec.tags,
+    )
+    def _source(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        prepared = spec.prepare(context, warehouse) if spec.prepare else {}
+        files = input_files(warehouse.root, spec.folder, spec.glob)
+        if not files:
+            context.log.warning(
+                f"{spec.key.to_user_string()}: no files match {spec.folder}/{spec.glob}"
+            )
+        key = ingest_key(warehouse.root, files, spec.origin.spec_hash)
+        previous = IngestState.read(warehouse.asset_dir(spec.key))
+        reused = previous is not None and previous.key == key
+        if previous is not None and reused:
+            context.log.info("files, spec, erasure state and code unchanged: reusing the ingest")
+            summary = previous.summary
+        else:
+            with warehouse.publish(spec.key, source=True) as staging:
+                summary = ingest_files(
+                    files,
+                    origin=spec.origin,
+                    data_dir=warehouse.root,
+                    parse_row=spec.parse_row,
+                    out_dir=staging,
+                    batch_rows=warehouse.batch_rows,
+                    erasure=warehouse.load_erasure(),
+                )
+                IngestState(key, summary).write(staging)
+        for message in summary.example_messages:
+            context.log.warning(f"quarantined: {message}")
+        metadata = ingest_metadata(summary, warehouse.asset_dir(spec.key))
+        return dg.MaterializeResult(
+            metadata={**metadata, "reused_previous_ingest": reused, **prepared}
+        )
+
+    return _source
+
+
+def source_checks(key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
+    """The blocking checks every lane and import carries."""
+    return [
+        schema_check(key, ROWS_FILE, LineageRecord),
+        schema_check(key, QUARANTINE_FILE, QuarantineRecord),
+        lines_reconcile_check(key),
+    ]

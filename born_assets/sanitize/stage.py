@@ -1,0 +1,207 @@
+"""The `sanitized` stage over record batches: visible rows out, empty rows to quarantine."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from born_assets.sanitize.pipeline import EmptyVisible, SanitizedRow, Transform, sanitize_row
+from born_assets.schemas.curation import SanitizedRecord
+from born_assets.schemas.fates import exit_row
+from born_assets.schemas.tools import arrow_schema
+from born_assets.schemas.vocabulary import Fate, QuarantineReason, Stage
+from born_assets.store.memo import RowMemo, in_input_order, remembered_stream
+from born_assets.text.closure import fence_parse_record
+from born_assets.text.thinking import TAG_CANDIDATE, find_hidden_markers
+
+CARRIED_COLUMNS = [
+    "example_id",
+    "origin_kind",
+    "origin_id",
+    "source_benchmark",
+    "source_file",
+    "source_line",
+    "prompt_hash",
+]
+"""Taken from the input row as it is now (where a row sits may change; what it is may not)."""
+READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "response_format", "post_processing"]
+_HIDDEN_TRANSFORMS = {"strip_think_tags", "drop_thinking_blocks", "drop_redacted_thinking"}
+KNOWN_TRANSFORMS = frozenset({*_HIDDEN_TRANSFORMS, "drop_followup_turns", "rewrite_closure"})
+FINAL_TRANSFORM = "rewrite_closure"
+ROWS_SCHEMA = arrow_schema(SanitizedRecord)
+DERIVED_COLUMNS = [name for name in ROWS_SCHEMA.names if name not in CARRIED_COLUMNS]
+"""Computed from the row's content: what the memo remembers."""
+
+
+@dataclass
+class SanitizeSummary:
+    """Counts from one run: rows in and out, empties by reason, transforms by name."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    empty: Counter[str] = field(default_factory=Counter)
+    transforms: Counter[str] = field(default_factory=Counter)
+    hidden_chars_removed: int = 0
+    remembered: int = 0
+    """Rows taken from the last output (same content, same code) instead of recomputed."""
+
+    def add(self, other: SanitizeSummary) -> None:
+        """Add another batch's counts to these."""
+        self.rows_in += other.rows_in
+        self.rows_out += other.rows_out
+        self.empty.update(other.empty)
+        self.transforms.update(other.transforms)
+        self.hidden_chars_removed += other.hidden_chars_removed
+        self.remembered += other.remembered
+
+
+def _transform_json(transform: Transform) -> dict[str, Any]:
+    return {"name": transform.name, **transform.detail}
+
+
+def _hidden_counts(transforms: tuple[Transform, ...]) -> tuple[int, int]:
+    blocks = chars = 0
+    for transform in transforms:
+        if transform.name in _HIDDEN_TRANSFORMS:
+            blocks += int(transform.detail.get("blocks", 0))
+            chars += int(transform.detail.get("chars", 0))
+    return blocks, chars
+
+
+def _kept(row: dict[str, Any], result: SanitizedRow) -> dict[str, Any]:
+    history = orjson.loads(row["post_processing"]) + [_transform_json(t) for t in result.transforms]
+    blocks, chars = _hidden_counts(result.transforms)
+    return {
+        "example_id": row["example_id"],
+        "origin_kind": row["origin_kind"],
+        "origin_id": row["origin_id"],
+        "source_benchmark": row["source_benchmark"],
+        "source_file": row["source_file"],
+        "source_line": row["source_line"],
+        "prompt_hash": row["prompt_hash"],
+        "prompt": result.prompt,
+        "response": result.response,
+        "post_processing": orjson.dumps(history).decode("utf-8"),
+        "sections_derived": ",".join(result.sections_derived),
+        "sections_absent": ",".join(result.sections_absent),
+        "hidden_blocks_removed": blocks,
+        "hidden_chars_removed": chars,
+        "fence_parses": fence_parse_record(result.response, result.python_parses),
+    }
+
+
+def _exit(row: dict[str, Any], result: EmptyVisible) -> dict[str, Any]:
+    return exit_row(
+        row,
+        Fate.QUARANTINED,
+        Stage.SANITIZE,
+        QuarantineReason.EMPTY_VISIBLE_CONTENT.value,
+        str(result.reason),
+    )
+
+
+@dataclass
+class SanitizedBatch:
+    """One batch's result: the kept rows as Arrow, the exits, and the batch's counts."""
+
+    rows: pa.Table
+    exits: list[dict[str, Any]]
+    summary: SanitizeSummary
+
+
+def sanitize_batch(batch: pa.RecordBatch) -> SanitizedBatch:
+    """Sanitize one batch of lineage rows (`READ_COLUMNS`); runs in a worker process too."""
+    summary = SanitizeSummary()
+    kept: list[dict[str, Any]] = []
+    exits: list[dict[str, Any]] = []
+    for row in batch.to_pylist():
+        summary.rows_in += 1
+        fmt = cast(Literal["text", "turns"], row["response_format"])
+        result = sanitize_row(row["prompt"], row["response"], fmt)
+        if isinstance(result, EmptyVisible):
+            summary.empty[str(result.reason)] += 1
+            exits.append(_exit(row, result))
+            continue
+        out = _kept(row, result)
+        summary.rows_out += 1
+        summary.hidden_chars_removed += out["hidden_chars_removed"]
+        summary.transforms.update(t.name for t in result.transforms)
+        kept.append(out)
+    return SanitizedBatch(pa.Table.from_pylist(kept, schema=ROWS_SCHEMA), exits, summary)
+
+
+def sanitize_stream(
+    batches: Iterable[pa.RecordBatch], memo: RowMemo, workers: int
+) -> Iterator[SanitizedBatch]:
+    """`sanitize_batch` over a stream, taking the rows the memo remembers instead.
+
+    Each output batch has its input batch's rows in input order, however they were obtained.
+    """
+    for part in remembered_stream(sanitize_batch, batches, memo, workers):
+        remembered = _remembered(part.known, part.remembered)
+        summary = part.computed.summary
+        summary.add(_remembered_summary(remembered))
+        rows = in_input_order(part.example_ids, [part.computed.rows, remembered])
+        yield SanitizedBatch(rows, part.computed.exits, summary)
+
+
+def _remembered(inputs: pa.RecordBatch, derived: pa.Table) -> pa.Table:
+    if not inputs.num_rows:
+        return ROWS_SCHEMA.empty_table()
+    columns = {name: inputs.column(name) for name in CARRIED_COLUMNS}
+    columns.update({name: derived.column(name) for name in DERIVED_COLUMNS})
+    return pa.table(columns).select(ROWS_SCHEMA.names).cast(ROWS_SCHEMA)
+
+
+def _remembered_summary(rows: pa.Table) -> SanitizeSummary:
+    summary = SanitizeSummary(rows.num_rows, rows.num_rows, remembered=rows.num_rows)
+    summary.hidden_chars_removed = pc.sum(rows.column("hidden_chars_removed")).as_py() or 0
+    for history in rows.column("post_processing").to_pylist():
+        summary.transforms.update(step["name"] for step in orjson.loads(history))
+    return summary
+
+
+def hidden_markers(batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    """Rows of a sanitized batch (`example_id, prompt, response`) that still hold a marker.
+
+    Arrow's RE2 pre-filter (`TAG_CANDIDATE`, case-insensitive) picks the few rows that could;
+    only those go through `find_hidden_markers`.
+    """
+    candidates = pc.or_(
+        *(
+            pc.match_substring_regex(batch.column(name), TAG_CANDIDATE, ignore_case=True)
+            for name in ("prompt", "response")
+        )
+    )
+    found = []
+    for row in batch.filter(pc.fill_null(candidates, False)).to_pylist():
+        markers = find_hidden_markers(row["prompt"]) + find_hidden_markers(row["response"])
+        if markers:
+            found.append({"example_id": row["example_id"], "markers": markers[:3]})
+    return found
+
+
+def transform_problem(post_processing: str) -> str | None:
+    """Why a row's recorded transforms are not a valid sanitization record, or None if they are.
+
+    Valid: a JSON list of objects with known names, ending with the closure rewrite.
+    """
+    try:
+        steps = orjson.loads(post_processing)
+    except orjson.JSONDecodeError:
+        return "post_processing is not JSON"
+    if not isinstance(steps, list) or not steps:
+        return "post_processing is not a non-empty list"
+    names = [step.get("name") if isinstance(step, dict) else None for step in steps]
+    unknown = [n for n in names if n not in KNOWN_TRANSFORMS]
+    if unknown:
+        return f"unknown transforms {unknown}"
+    if names[-1] != FINAL_TRANSFORM:
+        return f"the last transform is {names[-1]!r}, not {FINAL_TRANSFORM!r}"
+    return None

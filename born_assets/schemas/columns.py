@@ -1,0 +1,48 @@
+"""Column groups that several tables share, declared once: the tables inherit them.
+
+Pandera collects a model's columns base class first, so a table that inherits a group starts with
+the group's columns in the order given here. A table that needs a column worded differently (the
+lineage record) declares it itself.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from born_assets.schemas.vocabulary import OriginKind, values
+
+UTC = {"unit": "us", "tz": "UTC"}
+SHA256_HEX = r"^[0-9a-f]{64}$"
+EXAMPLE_ID = r"^ex_[0-9a-f]{24}$"
+
+
+class OriginColumns(pa.DataFrameModel):
+    """Which lane or import a row belongs to."""
+
+    origin_kind: Series[str] = pa.Field(isin=values(OriginKind), description="lane or import.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+
+
+class LineColumns(OriginColumns):
+    """Which input line a row was read from."""
+
+    source_file: Series[str] = pa.Field(description="Input file, relative to the data dir.")
+    source_line: Series[int] = pa.Field(ge=1, description="1-based line number in the file.")
+
+
+class ExampleColumns(LineColumns):
+    """An example after ingest: its stable id, where it came from, its family and prompt hash."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="Stable example id.")
+    source_benchmark: Series[str] = pa.Field(description="Benchmark family or dataset family.")
+    prompt_hash: Series[str] = pa.Field(
+        str_matches=SHA256_HEX, description="SHA-256 of the prompt as sent."
+    )
+
+
+class VerdictColumns(pa.DataFrameModel):
+    """A narrow verdict table's key: one row per judged example, and its source."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="The judged example.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")

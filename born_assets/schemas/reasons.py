@@ -1,0 +1,67 @@
+"""The reasons a gate fails (in reporting precedence), the gates they belong to, their severities.
+
+The policy names these (`gates.severity`, `gates.reason_severity`), so it can only name reasons the
+gates know; `born_assets.curation.gates` reports them in the `gated` table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class GateName(StrEnum):
+    """The gates; each `GateReason` belongs to one."""
+
+    STRUCTURAL = "structural"
+    FORMAT = "format"
+    LENGTH = "length"
+
+
+class GateReason(StrEnum):
+    """Why a gate failed. Member order is the reporting precedence: root causes first.
+
+    A refusal or a cut-off response explains its missing sections, not the other way round.
+    """
+
+    REFUSAL = "refusal"
+    TRUNCATED_IN_CODE_FENCE = "truncated_in_code_fence"
+    TEMPLATE_PLACEHOLDER = "template_placeholder"
+    PROMPT_TOO_SHORT = "prompt_too_short"
+    PROMPT_TOO_LONG = "prompt_too_long"
+    RESPONSE_TOO_SHORT = "response_too_short"
+    RESPONSE_TOO_LONG = "response_too_long"
+    MISSING_SECTION = "missing_section"
+    EMPTY_SECTION = "empty_section"
+    NOT_CLOSURE_FORMAT = "not_closure_format"
+    UNBALANCED_CODE_FENCE = "unbalanced_code_fence"
+    TRUNCATED_AT_LIMIT = "truncated_at_limit"
+    PYTHON_SYNTAX_ERROR = "python_syntax_error"
+
+    @property
+    def gate(self) -> GateName:
+        """The gate this reason belongs to."""
+        return _REASON_GATE[self]
+
+
+_REASON_GATE = {
+    GateReason.REFUSAL: GateName.FORMAT,
+    GateReason.TRUNCATED_IN_CODE_FENCE: GateName.FORMAT,
+    GateReason.TEMPLATE_PLACEHOLDER: GateName.FORMAT,
+    GateReason.PROMPT_TOO_SHORT: GateName.LENGTH,
+    GateReason.PROMPT_TOO_LONG: GateName.LENGTH,
+    GateReason.RESPONSE_TOO_SHORT: GateName.LENGTH,
+    GateReason.RESPONSE_TOO_LONG: GateName.LENGTH,
+    GateReason.MISSING_SECTION: GateName.STRUCTURAL,
+    GateReason.EMPTY_SECTION: GateName.STRUCTURAL,
+    GateReason.NOT_CLOSURE_FORMAT: GateName.FORMAT,
+    GateReason.UNBALANCED_CODE_FENCE: GateName.STRUCTURAL,
+    GateReason.TRUNCATED_AT_LIMIT: GateName.FORMAT,
+    GateReason.PYTHON_SYNTAX_ERROR: GateName.STRUCTURAL,
+}
+
+
+class Severity(StrEnum):
+    """Hard reasons gate the row out; soft reasons only lower its curation_score."""
+
+    HARD = "hard"
+    SOFT = "soft"

@@ -1,0 +1,156 @@
+"""YAML specs (lane manifests, import specs): strict models, loading, and errors that name fields.
+
+A broken spec never raises out of the loaders: it comes back as a `SpecError` naming the file and
+the field, so one bad file cannot take the other lanes or imports off the graph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from born_assets.schemas.identity import sha256_hex
+from born_assets.schemas.vocabulary import IntendedUse
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+OWNER_PATTERN = r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$"
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+PositiveInt = Annotated[int, Field(strict=True, gt=0)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+NonNegativeFloat = Annotated[float, Field(strict=True, ge=0)]
+UnitFloat = Annotated[float, Field(strict=True, ge=0, le=1)]
+NonEmptyStr = Annotated[str, Field(strict=True, min_length=1)]
+SUBKEY = "subkey"
+"""Context key of a `key_error`: the dotted key below the validator's location."""
+
+
+def key_error(subkey: str, message: str) -> PydanticCustomError:
+    """A validation error whose dotted key is the validator's location plus `subkey`."""
+    return PydanticCustomError("policy_key", message, {SUBKEY: subkey})
+
+
+class StrictModel(BaseModel):
+    """A frozen model that refuses unknown keys (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UsageTerms(StrictModel):
+    """Who owns the rows, under which license and consent, and what they may be used for."""
+
+    description: str = Field(min_length=1)
+    owner: str = Field(pattern=OWNER_PATTERN)
+    intended_use: IntendedUse
+    prohibited_use: list[IntendedUse] = Field(default_factory=list)
+    eval_exclusion: bool = False
+    license: str = Field(min_length=1)
+    consent_basis: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _use_is_consistent(self) -> UsageTerms:
+        if self.intended_use in self.prohibited_use:
+            raise ValueError(f"intended_use {self.intended_use!r} is also in prohibited_use")
+        return self
+
+
+@dataclass(frozen=True)
+class SpecError:
+    """A spec that could not be loaded: the file, the field (dotted), and why."""
+
+    path: Path
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: {self.field}" if self.field else str(self.path)
+        return f"{where}: {self.message}"
+
+
+class SpecFieldError(Exception):
+    """Raised while resolving a spec's files; becomes a `SpecError` for that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def spec_paths(folder: Path) -> list[Path]:
+    """Spec files in a folder, sorted by name."""
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def parse_spec(path: Path, model: type[M]) -> tuple[M, str] | SpecError:
+    """Validate one YAML file against `model`; returns the model and the file's SHA-256."""
+    raw = path.read_bytes()
+    try:
+        document: Any = yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        return SpecError(path, where, f"not valid YAML: {getattr(error, 'problem', error)}")
+    if not isinstance(document, dict):
+        return SpecError(path, "", "must be a YAML mapping of fields")
+    try:
+        return model.model_validate(document), sha256_hex(raw)
+    except ValidationError as error:
+        problems = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()]
+        field, message = problems[0]
+        if len(problems) > 1:
+            others = "; ".join(f"{f or '(spec)'}: {m}" for f, m in problems[1:])
+            message += f" (also {others})"
+        return SpecError(path, field, message)
+
+
+def resolve_file(relative: str, spec_dir: Path, data_dir: Path, field: str) -> Path:
+    """A path in a spec is relative to the data dir (or to the spec's own folder)."""
+    for base in (data_dir, spec_dir):
+        candidate = base / relative
+        if candidate.is_file():
+            return candidate
+    raise SpecFieldError(field, f"file {relative!r} not found under {data_dir} or {spec_dir}")
+
+
+def asset_name(spec_file: Path) -> str:
+    """An asset-key-safe name from a spec's file name (used when the spec is broken)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", spec_file.stem)
+
+
+L = TypeVar("L")
+
+
+def load_specs(
+    folder: Path,
+    load_one: Callable[[Path], L | SpecError],
+    id_of: Callable[[L], str],
+    id_field: str,
+) -> tuple[list[L], list[SpecError]]:
+    """Load every spec in `folder`; failures and repeated ids come back as errors, in file order."""
+    loaded: list[L] = []
+    errors: list[SpecError] = []
+    seen: dict[str, Path] = {}
+    for path in spec_paths(folder):
+        result = load_one(path)
+        if isinstance(result, SpecError):
+            errors.append(result)
+        elif id_of(result) in seen:
+            other = seen[id_of(result)].name
+            errors.append(SpecError(path, id_field, f"duplicates the {id_field} of {other}"))
+        else:
+            seen[id_of(result)] = path
+            loaded.append(result)
+    return loaded, errors

@@ -1,0 +1,211 @@
+"""Lane manifests: the YAML that assigns benchmark tasks to one teacher, validated at load.
+
+A broken manifest never raises out of `load_manifests`: it comes back as a `SpecError` naming
+the file and the field, so one bad file cannot take the other lanes off the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import Field, field_validator, model_validator
+
+from born_assets.schemas.identity import sha256_hex
+from born_assets.schemas.vocabulary import SourceType
+from born_assets.specs.common import (
+    Identifier,
+    SpecError,
+    SpecFieldError,
+    StrictModel,
+    UsageTerms,
+    load_specs,
+    parse_spec,
+    resolve_file,
+)
+from born_assets.specs.generation import GenerationSpec
+
+
+class Teacher(StrictModel):
+    """The model (or, for reference lanes, the author) that produced the lane's responses."""
+
+    model: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+
+
+class TaskList(StrictModel):
+    """Task ids assigned to the lane: inline, or a file (one id per line, or JSONL + id field)."""
+
+    ids: list[str] | None = None
+    file: str | None = None
+    id_field: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskList:
+        if (self.ids is None) == (self.file is None):
+            raise ValueError("give exactly one of `ids` or `file`")
+        if self.id_field is not None and not (self.file or "").endswith(".jsonl"):
+            raise ValueError("`id_field` applies to a `.jsonl` task file only")
+        return self
+
+
+class PromptTemplate(StrictModel):
+    """How the prompt was rendered: an id plus the template text inline or in a file."""
+
+    id: str = Field(min_length=1)
+    text: str | None = None
+    path: str | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _one_body(self) -> PromptTemplate:
+        if (self.text is None) == (self.path is None):
+            raise ValueError("give exactly one of `text` or `path`")
+        return self
+
+
+class OutputFields(StrictModel):
+    """Names of the fields in the lane's JSONL rows (defaults shown)."""
+
+    task_id: str = "task_id"
+    prompt: str = "prompt"
+    response: str = "response"
+    teacher_model: str = "teacher_model"
+    generator_version: str = "generator_version"
+    generation_timestamp: str = "generation_timestamp"
+    prompt_hash: str = "prompt_hash"
+    sampling_params: str = "sampling_params"
+    seed_example_id: str = "seed_example_id"
+    created_at: str = "created_at"
+
+
+class LaneOutput(StrictModel):
+    """Where the lane's output files are, relative to the data dir."""
+
+    path: str = Field(min_length=1)
+    glob: str = "*.jsonl"
+    fields: OutputFields = OutputFields()
+
+
+class LaneManifest(UsageTerms):
+    """One lane: one teacher, one benchmark family, the tasks it was given, where its output is."""
+
+    lane_id: Identifier
+    benchmark_family: Identifier
+    teacher: Teacher
+    source_type: SourceType
+    tasks: TaskList
+    prompt_template: PromptTemplate
+    sampling_params: dict[str, Any] = Field(default_factory=dict)
+    schedule: str | None = None
+    output: LaneOutput
+    generation: GenerationSpec | None = None
+
+    @model_validator(mode="after")
+    def _generation_is_synthetic(self) -> LaneManifest:
+        if self.generation is not None and self.source_type is not SourceType.SYNTHETIC:
+            raise ValueError("a lane with `generation` has source_type synthetic")
+        return self
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError("must be a five-field cron expression, e.g. '0 3 * * *'")
+        return value
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    """A valid manifest with what was read to build it."""
+
+    manifest: LaneManifest
+    path: Path
+    content_hash: str
+    task_ids: frozenset[str]
+    template_hash: str
+
+    @property
+    def tasks_hash(self) -> str:
+        """SHA-256 of the assigned task ids (sorted, one per line)."""
+        return sha256_hex("\n".join(sorted(self.task_ids)).encode("utf-8"))
+
+
+def load_manifests(
+    manifest_dir: Path, data_dir: Path
+) -> tuple[list[LoadedManifest], list[SpecError]]:
+    """Load every manifest under `manifest_dir`; bad ones come back as errors, not exceptions."""
+    return load_specs(
+        manifest_dir,
+        lambda path: load_manifest(path, data_dir),
+        lambda item: item.manifest.lane_id,
+        "lane_id",
+    )
+
+
+def load_manifest(path: Path, data_dir: Path) -> LoadedManifest | SpecError:
+    """Parse and validate one manifest, reading its task list and template."""
+    parsed = parse_spec(path, LaneManifest)
+    if isinstance(parsed, SpecError):
+        return parsed
+    manifest, content_hash = parsed
+    try:
+        task_ids = _read_task_ids(manifest.tasks, path.parent, data_dir)
+        template = _read_template(manifest.prompt_template, path.parent, data_dir)
+    except SpecFieldError as error:
+        return SpecError(path, error.field, error.message)
+    template_hash = sha256_hex(template.encode("utf-8"))
+    pinned = manifest.prompt_template.sha256
+    if pinned is not None and pinned != template_hash:
+        return SpecError(
+            path,
+            "prompt_template.sha256",
+            f"the template hashes to {template_hash}, not the pinned {pinned}",
+        )
+    return LoadedManifest(
+        manifest=manifest,
+        path=path,
+        content_hash=content_hash,
+        task_ids=task_ids,
+        template_hash=template_hash,
+    )
+
+
+def _read_task_ids(tasks: TaskList, manifest_dir: Path, data_dir: Path) -> frozenset[str]:
+    if tasks.ids is not None:
+        ids = tasks.ids
+    else:
+        assert tasks.file is not None
+        path = resolve_file(tasks.file, manifest_dir, data_dir, "tasks.file")
+        ids = _ids_from_file(path, tasks.id_field)
+    if not ids:
+        raise SpecFieldError("tasks", "the lane is assigned no task ids")
+    return frozenset(ids)
+
+
+def _ids_from_file(path: Path, id_field: str | None) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if id_field is None:
+        return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    ids = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value: Any = orjson.loads(line)
+            for part in id_field.split("."):
+                value = value[part]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
+            raise SpecFieldError("tasks.id_field", f"{path.name} line {number}: {error}") from error
+        ids.append(str(value))
+    return ids
+
+
+def _read_template(template: PromptTemplate, manifest_dir: Path, data_dir: Path) -> str:
+    if template.text is not None:
+        return template.text
+    assert template.path is not None
+    path = resolve_file(template.path, manifest_dir, data_dir, "prompt_template.path")
+    return path.read_text(encoding="utf-8")

@@ -1,0 +1,185 @@
+"""Rows of a stage's last published output, found again by `example_id` (incremental builds).
+
+A stage whose output row is a function of its input row's content, which `example_id` names
+(origin, task, prompt hash, response hash), and of a few versions (the code, the policy) may take
+that row from its last output instead of computing it again. `RowMemo.open` uses the last output
+only when the versions it was built with (`memo.json`, written by `write_versions`) equal the
+current ones. It indexes the old example ids (a sorted narrow array, ~35 bytes a row) and reads
+the old rows row group by row group in the order a new run asks for them, which is the old order
+when the inputs are mostly unchanged, so memory stays at a few row groups.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from born_assets.store.parallel import ordered_map
+
+Out = TypeVar("Out")
+MEMO_STATE = "memo.json"
+_CACHED_ROW_GROUPS = 4
+
+
+def write_versions(folder: Path, versions: Mapping[str, str]) -> None:
+    """Record, in a (staging) output folder, the versions its rows were computed with."""
+    (folder / MEMO_STATE).write_text(json.dumps(dict(versions), sort_keys=True), encoding="utf-8")
+
+
+def _recorded_versions(folder: Path) -> dict[str, str] | None:
+    try:
+        loaded = json.loads((folder / MEMO_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+class RowMemo:
+    """The remembered rows of one table (empty when there is nothing valid to remember)."""
+
+    def __init__(self, path: Path | None, columns: Sequence[str]) -> None:
+        """Index `path`'s example ids; `columns` are the ones `take` returns."""
+        self.columns = list(columns)
+        self._file = pq.ParquetFile(path) if path is not None else None
+        self._cache: OrderedDict[int, pa.Table] = OrderedDict()
+        ids = np.array([], dtype="S1")
+        starts = np.array([0], dtype=np.int64)
+        if self._file is not None:
+            ids = self._file.read(columns=["example_id"]).column(0).to_numpy().astype("S")
+            sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._row_groups)]
+            starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+        self._starts = starts
+
+    @classmethod
+    def open(
+        cls, folder: Path, file_name: str, versions: Mapping[str, str], columns: Sequence[str]
+    ) -> RowMemo:
+        """The memo of `folder/file_name`, if it was computed with exactly `versions`."""
+        path = folder / file_name
+        valid = path.is_file() and _recorded_versions(folder) == dict(versions)
+        return cls(path if valid else None, columns)
+
+    @property
+    def _row_groups(self) -> int:
+        return self._file.metadata.num_row_groups if self._file is not None else 0
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def find(self, example_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Position of each id in the remembered table, -1 where it is not remembered."""
+        wanted = pc.cast(example_ids, pa.string()).to_numpy(zero_copy_only=False).astype("S")
+        if not len(self._sorted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
+        hit = self._sorted[at] == wanted
+        return np.where(hit, self._order[at], -1).astype(np.int64)
+
+    def take(self, positions: np.ndarray) -> pa.Table:
+        """The remembered rows at `positions` (from `find`, all >= 0), in order, with `columns`."""
+        if not len(positions):
+            return self.empty()
+        if self._file is None:
+            raise ValueError("nothing is remembered")
+        groups = np.searchsorted(self._starts, positions, side="right") - 1
+        pieces = []
+        for group in dict.fromkeys(groups.tolist()):
+            chosen = np.flatnonzero(groups == group)
+            offsets = positions[chosen] - self._starts[group]
+            pieces.append((chosen, self._row_group(group).take(pa.array(offsets))))
+        table = pa.concat_tables([piece for _, piece in pieces])
+        placed = np.concatenate([chosen for chosen, _ in pieces])
+        return table.take(pa.array(np.argsort(placed, kind="stable")))
+
+    def empty(self) -> pa.Table:
+        """No rows, with `columns` (typed when a file is open)."""
+        if self._file is None:
+            return pa.table({name: pa.array([], pa.null()) for name in self.columns})
+        return self._file.schema_arrow.empty_table().select(self.columns)
+
+    def _row_group(self, index: int) -> pa.Table:
+        assert self._file is not None
+        if index in self._cache:
+            self._cache.move_to_end(index)
+            return self._cache[index]
+        table = self._file.read_row_group(index, columns=self.columns)
+        self._cache[index] = table
+        if len(self._cache) > _CACHED_ROW_GROUPS:
+            self._cache.popitem(last=False)
+        return table
+
+
+@dataclass(frozen=True)
+class MemoBatch(Generic[Out]):
+    """One input batch of `remembered_stream`: the new work's result and the remembered rows."""
+
+    example_ids: pa.Array | pa.ChunkedArray
+    """The input batch's ids, in input order."""
+    computed: Out
+    """`function` applied to the rows the memo did not know."""
+    known: pa.RecordBatch
+    """The input rows the memo knew, in input order."""
+    remembered: pa.Table
+    """The memo's columns for `known`, row for row."""
+
+
+def remembered_stream(
+    function: Callable[[pa.RecordBatch], Out],
+    batches: Iterable[pa.RecordBatch],
+    memo: RowMemo,
+    workers: int,
+    same: Sequence[str] = (),
+) -> Iterator[MemoBatch[Out]]:
+    """Apply `function` (on `workers` processes) only to the rows `memo` does not know.
+
+    A row is known when its `example_id` is remembered and its `same` columns (which must be
+    among the memo's columns) equal the remembered ones.
+    """
+    pending: deque[tuple[pa.RecordBatch, pa.RecordBatch, pa.Table]] = deque()
+
+    def unknown_rows() -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            positions = memo.find(batch.column("example_id"))
+            found = positions >= 0
+            remembered = memo.take(positions[found]) if found.any() else None
+            known = found.copy()
+            if remembered is not None and same:
+                inputs = batch.filter(pa.array(found))
+                agree = np.ones(remembered.num_rows, dtype=bool)
+                for name in same:
+                    agree &= equal_values(inputs.column(name), remembered.column(name))
+                known[found] = agree
+                remembered = remembered.filter(pa.array(agree))
+            if remembered is None:
+                remembered = memo.empty()
+            pending.append((batch, batch.filter(pa.array(known)), remembered))
+            yield batch.filter(pa.array(~known))
+
+    for computed in ordered_map(function, unknown_rows(), workers):
+        batch, known, remembered = pending.popleft()
+        yield MemoBatch(batch.column("example_id"), computed, known, remembered)
+
+
+def equal_values(left: pa.Array | pa.ChunkedArray, right: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Element-wise equality where two nulls are equal (and a null and a value are not)."""
+    both_null = pc.and_(pc.is_null(left), pc.is_null(right))
+    equal = pc.or_kleene(pc.fill_null(pc.equal(left, right), False), both_null)
+    return np.asarray(equal.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def in_input_order(example_ids: pa.Array | pa.ChunkedArray, parts: Sequence[pa.Table]) -> pa.Table:
+    """Concatenate output parts (each with `example_id`) and order them as `example_ids`."""
+    table = pa.concat_tables([part for part in parts if part.num_rows] or parts[:1])
+    rank = pc.index_in(table.column("example_id"), value_set=pc.cast(example_ids, pa.string()))
+    return table.take(pc.sort_indices(rank))
