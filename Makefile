@@ -36,10 +36,11 @@ release: install $(DAGSTER_HOME)/dagster.yaml
 	@echo "run recorded in $(DAGSTER_HOME) (log: $(DAGSTER_HOME)/last-release.log); 'make ui' shows it"
 	$(BIN)/born summary
 
-## Lint, type-check and run the whole test suite.
+## Lint, type-check, load the definitions with `dg check defs`, and run the whole test suite.
 test: dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/dg check defs
 	$(BIN)/pytest
 
 ## Benchmark the whole graph on a seeded synthetic corpus (BENCH_ROWS=100000; 1000000 on request)

@@ -19,7 +19,7 @@ import dagster as dg
 
 from born_assets.defs.location import Project, build_definitions
 from born_assets.defs.runner import failure_messages, instance, materialize_release
-from born_assets.store.reuse import code_version
+from born_assets.store.memo import code_version
 
 
 def _materialize_selection(data_dir: Path, selection: str) -> dg.ExecuteInProcessResult:

@@ -1,11 +1,11 @@
-"""The born_assets code location: assembles what `project` builds from the data dir."""
+"""The born_assets code location: every definition found in the `defs/` folder."""
+
+from pathlib import Path
 
 import dagster as dg
-
-from born_assets.defs.location import Project, build_definitions, data_dir_from_env
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Definitions for the data dir named by `$BORN_DATA_DIR` (default `./data`)."""
-    return build_definitions(Project.load(data_dir_from_env()))
+    """Definitions loaded from `born_assets/defs/` (see `born_assets.defs.location`)."""
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

@@ -7,12 +7,14 @@ from typing import Any
 
 import dagster as dg
 
-from born_assets.defs.location import Project, build_definitions
+from born_assets.defs.location import build_definitions
+from born_assets.layout import DataDir
+from born_assets.specs.project import Project
 
 
 def definitions(data_dir: Path) -> dg.Definitions:
     """The code location exactly as Dagster loads it, for a given data dir."""
-    return build_definitions(Project.load(data_dir))
+    return build_definitions(Project.load(DataDir.at(data_dir)))
 
 
 def nodes(defs: dg.Definitions) -> list[Any]:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import dagster as dg
 
 from born_assets.defs.automation import RELEASE_JOB, WAREHOUSE_JOB
-from born_assets.defs.location import Project, build_definitions, data_dir_from_env
+from born_assets.defs.location import build_definitions
+from born_assets.layout import DataDir
+from born_assets.specs.project import Project
 
 
 def _job(name: str) -> dg.JobDefinition:
     """The job `name` of the code location for the data dir in `$BORN_DATA_DIR`."""
-    return build_definitions(Project.load(data_dir_from_env())).resolve_job_def(name)
+    return build_definitions(Project.load(DataDir.from_env())).resolve_job_def(name)
 
 
 def warehouse_job() -> dg.JobDefinition:

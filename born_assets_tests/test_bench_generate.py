@@ -22,6 +22,7 @@ from bench.generate import PLAN_FILE, generate
 from bench.layout import IMPORT_ID, LANES, CorpusSpec
 from bench.rows import IMPORT_KINDS, LANE_KINDS, Corpus
 from born_assets.defs.runner import failure_messages, materialize_release
+from born_assets.layout import DataDir
 from born_assets.schemas.vocabulary import QuarantineReason
 
 SMALL = CorpusSpec(rows=500, rows_per_file=100)
@@ -108,7 +109,7 @@ def test_the_graph_takes_a_generated_corpus_and_every_fate_reconciles(
 ) -> None:
     data_dir, plan = corpus
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # an ephemeral instance
-    result = materialize_release(data_dir, "v1")
+    result = materialize_release(DataDir.at(data_dir), "v1")
     assert result.success, failure_messages(result)
     release = json.loads((data_dir / "releases" / "v1" / "release.json").read_text())
     counts = {k: v for k, v in release["counts_by_fate"].items() if v}

@@ -25,8 +25,10 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from born_assets.defs.location import Project
+from born_assets.defs.location import source_keys
 from born_assets.defs.runner import failure_messages, materialize_release
+from born_assets.layout import DataDir
+from born_assets.specs.project import Project
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.webserver import REPO, Webserver, instance_home, running_webserver
 
@@ -73,7 +75,7 @@ def server(data_dir: Path) -> Iterator[Webserver]:
     home = instance_home(data_dir.parent / "dagster_home")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DAGSTER_HOME", str(home))
-        result = materialize_release(data_dir, VERSION)
+        result = materialize_release(DataDir.at(data_dir), VERSION)
     assert result.success, failure_messages(result)
     with running_webserver(home, data_dir) as webserver:
         yield webserver
@@ -192,7 +194,7 @@ def test_the_asset_graph_shows_every_lane_and_import(page: Page, data_dir: Path)
     # `born release` materialized every asset: each node turns green once the UI has read that.
     expect(boxes.and_(page.locator('[style*="background-green"]'))).to_have_count(boxes.count())
     labels = [n.inner_text() for n in page.locator('[class*="AssetNode_assetName"]').all()]
-    sources = [key.path[1] for key in Project.load(data_dir).source_keys()]
+    sources = [key.path[1] for key in source_keys(Project.load(DataDir.at(data_dir)))]
     assert len(sources) == 11
     assert unmatched(sources, labels) == [], labels
     assert unmatched(["sanitized", "gated", "deduplicated", "release"], labels) == [], labels
@@ -216,7 +218,7 @@ def test_the_release_and_its_transparency_table_show_in_the_ui(page: Page, data_
     table = page.locator("table").filter(has_text="rows_read").last  # inside the metadata table
     for column in ("benchmark_family", "rows_read", "quarantined", "released", "score_mean"):
         expect(table.get_by_text(column, exact=True)).to_be_visible()
-    for key in Project.load(data_dir).source_keys():
+    for key in source_keys(Project.load(DataDir.at(data_dir))):
         expect(table.get_by_text(key.path[1], exact=True)).to_have_count(1)
     table.scroll_into_view_if_needed()
     screenshot(page, "transparency_table")

@@ -27,12 +27,13 @@ from born_assets.governance.contamination import (
 from born_assets.governance.contamination_report import GeneratorOverlap
 from born_assets.governance.evals import EvalSet, load_eval_sets
 from born_assets.governance.ngrams import NgramIndex, normalize_text, text_words
+from born_assets.layout import DataDir
+from born_assets.schemas.derive import validate_batches
 from born_assets.schemas.governance import (
     ContaminationMatchRecord,
     ContaminationReportRecord,
     ContaminationVerdictRecord,
 )
-from born_assets.schemas.tools import validate_batches
 from born_assets.schemas.vocabulary import ContaminationMethod
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.parquet import ParquetSink
@@ -42,7 +43,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "contamination"
 
 
 def fixture_evals() -> list[EvalSet]:
-    loaded, errors = load_eval_sets(FIXTURES / "evals", FIXTURES)
+    loaded, errors = load_eval_sets(DataDir.at(FIXTURES))
     assert errors == []
     return loaded
 
@@ -283,7 +284,7 @@ def sample_rows() -> pa.Table:
 
 
 def test_the_sample_lanes_show_their_real_contamination() -> None:
-    eval_sets, errors = load_eval_sets(REPO / "data" / "evals", REPO / "data")
+    eval_sets, errors = load_eval_sets(DataDir.at(REPO / "data"))
     assert errors == []
     rows = sample_rows()
     result = scan_contamination(

@@ -13,13 +13,14 @@ import pytest
 
 from born_assets.cli.main import main
 from born_assets.defs.runner import failure_messages, materialize_release
+from born_assets.layout import DataDir
 from born_assets_tests.conftest import copy_sample_data
 
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = copy_sample_data(tmp_path_factory.mktemp("contamination") / "data")
-    result = materialize_release(data_dir, "v1")
+    result = materialize_release(DataDir.at(data_dir), "v1")
     assert result.success, failure_messages(result)
     checks = {
         (e.asset_key.to_user_string(), e.check_name): e.passed

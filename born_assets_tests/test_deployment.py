@@ -51,7 +51,9 @@ from born_assets.defs.executor import (
     executor_from_env,
     workers_from_env,
 )
-from born_assets.defs.location import DATA_DIR_ENV, Project
+from born_assets.defs.location import source_keys
+from born_assets.layout import DATA_DIR_ENV, DataDir
+from born_assets.specs.project import Project
 from born_assets_tests.graph import definitions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -600,7 +602,7 @@ def test_each_lane_and_import_is_a_step_of_its_own(
 ) -> None:
     job = k8s_definitions.resolve_job_def(WAREHOUSE_JOB)
     steps = {node.name for node in job.graph.nodes}
-    sources = Project.load(data_dir).source_keys()
+    sources = source_keys(Project.load(DataDir.at(data_dir)))
     assert len(sources) > 1
     assert {key.to_python_identifier() for key in sources} <= steps
 

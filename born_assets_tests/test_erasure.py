@@ -15,16 +15,17 @@ import pytest
 
 from born_assets.cli.main import main
 from born_assets.defs.runner import failure_messages, materialize_graph, materialize_release
-from born_assets.governance.erasure import (
+from born_assets.layout import DataDir
+from born_assets.release.catalog import verify_release
+from born_assets.release.publish import read_release_json
+from born_assets.specs.common import SpecError
+from born_assets.specs.erasure import (
     ErasureFilter,
     ErasureRequest,
     ErasureTarget,
     load_requests,
     load_tombstones,
 )
-from born_assets.release.catalog import verify_release
-from born_assets.release.publish import read_release_json
-from born_assets.specs.common import SpecError
 from born_assets_tests.conftest import copy_sample_data
 
 ROW = {
@@ -95,14 +96,14 @@ HEAD = "requests:\n- id: A\n  reason: x\n  requested_at: 2026-01-01T00:00:00Z\n"
 def test_a_bad_requests_file_names_the_field(tmp_path: Path, text: str, field: str) -> None:
     (tmp_path / "erasure").mkdir()
     (tmp_path / "erasure" / "requests.yaml").write_text(text)
-    error = load_requests(tmp_path)
+    error = load_requests(DataDir.at(tmp_path))
     assert isinstance(error, SpecError) and error.field == field
 
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = copy_sample_data(tmp_path_factory.mktemp("erasure") / "data")
-    result = materialize_release(data_dir, "v1")
+    result = materialize_release(DataDir.at(data_dir), "v1")
     assert result.success, failure_messages(result)
     return data_dir
 
@@ -141,7 +142,7 @@ def test_erasure_removes_the_row_from_every_file_and_releases_still_verify(
     document = read_release_json(folder)
     assert document["erasures"][-1]["rows_by_request"] == {"ER-7": 1}
     assert document["counts_by_fate"]["erased"] == 1
-    assert [t.request_id for t in load_tombstones(data_dir)] == ["ER-7"]
+    assert [t.request_id for t in load_tombstones(DataDir.at(data_dir))] == ["ER-7"]
 
 
 def test_the_tombstone_refuses_the_row_after_the_request_is_removed(
@@ -153,7 +154,7 @@ def test_the_tombstone_refuses_the_row_after_the_request_is_removed(
     who = ["--reason", "r", "--requester", "dpo@born.example", "--id", "ER-8"]
     assert main(["--data-dir", str(data_dir), "erase", "--example-id", example_id, *who]) == 0
     (data_dir / "erasure" / "requests.yaml").unlink()
-    result = materialize_graph(data_dir)
+    result = materialize_graph(DataDir.at(data_dir))
     assert result.success, failure_messages(result)
     assert parquet_files_holding(data_dir, example_id) == []
     quarantine = pq.read_table(

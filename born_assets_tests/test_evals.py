@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from born_assets.governance.evals import EvalSet, load_eval_set, load_eval_sets
+from born_assets.layout import DataDir
 from born_assets.specs.common import SpecError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ def write(folder: Path, document: object, items: str = ITEMS, name: str = "bench
 
 
 def test_the_sample_eval_sets_load_with_every_item() -> None:
-    loaded, errors = load_eval_sets(REPO / "data" / "evals", REPO / "data")
+    loaded, errors = load_eval_sets(DataDir.at(REPO / "data"))
     assert errors == []
     by_id = {eval_set.eval_id: eval_set for eval_set in loaded}
     assert sorted(by_id) == ["humaneval", "mbpp"]
@@ -58,7 +59,7 @@ def test_the_sample_eval_sets_load_with_every_item() -> None:
 
 
 def test_an_item_is_named_by_its_family_and_by_every_derived_benchmark(tmp_path: Path) -> None:
-    loaded = load_eval_set(write(tmp_path, VALID), tmp_path)
+    loaded = load_eval_set(write(tmp_path, VALID), DataDir.at(tmp_path))
     assert isinstance(loaded, EvalSet)
     assert [(i.item_id, i.line, i.texts) for i in loaded.items] == [
         ("1", 1, ("What is two plus two?", "4\nfour")),
@@ -107,7 +108,7 @@ def test_a_broken_eval_set_names_its_file_and_field(
     document = {**VALID, **change}
     document = {k: v for k, v in document.items() if v != "__missing__"}
     path = write(tmp_path, document, items)
-    error = load_eval_set(path, tmp_path)
+    error = load_eval_set(path, DataDir.at(tmp_path))
     assert isinstance(error, SpecError), error
     assert error.path == path
     assert error.field == field
@@ -117,13 +118,13 @@ def test_a_broken_eval_set_names_its_file_and_field(
 
 def test_not_yaml_and_not_a_mapping_are_errors_of_the_file(tmp_path: Path) -> None:
     for text, words in [("eval_id: [unclosed\n", "not valid YAML"), ("- a list\n", "mapping")]:
-        error = load_eval_set(write(tmp_path, text), tmp_path)
+        error = load_eval_set(write(tmp_path, text), DataDir.at(tmp_path))
         assert isinstance(error, SpecError) and words in error.message
 
 
 def test_one_broken_eval_set_does_not_hide_the_others(tmp_path: Path) -> None:
     write(tmp_path, VALID)
     broken = write(tmp_path, {**VALID, "eval_id": "broken", "license": ""}, name="broken")
-    loaded, errors = load_eval_sets(tmp_path / "evals", tmp_path)
+    loaded, errors = load_eval_sets(DataDir.at(tmp_path))
     assert [eval_set.eval_id for eval_set in loaded] == ["bench"]
     assert [(e.path, e.field) for e in errors] == [(broken, "license")]

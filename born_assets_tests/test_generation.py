@@ -32,9 +32,10 @@ from born_assets.generation.generate import GenerationSummary, generate_lane
 from born_assets.generation.plan import chat_client, plan_generation
 from born_assets.generation.records import missing_sections
 from born_assets.generation.tasks import GenerationConfigError
-from born_assets.ingest.files import ingest_files, input_files
+from born_assets.ingest.files import ingest_files
 from born_assets.ingest.lane_rows import LaneContext, lane_row
 from born_assets.ingest.record import Origin
+from born_assets.layout import DataDir
 from born_assets.schemas.identity import canonical_json, prompt_hash
 from born_assets.specs.common import SpecError
 from born_assets.specs.generation import GenerationSpec
@@ -94,7 +95,7 @@ def make_lane(
     text = MANIFEST.replace("SOURCE_TYPE", source_type).replace("SAMPLING", sampling)
     path = data_dir / "manifests" / f"{LANE}.yaml"
     path.write_text(text, encoding="utf-8")
-    loaded = load_manifest(path, data_dir)
+    loaded = load_manifest(path, DataDir.at(data_dir))
     assert not isinstance(loaded, SpecError), loaded
     return loaded
 
@@ -102,10 +103,10 @@ def make_lane(
 def run(
     data_dir: Path, stub: OpenAIStub, *, label: str = "t", **settings: Any
 ) -> GenerationSummary:
-    loaded = load_manifest(data_dir / "manifests" / f"{LANE}.yaml", data_dir)
+    loaded = load_manifest(data_dir / "manifests" / f"{LANE}.yaml", DataDir.at(data_dir))
     assert isinstance(loaded, LoadedManifest)
     spec = GenerationSpec.model_validate({**FAST, **settings})
-    plan = plan_generation(loaded, spec, data_dir)
+    plan = plan_generation(loaded, spec, DataDir.at(data_dir))
     client = chat_client(spec, stub.base_url, "sk-test", jitter=False)
     return generate_lane(plan, client, run_label=label)
 
@@ -116,7 +117,7 @@ def rows(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def ledger(data_dir: Path) -> list[dict[str, Any]]:
-    path = ledger_path(data_dir, LANE)
+    path = ledger_path(DataDir.at(data_dir), LANE)
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
@@ -161,9 +162,9 @@ def test_the_lane_ingest_accepts_every_generated_row(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     summary = ingest_files(
-        input_files(tmp_path, loaded.manifest.output.path, loaded.manifest.output.glob),
+        DataDir.at(tmp_path).source_files(loaded.manifest.output.path, loaded.manifest.output.glob),
         origin=Origin("lane", LANE, loaded.content_hash),
-        data_dir=tmp_path,
+        data=DataDir.at(tmp_path),
         parse_row=lambda record, file, line: lane_row(LaneContext(loaded), record, file, line),
         out_dir=out,
     )
@@ -301,7 +302,7 @@ def test_a_torn_last_line_is_cut_and_its_task_generated_again(tmp_path: Path) ->
 
 def test_a_second_run_on_the_same_lane_is_refused_while_one_runs(tmp_path: Path) -> None:
     make_lane(tmp_path, 1)
-    with lane_lock(ledger_path(tmp_path, LANE)), running(OpenAIStub()) as stub:
+    with lane_lock(ledger_path(DataDir.at(tmp_path), LANE)), running(OpenAIStub()) as stub:
         with pytest.raises(LaneBusyError, match="another run"):
             run(tmp_path, stub)
         assert stub.seen == []
@@ -314,7 +315,9 @@ def test_an_unreachable_endpoint_is_retried_then_recorded(tmp_path: Path) -> Non
         port = probe.getsockname()[1]  # closed when the block ends: nothing listens there
     spec = GenerationSpec.model_validate({**FAST, "max_retries": 2, "max_attempts": 1})
     client = chat_client(spec, f"http://127.0.0.1:{port}/v1", None, jitter=False)
-    summary = generate_lane(plan_generation(loaded, spec, tmp_path), client, run_label="t")
+    summary = generate_lane(
+        plan_generation(loaded, spec, DataDir.at(tmp_path)), client, run_label="t"
+    )
     assert summary.failures == Counter({"connection_error": 1})
     (entry,) = ledger(tmp_path)
     assert (entry["reason"], entry["http_retries"]) == ("connection_error", 2)
@@ -324,13 +327,14 @@ CRASH_SCRIPT = """
 import sys
 from pathlib import Path
 from born_assets.generation.generate import generate_lane
+from born_assets.layout import DataDir
 from born_assets.generation.plan import chat_client, plan_generation
 from born_assets.specs.generation import GenerationSpec
 from born_assets.specs.manifests import load_manifest
 manifest, data_dir, base_url, spec_json = sys.argv[1:]
-loaded = load_manifest(Path(manifest), Path(data_dir))
+loaded = load_manifest(Path(manifest), DataDir.at(Path(data_dir)))
 spec = GenerationSpec.model_validate_json(spec_json)
-plan = plan_generation(loaded, spec, Path(data_dir))
+plan = plan_generation(loaded, spec, DataDir.at(Path(data_dir)))
 generate_lane(plan, chat_client(spec, base_url, "sk-test"), run_label="t")
 """
 
@@ -374,17 +378,19 @@ def test_generation_refuses_a_lane_it_cannot_drive(tmp_path: Path) -> None:
     spec = GenerationSpec()
     real = make_lane(tmp_path / "real", source_type="real")
     with pytest.raises(GenerationConfigError, match="source_type"):
-        plan_generation(real, spec, tmp_path / "real")
+        plan_generation(real, spec, DataDir.at(tmp_path / "real"))
     streaming = make_lane(tmp_path / "stream", sampling="{stream: true}")
     with pytest.raises(GenerationConfigError, match="sampling_params: stream"):
-        plan_generation(streaming, spec, tmp_path / "stream")
+        plan_generation(streaming, spec, DataDir.at(tmp_path / "stream"))
     seeded = make_lane(tmp_path / "seeded", sampling="{seed: 3}")
     with pytest.raises(GenerationConfigError, match="generation.seed"):
-        plan_generation(seeded, GenerationSpec(seed=4), tmp_path / "seeded")
+        plan_generation(seeded, GenerationSpec(seed=4), DataDir.at(tmp_path / "seeded"))
     renamed = make_lane(tmp_path / "renamed")
     with pytest.raises(GenerationConfigError, match="'question'"):
         plan_generation(
-            renamed, GenerationSpec(template_fields={"prompt": "question"}), tmp_path / "renamed"
+            renamed,
+            GenerationSpec(template_fields={"prompt": "question"}),
+            DataDir.at(tmp_path / "renamed"),
         )
 
 

@@ -17,6 +17,7 @@ import yaml
 from born_assets.ingest.files import ingest_files
 from born_assets.ingest.import_rows import ImportContext, import_row
 from born_assets.ingest.record import Origin
+from born_assets.layout import DataDir
 from born_assets.specs.common import SpecError
 from born_assets.specs.imports import LoadedImport, load_import
 from born_assets.traces.conversation import decode_turns
@@ -65,7 +66,7 @@ def ingest(tmp_path: Path, records: list[object], **changes: object) -> tuple[li
     ingest_files(
         [folder / "a.jsonl"],
         origin=Origin("import", "chats", loaded.content_hash),
-        data_dir=tmp_path,
+        data=DataDir.at(tmp_path),
         parse_row=partial(import_row, ImportContext(loaded)),
         out_dir=out,
     )

@@ -17,6 +17,7 @@ import pytest
 from born_assets.ingest.files import ingest_files
 from born_assets.ingest.lane_rows import LaneContext, lane_row
 from born_assets.ingest.record import Origin
+from born_assets.layout import DataDir
 from born_assets.specs.manifests import LoadedManifest, load_manifest
 
 PROMPT = "Write a function to add two numbers."
@@ -50,7 +51,7 @@ output: {{path: lanes/lane-a}}
 """,
         encoding="utf-8",
     )
-    loaded = load_manifest(path, tmp_path)
+    loaded = load_manifest(path, DataDir.at(tmp_path))
     assert isinstance(loaded, LoadedManifest), loaded
     return loaded
 
@@ -65,7 +66,7 @@ def ingest(tmp_path: Path, lines: list[bytes], source_type: str = "synthetic") -
     summary = ingest_files(
         [lane_dir / "out.jsonl"],
         origin=Origin("lane", "lane-a"),
-        data_dir=tmp_path,
+        data=DataDir.at(tmp_path),
         parse_row=partial(lane_row, LaneContext(loaded)),
         out_dir=out,
     )
@@ -171,7 +172,7 @@ def test_a_final_line_without_newline_and_crlf_endings_are_read(tmp_path: Path) 
     summary = ingest_files(
         [lane_dir / "out.jsonl"],
         origin=Origin("lane", "lane-a"),
-        data_dir=tmp_path,
+        data=DataDir.at(tmp_path),
         parse_row=partial(lane_row, LaneContext(loaded)),
         out_dir=out,
     )

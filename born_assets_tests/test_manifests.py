@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from born_assets.layout import DataDir
 from born_assets.specs.common import SpecError
 from born_assets.specs.manifests import LoadedManifest, load_manifest, load_manifests
 
@@ -35,14 +36,14 @@ def write(tmp_path: Path, name: str, document: object) -> Path:
 
 def test_the_sample_manifests_all_load() -> None:
     data = Path(__file__).resolve().parents[1] / "data"
-    loaded, errors = load_manifests(data / "manifests", data)
+    loaded, errors = load_manifests(DataDir.at(data))
     assert errors == []
     assert len(loaded) >= 4
     assert len({m.manifest.benchmark_family for m in loaded}) >= 3
 
 
 def test_a_valid_manifest_records_its_hash_tasks_and_template(tmp_path: Path) -> None:
-    loaded = load_manifest(write(tmp_path, "a.yaml", VALID), tmp_path)
+    loaded = load_manifest(write(tmp_path, "a.yaml", VALID), DataDir.at(tmp_path))
     assert isinstance(loaded, LoadedManifest)
     assert loaded.task_ids == frozenset({"HumanEval/0"})
     assert len(loaded.content_hash) == 64
@@ -53,11 +54,13 @@ def test_task_ids_can_come_from_a_file(tmp_path: Path) -> None:
     (tmp_path / "tasks" / "t.txt").write_text("# comment\nA/1\n\nA/2\n")
     (tmp_path / "tasks" / "t.jsonl").write_text('{"meta": {"id": 3}}\n{"meta": {"id": 4}}\n')
     by_text = load_manifest(
-        write(tmp_path, "a.yaml", {**VALID, "tasks": {"file": "tasks/t.txt"}}), tmp_path
+        write(tmp_path, "a.yaml", {**VALID, "tasks": {"file": "tasks/t.txt"}}), DataDir.at(tmp_path)
     )
     assert isinstance(by_text, LoadedManifest) and by_text.task_ids == {"A/1", "A/2"}
     spec = {"file": "tasks/t.jsonl", "id_field": "meta.id"}
-    by_jsonl = load_manifest(write(tmp_path, "b.yaml", {**VALID, "tasks": spec}), tmp_path)
+    by_jsonl = load_manifest(
+        write(tmp_path, "b.yaml", {**VALID, "tasks": spec}), DataDir.at(tmp_path)
+    )
     assert isinstance(by_jsonl, LoadedManifest) and by_jsonl.task_ids == {"3", "4"}
 
 
@@ -87,7 +90,7 @@ def test_a_bad_field_names_the_file_and_the_field(
     tmp_path: Path, change: dict, field: str, words: str
 ) -> None:
     path = write(tmp_path, "bad.yaml", {**VALID, **change})
-    error = load_manifest(path, tmp_path)
+    error = load_manifest(path, DataDir.at(tmp_path))
     assert isinstance(error, SpecError)
     assert error.path == path
     assert error.field == field
@@ -96,7 +99,9 @@ def test_a_bad_field_names_the_file_and_the_field(
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
-    error = load_manifest(write(tmp_path, "bad.yaml", "lane_id: a\n  owner: : x\n"), tmp_path)
+    error = load_manifest(
+        write(tmp_path, "bad.yaml", "lane_id: a\n  owner: : x\n"), DataDir.at(tmp_path)
+    )
     assert isinstance(error, SpecError)
     assert error.field.startswith("line ")
 
@@ -105,7 +110,7 @@ def test_one_broken_manifest_does_not_stop_the_others(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", VALID)
     write(tmp_path, "b.yaml", {**VALID, "lane_id": "lane-b", "teacher": "nope"})
     write(tmp_path, "c.yaml", {**VALID})  # same lane id as a.yaml
-    loaded, errors = load_manifests(tmp_path / "manifests", tmp_path)
+    loaded, errors = load_manifests(DataDir.at(tmp_path))
     assert [m.manifest.lane_id for m in loaded] == ["lane-a"]
     assert [(e.path.name, e.field) for e in errors] == [
         ("b.yaml", "teacher"),

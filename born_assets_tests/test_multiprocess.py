@@ -25,9 +25,9 @@ import pytest
 
 from born_assets.defs.assets.release import RELEASE_VERSIONS
 from born_assets.defs.executor import EXECUTOR_ENV, MULTIPROCESS
-from born_assets.defs.location import DATA_DIR_ENV
 from born_assets.defs.runner import failure_messages, materialize_release
-from born_assets.store.reuse import code_version
+from born_assets.layout import DATA_DIR_ENV, DataDir
+from born_assets.store.memo import code_version
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.multiprocess_jobs import release_job, warehouse_job
 
@@ -159,7 +159,7 @@ def test_the_multiprocess_executor_cuts_the_same_release_as_the_serial_build(
     code = code_version()
     monkeypatch.delenv(EXECUTOR_ENV, raising=False)
     serial_dir = copy_sample_data(tmp_path / "serial")
-    serial = materialize_release(serial_dir, VERSION)
+    serial = materialize_release(DataDir.at(serial_dir), VERSION)
     assert serial.success, failure_messages(serial)
 
     parallel_dir = copy_sample_data(tmp_path / "parallel")

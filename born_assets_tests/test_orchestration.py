@@ -27,11 +27,13 @@ from born_assets.defs.automation import (
     build_automation,
     watched_sources,
 )
-from born_assets.defs.location import Project, build_definitions
+from born_assets.defs.location import build_definitions
 from born_assets.defs.release_gate import check_problem
-from born_assets.defs.resources import Warehouse
+from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.runner import failure_messages
 from born_assets.ingest.watch import FileState, Watch, decode, encode, run_key, scan
+from born_assets.layout import DataDir
+from born_assets.specs.project import Project
 from born_assets_tests.graph import nodes
 
 LANE = "humaneval-reference"
@@ -50,13 +52,13 @@ def age(data_dir: Path, seconds: float = 3600) -> None:
 
 
 def automation(data_dir: Path) -> tuple[Automation, dg.Definitions]:
-    project = Project.load(data_dir)
+    project = Project.load(DataDir.at(data_dir))
     defs = build_definitions(project)
     return build_automation(project, list(defs.assets or [])), defs  # type: ignore[arg-type]
 
 
 def resources(data_dir: Path) -> dict[str, object]:
-    return {"warehouse": Warehouse(data_dir=str(data_dir))}
+    return {"warehouse": WarehouseResource(data_dir=str(data_dir))}
 
 
 def tick(
@@ -104,8 +106,8 @@ def all_but_the_release(defs: dg.Definitions) -> set[str]:
 
 def pretend_built(data_dir: Path) -> None:
     """Give every source a warehouse folder, as a previous run would have."""
-    warehouse = Warehouse(data_dir=str(data_dir))
-    for source in watched_sources(Project.load(data_dir)):
+    warehouse = WarehouseResource(data_dir=str(data_dir))
+    for source in watched_sources(Project.load(DataDir.at(data_dir))):
         warehouse.asset_dir(source.key).mkdir(parents=True, exist_ok=True)
 
 
@@ -116,7 +118,7 @@ def scan_lane(
     data_dir: Path, seen: dict[str, dict[str, FileState]], now: float
 ) -> tuple[dict[str, dict[str, FileState]], list[str]]:
     watch = Watch(f"lanes/{LANE}", f"lanes/{LANE}", "*.jsonl")
-    found = scan(data_dir, [watch], seen, now)
+    found = scan(DataDir.at(data_dir), [watch], seen, now)
     return found.seen, found.changes.get(watch.name, [])
 
 
@@ -191,7 +193,7 @@ def test_the_first_tick_requests_every_source_and_curation_but_not_the_release(
     age(data_dir)
     result = tick(data_dir)
     (request,) = result.run_requests or []
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
     assert names(request.asset_selection) == sources(defs) | after_ingest(defs)
     assert RELEASE_KEY not in (request.asset_selection or [])
     assert request.run_key and request.run_key.startswith("files-")
@@ -216,7 +218,7 @@ def test_the_same_files_never_trigger_twice_and_changed_content_triggers_again(
     age(data_dir)
     (changed,) = tick(data_dir, cursor=first.cursor).run_requests or []
     assert changed.run_key != request.run_key
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
     assert names(changed.asset_selection) == {f"lanes/{LANE}"} | after_ingest(defs)
 
 
@@ -224,7 +226,7 @@ def test_a_sensor_run_builds_the_changed_lane_and_curation_and_reads_no_other_la
     data_dir: Path,
 ) -> None:
     age(data_dir)
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
     job = defs.resolve_job_def(WAREHOUSE_JOB)
     with dg.DagsterInstance.ephemeral() as instance:
         first = tick(data_dir, instance=instance)
@@ -284,13 +286,13 @@ def evaluate_schedule(data_dir: Path) -> dg.RunRequest:
 def test_a_lane_schedule_builds_the_lane_and_what_depends_on_it(data_dir: Path) -> None:
     pretend_built(data_dir)
     request = evaluate_schedule(data_dir)
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
     assert names(request.asset_selection) == {f"lanes/{SCHEDULED_LANE}"} | after_ingest(defs)
 
 
 def test_a_schedule_brings_along_sources_that_were_never_built(data_dir: Path) -> None:
     request = evaluate_schedule(data_dir)
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
     assert names(request.asset_selection) == sources(defs) | after_ingest(defs)
 
 
@@ -328,13 +330,13 @@ def test_lane_ids_that_differ_only_by_dash_and_underscore_get_two_jobs(data_dir:
     original = (data_dir / "manifests" / f"{LANE}.yaml").read_text(encoding="utf-8")
     twin = original.replace(f"lane_id: {LANE}", "lane_id: humaneval_reference")
     (data_dir / "manifests" / "humaneval_reference.yaml").write_text(twin, encoding="utf-8")
-    names_ = [s.job_name for s in watched_sources(Project.load(data_dir))]
+    names_ = [s.job_name for s in watched_sources(Project.load(DataDir.at(data_dir)))]
     assert len(names_) == len(set(names_))
     assert "build_lane_humaneval_reference" in names_
 
 
 def test_the_code_location_serves_the_jobs_schedules_and_sensor(data_dir: Path) -> None:
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
     dg.Definitions.validate_loadable(defs)
     assert defs.resolve_job_def(RELEASE_JOB).partitions_def == RELEASE_VERSIONS
     assert defs.resolve_sensor_def(FILES_SENSOR).job_name == WAREHOUSE_JOB
@@ -371,8 +373,8 @@ def drop_last_row(path: Path) -> None:
 def test_cut_release_refuses_while_a_blocking_check_upstream_failed_in_its_latest_run(
     data_dir: Path,
 ) -> None:
-    defs = build_definitions(Project.load(data_dir))
-    warehouse = Warehouse(data_dir=str(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
+    warehouse = WarehouseResource(data_dir=str(data_dir))
     name = RELEASE_VERSIONS.name
     assert name is not None
     with dg.DagsterInstance.ephemeral() as instance:
@@ -412,7 +414,7 @@ def test_a_run_of_the_whole_graph_and_a_release_is_not_held_by_checks_still_to_r
     data_dir: Path,
 ) -> None:
     """`born release`: row_fates and its checks may run after the release in the same run."""
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
     name = RELEASE_VERSIONS.name
     assert name is not None
     with dg.DagsterInstance.ephemeral() as instance:
@@ -429,7 +431,7 @@ def test_a_run_of_the_whole_graph_and_a_release_is_not_held_by_checks_still_to_r
 
 
 def test_a_release_on_a_fresh_instance_is_refused_and_says_what_to_run(data_dir: Path) -> None:
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(DataDir.at(data_dir)))
     name = RELEASE_VERSIONS.name
     assert name is not None
     with dg.DagsterInstance.ephemeral() as instance:

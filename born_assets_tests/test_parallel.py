@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from born_assets.defs.resources import Warehouse
+from born_assets.defs.resources import WarehouseResource
 from born_assets.store.parallel import ordered_map, worker_count
 from born_assets_tests.graph import UNPARTITIONED, definitions, nodes
 
@@ -41,7 +41,7 @@ def test_worker_count_never_exceeds_the_batches() -> None:
 
 def _build(data_dir: Path, selection: str, workers: int) -> dict[str, str]:
     defs = definitions(data_dir)
-    warehouse = Warehouse(data_dir=str(data_dir), batch_rows=50, workers=workers)
+    warehouse = WarehouseResource(data_dir=str(data_dir), batch_rows=50, workers=workers)
     dg.materialize(
         nodes(defs),
         resources={**(defs.resources or {}), "warehouse": warehouse},

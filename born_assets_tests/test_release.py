@@ -19,6 +19,7 @@ import pytest
 
 from born_assets.cli.main import main
 from born_assets.defs.runner import failure_messages, materialize_release
+from born_assets.layout import DataDir
 from born_assets.release.catalog import verify_release
 from born_assets.release.publish import read_release_json
 from born_assets_tests.conftest import copy_sample_data, input_lines
@@ -30,7 +31,7 @@ BIN = Path(sys.executable).parent
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with the whole graph built and release v1 cut."""
     data_dir = copy_sample_data(tmp_path_factory.mktemp("release") / "data")
-    result = materialize_release(data_dir, "v1")
+    result = materialize_release(DataDir.at(data_dir), "v1")
     assert result.success, failure_messages(result)
     return data_dir
 
@@ -93,7 +94,7 @@ def test_columns_carry_descriptions_and_rows_are_use_compatible(built: Path) -> 
 
 def test_the_same_inputs_build_byte_identical_files(built: Path, tmp_path: Path) -> None:
     other = copy_sample_data(tmp_path / "data")
-    result = materialize_release(other, "v1")
+    result = materialize_release(DataDir.at(other), "v1")
     assert result.success, failure_messages(result)
     first, second = read_release_json(release(built, "v1")), read_release_json(release(other, "v1"))
     assert first["files"] == second["files"]
@@ -102,7 +103,7 @@ def test_the_same_inputs_build_byte_identical_files(built: Path, tmp_path: Path)
 
 def test_rebuilding_a_version_with_the_same_inputs_changes_nothing(built: Path) -> None:
     before = (release(built, "v1") / "release.json").read_bytes()
-    result = materialize_release(built, "v1")
+    result = materialize_release(DataDir.at(built), "v1")
     assert result.success, failure_messages(result)
     assert (release(built, "v1") / "release.json").read_bytes() == before
     assert verify_release(release(built, "v1")) == []
@@ -116,7 +117,7 @@ def test_a_changed_policy_under_an_existing_version_is_refused(built: Path, tmp_
         policy.read_text().replace("soft_failure_factor: 0.5", "soft_failure_factor: 0.4")
     )
     before = (release(data_dir, "v1") / "release.json").read_bytes()
-    result = materialize_release(data_dir, "v1")
+    result = materialize_release(DataDir.at(data_dir), "v1")
     assert not result.success
     message = " ".join(failure_messages(result))
     assert "release v1 already exists and is immutable" in message
@@ -176,7 +177,7 @@ def test_diff_reports_rows_added_removed_and_fates_changed(
     data_dir = tmp_path / "data"
     shutil.copytree(built, data_dir, symlinks=True)
     (data_dir / "lanes" / "swebench-lite-gold" / "part-000.jsonl").unlink()
-    result = materialize_release(data_dir, "v2")
+    result = materialize_release(DataDir.at(data_dir), "v2")
     assert result.success, failure_messages(result)
     out_file = tmp_path / "diff.parquet"
     assert main(["--data-dir", str(data_dir), "diff", "v1", "v2", "--out", str(out_file)]) == 0

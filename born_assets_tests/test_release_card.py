@@ -22,16 +22,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from born_assets.layout import ReleaseDir
 from born_assets.release.card import hf_license, render_card, size_category, write_card
 from born_assets.release.croissant import CONTEXT, croissant_metadata
-from born_assets.release.layout import (
-    CARD_FILE,
-    CROISSANT_FILE,
-    ColumnInfo,
-    ReleaseInfo,
-    SourceInfo,
-    shard_name,
-)
+from born_assets.release.info import ColumnInfo, ReleaseInfo, SourceInfo
 
 TRANSPARENCY = (
     "| kind | source | family | teacher | rows_in | rows_released |\n"
@@ -101,7 +95,7 @@ def write_shards(release_dir: Path, shard_rows: list[list[dict[str, Any]]]) -> d
     schema = pa.schema([(c.name, ARROW_TYPES[c.data_type]) for c in COLUMNS])
     hashes = {}
     for index, rows in enumerate(shard_rows):
-        shard = shard_name(index, len(shard_rows))
+        shard = ReleaseDir.shard_name(index, len(shard_rows))
         path = release_dir / shard
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, compression="zstd")
@@ -157,7 +151,7 @@ def test_mlcroissant_validate_accepts_the_croissant_file(
         [
             str(Path(sys.executable).parent / "mlcroissant"),
             "validate",
-            f"--jsonld={release_dir / CROISSANT_FILE}",
+            f"--jsonld={release_dir / ReleaseDir.CROISSANT}",
         ],
         capture_output=True,
         text=True,
@@ -175,7 +169,7 @@ def test_mlcroissant_reads_every_row_of_every_shard(release: tuple[Path, Release
     import mlcroissant as mlc  # a dev dependency; imported here to keep collection fast
 
     release_dir, info = release
-    dataset = mlc.Dataset(jsonld=str(release_dir / CROISSANT_FILE))
+    dataset = mlc.Dataset(jsonld=str(release_dir / ReleaseDir.CROISSANT))
     records = list(dataset.records(record_set="default"))
     assert len(records) == info.rows
     ids = sorted(record["default/example_id"].decode() for record in records)
@@ -185,7 +179,7 @@ def test_mlcroissant_reads_every_row_of_every_shard(release: tuple[Path, Release
 
 def test_every_shard_is_listed_with_its_real_sha256(release: tuple[Path, ReleaseInfo]) -> None:
     release_dir, info = release
-    doc = json.loads((release_dir / CROISSANT_FILE).read_text())
+    doc = json.loads((release_dir / ReleaseDir.CROISSANT).read_text())
     files = [d for d in doc["distribution"] if d["@type"] == "cr:FileObject"]
     assert [f["contentUrl"] for f in files] == list(info.shards)
     for file in files:
@@ -198,7 +192,7 @@ def test_croissant_declares_version_1_0_context_and_typed_fields(
     release: tuple[Path, ReleaseInfo],
 ) -> None:
     release_dir, _ = release
-    doc = json.loads((release_dir / CROISSANT_FILE).read_text())
+    doc = json.loads((release_dir / ReleaseDir.CROISSANT).read_text())
     assert doc["@context"] == CONTEXT
     assert doc["conformsTo"] == "http://mlcommons.org/croissant/1.0"
     assert doc["license"] == [
@@ -224,7 +218,7 @@ def test_croissant_declares_version_1_0_context_and_typed_fields(
 
 def test_croissant_rai_fields_state_the_release_facts(release: tuple[Path, ReleaseInfo]) -> None:
     release_dir, info = release
-    doc = json.loads((release_dir / CROISSANT_FILE).read_text())
+    doc = json.loads((release_dir / ReleaseDir.CROISSANT).read_text())
     assert doc["rai:dataUseCases"] == [
         "Intended use: train",
         "Out of scope: evaluation",
@@ -266,7 +260,7 @@ def test_same_release_gives_byte_identical_files(
     again = tmp_path / "again"
     again.mkdir()
     write_card(again, reordered)
-    for name in (CARD_FILE, CROISSANT_FILE):
+    for name in (ReleaseDir.CARD, ReleaseDir.CROISSANT):
         first = (release_dir / name).read_bytes()
         assert (again / name).read_bytes() == first
         assert b"\r" not in first
@@ -279,7 +273,7 @@ def test_same_release_gives_byte_identical_files(
 
 def test_card_header_has_the_hub_keys(release: tuple[Path, ReleaseInfo]) -> None:
     release_dir, _ = release
-    header = front_matter((release_dir / CARD_FILE).read_text())
+    header = front_matter((release_dir / ReleaseDir.CARD).read_text())
     assert header == {
         "license": "other",
         "license_name": "mixed",
@@ -362,7 +356,7 @@ def test_size_category(rows: int, bucket: str) -> None:
 
 def test_card_sections_carry_the_release_facts(release: tuple[Path, ReleaseInfo]) -> None:
     release_dir, info = release
-    card = (release_dir / CARD_FILE).read_text()
+    card = (release_dir / ReleaseDir.CARD).read_text()
     assert TRANSPARENCY in card
     headings = [line for line in card.splitlines() if line.startswith("## ")]
     assert headings == [

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from born_assets.cli.review import add_review_commands
+from born_assets.layout import DataDir
 from born_assets.review.candidates import review_candidates, row_hashes
 from born_assets.review.records import RECORD_COLUMNS, load_review_table, write_review_records
 from born_assets.review.rules import (
@@ -289,23 +290,27 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_review_round_trip_on_the_materialized_warehouse(built: Path, tmp_path: Path) -> None:
     with duckdb.connect() as con:
-        sample = review_candidates(con, built, sample_n=5, lane="mbpp-plus-reference", seed=3)
+        sample = review_candidates(
+            con, DataDir.at(built), sample_n=5, lane="mbpp-plus-reference", seed=3
+        )
         assert len(sample) == 5 and set(sample["origin_id"]) == {"mbpp-plus-reference"}
         assert sample["source_id"].notna().all() and sample["curation_score"].notna().all()
         sheet = export_review_sheet(
             sample, tmp_path, sample_n=5, lane="mbpp-plus-reference", seed=3
         )
-        everything = review_candidates(con, built, sample_n=10_000)
+        everything = review_candidates(con, DataDir.at(built), sample_n=10_000)
         contaminated = con.execute(
             "SELECT count(*) FROM read_parquet($p)",
             {"p": (built / "warehouse" / "contamination" / "exits.parquet").as_posix()},
         ).fetchone()
         assert contaminated and contaminated[0] > 0  # all of HumanEval is an eval set
-        assert review_candidates(con, built, sample_n=5, lane="humaneval-reference").empty
+        assert review_candidates(
+            con, DataDir.at(built), sample_n=5, lane="humaneval-reference"
+        ).empty
         again = sample_rows(everything, 5, lane="mbpp-plus-reference", seed=3)
         assert sorted(again["example_id"]) == list(sheet.example_ids)  # SQL and pandas agree
         fill(sheet.csv_path, {0: "approved", 4: "rejected"})
-        current = row_hashes(con, built, list(sheet.example_ids))
+        current = row_hashes(con, DataDir.at(built), list(sheet.example_ids))
     assert len(current) == 5
     records = import_review_sheet(sheet.csv_path, "alice@example.com", current, now=NOW)
     assert sorted(records["human_review_status"]) == ["approved", "rejected"]
@@ -314,10 +319,18 @@ def test_review_round_trip_on_the_materialized_warehouse(built: Path, tmp_path: 
     everything.drop(columns="response_sha256").to_parquet(release / "data" / "train-0.parquet")
     with duckdb.connect() as con:
         from_release = review_candidates(
-            con, built, sample_n=5, lane="mbpp-plus-reference", seed=3, release_dir=release
+            con,
+            DataDir.at(built),
+            sample_n=5,
+            lane="mbpp-plus-reference",
+            seed=3,
+            release_dir=release,
         )
         assert sorted(from_release["example_id"]) == list(sheet.example_ids)
-        assert row_hashes(con, built, list(sheet.example_ids), release_dir=release) == current
+        assert (
+            row_hashes(con, DataDir.at(built), list(sheet.example_ids), release_dir=release)
+            == current
+        )
     stale = {k: (p, "0" * 64) for k, (p, _) in current.items()}
     with pytest.raises(ReviewSheetError, match="response_sha256"):
         import_review_sheet(sheet.csv_path, "alice@example.com", stale, now=NOW)
@@ -325,13 +338,15 @@ def test_review_round_trip_on_the_materialized_warehouse(built: Path, tmp_path: 
 
 def test_the_sheet_shows_and_hashes_the_text_that_ships(built: Path, tmp_path: Path) -> None:
     with duckdb.connect() as con:
-        (first,) = review_candidates(con, built, sample_n=1, seed=9)["example_id"]
+        (first,) = review_candidates(con, DataDir.at(built), sample_n=1, seed=9)["example_id"]
         redacted = tmp_path / "redacted.parquet"
         pd.DataFrame(
             {"example_id": [first], "prompt": [None], "response": ["## Code\n<EMAIL>\n"]}
         ).to_parquet(redacted)
-        shown = review_candidates(con, built, sample_n=1, seed=9, redacted=redacted).iloc[0]
-        hashes = row_hashes(con, built, [first], redacted=redacted)
+        shown = review_candidates(
+            con, DataDir.at(built), sample_n=1, seed=9, redacted=redacted
+        ).iloc[0]
+        hashes = row_hashes(con, DataDir.at(built), [first], redacted=redacted)
     assert shown["response"] == "## Code\n<EMAIL>\n" and shown["prompt"]
     assert hashes[first] == (shown["prompt_hash"], response_sha256("## Code\n<EMAIL>\n"))
 
@@ -340,7 +355,7 @@ def born_review(data_dir: Path, *argv: str) -> int:
     parser = argparse.ArgumentParser(prog="born")
     add_review_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["review", *argv])
-    args.data_dir = data_dir
+    args.data = DataDir.at(data_dir)
     return int(args.run(args))
 
 

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 from born_assets.defs.runner import failure_messages, materialize_release
+from born_assets.layout import DataDir
 from born_assets.release.publish import read_release_json
 from born_assets.review.candidates import review_candidates, row_hashes
-from born_assets.review.records import RECORDS_DIR, SHEETS_DIR, write_review_records
+from born_assets.review.records import write_review_records
 from born_assets.review.sheet import export_review_sheet
 from born_assets.review.verdicts import import_review_sheet
 from born_assets_tests.conftest import copy_sample_data
@@ -28,18 +29,20 @@ LANE = "mbpp-plus-reference"
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]]]:
     data_dir = copy_sample_data(tmp_path_factory.mktemp("reviewed") / "data")
-    result = materialize_release(data_dir, "v1")
+    result = materialize_release(DataDir.at(data_dir), "v1")
     assert result.success, failure_messages(result)
     with duckdb.connect() as con:
-        rows = review_candidates(con, data_dir, sample_n=2, lane=LANE, seed=1)
-        sheet = export_review_sheet(rows, data_dir / SHEETS_DIR, sample_n=2, lane=LANE, seed=1)
+        rows = review_candidates(con, DataDir.at(data_dir), sample_n=2, lane=LANE, seed=1)
+        sheet = export_review_sheet(
+            rows, DataDir.at(data_dir).review_sheets, sample_n=2, lane=LANE, seed=1
+        )
         filled = fill(sheet.csv_path, {0: "approved", 1: "rejected"})
-        current = row_hashes(con, data_dir, list(sheet.example_ids))
+        current = row_hashes(con, DataDir.at(data_dir), list(sheet.example_ids))
     records = import_review_sheet(
         sheet.csv_path, "alice@example.com", current, now=datetime(2026, 3, 1, tzinfo=UTC)
     )
-    write_review_records(records, data_dir / RECORDS_DIR)
-    result = materialize_release(data_dir, "v2")
+    write_review_records(records, DataDir.at(data_dir).review_records)
+    result = materialize_release(DataDir.at(data_dir), "v2")
     assert result.success, failure_messages(result)
     return data_dir, filled
 
@@ -77,7 +80,7 @@ def test_a_use_that_requires_review_releases_approved_rows_only(
     policy.write_text(
         policy.read_text().replace("required_for: [eval]", "required_for: [eval, train]")
     )
-    result = materialize_release(data_dir, "v3")
+    result = materialize_release(DataDir.at(data_dir), "v3")
     assert result.success, failure_messages(result)
     assert shard(data_dir, "v3")["example_id"].tolist() == [filled[0]["example_id"]]
     fates = pd.read_parquet(data_dir / "releases" / "v3" / "fates.parquet")

@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from born_assets.schemas.ingest import SourceFileRecord
-from born_assets.store.parquet import ParquetSink, atomic_dir
+from born_assets.store.atomic import atomic_dir
+from born_assets.store.parquet import ParquetSink
 
 
 def test_a_completed_block_replaces_the_asset(tmp_path: Path) -> None:

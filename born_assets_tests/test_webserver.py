@@ -17,7 +17,9 @@ import pytest
 
 from born_assets.defs.assets.release import RELEASE_VERSIONS
 from born_assets.defs.automation import FILES_SENSOR, RELEASE_JOB, WAREHOUSE_JOB
-from born_assets.defs.location import Project
+from born_assets.defs.location import source_keys
+from born_assets.layout import DataDir
+from born_assets.specs.project import Project
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.webserver import (
     LOCATION,
@@ -102,9 +104,9 @@ def test_the_webserver_serves_the_graph_jobs_schedules_and_sensor(
     repo = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
     found = server.graphql(_REPOSITORY, {"repo": repo})["repositoryOrError"]
     assert found["__typename"] == "Repository", found
-    project = Project.load(data_dir)
+    project = Project.load(DataDir.at(data_dir))
     keys = {"/".join(node["assetKey"]["path"]) for node in found["assetNodes"]}
-    assert {k.to_user_string() for k in project.source_keys()} <= keys
+    assert {k.to_user_string() for k in source_keys(project)} <= keys
     assert {"sanitized", "gated", "deduplicated", "row_fates", "release"} <= keys
     jobs = {job["name"] for job in found["jobs"]}
     assert {WAREHOUSE_JOB, "build_curation", RELEASE_JOB, "build_lane_mbpp_plus_reference"} <= jobs
@@ -149,7 +151,7 @@ def test_the_release_run_published_the_transparency_table_as_table_metadata(
     assert materialization["runId"] == runs[RELEASE_JOB][0]
     (table,) = [e for e in materialization["metadataEntries"] if e["label"] == "table"]
     records = [json.loads(r) for r in table["table"]["records"]]
-    project = Project.load(data_dir)
-    expected = {k.path[1] for k in project.source_keys()}
+    project = Project.load(DataDir.at(data_dir))
+    expected = {k.path[1] for k in source_keys(project)}
     assert expected <= {r["id"] for r in records}
     assert (data_dir / "releases" / VERSION / "release.json").exists()

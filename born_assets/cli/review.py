@@ -1,7 +1,7 @@
 """`born review export` and `born review import`: the review round trip on the command line.
 
-`born_assets.cli.main` registers them with `add_review_commands(commands)`; `main` resolves
-`args.data_dir` before they run, and turns `ValueError` (a refused sheet) and
+`born_assets.cli.main` registers them with `add_review_commands(commands)`; `main` sets
+`args.data` (the data dir) before they run, and turns `ValueError` (a refused sheet) and
 `FileNotFoundError` into `born: <message>` with exit status 2.
 """
 
@@ -13,9 +13,8 @@ from typing import Any
 
 import duckdb
 
-from born_assets.release.publish import RELEASES_DIR
 from born_assets.review.candidates import review_candidates, row_hashes
-from born_assets.review.records import RECORDS_DIR, SHEETS_DIR, write_review_records
+from born_assets.review.records import write_review_records
 from born_assets.review.sheet import export_review_sheet
 from born_assets.review.verdicts import import_review_sheet, sheet_example_ids
 
@@ -23,10 +22,10 @@ from born_assets.review.verdicts import import_review_sheet, sheet_example_ids
 def _release_dir(args: argparse.Namespace) -> Path | None:
     if not args.release:
         return None
-    folder: Path = args.data_dir / RELEASES_DIR / args.release
-    if not (folder / "release.json").is_file():
-        raise FileNotFoundError(f"no release {args.release} under {folder.parent}")
-    return folder
+    release = args.data.release(args.release)
+    if not release.is_published():
+        raise FileNotFoundError(f"no release {args.release} under {release.path.parent}")
+    return Path(release.path)
 
 
 def review_export(args: argparse.Namespace) -> int:
@@ -34,7 +33,7 @@ def review_export(args: argparse.Namespace) -> int:
     with duckdb.connect() as con:
         rows = review_candidates(
             con,
-            args.data_dir,
+            args.data,
             sample_n=args.sample_n,
             lane=args.lane,
             seed=args.seed,
@@ -42,7 +41,7 @@ def review_export(args: argparse.Namespace) -> int:
         )
     sheet = export_review_sheet(
         rows,
-        args.out or args.data_dir / SHEETS_DIR,
+        args.out or args.data.review_sheets,
         sample_n=args.sample_n,
         lane=args.lane,
         seed=args.seed,
@@ -59,14 +58,14 @@ def review_export(args: argparse.Namespace) -> int:
 def review_import(args: argparse.Namespace) -> int:
     """Check a filled-in sheet against the current rows and store its verdicts."""
     sheet: Path = args.sheet
-    if not sheet.exists() and (args.data_dir / SHEETS_DIR / sheet).exists():
-        sheet = args.data_dir / SHEETS_DIR / sheet
+    if not sheet.exists() and (args.data.review_sheets / sheet).exists():
+        sheet = args.data.review_sheets / sheet
     with duckdb.connect() as con:
         current = row_hashes(
-            con, args.data_dir, sheet_example_ids(sheet), release_dir=_release_dir(args)
+            con, args.data, sheet_example_ids(sheet), release_dir=_release_dir(args)
         )
     records = import_review_sheet(sheet, args.reviewer, current)
-    path = write_review_records(records, args.data_dir / RECORDS_DIR)
+    path = write_review_records(records, args.data.review_records)
     counts = records["human_review_status"].value_counts().sort_index()
     print(", ".join(f"{status} {count}" for status, count in counts.items()))
     print(f"{len(records)} verdicts stored in {path}; the next release applies them")

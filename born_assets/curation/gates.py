@@ -49,8 +49,8 @@ import pyarrow.compute as pc
 from born_assets.curation.dedup import response_fingerprint
 from born_assets.curation.gate_rules import FamilyRules, GateRules
 from born_assets.schemas.curation import GateVerdictRecord
+from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.reasons import GateName, GateReason
-from born_assets.schemas.tools import arrow_schema
 from born_assets.specs.curation_policy import ScanTarget
 from born_assets.specs.policy import Policy
 from born_assets.text.closure import (

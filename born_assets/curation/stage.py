@@ -19,18 +19,17 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from born_assets import layout
 from born_assets.curation.dedup import dedup_prompts, response_duplicate_counts
 from born_assets.curation.gates import GATES_SCHEMA, GateEvaluator
 from born_assets.curation.score import curation_scores
 from born_assets.sanitize.stage import CARRIED_COLUMNS
 from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord
 from born_assets.schemas.fates import ExitRecord, exit_row
-from born_assets.schemas.tools import iter_parquet_batches
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.specs.policy import Policy
-from born_assets.store.memo import RowMemo, in_input_order, remembered_stream
-from born_assets.store.parquet import ParquetSink
-from born_assets.store.reuse import code_version
+from born_assets.store.memo import RowMemo, code_version, in_input_order, remembered_stream
+from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 
 GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses"]
 _ORIGIN_COLUMNS = [name for name in CARRIED_COLUMNS if name != "example_id"]
@@ -172,11 +171,11 @@ def gate(
     depend on either.
     """
     summary = GateSummary()
-    scratch = out_dir / ".verdicts.parquet"
+    scratch = out_dir / layout.SCRATCH_VERDICTS
     judge(inputs, policy, scratch, batch_rows, summary, workers, memo)
     with (
-        ParquetSink(out_dir / "rows.parquet", GatedRecord, batch_rows) as rows,
-        ParquetSink(out_dir / "exits.parquet", ExitRecord, batch_rows) as exits,
+        ParquetSink(out_dir / layout.ROWS, GatedRecord, batch_rows) as rows,
+        ParquetSink(out_dir / layout.EXITS, ExitRecord, batch_rows) as exits,
     ):
         if scratch.exists():
             score(scratch, policy, rows, exits, batch_rows, summary)
@@ -229,8 +228,8 @@ def deduplicate(
             {"gated": gated_path.as_posix()},
         )
         with (
-            ParquetSink(out_dir / "rows.parquet", DeduplicatedRecord, batch_rows) as rows,
-            ParquetSink(out_dir / "exits.parquet", ExitRecord, batch_rows) as exits,
+            ParquetSink(out_dir / layout.ROWS, DeduplicatedRecord, batch_rows) as rows,
+            ParquetSink(out_dir / layout.EXITS, ExitRecord, batch_rows) as exits,
         ):
             while batch := joined.fetchmany(batch_rows):
                 for values in batch:

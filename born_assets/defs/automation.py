@@ -26,8 +26,9 @@ import dagster as dg
 from born_assets.defs.assets.imports import import_key
 from born_assets.defs.assets.lanes import lane_key
 from born_assets.defs.assets.release import GROUP as RELEASE_GROUP
-from born_assets.defs.resources import Warehouse
+from born_assets.defs.resources import WarehouseResource
 from born_assets.ingest.watch import SETTLE_S, Watch, decode, encode, run_key, scan
+from born_assets.specs.project import Project
 
 if TYPE_CHECKING:
     # What `dg.define_asset_job` returns; dagster does not export the name at the top level.
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
         UnresolvedAssetJobDefinition as AssetJob,
     )
 
-    from born_assets.defs.location import Project
 
 WAREHOUSE_JOB = "build_warehouse"
 CURATION_JOB = "build_curation"
@@ -112,7 +112,9 @@ def run_selection(
     return sorted(selection.resolve(assets), key=lambda k: k.to_user_string())
 
 
-def never_built(warehouse: Warehouse, sources: Sequence[WatchedSource]) -> list[dg.AssetKey]:
+def never_built(
+    warehouse: WarehouseResource, sources: Sequence[WatchedSource]
+) -> list[dg.AssetKey]:
     """Sources with no table in the warehouse yet: the stages after ingest cannot read them."""
     return [s.key for s in sources if not warehouse.asset_dir(s.key).exists()]
 
@@ -138,8 +140,10 @@ def files_sensor(
             f"trigger twice. Files modified in the last {SETTLE_S:.0f}s wait for the next tick."
         ),
     )
-    def _sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse) -> dg.SensorResult:
-        found = scan(warehouse.root, watches, decode(context.cursor), time.time())
+    def _sensor(
+        context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+    ) -> dg.SensorResult:
+        found = scan(warehouse.data, watches, decode(context.cursor), time.time())
         cursor = encode(found.seen)
         if not found.changes:
             return dg.SensorResult(
@@ -168,7 +172,9 @@ def lane_schedule(
     assert source.schedule is not None
     others = [s for s in sources if s.key != source.key]
 
-    def _evaluate(context: dg.ScheduleEvaluationContext, warehouse: Warehouse) -> dg.RunRequest:
+    def _evaluate(
+        context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource
+    ) -> dg.RunRequest:
         missing = never_built(warehouse, others)
         return dg.RunRequest(asset_selection=run_selection([source.key, *missing], assets))
 

@@ -7,8 +7,15 @@ from collections.abc import Sequence
 import dagster as dg
 import pandera.pandas as pa
 
-from born_assets.defs.resources import Warehouse
-from born_assets.schemas.tools import iter_parquet_batches, unique_columns, validate_batches
+from born_assets import layout
+from born_assets.defs.resources import WarehouseResource
+from born_assets.schemas.derive import unique_columns, validate_batches
+from born_assets.store.conservation import (
+    FlowMismatch,
+    LineMismatch,
+    unreconciled_lines,
+)
+from born_assets.store.parquet import iter_parquet_batches
 
 MAX_EXAMPLES = 5
 
@@ -30,7 +37,7 @@ def schema_check(
         description=f"Every row of `{file_name}` satisfies {model.__name__} (Pandera).",
         blocking=True,
     )
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         path = warehouse.table(asset_key, file_name)
         report = validate_batches(model, iter_parquet_batches([path], warehouse.batch_rows))
         duplicates = _duplicate_keys(warehouse, path.as_posix(), unique_columns(model))
@@ -48,7 +55,9 @@ def schema_check(
     return _check
 
 
-def _duplicate_keys(warehouse: Warehouse, path: str, columns: Sequence[str]) -> dict[str, int]:
+def _duplicate_keys(
+    warehouse: WarehouseResource, path: str, columns: Sequence[str]
+) -> dict[str, int]:
     """Rows beyond the first for each value of each unique column, over the whole file."""
     result = {}
     with warehouse.connect() as con:
@@ -57,31 +66,6 @@ def _duplicate_keys(warehouse: Warehouse, path: str, columns: Sequence[str]) -> 
             query = f'SELECT count("{column}") - count(DISTINCT "{column}") FROM read_parquet(?)'
             ((result[column],),) = con.execute(query, [path]).fetchall()
     return result
-
-
-_RECONCILE_SQL = """
-WITH seen AS (
-    SELECT source_file, source_line FROM read_parquet($rows)
-    UNION ALL
-    SELECT source_file, source_line FROM read_parquet($quarantine)
-), per_file AS (
-    SELECT source_file, count(*) AS fated, count(DISTINCT source_line) AS distinct_lines,
-           min(source_line) AS first_line, max(source_line) AS last_line
-    FROM seen GROUP BY source_file
-)
-SELECT coalesce(f.source_file, p.source_file) AS source_file,
-       coalesce(f.lines_read, 0) AS lines_read,
-       coalesce(p.fated, 0) AS fated,
-       coalesce(p.distinct_lines, 0) AS distinct_lines
-FROM read_parquet($files) AS f
-FULL OUTER JOIN per_file AS p ON f.source_file = p.source_file
-WHERE f.source_file IS NULL
-   OR coalesce(p.fated, 0) <> f.lines_read
-   OR coalesce(p.distinct_lines, 0) <> f.lines_read
-   OR coalesce(p.first_line, 1) < 1
-   OR coalesce(p.last_line, 0) > f.lines_read
-ORDER BY 1
-"""
 
 
 def lines_reconcile_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
@@ -97,26 +81,24 @@ def lines_reconcile_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
         description="Per input file: lines read = accepted + quarantined, each line exactly once.",
         blocking=True,
     )
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        folder = warehouse.asset_dir(asset_key)
-        params = {
-            "rows": (folder / "rows.parquet").as_posix(),
-            "quarantine": (folder / "quarantine.parquet").as_posix(),
-            "files": (folder / "files.parquet").as_posix(),
-        }
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        fated = [
+            warehouse.table(asset_key, layout.ROWS),
+            warehouse.table(asset_key, layout.QUARANTINE),
+        ]
         with warehouse.connect() as con:
-            mismatches = con.execute(_RECONCILE_SQL, params).fetchall()
-        return dg.AssetCheckResult(
-            passed=not mismatches,
-            metadata={
-                "files_not_reconciled": len(mismatches),
-                "examples": dg.MetadataValue.json(
-                    [
-                        {"file": f, "lines_read": r, "fated": n, "distinct_lines": d}
-                        for f, r, n, d in mismatches[:MAX_EXAMPLES]
-                    ]
-                ),
-            },
-        )
+            bad = unreconciled_lines(con, fated, [warehouse.table(asset_key, layout.FILES)])
+        return reconcile_result(bad)
 
     return _check
+
+
+def reconcile_result(bad: Sequence[LineMismatch | FlowMismatch]) -> dg.AssetCheckResult:
+    """A conservation check's result: passed when nothing is unreconciled, else examples."""
+    return dg.AssetCheckResult(
+        passed=not bad,
+        metadata={
+            "not_reconciled": len(bad),
+            "examples": dg.MetadataValue.json([m.as_dict() for m in bad[:MAX_EXAMPLES]]),
+        },
+    )

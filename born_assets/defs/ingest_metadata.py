@@ -7,8 +7,9 @@ from typing import Any
 
 import dagster as dg
 
+from born_assets import layout
 from born_assets.defs.metadata import column_schema, counts_table, preview
-from born_assets.ingest.files import QUARANTINE_FILE, ROWS_FILE, IngestSummary
+from born_assets.ingest.files import IngestSummary
 from born_assets.schemas.ingest import LineageRecord
 
 PREVIEW_COLUMNS = ["example_id", "source_id", "teacher_model", "source_type", "prompt", "response"]
@@ -29,7 +30,7 @@ def ingest_metadata(summary: IngestSummary, folder: Path) -> dict[str, Any]:
         "quarantine_examples": dg.MetadataValue.md(
             "\n".join(f"- {m}" for m in summary.example_messages) or "_(none)_"
         ),
-        "preview": preview(folder / ROWS_FILE, PREVIEW_COLUMNS),
-        "quarantine_preview": preview(folder / QUARANTINE_FILE, QUARANTINE_PREVIEW_COLUMNS),
+        "preview": preview(folder / layout.ROWS, PREVIEW_COLUMNS),
+        "quarantine_preview": preview(folder / layout.QUARANTINE, QUARANTINE_PREVIEW_COLUMNS),
         "path": dg.MetadataValue.path(str(folder)),
     }

@@ -9,7 +9,7 @@ import dagster as dg
 import pandera.pandas as pa
 import pyarrow.parquet as pq
 
-from born_assets.schemas.tools import column_docs
+from born_assets.schemas.derive import column_docs
 
 PREVIEW_ROWS = 5
 PREVIEW_CELL_CHARS = 60

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import dagster as dg
 
 from born_assets.defs.assets.release import RELEASE_VERSIONS
-from born_assets.defs.location import Project, build_definitions
+from born_assets.defs.location import build_definitions
+from born_assets.layout import DataDir
+from born_assets.specs.project import Project
 
 
 def instance() -> dg.DagsterInstance:
@@ -18,9 +19,9 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def materialize_release(data_dir: Path, version: str) -> dg.ExecuteInProcessResult:
+def materialize_release(data: DataDir, version: str) -> dg.ExecuteInProcessResult:
     """Build every asset and the release partition `version` in one run."""
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(data))
     nodes = [*(defs.assets or []), *(defs.asset_checks or [])]
     with instance() as dagster_instance:
         name = RELEASE_VERSIONS.name
@@ -47,9 +48,9 @@ def _failure_text(event: dg.DagsterEvent) -> str:
     return event.message or "step failed"
 
 
-def materialize_graph(data_dir: Path) -> dg.ExecuteInProcessResult:
+def materialize_graph(data: DataDir) -> dg.ExecuteInProcessResult:
     """Build every asset except the release partitions (lanes, imports, curation, governance)."""
-    defs = build_definitions(Project.load(data_dir))
+    defs = build_definitions(Project.load(data))
     nodes = [*(defs.assets or []), *(defs.asset_checks or [])]
     with instance() as dagster_instance:
         return dg.materialize(

@@ -21,12 +21,11 @@ from typing import Any
 
 import orjson
 
+from born_assets import layout
+from born_assets.layout import DataDir
 from born_assets.schemas.identity import canonical_json, sha256_hex
 
 GENERATED_PREFIX = "generated-"
-LEDGER_DIR = "generation"
-LEDGER_FILE = "attempts.jsonl"
-LOCK_FILE = ".lock"
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 
@@ -44,12 +43,9 @@ def generation_key(
     )
 
 
-def ledger_path(data_dir: Path, lane_id: str) -> Path:
-    """The lane's attempts ledger: `<data_dir>/generation/<lane_id>/attempts.jsonl`.
-
-    It lives outside the lane's output folder so that no ingest glob ever reads it as rows.
-    """
-    return data_dir / LEDGER_DIR / lane_id / LEDGER_FILE
+def ledger_path(data: DataDir, lane_id: str) -> Path:
+    """The lane's attempts ledger (`DataDir.attempts`)."""
+    return data.attempts(lane_id)
 
 
 class LaneBusyError(RuntimeError):
@@ -67,7 +63,7 @@ def lane_lock(ledger: Path) -> Iterator[None]:
         LaneBusyError: Another process holds the lock.
     """
     ledger.parent.mkdir(parents=True, exist_ok=True)
-    with (ledger.parent / LOCK_FILE).open("a") as handle:
+    with (ledger.parent / layout.ATTEMPTS_LOCK).open("a") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -2,8 +2,8 @@
 
 Producing a row and recording its lineage are one step: each usable answer is appended to
 `<output.path>/generated-<run_label>.jsonl` with its full lineage record the moment it arrives
-(flushed and fsynced), and every attempt, good or bad, to the ledger
-`<data_dir>/generation/<lane_id>/attempts.jsonl`. A failed attempt (timeout, malformed JSON, no
+(flushed and fsynced), and every attempt, good or bad, to the lane's attempts ledger
+(`DataDir.attempts`). A failed attempt (timeout, malformed JSON, no
 choices, empty content, missing closure sections...) is never a row; it is retried, in this run
 or the next, until the task has `max_attempts` failures. A run reads the generated files and the
 ledger first, so a crash costs at most the requests in flight and no task is generated twice for
@@ -35,6 +35,7 @@ from born_assets.generation.client import AttemptError, ChatClient, Completion, 
 from born_assets.generation.plan import GenerationPlan
 from born_assets.generation.records import AttemptEntry, check_sections, generated_row
 from born_assets.generation.tasks import GenerationConfigError, Task
+from born_assets.layout import DataDir
 from born_assets.schemas.identity import prompt_hash
 from born_assets.text.closure import Section
 
@@ -54,7 +55,7 @@ class GenerationSummary:
     failures: Counter[str] = field(default_factory=Counter)
     torn_bytes_removed: int = 0
 
-    def as_metadata(self, data_dir: Path) -> dict[str, Any]:
+    def as_metadata(self, data: DataDir) -> dict[str, Any]:
         """Plain values for materialization metadata (paths relative to the data dir)."""
         return {
             "generation_tasks": self.tasks,
@@ -62,8 +63,8 @@ class GenerationSummary:
             "generation_rows_written": self.rows_written,
             "generation_given_up": self.given_up,
             "generation_failed_attempts": dict(sorted(self.failures.items())),
-            "generation_rows_file": self.rows_file.relative_to(data_dir).as_posix(),
-            "generation_ledger": self.ledger_file.relative_to(data_dir).as_posix(),
+            "generation_rows_file": data.relative(self.rows_file),
+            "generation_ledger": data.relative(self.ledger_file),
         }
 
 
@@ -170,7 +171,7 @@ class _Run:
                 generated_at=entry.finished_at,
             )
             self.rows.append(row)
-            rows_file = self.rows.path.relative_to(self.plan.data_dir).as_posix()
+            rows_file = self.plan.data.relative(self.rows.path)
             self.ledger.append(entry.ok(outcome.completion, rows_file))
             self.summary.rows_written += 1
             return
@@ -235,7 +236,7 @@ def generate_lane(
     """
     label = run_label or datetime.now(UTC).strftime("%Y%m%d")
     rows_path = _rows_path(plan, label)
-    ledger = ledger_path(plan.data_dir, plan.loaded.manifest.lane_id)
+    ledger = ledger_path(plan.data, plan.loaded.manifest.lane_id)
     summary = GenerationSummary(rows_path, ledger)
     with lane_lock(ledger), JsonlAppender(rows_path) as rows, JsonlAppender(ledger) as log:
         summary.torn_bytes_removed = rows.torn_bytes_removed + log.torn_bytes_removed

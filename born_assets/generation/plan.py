@@ -22,6 +22,7 @@ from born_assets.generation.tasks import (
     iter_tasks,
     load_template,
 )
+from born_assets.layout import DataDir
 from born_assets.schemas.vocabulary import SourceType
 from born_assets.specs.generation import GenerationSpec
 from born_assets.specs.manifests import LoadedManifest
@@ -34,7 +35,7 @@ class GenerationPlan:
     """Everything one lane's generation needs, checked before any request is sent."""
 
     loaded: LoadedManifest
-    data_dir: Path
+    data: DataDir
     template: Template
     context: RowContext
     template_fields: dict[str, str]
@@ -45,7 +46,7 @@ class GenerationPlan:
     @property
     def lane_dir(self) -> Path:
         """The lane's output folder, where generated rows land."""
-        return self.data_dir / self.loaded.manifest.output.path
+        return self.data.root / self.loaded.manifest.output.path
 
     def key(self, task_id: str) -> str:
         """The generation key of one task under this plan."""
@@ -54,7 +55,7 @@ class GenerationPlan:
 
     def tasks(self) -> Iterator[Task]:
         """The lane's tasks with their rendered prompts, in task-file order."""
-        return iter_tasks(self.loaded, self.data_dir, self.template, self.template_fields)
+        return iter_tasks(self.loaded, self.data, self.template, self.template_fields)
 
 
 def _params(loaded: LoadedManifest, spec: GenerationSpec) -> tuple[dict[str, Any], int | None]:
@@ -73,7 +74,7 @@ def _params(loaded: LoadedManifest, spec: GenerationSpec) -> tuple[dict[str, Any
     return params, seed
 
 
-def plan_generation(loaded: LoadedManifest, spec: GenerationSpec, data_dir: Path) -> GenerationPlan:
+def plan_generation(loaded: LoadedManifest, spec: GenerationSpec, data: DataDir) -> GenerationPlan:
     """Check that the manifest can drive generation and read its template and tasks.
 
     Raises:
@@ -89,10 +90,10 @@ def plan_generation(loaded: LoadedManifest, spec: GenerationSpec, data_dir: Path
     if clash:
         raise GenerationConfigError(f"output.fields: {', '.join(clash)} is a generation field")
     params, seed = _params(loaded, spec)
-    template = load_template(loaded, data_dir)
+    template = load_template(loaded, data)
     plan = GenerationPlan(
         loaded=loaded,
-        data_dir=data_dir,
+        data=data,
         template=template,
         context=RowContext(
             teacher_model=manifest.teacher.model,

@@ -14,11 +14,11 @@ import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
 
+from born_assets.layout import DataDir
 from born_assets.schemas.identity import sha256_hex
 from born_assets.specs.common import resolve_file
 from born_assets.specs.manifests import LoadedManifest
@@ -77,14 +77,14 @@ def placeholders(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def load_template(loaded: LoadedManifest, data_dir: Path) -> Template:
+def load_template(loaded: LoadedManifest, data: DataDir) -> Template:
     """The manifest's template, checked against the hash recorded when the manifest loaded."""
     spec = loaded.manifest.prompt_template
     if spec.text is not None:
         text = spec.text
     else:
         assert spec.path is not None
-        path = resolve_file(spec.path, loaded.path.parent, data_dir, "prompt_template.path")
+        path = resolve_file(spec.path, loaded.path.parent, data, "prompt_template.path")
         text = path.read_text(encoding="utf-8")
     digest = sha256_hex(text.encode("utf-8"))
     if digest != loaded.template_hash:
@@ -108,13 +108,13 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode("utf-8")
 
 
-def _records(loaded: LoadedManifest, data_dir: Path) -> Iterator[tuple[str, int, dict[str, Any]]]:
+def _records(loaded: LoadedManifest, data: DataDir) -> Iterator[tuple[str, int, dict[str, Any]]]:
     """(task id, line, record) of the task file, streamed; bare ids come with an empty record."""
     tasks = loaded.manifest.tasks
     if tasks.file is None or tasks.id_field is None:
         yield from ((task_id, 0, {}) for task_id in sorted(loaded.task_ids))
         return
-    path = resolve_file(tasks.file, loaded.path.parent, data_dir, "tasks.file")
+    path = resolve_file(tasks.file, loaded.path.parent, data, "tasks.file")
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -148,7 +148,7 @@ def _values(
 
 
 def iter_tasks(
-    loaded: LoadedManifest, data_dir: Path, template: Template, fields: Mapping[str, str]
+    loaded: LoadedManifest, data: DataDir, template: Template, fields: Mapping[str, str]
 ) -> Iterator[Task]:
     """Every task of the lane with its rendered prompt, streamed in task-file order.
 
@@ -156,7 +156,7 @@ def iter_tasks(
         GenerationConfigError: A task lacks a field the template needs, or an id repeats.
     """
     seen: dict[str, int] = {}
-    for task_id, number, record in _records(loaded, data_dir):
+    for task_id, number, record in _records(loaded, data):
         if task_id in seen:
             raise GenerationConfigError(
                 f"tasks.file line {number}: task {task_id!r} repeats line {seen[task_id]}"

@@ -41,12 +41,12 @@ from born_assets.governance.contamination_report import ContaminationReport, Gen
 from born_assets.governance.eval_index import EvalIndex, Match, RowCheck, exact_digest, model_key
 from born_assets.governance.evals import EvalSet
 from born_assets.governance.ngrams import NgramOverlaps, normalize_text
+from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import (
     ContaminationCheckRecord,
     ContaminationMatchRecord,
     ContaminationVerdictRecord,
 )
-from born_assets.schemas.tools import arrow_schema
 from born_assets.schemas.vocabulary import ContaminationMethod
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo, equal_values

@@ -29,8 +29,8 @@ import pyarrow as pa
 
 from born_assets.governance.eval_index import Match, RowCheck
 from born_assets.governance.evals import EvalSet
+from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import ContaminationReportRecord
-from born_assets.schemas.tools import arrow_schema
 from born_assets.schemas.vocabulary import ContaminationMethod
 
 MAX_EXAMPLE_IDS = 20

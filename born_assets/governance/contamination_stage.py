@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
+from born_assets import layout
 from born_assets.governance.contamination import CHECK_MEMO_COLUMNS, CheckMemo, stream_contamination
 from born_assets.governance.contamination_report import GeneratorOverlap
 from born_assets.governance.evals import EvalSet
@@ -28,15 +29,8 @@ from born_assets.schemas.governance import (
 )
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.specs.policy import ContaminationPolicy
-from born_assets.store.memo import RowMemo
+from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parquet import ParquetSink
-from born_assets.store.reuse import code_version
-
-VERDICTS_FILE = "rows.parquet"
-MATCHES_FILE = "matches.parquet"
-REPORT_FILE = "report.parquet"
-EXITS_FILE = "exits.parquet"
-CHECKS_FILE = "checks.parquet"
 
 
 def contamination_versions(
@@ -99,24 +93,24 @@ def check_candidates(
     }
     reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     with (
-        ParquetSink(out_dir / VERDICTS_FILE, ContaminationVerdictRecord, batch_rows) as verdicts,
-        ParquetSink(out_dir / MATCHES_FILE, ContaminationMatchRecord, batch_rows) as matches,
-        ParquetSink(out_dir / CHECKS_FILE, ContaminationCheckRecord, batch_rows) as checks,
+        ParquetSink(out_dir / layout.ROWS, ContaminationVerdictRecord, batch_rows) as verdicts,
+        ParquetSink(out_dir / layout.MATCHES, ContaminationMatchRecord, batch_rows) as matches,
+        ParquetSink(out_dir / layout.CHECKS, ContaminationCheckRecord, batch_rows) as checks,
     ):
         memo = CheckMemo(remembered, checks)
         summary = stream_contamination(reader, eval_sets, policy, verdicts, matches, memo)
-    with ParquetSink(out_dir / REPORT_FILE, ContaminationReportRecord, batch_rows) as report:
+    with ParquetSink(out_dir / layout.REPORT, ContaminationReportRecord, batch_rows) as report:
         report.write_batch(summary.report)
     exits = con.sql(
         _EXITS_SQL,
         params={
-            "verdicts": (out_dir / VERDICTS_FILE).as_posix(),
+            "verdicts": (out_dir / layout.ROWS).as_posix(),
             "deduplicated": deduplicated.as_posix(),
             "fate": Fate.CONTAMINATED.value,
             "stage": Stage.GOVERNANCE.value,
         },
     ).to_arrow_reader(batch_rows)
-    with ParquetSink(out_dir / EXITS_FILE, ExitRecord, batch_rows) as sink:
+    with ParquetSink(out_dir / layout.EXITS, ExitRecord, batch_rows) as sink:
         for batch in exits:
             sink.write_batch(batch)
     excluded = {str(method): n for method, n in summary.excluded_by_method.items()}
@@ -125,7 +119,7 @@ def check_candidates(
 
 def report_rows(folder: Path) -> list[dict[str, Any]]:
     """The per eval set x source report as plain rows (top matches decoded)."""
-    rows = pq.read_table(folder / REPORT_FILE).to_pylist()
+    rows = pq.read_table(folder / layout.REPORT).to_pylist()
     for row in rows:
         row["top_matches"] = json.loads(row["top_matches"])
     return rows

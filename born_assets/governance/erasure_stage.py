@@ -14,16 +14,16 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from born_assets.governance.erasure import (
-    TOMBSTONES_FILE,
+from born_assets import layout
+from born_assets.layout import DataDir
+from born_assets.release.rewrite import ReleaseErasure, erase_from_release, erased_in_release
+from born_assets.schemas.vocabulary import QuarantineReason
+from born_assets.specs.erasure import (
     ErasureFilter,
     Tombstone,
     load_tombstones,
 )
-from born_assets.release.catalog import release_dirs
-from born_assets.release.rewrite import ReleaseErasure, erase_from_release, erased_in_release
-from born_assets.schemas.tools import iter_parquet_batches
-from born_assets.schemas.vocabulary import QuarantineReason
+from born_assets.store.parquet import iter_parquet_batches
 
 TOMBSTONE_SCHEMA = pa.schema(
     [
@@ -37,9 +37,7 @@ TOMBSTONE_SCHEMA = pa.schema(
 def erased_lines(con: duckdb.DuckDBPyConnection, source_dirs: Sequence[Path]) -> list[Tombstone]:
     """Tombstones of the lines ingest refused as erased (the request id is in `field`)."""
     paths = [
-        (d / "quarantine.parquet").as_posix()
-        for d in source_dirs
-        if (d / "quarantine.parquet").exists()
+        (d / layout.QUARANTINE).as_posix() for d in source_dirs if (d / layout.QUARANTINE).exists()
     ]
     if not paths:
         return []
@@ -51,13 +49,13 @@ def erased_lines(con: duckdb.DuckDBPyConnection, source_dirs: Sequence[Path]) ->
     return [Tombstone(e, h, r) for e, h, r in rows]
 
 
-def record_tombstones(data_dir: Path, new: Sequence[Tombstone]) -> list[Tombstone]:
+def record_tombstones(data: DataDir, new: Sequence[Tombstone]) -> list[Tombstone]:
     """Merge new tombstones into the store (they are never removed); returns all of them."""
-    merged = {(t.example_id, t.raw_sha256): t for t in load_tombstones(data_dir)}
+    merged = {(t.example_id, t.raw_sha256): t for t in load_tombstones(data)}
     for stone in new:
         merged.setdefault((stone.example_id, stone.raw_sha256), stone)
     stones = [merged[k] for k in sorted(merged)]
-    path = data_dir / TOMBSTONES_FILE
+    path = data.tombstones
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist([vars(s) for s in stones], schema=TOMBSTONE_SCHEMA)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -67,13 +65,13 @@ def record_tombstones(data_dir: Path, new: Sequence[Tombstone]) -> list[Tombston
 
 
 def erase_releases(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, stones: Sequence[Tombstone]
+    con: duckdb.DuckDBPyConnection, data: DataDir, stones: Sequence[Tombstone]
 ) -> list[ReleaseErasure]:
     """Rewrite every stored release that still holds an erased example."""
     erased = {s.example_id: s.request_id for s in stones}
     done = []
-    for folder in release_dirs(data_dir):
-        result = erase_from_release(con, folder, erased)
+    for release in data.published_releases():
+        result = erase_from_release(con, release.path, erased)
         if result is not None:
             done.append(result)
     return done
@@ -114,13 +112,13 @@ MATCH_COLUMNS = [
 
 def preview(
     con: duckdb.DuckDBPyConnection,
-    data_dir: Path,
+    data: DataDir,
     source_dirs: Sequence[Path],
     eraser: ErasureFilter,
     batch_rows: int = 5_000,
 ) -> tuple[list[tuple[str, str, str]], dict[str, int]]:
     """What `eraser` would erase: (request, origin, example_id) rows, and rows per release."""
-    rows = [d / "rows.parquet" for d in source_dirs if (d / "rows.parquet").exists()]
+    rows = [d / layout.ROWS for d in source_dirs if (d / layout.ROWS).exists()]
     matches = []
     for batch in iter_parquet_batches(rows, batch_rows, MATCH_COLUMNS):
         for row in batch.to_pylist():
@@ -129,7 +127,7 @@ def preview(
                 matches.append((request, row["origin_id"], row["example_id"]))
     erased = {example_id: request for request, _, example_id in matches}
     in_releases = {
-        folder.name: len(erased_in_release(con, folder, erased))
-        for folder in release_dirs(data_dir)
+        release.version: len(erased_in_release(con, release.path, erased))
+        for release in data.published_releases()
     }
     return matches, in_releases

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 import orjson
 from pydantic import Field, field_validator, model_validator
 
+from born_assets.layout import DataDir
 from born_assets.schemas.identity import sha256_hex
 from born_assets.specs.common import (
     Identifier,
@@ -126,14 +127,14 @@ class EvalSet:
                 yield derived.family, derived.task_id(item.item_id), index
 
 
-def load_eval_sets(eval_dir: Path, data_dir: Path) -> tuple[list[EvalSet], list[SpecError]]:
-    """Load every eval set under `eval_dir`; bad ones come back as errors, in file order."""
+def load_eval_sets(data: DataDir) -> tuple[list[EvalSet], list[SpecError]]:
+    """Load every eval set of the data dir; bad ones come back as errors, in file order."""
     return load_specs(
-        eval_dir, lambda path: load_eval_set(path, data_dir), lambda item: item.eval_id, "eval_id"
+        data.evals, lambda path: load_eval_set(path, data), lambda item: item.eval_id, "eval_id"
     )
 
 
-def load_eval_set(path: Path, data_dir: Path) -> EvalSet | SpecError:
+def load_eval_set(path: Path, data: DataDir) -> EvalSet | SpecError:
     """Parse and validate one eval set spec, then read and check its benchmark file."""
     parsed = parse_spec(path, EvalSetSpec)
     if isinstance(parsed, SpecError):
@@ -142,7 +143,7 @@ def load_eval_set(path: Path, data_dir: Path) -> EvalSet | SpecError:
     if spec.eval_id != path.stem:
         return SpecError(path, "eval_id", f"must match the file name ({path.stem!r})")
     try:
-        data_file = resolve_file(spec.file, path.parent, data_dir, "file")
+        data_file = resolve_file(spec.file, path.parent, data, "file")
         raw = data_file.read_bytes()
         items = _read_items(spec, raw, spec.file)
     except SpecFieldError as error:

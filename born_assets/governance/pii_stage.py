@@ -19,17 +19,14 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
+from born_assets import layout
 from born_assets.governance.pii import RedactionStats, scan_row
 from born_assets.governance.pii_scanner import PiiScanner
+from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
-from born_assets.schemas.tools import arrow_schema
 from born_assets.specs.pii_policy import PiiPolicy
-from born_assets.store.memo import RowMemo
+from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parquet import ParquetSink
-from born_assets.store.reuse import code_version
-
-VERDICTS_FILE = "rows.parquet"
-REDACTED_FILE = "redacted.parquet"
 
 _CANDIDATES_SQL = """
 SELECT d.example_id, d.origin_id, s.prompt, s.response
@@ -84,8 +81,8 @@ class PiiMemo:
     def open(cls, folder: Path, versions: dict[str, str]) -> PiiMemo:
         """The memo of a published `pii` folder (empty when its versions differ)."""
         return cls(
-            RowMemo.open(folder, VERDICTS_FILE, versions, _VERDICT_COLUMNS),
-            RowMemo.open(folder, REDACTED_FILE, versions, ["prompt", "response"]),
+            RowMemo.open(folder, layout.ROWS, versions, _VERDICT_COLUMNS),
+            RowMemo.open(folder, layout.REDACTED, versions, ["prompt", "response"]),
         )
 
     @classmethod
@@ -117,8 +114,8 @@ def scan_candidates(
     reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     summary = PiiSummary()
     with (
-        ParquetSink(out_dir / VERDICTS_FILE, PiiVerdictRecord, batch_rows) as verdicts,
-        ParquetSink(out_dir / REDACTED_FILE, RedactedTextRecord, batch_rows) as redacted,
+        ParquetSink(out_dir / layout.ROWS, PiiVerdictRecord, batch_rows) as verdicts,
+        ParquetSink(out_dir / layout.REDACTED, RedactedTextRecord, batch_rows) as redacted,
     ):
         for batch in reader:
             rows = batch.to_pylist()

@@ -14,21 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from born_assets.governance.erasure import ErasureFilter
+from born_assets import layout
 from born_assets.ingest.jsonl import iter_lines, parse_object
 from born_assets.ingest.quarantine import RejectedLine, Rejection
 from born_assets.ingest.record import Origin
+from born_assets.layout import DataDir
 from born_assets.schemas.fates import quarantine_row
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.ingest import LineageRecord, QuarantineRecord, SourceFileRecord
 from born_assets.schemas.vocabulary import QuarantineReason, Stage
+from born_assets.specs.erasure import ErasureFilter
 from born_assets.store.parquet import DEFAULT_BATCH_ROWS, ParquetSink
 
 RowParser = Callable[[dict[str, Any], str, int], dict[str, Any]]
-
-ROWS_FILE = "rows.parquet"
-QUARANTINE_FILE = "quarantine.parquet"
-FILES_FILE = "files.parquet"
 
 
 @dataclass
@@ -48,17 +46,11 @@ class IngestSummary:
         return sum(self.quarantined.values())
 
 
-def input_files(data_dir: Path, folder: str, pattern: str) -> list[Path]:
-    """Input files of a lane or import, sorted by path so runs read them in one order."""
-    root = data_dir / folder
-    return sorted(path for path in root.glob(pattern) if path.is_file()) if root.is_dir() else []
-
-
 def ingest_files(
     files: Iterable[Path],
     *,
     origin: Origin,
-    data_dir: Path,
+    data: DataDir,
     parse_row: RowParser,
     out_dir: Path,
     batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -74,12 +66,12 @@ def ingest_files(
     summary = IngestSummary()
     seen_ids: set[str] = set()
     with (
-        ParquetSink(out_dir / ROWS_FILE, LineageRecord, batch_rows) as rows,
-        ParquetSink(out_dir / QUARANTINE_FILE, QuarantineRecord, batch_rows) as quarantine,
-        ParquetSink(out_dir / FILES_FILE, SourceFileRecord, batch_rows) as ledger,
+        ParquetSink(out_dir / layout.ROWS, LineageRecord, batch_rows) as rows,
+        ParquetSink(out_dir / layout.QUARANTINE, QuarantineRecord, batch_rows) as quarantine,
+        ParquetSink(out_dir / layout.FILES, SourceFileRecord, batch_rows) as ledger,
     ):
         for path in files:
-            source_file = path.relative_to(data_dir).as_posix()
+            source_file = data.relative(path)
             digest = hashlib.sha256()
             lines = 0
             for line in iter_lines(path, digest):

@@ -12,9 +12,8 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from born_assets.ingest.files import input_files
+from born_assets.layout import DataDir
 
 SETTLE_S = 30.0
 
@@ -51,7 +50,7 @@ class Scan:
 
 
 def scan(
-    data_dir: Path,
+    data: DataDir,
     watches: Sequence[Watch],
     seen: Mapping[str, Mapping[str, FileState]],
     now: float,
@@ -66,7 +65,7 @@ def scan(
     changes: dict[str, list[str]] = {}
     for watch in watches:
         before = seen.get(watch.name, {})
-        files, lines = _scan_one(data_dir, watch, before, now, settle_s)
+        files, lines = _scan_one(data, watch, before, now, settle_s)
         new_seen[watch.name] = files
         if lines:
             changes[watch.name] = lines
@@ -74,13 +73,13 @@ def scan(
 
 
 def _scan_one(
-    data_dir: Path, watch: Watch, before: Mapping[str, FileState], now: float, settle_s: float
+    data: DataDir, watch: Watch, before: Mapping[str, FileState], now: float, settle_s: float
 ) -> tuple[dict[str, FileState], list[str]]:
     files: dict[str, FileState] = {}
     lines: list[str] = []
     present = set()
-    for path in input_files(data_dir, watch.folder, watch.glob):
-        name = path.relative_to(data_dir).as_posix()
+    for path in data.source_files(watch.folder, watch.glob):
+        name = data.relative(path)
         present.add(name)
         stat = path.stat()
         old = before.get(name)

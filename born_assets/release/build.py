@@ -17,27 +17,24 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from born_assets.release.layout import (
-    FATES_FILE,
-    ColumnInfo,
-    shard_name,
-)
+from born_assets import layout
+from born_assets.layout import ReleaseDir
+from born_assets.release.info import ColumnInfo
 from born_assets.review.rules import (
     NO_REVIEWS_SQL,
     REVIEW_BLOCK_SQL,
     REVIEW_COLUMNS_SQL,
     review_join_sql,
 )
+from born_assets.schemas.derive import arrow_schema, column_docs
 from born_assets.schemas.fates import ExitRecord
 from born_assets.schemas.identity import canonical_json, sha256_hex
 from born_assets.schemas.release import ReleaseRecord
-from born_assets.schemas.tools import arrow_schema, column_docs
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
 
 ROW_GROUP_ROWS = 10_000
-WITHHELD_FILE = ".withheld.parquet"
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ class WarehouseInputs:
     def exit_tables(self) -> list[Path]:
         """Exits of every stage after ingest."""
         stages = (self.sanitized, self.gated, self.deduplicated, self.contamination)
-        return [folder / "exits.parquet" for folder in stages]
+        return [folder / layout.EXITS for folder in stages]
 
 
 def _release_rows_sql(inputs: WarehouseInputs) -> str:
@@ -157,17 +154,17 @@ def _withheld_sql(inputs: WarehouseInputs) -> str:
 
 def _params(inputs: WarehouseInputs, use: str) -> dict[str, Any]:
     return {
-        "deduplicated": (inputs.deduplicated / "rows.parquet").as_posix(),
-        "sanitized": (inputs.sanitized / "rows.parquet").as_posix(),
-        "gated": (inputs.gated / "rows.parquet").as_posix(),
-        "sources": [(d / "rows.parquet").as_posix() for d in inputs.source_dirs],
-        "contaminated": (inputs.contamination / "exits.parquet").as_posix(),
-        "pii": (inputs.pii / "rows.parquet").as_posix(),
-        "redacted": (inputs.pii / "redacted.parquet").as_posix(),
+        "deduplicated": (inputs.deduplicated / layout.ROWS).as_posix(),
+        "sanitized": (inputs.sanitized / layout.ROWS).as_posix(),
+        "gated": (inputs.gated / layout.ROWS).as_posix(),
+        "sources": [(d / layout.ROWS).as_posix() for d in inputs.source_dirs],
+        "contaminated": (inputs.contamination / layout.EXITS).as_posix(),
+        "pii": (inputs.pii / layout.ROWS).as_posix(),
+        "redacted": (inputs.pii / layout.REDACTED).as_posix(),
         "use": use,
         "review_required_for": list(inputs.review.required_for),
         **(
-            {"reviews": (inputs.review.table / "rows.parquet").as_posix()}
+            {"reviews": (inputs.review.table / layout.ROWS).as_posix()}
             if inputs.review.table
             else {}
         ),
@@ -200,8 +197,8 @@ def write_shards(
     params = _params(inputs, use)
     ((total,),) = con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()
     shards = max(1, -(-total // shard_rows))
-    names = [shard_name(i, shards) for i in range(shards)]
-    (out_dir / "data").mkdir(parents=True, exist_ok=True)
+    names = [ReleaseDir.shard_name(i, shards) for i in range(shards)]
+    ReleaseDir(out_dir).data.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(ReleaseRecord)
     ordered = f"SELECT {', '.join(schema.names)} FROM ({query}) ORDER BY example_id"
     reader = con.sql(ordered, params=params).to_arrow_reader(ROW_GROUP_ROWS)
@@ -245,7 +242,7 @@ def write_fates(
     con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, withheld: Path, out_dir: Path
 ) -> dict[str, int]:
     """The release's fate ledger: every input line, `released` or the stage that removed it."""
-    path = out_dir / FATES_FILE
+    path = out_dir / ReleaseDir.FATES
     exits = [*inputs.exit_tables(), withheld]
     write_row_fates(con, list(inputs.source_dirs), exits, Fate.RELEASED, path, ROW_GROUP_ROWS)
     return fate_counts(con, path)

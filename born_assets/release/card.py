@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from born_assets.layout import ReleaseDir
 from born_assets.release.croissant import (
     KEYWORDS,
     SHARD_GLOB,
@@ -21,7 +22,7 @@ from born_assets.release.croissant import (
     sorted_counts,
     summary_sentence,
 )
-from born_assets.release.layout import CARD_FILE, CROISSANT_FILE, SHARD_PREFIX, ReleaseInfo
+from born_assets.release.info import ReleaseInfo
 
 # SPDX id -> Hugging Face Hub license id (https://huggingface.co/docs/hub/repositories-licenses).
 HF_LICENSES = {
@@ -51,8 +52,8 @@ SIZE_BUCKETS = (
 
 def write_card(release_dir: Path, info: ReleaseInfo) -> None:
     """Write `README.md` (the dataset card) and `croissant.json` into `release_dir`."""
-    _write(release_dir / CARD_FILE, render_card(info))
-    _write(release_dir / CROISSANT_FILE, render_croissant(info))
+    _write(release_dir / ReleaseDir.CARD, render_card(info))
+    _write(release_dir / ReleaseDir.CROISSANT, render_croissant(info))
 
 
 def render_card(info: ReleaseInfo) -> str:
@@ -95,7 +96,7 @@ def card_header(info: ReleaseInfo) -> dict[str, object]:
         "configs": [
             {
                 "config_name": "default",
-                "data_files": [{"split": SHARD_PREFIX, "path": SHARD_GLOB}],
+                "data_files": [{"split": ReleaseDir.SHARD_PREFIX, "path": SHARD_GLOB}],
             }
         ],
     }
@@ -147,7 +148,7 @@ def _summary(info: ReleaseInfo) -> str:
         f"- Rows: {info.rows:,}\n"
         f"- Use: `{info.use}`\n"
         f"- Licenses (SPDX): {licenses}\n"
-        f"- Machine-readable metadata: `{CROISSANT_FILE}` (MLCommons Croissant 1.0 with "
+        f"- Machine-readable metadata: `{ReleaseDir.CROISSANT}` (MLCommons Croissant 1.0 with "
         "responsible-AI fields)"
     )
 

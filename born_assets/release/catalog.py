@@ -6,26 +6,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from born_assets.layout import DataDir, ReleaseDir
 from born_assets.release.build import file_sha256
-from born_assets.release.layout import RELEASE_JSON
-from born_assets.release.publish import RELEASES_DIR, read_release_json
+from born_assets.release.publish import read_release_json
 
 _NUMBERED = re.compile(r"^v(\d+)$")
 
 
-def release_dirs(data_dir: Path) -> list[Path]:
-    """Published release folders (those with a release.json), sorted by name."""
-    root = data_dir / RELEASES_DIR
-    if not root.is_dir():
-        return []
-    return sorted(
-        p for p in root.iterdir() if not p.name.startswith(".") and (p / RELEASE_JSON).is_file()
-    )
-
-
-def next_version(data_dir: Path) -> str:
+def next_version(data: DataDir) -> str:
     """`v<N+1>` after the highest published `v<N>` (`v1` when there is none)."""
-    numbers = [int(m.group(1)) for p in release_dirs(data_dir) if (m := _NUMBERED.match(p.name))]
+    releases = data.published_releases()
+    numbers = [int(m.group(1)) for r in releases if (m := _NUMBERED.match(r.version))]
     return f"v{max(numbers, default=0) + 1}"
 
 
@@ -44,7 +35,7 @@ def verify_release(folder: Path) -> list[Mismatch]:
     present = {
         p.relative_to(folder).as_posix()
         for p in folder.rglob("*")
-        if p.is_file() and p.name != RELEASE_JSON
+        if p.is_file() and p.name != ReleaseDir.RELEASE_JSON
     }
     mismatches = []
     for name in sorted(set(recorded) | present):

@@ -9,8 +9,10 @@ from pathlib import Path
 import duckdb
 
 from born_assets.release.build import use_blocked_sql
+from born_assets.schemas.derive import validate_batches
 from born_assets.schemas.release import ReleaseRecord
-from born_assets.schemas.tools import iter_parquet_batches, validate_batches
+from born_assets.store.conservation import unreconciled_lines
+from born_assets.store.parquet import iter_parquet_batches
 
 MAX_EXAMPLES = 5
 
@@ -85,32 +87,15 @@ def review_requirements_met(
     )
 
 
-_RECONCILE_SQL = """
-WITH fated AS (
-    SELECT source_file, count(*) AS n, count(DISTINCT source_line) AS lines,
-           max(source_line) AS last_line
-    FROM read_parquet($fates) GROUP BY source_file
-)
-SELECT coalesce(f.source_file, x.source_file), coalesce(f.lines_read, 0), coalesce(x.n, 0)
-FROM read_parquet($files) AS f FULL OUTER JOIN fated AS x ON f.source_file = x.source_file
-WHERE coalesce(x.n, 0) <> coalesce(f.lines_read, -1)
-   OR coalesce(x.lines, 0) <> coalesce(x.n, 0)
-   OR coalesce(x.last_line, 0) > coalesce(f.lines_read, 0)
-ORDER BY 1
-"""
-
-
 def fates_reconcile(
     con: duckdb.DuckDBPyConnection, fates: Path, ledgers: Sequence[Path]
 ) -> CheckOutcome:
     """For every source file: lines read = sum of fates, each line exactly once."""
-    bad = con.execute(
-        _RECONCILE_SQL, {"fates": fates.as_posix(), "files": [p.as_posix() for p in ledgers]}
-    ).fetchall()
+    bad = unreconciled_lines(con, [fates], ledgers)
     return CheckOutcome(
         "fates_reconcile",
         not bad,
         "For every source file: lines read = sum of fates in this release, each line once.",
         len(bad),
-        [{"file": f, "lines_read": r, "fates": n} for f, r, n in bad[:MAX_EXAMPLES]],
+        [m.as_dict() for m in bad[:MAX_EXAMPLES]],
     )

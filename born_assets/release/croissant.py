@@ -17,10 +17,11 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from born_assets.release.layout import DATA_DIR, SHARD_PREFIX, ReleaseInfo
+from born_assets.layout import ReleaseDir
+from born_assets.release.info import ReleaseInfo
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
-SHARD_GLOB = f"{DATA_DIR}/{SHARD_PREFIX}-*.parquet"
+SHARD_GLOB = f"{ReleaseDir.DATA}/{ReleaseDir.SHARD_PREFIX}-*.parquet"
 RECORD_SET_ID = "default"
 FILE_SET_ID = "parquet-shards"
 PARQUET_MIME = "application/x-parquet"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from born_assets.release.layout import FATES_FILE
+from born_assets.layout import ReleaseDir
 
 _ROW_CHANGES_SQL = """
 WITH old AS (
@@ -49,7 +49,7 @@ class ReleaseDiff:
 
 
 def _shards(folder: Path) -> list[str]:
-    return [p.as_posix() for p in sorted((folder / "data").glob("*.parquet"))]
+    return [p.as_posix() for p in ReleaseDir(folder).shards()]
 
 
 def diff_releases(
@@ -76,7 +76,7 @@ def diff_releases(
     totals = dict(con.execute("SELECT change, count(*) FROM row_changes GROUP BY ALL").fetchall())
     fate_changes = con.execute(
         _FATE_CHANGES_SQL,
-        {"old": (old / FATES_FILE).as_posix(), "new": (new / FATES_FILE).as_posix()},
+        {"old": (old / ReleaseDir.FATES).as_posix(), "new": (new / ReleaseDir.FATES).as_posix()},
     ).fetchall()
     return ReleaseDiff(
         by_dimension,

@@ -13,16 +13,10 @@ from typing import Any
 
 import duckdb
 
+from born_assets.layout import ReleaseDir
 from born_assets.release.build import file_sha256, release_columns
 from born_assets.release.card import write_card
-from born_assets.release.layout import (
-    FATES_FILE,
-    RELEASE_JSON,
-    TRANSPARENCY_CSV,
-    TRANSPARENCY_MD,
-    ReleaseInfo,
-    SourceInfo,
-)
+from born_assets.release.info import ReleaseInfo, SourceInfo
 from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, transparency_rows
 from born_assets.store.fates import fate_counts
 
@@ -63,18 +57,18 @@ def write_documents(
 ) -> Documents:
     """Write transparency.md/csv, README.md and croissant.json; hash every file but release.json."""
     shard_paths = [folder / s for s in shards]
-    fates = fate_counts(con, folder / FATES_FILE)
-    table = transparency_rows(con, folder / FATES_FILE, shard_paths, facts.sources)
+    fates = fate_counts(con, folder / ReleaseDir.FATES)
+    table = transparency_rows(con, folder / ReleaseDir.FATES, shard_paths, facts.sources)
     markdown = to_markdown(table)
-    (folder / TRANSPARENCY_MD).write_text(markdown, encoding="utf-8")
-    (folder / TRANSPARENCY_CSV).write_text(to_csv(table), encoding="utf-8")
+    (folder / ReleaseDir.TRANSPARENCY_MD).write_text(markdown, encoding="utf-8")
+    (folder / ReleaseDir.TRANSPARENCY_CSV).write_text(to_csv(table), encoding="utf-8")
     rows = fates.get("released", 0)
     hashes = {s: file_sha256(folder / s) for s in shards}
     write_card(folder, _info(facts, rows, list(shards), hashes, table, fates, markdown))
     files = {
         p.relative_to(folder).as_posix(): file_sha256(p)
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != RELEASE_JSON and not p.name.startswith(".")
+        if p.is_file() and p.name != ReleaseDir.RELEASE_JSON and not p.name.startswith(".")
     }
     return Documents(rows, dict(sorted(fates.items())), markdown, files)
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import duckdb
 
+from born_assets import layout
+from born_assets.layout import DataDir, ReleaseDir
 from born_assets.release import checks
 from born_assets.release.build import (
-    WITHHELD_FILE,
     WarehouseInputs,
     input_fingerprint,
     write_fates,
@@ -28,21 +29,15 @@ from born_assets.release.build import (
     write_withheld,
 )
 from born_assets.release.documents import ReleaseFacts, write_documents
-from born_assets.release.layout import (
-    FATES_FILE,
-    RELEASE_JSON,
-)
 from born_assets.release.transparency import (
     SourceMeta,
 )
-from born_assets.review.records import RECORDS_DIR
 from born_assets.schemas.identity import sha256_hex
-from born_assets.store.parquet import fsync_dir
-from born_assets.store.reuse import code_version
+from born_assets.store.atomic import fsync_dir
+from born_assets.store.memo import code_version
 
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_SHARD_ROWS = 100_000
-RELEASES_DIR = "releases"
 
 
 class ReleaseRefused(Exception):
@@ -55,7 +50,7 @@ class ReleaseRequest:
 
     version: str
     use: str
-    data_dir: Path
+    data: DataDir
     warehouse: WarehouseInputs
     sources: tuple[SourceMeta, ...]
     spec_sha256: dict[str, str]  # spec file (relative to the data dir) -> SHA-256
@@ -65,7 +60,7 @@ class ReleaseRequest:
     @property
     def target(self) -> Path:
         """Where the published release lives."""
-        return self.data_dir / RELEASES_DIR / self.version
+        return self.data.release(self.version).path
 
 
 @dataclass
@@ -83,7 +78,7 @@ class ReleaseOutcome:
 
 
 def _source_files(con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs) -> dict[str, str]:
-    ledgers = [(d / "files.parquet").as_posix() for d in inputs.source_dirs]
+    ledgers = [(d / layout.FILES).as_posix() for d in inputs.source_dirs]
     if not ledgers:
         return {}
     rows = con.execute(
@@ -92,11 +87,11 @@ def _source_files(con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs) -> di
     return dict(rows)
 
 
-def _review_files(data_dir: Path) -> dict[str, str]:
+def _review_files(data: DataDir) -> dict[str, str]:
     """SHA-256 of every stored review import: a new verdict is a new input."""
-    folder = data_dir / RECORDS_DIR
+    folder = data.review_records
     paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
-    return {p.relative_to(data_dir).as_posix(): sha256_hex(p.read_bytes()) for p in paths}
+    return {data.relative(p): sha256_hex(p.read_bytes()) for p in paths}
 
 
 def release_inputs(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> dict[str, Any]:
@@ -107,7 +102,7 @@ def release_inputs(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> d
         "policy_sha256": request.policy_sha256,
         "specs": dict(sorted(request.spec_sha256.items())),
         "source_files": _source_files(con, request.warehouse),
-        "reviews": _review_files(request.data_dir),
+        "reviews": _review_files(request.data),
     }
 
 
@@ -125,7 +120,9 @@ def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def read_release_json(folder: Path) -> dict[str, Any]:
     """The parsed release.json of a published release."""
-    loaded: dict[str, Any] = json.loads((folder / RELEASE_JSON).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(
+        (folder / ReleaseDir.RELEASE_JSON).read_text(encoding="utf-8")
+    )
     return loaded
 
 
@@ -196,7 +193,7 @@ def _sweep_scratch(releases: Path) -> None:
 def _build(
     con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path
 ) -> ReleaseOutcome:
-    withheld = staging / WITHHELD_FILE
+    withheld = staging / ReleaseDir.WITHHELD
     write_withheld(con, request.warehouse, request.use, withheld)
     rows, shards = write_shards(con, request.warehouse, request.use, staging, request.shard_rows)
     write_fates(con, request.warehouse, withheld, staging)
@@ -206,7 +203,7 @@ def _build(
     )
     documents = write_documents(con, staging, facts, shards)
     shard_paths = [staging / s for s in shards]
-    ledgers = [d / "files.parquet" for d in request.warehouse.source_dirs]
+    ledgers = [d / layout.FILES for d in request.warehouse.source_dirs]
     outcome_checks = [
         checks.schema(shard_paths),
         checks.unique_example_ids(con, shard_paths),
@@ -214,7 +211,7 @@ def _build(
         checks.review_requirements_met(
             con, shard_paths, request.use, request.warehouse.review.required_for
         ),
-        checks.fates_reconcile(con, staging / FATES_FILE, ledgers),
+        checks.fates_reconcile(con, staging / ReleaseDir.FATES, ledgers),
     ]
     return ReleaseOutcome(
         request.version,
@@ -246,6 +243,6 @@ def _write_release_json(
         "files": outcome.files,
         "erasures": [],
     }
-    (staging / RELEASE_JSON).write_text(
+    (staging / ReleaseDir.RELEASE_JSON).write_text(
         json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -22,15 +22,15 @@ import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from born_assets.layout import ReleaseDir
 from born_assets.release.build import ROW_GROUP_ROWS, parquet_writer
 from born_assets.release.documents import ReleaseFacts, sources_from_table, write_documents
-from born_assets.release.layout import FATES_FILE, RELEASE_JSON, TRANSPARENCY_CSV
 from born_assets.release.publish import read_release_json
+from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.fates import RowFateRecord
 from born_assets.schemas.release import ReleaseRecord
-from born_assets.schemas.tools import arrow_schema
 from born_assets.schemas.vocabulary import Fate, Stage
-from born_assets.store.parquet import fsync_dir
+from born_assets.store.atomic import fsync_dir
 
 ERASED_TABLE = "erased_ids"
 
@@ -48,7 +48,7 @@ def erased_in_release(
     con: duckdb.DuckDBPyConnection, folder: Path, erased: Mapping[str, str]
 ) -> dict[str, str]:
     """The erased example ids (-> request id) that this release still holds."""
-    shards = [p.as_posix() for p in sorted((folder / "data").glob("*.parquet"))]
+    shards = [p.as_posix() for p in ReleaseDir(folder).shards()]
     if not erased or not shards:
         return {}
     ids = pa.table({"example_id": list(erased), "request_id": list(erased.values())})
@@ -74,14 +74,12 @@ def erase_from_release(
     scratch = folder.parent / f".tmp-erase-{folder.name}-{uuid.uuid4().hex[:12]}"
     shutil.copytree(folder, scratch)
     try:
-        shards = sorted(
-            p.relative_to(scratch).as_posix() for p in (scratch / "data").glob("*.parquet")
-        )
+        shards = sorted(p.relative_to(scratch).as_posix() for p in ReleaseDir(scratch).shards())
         for shard in shards:
             _filter_parquet(scratch / shard, ReleaseRecord, lambda t: _keep_rows(t, hits))
-        _filter_parquet(scratch / FATES_FILE, RowFateRecord, lambda t: _mark_erased(t, hits))
+        _filter_parquet(scratch / ReleaseDir.FATES, RowFateRecord, lambda t: _mark_erased(t, hits))
         document = read_release_json(folder)
-        with (folder / TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
+        with (folder / ReleaseDir.TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
             sources = sources_from_table(list(csv.DictReader(handle)))
         facts = ReleaseFacts(
             document["version"],
@@ -162,7 +160,7 @@ def _update_release_json(
         "erasures": erasures,
     }
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    (folder / RELEASE_JSON).write_text(text, encoding="utf-8")
+    (folder / ReleaseDir.RELEASE_JSON).write_text(text, encoding="utf-8")
 
 
 def _swap(folder: Path, scratch: Path) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import duckdb
 
-from born_assets.release.catalog import release_dirs
+from born_assets import layout
+from born_assets.layout import Asset, DataDir
 
 SOURCE_FIELDS = [
     "origin_kind",
@@ -90,12 +91,8 @@ _BY_ID = "SELECT {columns} FROM read_parquet($p) WHERE example_id = $id"
 class TracePaths:
     """Where each stage's tables are."""
 
+    data: DataDir
     source_dirs: Sequence[Path]
-    sanitized: Path
-    gated: Path
-    deduplicated: Path
-    contamination: Path
-    data_dir: Path
     spec_files: dict[str, Path]  # origin id -> its manifest or import spec
 
 
@@ -115,10 +112,10 @@ def trace(
 ) -> list[tuple[str, Any]]:
     """Sections of the chain as (title, content); content is a dict, a list, or a sentence."""
     key = {"id": example_id}
-    rows = _existing([d / "rows.parquet" for d in paths.source_dirs])
+    rows = _existing([d / layout.ROWS for d in paths.source_dirs])
     source = _one(con, _SOURCE_SQL, {**key, "p": rows}) if rows else None
     if source is None:
-        quarantine = _existing([d / "quarantine.parquet" for d in paths.source_dirs])
+        quarantine = _existing([d / layout.QUARANTINE for d in paths.source_dirs])
         found = _one(con, _QUARANTINE_SQL, {**key, "p": quarantine}) if quarantine else None
         if found is None:
             return [("not found", f"no example {example_id} in the warehouse")]
@@ -126,35 +123,44 @@ def trace(
     spec = paths.spec_files.get(source["origin_id"])
     spec_info = {"file": spec, "sha256": source["manifest_hash"]} if spec else "spec not found"
     sections: list[tuple[str, Any]] = [("source", source), ("spec", spec_info)]
-    sections.append(("sanitization", _stage(con, paths.sanitized, SANITIZE_FIELDS, key)))
-    sections.append(("gates", _stage(con, paths.gated, ", ".join(GATE_FIELDS), key)))
-    sections.append(("dedup", _dedup(con, paths.deduplicated, key)))
-    sections.append(("contamination", _stage(con, paths.contamination, CONTAMINATION_FIELDS, key)))
+    sections.append(
+        ("sanitization", _stage(con, paths.data.stage(Asset.SANITIZED), SANITIZE_FIELDS, key))
+    )
+    sections.append(
+        ("gates", _stage(con, paths.data.stage(Asset.GATED), ", ".join(GATE_FIELDS), key))
+    )
+    sections.append(("dedup", _dedup(con, paths.data.stage(Asset.DEDUPLICATED), key)))
+    sections.append(
+        (
+            "contamination",
+            _stage(con, paths.data.stage(Asset.CONTAMINATION), CONTAMINATION_FIELDS, key),
+        )
+    )
     line = (source["source_file"], source["source_line"])
-    sections.append(("releases", _releases(con, paths.data_dir, example_id, line)))
+    sections.append(("releases", _releases(con, paths.data, example_id, line)))
     return sections
 
 
 def _stage(con: duckdb.DuckDBPyConnection, folder: Path, columns: str, key: dict[str, Any]) -> Any:
-    rows_path = folder / "rows.parquet"
+    rows_path = folder / layout.ROWS
     if not rows_path.exists():
         return "stage not built"
     row = _one(con, _BY_ID.format(columns=columns), {**key, "p": rows_path.as_posix()})
     if row is not None:
         return row
-    exits = {**key, "p": (folder / "exits.parquet").as_posix()}
+    exits = {**key, "p": (folder / layout.EXITS).as_posix()}
     exit_row = _one(con, _BY_ID.format(columns="fate, stage, reason, detail"), exits)
     return exit_row or "did not reach this stage"
 
 
 def _dedup(con: duckdb.DuckDBPyConnection, folder: Path, key: dict[str, Any]) -> Any:
-    if not (folder / "rows.parquet").exists():
+    if not (folder / layout.ROWS).exists():
         return "stage not built"
-    rows = {**key, "p": (folder / "rows.parquet").as_posix()}
+    rows = {**key, "p": (folder / layout.ROWS).as_posix()}
     kept = _one(con, _BY_ID.format(columns="duplicate_group_size"), rows)
     if kept is not None:
         return {"decision": "survivor", **kept}
-    exits = {**key, "p": (folder / "exits.parquet").as_posix()}
+    exits = {**key, "p": (folder / layout.EXITS).as_posix()}
     dropped = _one(con, _BY_ID.format(columns="reason, detail AS duplicate_of"), exits)
     return {"decision": "duplicate", **dropped} if dropped else "did not reach this stage"
 
@@ -166,14 +172,15 @@ _FATE_SQL = (
 
 
 def _releases(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, example_id: str, line: tuple[str, int]
+    con: duckdb.DuckDBPyConnection, data: DataDir, example_id: str, line: tuple[str, int]
 ) -> list[dict[str, Any]]:
     found = []
-    for folder in release_dirs(data_dir):
-        params = {"p": (folder / "fates.parquet").as_posix(), "file": line[0], "line": line[1]}
+    for release in data.published_releases():
+        folder = release.path
+        params = {"p": release.fates.as_posix(), "file": line[0], "line": line[1]}
         fate = _one(con, _FATE_SQL, params)
         shard = None
-        for path in sorted((folder / "data").glob("*.parquet")):
+        for path in release.shards():
             if _one(
                 con, _BY_ID.format(columns="1 AS hit"), {"p": path.as_posix(), "id": example_id}
             ):

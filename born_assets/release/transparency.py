@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from born_assets.schemas.vocabulary import Fate
+from born_assets.specs.project import Project
 
 FATE_COLUMNS = [
     Fate.QUARANTINED,
@@ -48,6 +49,34 @@ class SourceMeta:
     license: str
     spec_sha256: str
     source_url: str | None = None
+
+
+def source_metas(project: Project) -> list[SourceMeta]:
+    """What the specs say about each lane and import, for the transparency table."""
+    metas = [
+        SourceMeta(
+            origin_kind="lane",
+            origin_id=m.manifest.lane_id,
+            family=m.manifest.benchmark_family,
+            teacher=f"{m.manifest.teacher.model} ({m.manifest.teacher.version})",
+            license=m.manifest.license,
+            spec_sha256=m.content_hash,
+        )
+        for m in project.lanes
+    ]
+    metas += [
+        SourceMeta(
+            origin_kind="import",
+            origin_id=i.spec.import_id,
+            family=i.spec.dataset_family,
+            teacher=i.spec.generator.model if i.spec.generator else "named per row",
+            license=i.spec.license,
+            spec_sha256=i.content_hash,
+            source_url=str(i.spec.source_url),
+        )
+        for i in project.imports
+    ]
+    return metas
 
 
 _SCORES_SQL = """

@@ -17,12 +17,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from born_assets import layout
+from born_assets.layout import SOURCE_GROUPS, Asset, DataDir, ReleaseDir
 from born_assets.review.verdicts import RowHashes
 
-WAREHOUSE = "warehouse"
-REDACTED_TABLE = ("pii", "redacted.parquet")
-CONTAMINATED_TABLE = ("contamination", "exits.parquet")
-SOURCE_GROUPS = ("lanes", "imports")
 _GATES = (
     "g.curation_score, g.is_structural_ok, g.is_format_ok, g.is_length_ok, g.soft_failure_reasons"
 )
@@ -30,36 +28,35 @@ _ORDER = "ORDER BY sha256(CAST($seed AS VARCHAR) || ':' || example_id) LIMIT $n"
 _LANE = "($lane IS NULL OR origin_id = $lane)"
 
 
-def _table(data_dir: Path, *parts: str) -> str:
-    path = data_dir.joinpath(WAREHOUSE, *parts, "rows.parquet")
+def _table(data: DataDir, stage: str) -> str:
+    path = data.stage(stage) / layout.ROWS
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: materialize the graph first (born release)")
     return path.as_posix()
 
 
-def _source_tables(data_dir: Path) -> list[str]:
+def _source_tables(data: DataDir) -> list[str]:
     """rows.parquet of every lane and import asset (not the hidden versioned folders)."""
     found = []
-    for group in SOURCE_GROUPS:
-        folder = data_dir / WAREHOUSE / group
+    for group in SOURCE_GROUPS.values():
+        folder = data.warehouse / group
         if folder.is_dir():
             found += [
-                (p / "rows.parquet").as_posix()
+                (p / layout.ROWS).as_posix()
                 for p in sorted(folder.iterdir())
-                if not p.name.startswith(".") and (p / "rows.parquet").is_file()
+                if not p.name.startswith(".") and (p / layout.ROWS).is_file()
             ]
     return found
 
 
-def _optional(data_dir: Path, parts: tuple[str, str]) -> Path | None:
-    path = data_dir.joinpath(WAREHOUSE, *parts)
+def _optional(path: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def _warehouse_sql(data_dir: Path, redacted: Path | None) -> tuple[str, dict[str, Any]]:
-    sources = _source_tables(data_dir)
-    redacted = redacted or _optional(data_dir, REDACTED_TABLE)
-    contaminated = _optional(data_dir, CONTAMINATED_TABLE)
+def _warehouse_sql(data: DataDir, redacted: Path | None) -> tuple[str, dict[str, Any]]:
+    sources = _source_tables(data)
+    redacted = redacted or _optional(data.stage(Asset.PII) / layout.REDACTED)
+    contaminated = _optional(data.stage(Asset.CONTAMINATION) / layout.EXITS)
     source_ids = (
         "LEFT JOIN (SELECT example_id, source_id FROM read_parquet($sources, union_by_name = true))"
         " AS src USING (example_id)"
@@ -89,9 +86,9 @@ def _warehouse_sql(data_dir: Path, redacted: Path | None) -> tuple[str, dict[str
         {exclude}
     """
     params: dict[str, Any] = {
-        "deduplicated": _table(data_dir, "deduplicated"),
-        "sanitized": _table(data_dir, "sanitized"),
-        "gated": _table(data_dir, "gated"),
+        "deduplicated": _table(data, Asset.DEDUPLICATED),
+        "sanitized": _table(data, Asset.SANITIZED),
+        "gated": _table(data, Asset.GATED),
     }
     if sources:
         params["sources"] = sources
@@ -102,8 +99,8 @@ def _warehouse_sql(data_dir: Path, redacted: Path | None) -> tuple[str, dict[str
     return sql, params
 
 
-def _release_sql(data_dir: Path, release_dir: Path) -> tuple[str, dict[str, Any]]:
-    shards = sorted(p.as_posix() for p in (release_dir / "data").glob("*.parquet"))
+def _release_sql(data: DataDir, release_dir: Path) -> tuple[str, dict[str, Any]]:
+    shards = sorted(p.as_posix() for p in ReleaseDir(release_dir).shards())
     if not shards:
         raise FileNotFoundError(f"{release_dir} holds no data/*.parquet shards")
     sql = f"""
@@ -112,20 +109,20 @@ def _release_sql(data_dir: Path, release_dir: Path) -> tuple[str, dict[str, Any]
         FROM read_parquet($shards) AS r
         LEFT JOIN read_parquet($gated) AS g USING (example_id)
     """
-    return sql, {"shards": shards, "gated": _table(data_dir, "gated")}
+    return sql, {"shards": shards, "gated": _table(data, Asset.GATED)}
 
 
 def _rows_sql(
-    data_dir: Path, release_dir: Path | None, redacted: Path | None
+    data: DataDir, release_dir: Path | None, redacted: Path | None
 ) -> tuple[str, dict[str, Any]]:
     if release_dir is None:
-        return _warehouse_sql(data_dir, redacted)
-    return _release_sql(data_dir, release_dir)
+        return _warehouse_sql(data, redacted)
+    return _release_sql(data, release_dir)
 
 
 def review_candidates(
     con: duckdb.DuckDBPyConnection,
-    data_dir: Path,
+    data: DataDir,
     *,
     sample_n: int,
     lane: str | None = None,
@@ -138,21 +135,21 @@ def review_candidates(
     `redacted` (a table of `example_id`, `prompt`, `response` for rows whose text a later stage
     rewrote) makes the sheet show, and hash, the text that ships; default: the PII stage's.
     """
-    sql, params = _rows_sql(data_dir, release_dir, redacted)
+    sql, params = _rows_sql(data, release_dir, redacted)
     query = f"SELECT * FROM ({sql}) WHERE {_LANE} {_ORDER}"
     return con.execute(query, {**params, "lane": lane, "seed": seed, "n": sample_n}).df()
 
 
 def row_hashes(
     con: duckdb.DuckDBPyConnection,
-    data_dir: Path,
+    data: DataDir,
     example_ids: Sequence[str],
     *,
     release_dir: Path | None = None,
     redacted: Path | None = None,
 ) -> dict[str, RowHashes]:
     """(prompt_hash, response_sha256) now, of those `example_ids` that still exist."""
-    sql, params = _rows_sql(data_dir, release_dir, redacted)
+    sql, params = _rows_sql(data, release_dir, redacted)
     query = (
         f"SELECT example_id, prompt_hash, response_sha256 FROM ({sql}) "
         "WHERE example_id IN (SELECT unnest($ids))"

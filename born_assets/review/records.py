@@ -16,11 +16,6 @@ import pandas as pd
 
 from born_assets.schemas.identity import parse_utc_timestamp
 
-SHEETS_DIR = Path("reviews") / "sheets"
-"""Where `born review export` writes sheets, under the data dir."""
-RECORDS_DIR = Path("reviews") / "records"
-"""Where `born review import` stores verdicts, under the data dir: the review table's input."""
-
 RECORD_COLUMNS = (
     "example_id",
     "human_review_status",

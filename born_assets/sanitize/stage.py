@@ -13,8 +13,8 @@ import pyarrow.compute as pc
 
 from born_assets.sanitize.pipeline import EmptyVisible, SanitizedRow, Transform, sanitize_row
 from born_assets.schemas.curation import SanitizedRecord
+from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.fates import exit_row
-from born_assets.schemas.tools import arrow_schema
 from born_assets.schemas.vocabulary import Fate, QuarantineReason, Stage
 from born_assets.store.memo import RowMemo, in_input_order, remembered_stream
 from born_assets.text.closure import fence_parse_record

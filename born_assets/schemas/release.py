@@ -19,4 +19,3 @@ class ReleaseRecord(LineageRecord):
         in_range={"min_value": 0.0, "max_value": 1.0},
         description="Curation score in [0, 1] from the gates (see the policy).",
     )
-

@@ -42,4 +42,3 @@ class HumanReviewRecord(pa.DataFrameModel):
         str_matches=SHA256_HEX, description="SHA-256 of that sheet's bytes as imported."
     )
     notes: Series[str] = pa.Field(nullable=True, description="The reviewer's note, if any.")
-

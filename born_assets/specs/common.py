@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from born_assets.layout import DataDir
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import IntendedUse
 
@@ -116,13 +117,13 @@ def parse_spec(path: Path, model: type[M]) -> tuple[M, str] | SpecError:
         return SpecError(path, field, message)
 
 
-def resolve_file(relative: str, spec_dir: Path, data_dir: Path, field: str) -> Path:
+def resolve_file(relative: str, spec_dir: Path, data: DataDir, field: str) -> Path:
     """A path in a spec is relative to the data dir (or to the spec's own folder)."""
-    for base in (data_dir, spec_dir):
+    for base in (data.root, spec_dir):
         candidate = base / relative
         if candidate.is_file():
             return candidate
-    raise SpecFieldError(field, f"file {relative!r} not found under {data_dir} or {spec_dir}")
+    raise SpecFieldError(field, f"file {relative!r} not found under {data.root} or {spec_dir}")
 
 
 def asset_name(spec_file: Path) -> str:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, HttpUrl, field_validator
 
+from born_assets.layout import DataDir
 from born_assets.schemas.vocabulary import SourceType
 from born_assets.specs.common import (
     Identifier,
@@ -104,6 +105,6 @@ def load_import(path: Path) -> LoadedImport | SpecError:
     return LoadedImport(spec, path, content_hash)
 
 
-def load_imports(import_dir: Path) -> tuple[list[LoadedImport], list[SpecError]]:
+def load_imports(data: DataDir) -> tuple[list[LoadedImport], list[SpecError]]:
     """Load every import spec under `import_dir`; bad ones come back as errors."""
-    return load_specs(import_dir, load_import, lambda item: item.spec.import_id, "import_id")
+    return load_specs(data.imports, load_import, lambda item: item.spec.import_id, "import_id")

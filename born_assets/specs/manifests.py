@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from pydantic import Field, field_validator, model_validator
 
+from born_assets.layout import DataDir
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import SourceType
 from born_assets.specs.common import (
@@ -133,27 +134,25 @@ class LoadedManifest:
         return sha256_hex("\n".join(sorted(self.task_ids)).encode("utf-8"))
 
 
-def load_manifests(
-    manifest_dir: Path, data_dir: Path
-) -> tuple[list[LoadedManifest], list[SpecError]]:
-    """Load every manifest under `manifest_dir`; bad ones come back as errors, not exceptions."""
+def load_manifests(data: DataDir) -> tuple[list[LoadedManifest], list[SpecError]]:
+    """Load every lane manifest of the data dir; bad ones come back as errors, not exceptions."""
     return load_specs(
-        manifest_dir,
-        lambda path: load_manifest(path, data_dir),
+        data.manifests,
+        lambda path: load_manifest(path, data),
         lambda item: item.manifest.lane_id,
         "lane_id",
     )
 
 
-def load_manifest(path: Path, data_dir: Path) -> LoadedManifest | SpecError:
+def load_manifest(path: Path, data: DataDir) -> LoadedManifest | SpecError:
     """Parse and validate one manifest, reading its task list and template."""
     parsed = parse_spec(path, LaneManifest)
     if isinstance(parsed, SpecError):
         return parsed
     manifest, content_hash = parsed
     try:
-        task_ids = _read_task_ids(manifest.tasks, path.parent, data_dir)
-        template = _read_template(manifest.prompt_template, path.parent, data_dir)
+        task_ids = _read_task_ids(manifest.tasks, path.parent, data)
+        template = _read_template(manifest.prompt_template, path.parent, data)
     except SpecFieldError as error:
         return SpecError(path, error.field, error.message)
     template_hash = sha256_hex(template.encode("utf-8"))
@@ -173,12 +172,12 @@ def load_manifest(path: Path, data_dir: Path) -> LoadedManifest | SpecError:
     )
 
 
-def _read_task_ids(tasks: TaskList, manifest_dir: Path, data_dir: Path) -> frozenset[str]:
+def _read_task_ids(tasks: TaskList, manifest_dir: Path, data: DataDir) -> frozenset[str]:
     if tasks.ids is not None:
         ids = tasks.ids
     else:
         assert tasks.file is not None
-        path = resolve_file(tasks.file, manifest_dir, data_dir, "tasks.file")
+        path = resolve_file(tasks.file, manifest_dir, data, "tasks.file")
         ids = _ids_from_file(path, tasks.id_field)
     if not ids:
         raise SpecFieldError("tasks", "the lane is assigned no task ids")
@@ -203,9 +202,9 @@ def _ids_from_file(path: Path, id_field: str | None) -> list[str]:
     return ids
 
 
-def _read_template(template: PromptTemplate, manifest_dir: Path, data_dir: Path) -> str:
+def _read_template(template: PromptTemplate, manifest_dir: Path, data: DataDir) -> str:
     if template.text is not None:
         return template.text
     assert template.path is not None
-    path = resolve_file(template.path, manifest_dir, data_dir, "prompt_template.path")
+    path = resolve_file(template.path, manifest_dir, data, "prompt_template.path")
     return path.read_text(encoding="utf-8")

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
+from born_assets import layout
+from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.fates import RowFateRecord
-from born_assets.schemas.tools import arrow_schema
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.parquet import DEFAULT_BATCH_ROWS, ParquetSink
 
@@ -31,8 +32,8 @@ def row_fates_query(
 ) -> tuple[str, dict[str, object]]:
     """SQL (and its parameters) selecting one fate per input line of the given ingest folders."""
     params: dict[str, object] = {
-        "rows": _list([d / "rows.parquet" for d in ingest_dirs]),
-        "quarantine": _list([d / "quarantine.parquet" for d in ingest_dirs]),
+        "rows": _list([d / layout.ROWS for d in ingest_dirs]),
+        "quarantine": _list([d / layout.QUARANTINE for d in ingest_dirs]),
         "final_fate": final_fate.value,
         "quarantined": Fate.QUARANTINED.value,
         "erased": Fate.ERASED.value,

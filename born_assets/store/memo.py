@@ -11,6 +11,7 @@ when the inputs are mostly unchanged, so memory stays at a few row groups.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,21 +24,37 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from born_assets import layout
 from born_assets.store.parallel import ordered_map
 
 Out = TypeVar("Out")
-MEMO_STATE = "memo.json"
+CODE_PACKAGE = Path(__file__).resolve().parents[1]
 _CACHED_ROW_GROUPS = 4
+
+
+def code_version(package: Path = CODE_PACKAGE) -> str:
+    """SHA-256 over the package's Python sources (paths and bytes), the same on every clone.
+
+    Any code change invalidates every memo and reused ingest built before it.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def write_versions(folder: Path, versions: Mapping[str, str]) -> None:
     """Record, in a (staging) output folder, the versions its rows were computed with."""
-    (folder / MEMO_STATE).write_text(json.dumps(dict(versions), sort_keys=True), encoding="utf-8")
+    (folder / layout.MEMO_STATE).write_text(
+        json.dumps(dict(versions), sort_keys=True), encoding="utf-8"
+    )
 
 
 def _recorded_versions(folder: Path) -> dict[str, str] | None:
     try:
-        loaded = json.loads((folder / MEMO_STATE).read_text(encoding="utf-8"))
+        loaded = json.loads((folder / layout.MEMO_STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return loaded if isinstance(loaded, dict) else None

@@ -13,36 +13,35 @@ from pathlib import Path
 
 import duckdb
 
-from born_assets.release.catalog import release_dirs
-
-DATABASE_FILE = "warehouse.duckdb"
+from born_assets import layout
+from born_assets.layout import DataDir
 
 
 def _name(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts)).lower()
 
 
-def view_definitions(data_dir: Path) -> dict[str, str]:
+def view_definitions(data: DataDir) -> dict[str, str]:
     """View name -> Parquet path (or glob) for every table found under the data dir."""
     views: dict[str, str] = {}
-    warehouse = data_dir / "warehouse"
+    warehouse = data.warehouse
     for folder, dirs, files in os.walk(warehouse, followlinks=True):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # skip the hidden versions
         for file_name in sorted(f for f in files if f.endswith(".parquet")):
             parts = Path(folder).relative_to(warehouse).parts
-            stem = file_name.removesuffix(".parquet")
-            suffix = () if stem in ("rows", parts[-1]) else (stem,)
+            stem = Path(file_name).stem
+            suffix = () if file_name == layout.ROWS or stem == parts[-1] else (stem,)
             views[_name(*parts, *suffix)] = (Path(folder) / file_name).as_posix()
-    for release in release_dirs(data_dir):
-        views[_name("release", release.name)] = (release / "data" / "*.parquet").as_posix()
-        views[_name("release", release.name, "fates")] = (release / "fates.parquet").as_posix()
+    for release in data.published_releases():
+        views[_name("release", release.version)] = release.shard_glob.as_posix()
+        views[_name("release", release.version, "fates")] = release.fates.as_posix()
     return views
 
 
-def write_views(data_dir: Path) -> tuple[Path, list[str]]:
-    """(Re)create `<data_dir>/warehouse.duckdb` with one view per table; returns the view names."""
-    path = data_dir / DATABASE_FILE
-    views = view_definitions(data_dir)
+def write_views(data: DataDir) -> tuple[Path, list[str]]:
+    """(Re)create the views database with one view per table; returns its path and the names."""
+    path = data.views_database
+    views = view_definitions(data)
     with duckdb.connect(str(path)) as con:
         existing = [
             r[0]

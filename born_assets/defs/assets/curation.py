@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from born_assets import layout
 from born_assets.curation.stage import (
     VERDICT_COLUMNS,
     DedupSummary,
@@ -14,22 +15,22 @@ from born_assets.curation.stage import (
     gate,
     gate_versions,
 )
-from born_assets.defs.assets.sanitized import EXITS_FILE, SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, schema_check
+from born_assets.defs.assets.sanitized import SANITIZED_KEY
+from born_assets.defs.checks import MAX_EXAMPLES, reconcile_result, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
-from born_assets.defs.resources import Warehouse
-from born_assets.ingest.files import ROWS_FILE
+from born_assets.defs.resources import WarehouseResource
 from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord
 from born_assets.schemas.fates import ExitRecord
+from born_assets.store.conservation import Flow, RowFilter, unreconciled_flow
 from born_assets.store.memo import RowMemo, write_versions
 
-GATED_KEY = dg.AssetKey("gated")
-DEDUPLICATED_KEY = dg.AssetKey("deduplicated")
+GATED_KEY = dg.AssetKey(layout.Asset.GATED)
+DEDUPLICATED_KEY = dg.AssetKey(layout.Asset.DEDUPLICATED)
 GROUP = "curation"
 OWNERS = ["team:data-eng"]
 
 
-def _score_quartiles(warehouse: Warehouse) -> dg.MetadataValue:
+def _score_quartiles(warehouse: WarehouseResource) -> dg.MetadataValue:
     """Distribution of curation_score per source (rows that passed the gates)."""
     with warehouse.connect() as con:
         rows = con.execute(
@@ -38,7 +39,7 @@ def _score_quartiles(warehouse: Warehouse) -> dg.MetadataValue:
             "round(quantile_cont(curation_score, 0.5), 3) AS median, "
             "round(quantile_cont(curation_score, 0.75), 3) AS p75 "
             "FROM read_parquet($p) WHERE NOT is_gated_out GROUP BY origin_id ORDER BY origin_id",
-            {"p": warehouse.table(GATED_KEY, ROWS_FILE).as_posix()},
+            {"p": warehouse.table(GATED_KEY, layout.ROWS).as_posix()},
         ).fetchall()
     columns = ["origin_id", "rows", "mean", "p25", "median", "p75"]
     return dg.MetadataValue.md(
@@ -69,17 +70,17 @@ def gated_asset() -> dg.AssetsDefinition:
             "gate's verdict with a named reason and threshold, and curation_score."
         ),
     )
-    def _gated(warehouse: Warehouse) -> dg.MaterializeResult:
+    def _gated(warehouse: WarehouseResource) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
-        inputs = [warehouse.table(SANITIZED_KEY, ROWS_FILE)]
+        inputs = [warehouse.table(SANITIZED_KEY, layout.ROWS)]
         versions = gate_versions(policy)
-        memo = RowMemo.open(warehouse.asset_dir(GATED_KEY), ROWS_FILE, versions, VERDICT_COLUMNS)
+        memo = RowMemo.open(warehouse.asset_dir(GATED_KEY), layout.ROWS, versions, VERDICT_COLUMNS)
         with warehouse.publish(GATED_KEY) as staging:
             workers = warehouse.worker_count(inputs)
             summary = gate(inputs, policy, staging, warehouse.batch_rows, workers, memo)
             write_versions(staging, versions)
         gated_out = sum(summary.gated_out.values())
-        path = warehouse.table(GATED_KEY, ROWS_FILE)
+        path = warehouse.table(GATED_KEY, layout.ROWS)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": summary.rows_in,
@@ -123,13 +124,13 @@ def deduplicated_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             "prompt_hash across all lanes and imports, survivor chosen by the policy's order."
         ),
     )
-    def _deduplicated(warehouse: Warehouse) -> dg.MaterializeResult:
+    def _deduplicated(warehouse: WarehouseResource) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
         with warehouse.publish(DEDUPLICATED_KEY) as staging, warehouse.connect() as con:
             summary = deduplicate(
                 con,
-                warehouse.table(GATED_KEY, ROWS_FILE),
-                [warehouse.table(k, ROWS_FILE) for k in sources],
+                warehouse.table(GATED_KEY, layout.ROWS),
+                [warehouse.table(k, layout.ROWS) for k in sources],
                 policy,
                 staging,
                 warehouse.batch_rows,
@@ -142,9 +143,9 @@ def deduplicated_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
 
 
 def _dedup_metadata(
-    summary: DedupSummary, warehouse: Warehouse, policy_hash: str
+    summary: DedupSummary, warehouse: WarehouseResource, policy_hash: str
 ) -> dict[str, Any]:
-    exits = warehouse.table(DEDUPLICATED_KEY, EXITS_FILE)
+    exits = warehouse.table(DEDUPLICATED_KEY, layout.EXITS)
     return {
         "dagster/row_count": summary.survivors,
         "dagster/column_schema": column_schema(DeduplicatedRecord),
@@ -153,44 +154,25 @@ def _dedup_metadata(
         "survivors": summary.survivors,
         "duplicates_by_source": counts_table(Counter(summary.duplicates), "origin_id"),
         "duplicates_preview": preview(exits, ["example_id", "origin_id", "reason", "detail"]),
-        "path": dg.MetadataValue.path(str(warehouse.table(DEDUPLICATED_KEY, ROWS_FILE))),
+        "path": dg.MetadataValue.path(str(warehouse.table(DEDUPLICATED_KEY, layout.ROWS))),
     }
 
 
-_RECONCILE_SQL = """
-WITH inflow AS (SELECT origin_id, count(*) AS n FROM ({inflow}) GROUP BY origin_id),
-outflow AS (SELECT origin_id, count(*) AS n FROM ({outflow}) GROUP BY origin_id)
-SELECT coalesce(i.origin_id, o.origin_id), coalesce(i.n, 0), coalesce(o.n, 0)
-FROM inflow AS i FULL OUTER JOIN outflow AS o ON i.origin_id = o.origin_id
-WHERE coalesce(i.n, 0) <> coalesce(o.n, 0)
-"""
-
-
 def _reconcile_check(
-    key: dg.AssetKey, upstream: dg.AssetKey, description: str, inflow: str, outflow: str
+    key: dg.AssetKey, upstream: dg.AssetKey, description: str, inflow: RowFilter
 ) -> dg.AssetChecksDefinition:
-    """Per source: the rows `inflow` selects from upstream = the rows `outflow` selects here.
-
-    `inflow` reads `$upstream`; `outflow` reads `$rows` and `$exits` of this asset. Both are fixed
-    SQL written in this module, never data.
-    """
+    """Per source file: the rows `inflow` counts upstream = this asset's kept rows + its exits."""
 
     @dg.asset_check(asset=key, name="rows_reconcile", description=description, blocking=True)
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        params = {
-            "upstream": warehouse.table(upstream, ROWS_FILE).as_posix(),
-            "rows": warehouse.table(key, ROWS_FILE).as_posix(),
-            "exits": warehouse.table(key, EXITS_FILE).as_posix(),
-        }
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        kept = RowFilter.PASSED_GATES if key == GATED_KEY else RowFilter.ALL
+        outflow = [
+            Flow([warehouse.table(key, layout.ROWS)], kept),
+            Flow([warehouse.table(key, layout.EXITS)]),
+        ]
         with warehouse.connect() as con:
-            query = _RECONCILE_SQL.format(inflow=inflow, outflow=outflow)
-            bad = con.execute(query, params).fetchall()
-        return dg.AssetCheckResult(
-            passed=not bad,
-            metadata={
-                "sources_not_reconciled": [{"source": s, "in": i, "out": o} for s, i, o in bad]
-            },
-        )
+            upstream_rows = Flow([warehouse.table(upstream, layout.ROWS)], inflow)
+            return reconcile_result(unreconciled_flow(con, upstream_rows, outflow))
 
     return _check
 
@@ -204,7 +186,7 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
         description="Every duplicate names a surviving example with the same prompt hash.",
         blocking=True,
     )
-    def _survivors(warehouse: Warehouse) -> dg.AssetCheckResult:
+    def _survivors(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             bad = con.execute(
                 "SELECT e.example_id, e.detail FROM read_parquet($exits) AS e "
@@ -212,9 +194,9 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
                 "LEFT JOIN read_parquet($gated) AS g ON e.example_id = g.example_id "
                 "WHERE r.example_id IS NULL OR r.prompt_hash <> g.prompt_hash",
                 {
-                    "exits": warehouse.table(DEDUPLICATED_KEY, EXITS_FILE).as_posix(),
-                    "rows": warehouse.table(DEDUPLICATED_KEY, ROWS_FILE).as_posix(),
-                    "gated": warehouse.table(GATED_KEY, ROWS_FILE).as_posix(),
+                    "exits": warehouse.table(DEDUPLICATED_KEY, layout.EXITS).as_posix(),
+                    "rows": warehouse.table(DEDUPLICATED_KEY, layout.ROWS).as_posix(),
+                    "gated": warehouse.table(GATED_KEY, layout.ROWS).as_posix(),
                 },
             ).fetchall()
         return dg.AssetCheckResult(
@@ -226,25 +208,21 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
         )
 
     return [
-        schema_check(GATED_KEY, ROWS_FILE, GatedRecord),
-        schema_check(GATED_KEY, EXITS_FILE, ExitRecord),
+        schema_check(GATED_KEY, layout.ROWS, GatedRecord),
+        schema_check(GATED_KEY, layout.EXITS, ExitRecord),
         _reconcile_check(
             GATED_KEY,
             SANITIZED_KEY,
-            "Per source: sanitized rows = rows that passed the gates + gated_out.",
-            inflow="SELECT origin_id FROM read_parquet($upstream)",
-            outflow="SELECT origin_id FROM read_parquet($rows) WHERE NOT is_gated_out "
-            "UNION ALL SELECT origin_id FROM read_parquet($exits)",
+            "Per source file: sanitized rows = rows that passed the gates + gated_out.",
+            inflow=RowFilter.ALL,
         ),
-        schema_check(DEDUPLICATED_KEY, ROWS_FILE, DeduplicatedRecord),
-        schema_check(DEDUPLICATED_KEY, EXITS_FILE, ExitRecord),
+        schema_check(DEDUPLICATED_KEY, layout.ROWS, DeduplicatedRecord),
+        schema_check(DEDUPLICATED_KEY, layout.EXITS, ExitRecord),
         _reconcile_check(
             DEDUPLICATED_KEY,
             GATED_KEY,
-            "Per source: rows that passed the gates = deduplicated + duplicate.",
-            inflow="SELECT origin_id FROM read_parquet($upstream) WHERE NOT is_gated_out",
-            outflow="SELECT origin_id FROM read_parquet($rows) "
-            "UNION ALL SELECT origin_id FROM read_parquet($exits)",
+            "Per source file: rows that passed the gates = deduplicated + duplicate.",
+            inflow=RowFilter.PASSED_GATES,
         ),
         _survivors,
     ]

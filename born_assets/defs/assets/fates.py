@@ -4,15 +4,16 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from born_assets.defs.checks import MAX_EXAMPLES, schema_check
+from born_assets import layout
+from born_assets.defs.checks import reconcile_result, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, preview
-from born_assets.defs.resources import Warehouse
+from born_assets.defs.resources import WarehouseResource
 from born_assets.schemas.fates import RowFateRecord
 from born_assets.schemas.vocabulary import Fate
+from born_assets.store.conservation import unreconciled_lines
 from born_assets.store.fates import fate_counts, write_row_fates
 
-ROW_FATES_KEY = dg.AssetKey("row_fates")
-ROW_FATES_FILE = "row_fates.parquet"
+ROW_FATES_KEY = dg.AssetKey(layout.Asset.ROW_FATES)
 GROUP = "curation"
 
 
@@ -32,14 +33,14 @@ def row_fates_asset(
         owners=["team:data-eng"],
         description="One row per input line of every lane and import, with its one fate and why.",
     )
-    def _row_fates(warehouse: Warehouse) -> dg.MaterializeResult:
+    def _row_fates(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.publish(ROW_FATES_KEY) as staging, warehouse.connect() as con:
-            out = staging / ROW_FATES_FILE
+            out = staging / layout.ROW_FATES
             exits = [warehouse.table(key, name) for key, name in stages]
             ingested = [warehouse.asset_dir(k) for k in sources]
             write_row_fates(con, ingested, exits, Fate.ACCEPTED, out)
             counts = fate_counts(con, out)
-        path = warehouse.table(ROW_FATES_KEY, ROW_FATES_FILE)
+        path = warehouse.table(ROW_FATES_KEY, layout.ROW_FATES)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": sum(counts.values()),
@@ -53,18 +54,6 @@ def row_fates_asset(
     return _row_fates
 
 
-_FATES_RECONCILE_SQL = """
-WITH fated AS (
-    SELECT source_file, count(*) AS n, count(DISTINCT source_line) AS lines
-    FROM read_parquet($fates) GROUP BY source_file
-)
-SELECT coalesce(f.source_file, x.source_file), coalesce(f.lines_read, 0), coalesce(x.n, 0)
-FROM read_parquet($files) AS f FULL OUTER JOIN fated AS x ON f.source_file = x.source_file
-WHERE coalesce(x.n, 0) <> coalesce(f.lines_read, -1) OR coalesce(x.lines, 0) <> coalesce(x.n, 0)
-ORDER BY 1
-"""
-
-
 def row_fates_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     """Schema of the ledger, and conservation: for every source file, lines read = sum of fates."""
 
@@ -74,22 +63,10 @@ def row_fates_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
         description="For every input file: lines read = sum of fates, each line exactly once.",
         blocking=True,
     )
-    def _reconcile(warehouse: Warehouse) -> dg.AssetCheckResult:
-        params = {
-            "fates": warehouse.table(ROW_FATES_KEY, ROW_FATES_FILE).as_posix(),
-            "files": [(warehouse.asset_dir(k) / "files.parquet").as_posix() for k in sources],
-        }
+    def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        ledgers = [warehouse.table(key, layout.FILES) for key in sources]
         with warehouse.connect() as con:
-            bad = con.execute(_FATES_RECONCILE_SQL, params).fetchall() if sources else []
-        return dg.AssetCheckResult(
-            passed=not bad,
-            metadata={
-                "files_checked": len(sources),
-                "files_not_reconciled": len(bad),
-                "examples": dg.MetadataValue.json(
-                    [{"file": f, "lines_read": r, "fates": n} for f, r, n in bad[:MAX_EXAMPLES]]
-                ),
-            },
-        )
+            fates = [warehouse.table(ROW_FATES_KEY, layout.ROW_FATES)]
+            return reconcile_result(unreconciled_lines(con, fates, ledgers))
 
-    return [schema_check(ROW_FATES_KEY, ROW_FATES_FILE, RowFateRecord), _reconcile]
+    return [schema_check(ROW_FATES_KEY, layout.ROW_FATES, RowFateRecord), _reconcile]

@@ -6,22 +6,18 @@ from typing import Any
 import dagster as dg
 import pyarrow.parquet as pq
 
+from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY, GATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.checks import MAX_EXAMPLES, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table
-from born_assets.defs.resources import Warehouse
+from born_assets.defs.resources import WarehouseResource
 from born_assets.governance.contamination import CHECK_MEMO_COLUMNS
 from born_assets.governance.contamination_stage import (
-    CHECKS_FILE,
-    MATCHES_FILE,
-    REPORT_FILE,
-    VERDICTS_FILE,
     check_candidates,
     contamination_versions,
     report_rows,
 )
-from born_assets.governance.erasure import load_tombstones
 from born_assets.governance.erasure_stage import (
     erase_releases,
     erased_lines,
@@ -31,15 +27,7 @@ from born_assets.governance.erasure_stage import (
 from born_assets.governance.evals import load_eval_sets
 from born_assets.governance.pii import scan
 from born_assets.governance.pii_scanner import PiiScanner
-from born_assets.governance.pii_stage import (
-    REDACTED_FILE,
-    PiiMemo,
-    pii_versions,
-    scan_candidates,
-)
-from born_assets.governance.pii_stage import VERDICTS_FILE as PII_VERDICTS_FILE
-from born_assets.ingest.files import ROWS_FILE
-from born_assets.release.catalog import release_dirs
+from born_assets.governance.pii_stage import PiiMemo, pii_versions, scan_candidates
 from born_assets.schemas.fates import ExitRecord
 from born_assets.schemas.governance import (
     ContaminationCheckRecord,
@@ -49,17 +37,17 @@ from born_assets.schemas.governance import (
     PiiVerdictRecord,
     RedactedTextRecord,
 )
-from born_assets.schemas.tools import iter_parquet_batches
+from born_assets.specs.erasure import load_tombstones
 from born_assets.specs.pii_policy import PiiAction
 from born_assets.store.memo import RowMemo, write_versions
+from born_assets.store.parquet import iter_parquet_batches
 
-ERASURE_KEY = dg.AssetKey("erasure")
-CONTAMINATION_KEY = dg.AssetKey("contamination")
+ERASURE_KEY = dg.AssetKey(layout.Asset.ERASURE)
+CONTAMINATION_KEY = dg.AssetKey(layout.Asset.CONTAMINATION)
 CONTAMINATION_REPORT_KEY = dg.AssetKey("contamination_report")
-PII_KEY = dg.AssetKey("pii")
+PII_KEY = dg.AssetKey(layout.Asset.PII)
 GROUP = "governance"
 OWNERS = ["team:governance"]
-EXITS_FILE = "exits.parquet"
 REPORT_COLUMNS = ["eval_id", "origin_id", "rows_checked", "rows_excluded", "max_overlap_fraction"]
 
 
@@ -77,20 +65,20 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             "matches against every eval set in data/evals/, and the verdict."
         ),
     )
-    def _contamination(warehouse: Warehouse) -> dg.MaterializeResult:
+    def _contamination(warehouse: WarehouseResource) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
-        eval_sets, errors = load_eval_sets(warehouse.root / "evals", warehouse.root)
+        eval_sets, errors = load_eval_sets(warehouse.data)
         if errors:
             raise dg.Failure(description="; ".join(str(e) for e in errors))
         versions = contamination_versions(policy.contamination, eval_sets)
         folder = warehouse.asset_dir(CONTAMINATION_KEY)
-        remembered = RowMemo.open(folder, CHECKS_FILE, versions, CHECK_MEMO_COLUMNS)
+        remembered = RowMemo.open(folder, layout.CHECKS, versions, CHECK_MEMO_COLUMNS)
         with warehouse.publish(CONTAMINATION_KEY) as staging, warehouse.connect() as con:
             excluded, overlaps, remembered_rows = check_candidates(
                 con,
-                deduplicated=warehouse.table(DEDUPLICATED_KEY, ROWS_FILE),
-                sanitized=warehouse.table(SANITIZED_KEY, ROWS_FILE),
-                sources=[warehouse.table(k, ROWS_FILE) for k in sources],
+                deduplicated=warehouse.table(DEDUPLICATED_KEY, layout.ROWS),
+                sanitized=warehouse.table(SANITIZED_KEY, layout.ROWS),
+                sources=[warehouse.table(k, layout.ROWS) for k in sources],
                 eval_sets=eval_sets,
                 policy=policy.contamination,
                 out_dir=staging,
@@ -113,8 +101,8 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     return _contamination
 
 
-def _rows(warehouse: Warehouse) -> int:
-    return int(pq.ParquetFile(warehouse.table(CONTAMINATION_KEY, VERDICTS_FILE)).metadata.num_rows)
+def _rows(warehouse: WarehouseResource) -> int:
+    return int(pq.ParquetFile(warehouse.table(CONTAMINATION_KEY, layout.ROWS)).metadata.num_rows)
 
 
 def pii_asset() -> dg.AssetsDefinition:
@@ -131,15 +119,15 @@ def pii_asset() -> dg.AssetsDefinition:
             "private keys, tokens and passwords found, redacted or flagged per policy."
         ),
     )
-    def _pii(warehouse: Warehouse) -> dg.MaterializeResult:
+    def _pii(warehouse: WarehouseResource) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
         versions = pii_versions(policy.pii)
         memo = PiiMemo.open(warehouse.asset_dir(PII_KEY), versions)
         with warehouse.publish(PII_KEY) as staging, warehouse.connect() as con:
             summary = scan_candidates(
                 con,
-                deduplicated=warehouse.table(DEDUPLICATED_KEY, ROWS_FILE),
-                sanitized=warehouse.table(SANITIZED_KEY, ROWS_FILE),
+                deduplicated=warehouse.table(DEDUPLICATED_KEY, layout.ROWS),
+                sanitized=warehouse.table(SANITIZED_KEY, layout.ROWS),
                 policy=policy.pii,
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
@@ -170,11 +158,11 @@ def pii_checks() -> list[dg.AssetChecksDefinition]:
         description="Re-scanning every redacted row finds nothing the policy says to redact.",
         blocking=True,
     )
-    def _complete(warehouse: Warehouse) -> dg.AssetCheckResult:
+    def _complete(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         policy = warehouse.load_policy().pii
         scanner = PiiScanner(policy)
         leftovers = []
-        path = warehouse.table(PII_KEY, REDACTED_FILE)
+        path = warehouse.table(PII_KEY, layout.REDACTED)
         for batch in iter_parquet_batches([path], warehouse.batch_rows):
             for row in batch.to_pylist():
                 kinds = {
@@ -191,8 +179,8 @@ def pii_checks() -> list[dg.AssetChecksDefinition]:
         )
 
     return [
-        schema_check(PII_KEY, PII_VERDICTS_FILE, PiiVerdictRecord),
-        schema_check(PII_KEY, REDACTED_FILE, RedactedTextRecord),
+        schema_check(PII_KEY, layout.ROWS, PiiVerdictRecord),
+        schema_check(PII_KEY, layout.REDACTED, RedactedTextRecord),
         _complete,
     ]
 
@@ -211,7 +199,7 @@ def contamination_report_asset() -> dg.AssetsDefinition:
             "the strongest matches (also printed by `born contamination`)."
         ),
     )
-    def _report(warehouse: Warehouse) -> dg.MaterializeResult:
+    def _report(warehouse: WarehouseResource) -> dg.MaterializeResult:
         rows = report_rows(warehouse.asset_dir(CONTAMINATION_KEY))
         schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in REPORT_COLUMNS])
         records = [dg.TableRecord({c: str(r[c]) for c in REPORT_COLUMNS}) for r in rows]
@@ -238,8 +226,8 @@ def contamination_checks() -> list[dg.AssetChecksDefinition]:
             "(contaminated by construction); fails naming the models."
         ),
     )
-    def _generator_overlap(warehouse: Warehouse) -> dg.AssetCheckResult:
-        eval_sets, _ = load_eval_sets(warehouse.root / "evals", warehouse.root)
+    def _generator_overlap(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        eval_sets, _ = load_eval_sets(warehouse.data)
         generators = {e.eval_id: e.spec.generator_model for e in eval_sets}
         overlaps: list[dict[str, Any]] = []
         for row in report_rows(warehouse.asset_dir(CONTAMINATION_KEY)):
@@ -264,11 +252,11 @@ def contamination_checks() -> list[dg.AssetChecksDefinition]:
         )
 
     return [
-        schema_check(CONTAMINATION_KEY, VERDICTS_FILE, ContaminationVerdictRecord),
-        schema_check(CONTAMINATION_KEY, MATCHES_FILE, ContaminationMatchRecord),
-        schema_check(CONTAMINATION_KEY, REPORT_FILE, ContaminationReportRecord),
-        schema_check(CONTAMINATION_KEY, EXITS_FILE, ExitRecord),
-        schema_check(CONTAMINATION_KEY, CHECKS_FILE, ContaminationCheckRecord),
+        schema_check(CONTAMINATION_KEY, layout.ROWS, ContaminationVerdictRecord),
+        schema_check(CONTAMINATION_KEY, layout.MATCHES, ContaminationMatchRecord),
+        schema_check(CONTAMINATION_KEY, layout.REPORT, ContaminationReportRecord),
+        schema_check(CONTAMINATION_KEY, layout.EXITS, ExitRecord),
+        schema_check(CONTAMINATION_KEY, layout.CHECKS, ContaminationCheckRecord),
         _generator_overlap,
     ]
 
@@ -287,11 +275,11 @@ def erasure_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             "release that still held an erased row is rewritten and re-hashed."
         ),
     )
-    def _erasure(warehouse: Warehouse) -> dg.MaterializeResult:
+    def _erasure(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             dirs = [warehouse.asset_dir(k) for k in sources]
-            stones = record_tombstones(warehouse.root, erased_lines(con, dirs))
-            rewritten = erase_releases(con, warehouse.root, stones)
+            stones = record_tombstones(warehouse.data, erased_lines(con, dirs))
+            rewritten = erase_releases(con, warehouse.data, stones)
         by_request: dict[str, int] = {}
         for stone in stones:
             by_request[stone.request_id] = by_request.get(stone.request_id, 0) + 1
@@ -325,14 +313,14 @@ def erasure_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinit
         description="No tombstoned example is left in a warehouse table or a release shard.",
         blocking=True,
     )
-    def _no_survivors(warehouse: Warehouse) -> dg.AssetCheckResult:
-        stones = load_tombstones(warehouse.root)
+    def _no_survivors(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        stones = load_tombstones(warehouse.data)
         tables = [
-            warehouse.table(k, ROWS_FILE)
+            warehouse.table(k, layout.ROWS)
             for k in (*sources, SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY)
         ]
-        for folder in release_dirs(warehouse.root):
-            tables += sorted((folder / "data").glob("*.parquet"))
+        for release in warehouse.data.published_releases():
+            tables += release.shards()
         with warehouse.connect() as con:
             found = survivors(con, tables, stones)
         return dg.AssetCheckResult(

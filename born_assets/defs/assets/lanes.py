@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 
 from born_assets.defs.assets.sources import SourceAssetSpec, source_asset
-from born_assets.defs.resources import Warehouse
+from born_assets.defs.resources import WarehouseResource
 from born_assets.generation.attempts import LaneBusyError
 from born_assets.generation.client import EndpointError
 from born_assets.generation.generate import generate_lane
@@ -26,7 +26,7 @@ def lane_key(lane_id: str) -> dg.AssetKey:
 
 
 def generate_responses(
-    loaded: LoadedManifest, context: dg.AssetExecutionContext, warehouse: Warehouse
+    loaded: LoadedManifest, context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dict[str, Any]:
     """Ask the lane's teacher for every task without a response yet, before the ingest reads."""
     spec = loaded.manifest.generation
@@ -39,7 +39,7 @@ def generate_responses(
     api_key = dg.EnvVar(spec.api_key_env).get_value() if spec.api_key_env else None
     required = warehouse.load_policy().gates.structural.required_sections
     try:
-        plan = plan_generation(loaded, spec, warehouse.root)
+        plan = plan_generation(loaded, spec, warehouse.data)
         summary = generate_lane(
             plan, chat_client(spec, base_url, api_key), required_sections=required
         )
@@ -51,7 +51,7 @@ def generate_responses(
         f"generation: {summary.rows_written} new rows, {summary.already_done} done before, "
         f"{summary.given_up} given up, into {summary.rows_file}"
     )
-    return summary.as_metadata(warehouse.root)
+    return summary.as_metadata(warehouse.data)
 
 
 def _generation_metadata(loaded: LoadedManifest) -> dict[str, Any]:

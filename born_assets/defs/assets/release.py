@@ -11,9 +11,9 @@ from born_assets.defs.assets.review import HUMAN_REVIEWS_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.metadata import column_schema
 from born_assets.defs.release_gate import ReleaseGate
-from born_assets.defs.resources import Warehouse
+from born_assets.defs.resources import WarehouseResource
+from born_assets.layout import ReleaseDir
 from born_assets.release.build import ReviewInputs, WarehouseInputs
-from born_assets.release.layout import TRANSPARENCY_CSV, TRANSPARENCY_MD
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
 from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
 from born_assets.schemas.release import ReleaseRecord
@@ -63,14 +63,14 @@ def release_asset(
         ],
     )
     def _release(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, release_gate: ReleaseGate
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, release_gate: ReleaseGate
     ) -> dg.MaterializeResult:
         version = context.partition_key
         policy = warehouse.load_policy()
         request = ReleaseRequest(
             version=version,
             use=RELEASE_USE,
-            data_dir=warehouse.root,
+            data=warehouse.data,
             warehouse=WarehouseInputs(
                 source_dirs=tuple(warehouse.asset_dir(k) for k in sources),
                 sanitized=warehouse.asset_dir(SANITIZED_KEY),
@@ -102,7 +102,9 @@ def release_asset(
                 "dagster/column_schema": column_schema(ReleaseRecord),
                 "status": outcome.status,
                 "release_path": dg.MetadataValue.path(str(outcome.path)),
-                "transparency_table": dg.MetadataValue.path(str(outcome.path / TRANSPARENCY_MD)),
+                "transparency_table": dg.MetadataValue.path(
+                    str(outcome.path / ReleaseDir.TRANSPARENCY_MD)
+                ),
                 "rows_by_fate": dict(sorted(outcome.fates.items())),
                 "files": len(outcome.files),
             },
@@ -139,10 +141,10 @@ def transparency_table_asset() -> dg.AssetsDefinition:
         ),
     )
     def _transparency(
-        context: dg.AssetExecutionContext, warehouse: Warehouse
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        folder = warehouse.root / "releases" / context.partition_key
-        with (folder / TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
+        folder = warehouse.data.release(context.partition_key).path
+        with (folder / ReleaseDir.TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in CSV_COLUMNS])
         return dg.MaterializeResult(
@@ -150,9 +152,9 @@ def transparency_table_asset() -> dg.AssetsDefinition:
                 "dagster/row_count": len(rows),
                 "table": dg.MetadataValue.table([dg.TableRecord(r) for r in rows], schema=schema),
                 "markdown": dg.MetadataValue.md(
-                    (folder / TRANSPARENCY_MD).read_text(encoding="utf-8")
+                    (folder / ReleaseDir.TRANSPARENCY_MD).read_text(encoding="utf-8")
                 ),
-                "csv": dg.MetadataValue.path(str(folder / TRANSPARENCY_CSV)),
+                "csv": dg.MetadataValue.path(str(folder / ReleaseDir.TRANSPARENCY_CSV)),
             }
         )
 

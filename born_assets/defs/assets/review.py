@@ -3,15 +3,15 @@
 import dagster as dg
 import pyarrow as pa
 
+from born_assets import layout
 from born_assets.defs.checks import schema_check
 from born_assets.defs.metadata import column_schema
-from born_assets.defs.resources import Warehouse
-from born_assets.ingest.files import ROWS_FILE
-from born_assets.review.records import RECORDS_DIR, load_review_table
+from born_assets.defs.resources import WarehouseResource
+from born_assets.review.records import load_review_table
 from born_assets.schemas.review import HumanReviewRecord
 from born_assets.store.parquet import ParquetSink
 
-HUMAN_REVIEWS_KEY = dg.AssetKey("human_reviews")
+HUMAN_REVIEWS_KEY = dg.AssetKey(layout.Asset.HUMAN_REVIEWS)
 GROUP = "governance"
 
 
@@ -26,12 +26,12 @@ GROUP = "governance"
         "verdicts `born review import` stored under reviews/records/."
     ),
 )
-def human_reviews(warehouse: Warehouse) -> dg.MaterializeResult:
+def human_reviews(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Merge every stored review import into the review table."""
-    table = load_review_table(warehouse.root / RECORDS_DIR)
+    table = load_review_table(warehouse.data.review_records)
     with (
         warehouse.publish(HUMAN_REVIEWS_KEY) as staging,
-        ParquetSink(staging / ROWS_FILE, HumanReviewRecord) as sink,
+        ParquetSink(staging / layout.ROWS, HumanReviewRecord) as sink,
     ):
         sink.write_batch(pa.Table.from_pandas(table, preserve_index=False))
     verdicts = table["human_review_status"].value_counts().sort_index()
@@ -40,11 +40,11 @@ def human_reviews(warehouse: Warehouse) -> dg.MaterializeResult:
             "dagster/row_count": len(table),
             "dagster/column_schema": column_schema(HumanReviewRecord),
             "verdicts": {str(k): int(v) for k, v in verdicts.items()},
-            "records_dir": dg.MetadataValue.path(str(warehouse.root / RECORDS_DIR)),
+            "records_dir": dg.MetadataValue.path(str(warehouse.data.review_records)),
         }
     )
 
 
 def human_reviews_checks() -> list[dg.AssetChecksDefinition]:
     """The review table matches its schema (one verdict per example)."""
-    return [schema_check(HUMAN_REVIEWS_KEY, ROWS_FILE, HumanReviewRecord)]
+    return [schema_check(HUMAN_REVIEWS_KEY, layout.ROWS, HumanReviewRecord)]

@@ -5,10 +5,10 @@ from typing import Any
 
 import dagster as dg
 
-from born_assets.defs.checks import MAX_EXAMPLES, schema_check
+from born_assets import layout
+from born_assets.defs.checks import MAX_EXAMPLES, reconcile_result, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, preview
-from born_assets.defs.resources import Warehouse
-from born_assets.ingest.files import ROWS_FILE
+from born_assets.defs.resources import WarehouseResource
 from born_assets.sanitize.stage import (
     DERIVED_COLUMNS,
     READ_COLUMNS,
@@ -19,13 +19,11 @@ from born_assets.sanitize.stage import (
 )
 from born_assets.schemas.curation import SanitizedRecord
 from born_assets.schemas.fates import ExitRecord
-from born_assets.schemas.tools import iter_parquet_batches
-from born_assets.store.memo import RowMemo, write_versions
-from born_assets.store.parquet import ParquetSink
-from born_assets.store.reuse import code_version
+from born_assets.store.conservation import Flow, unreconciled_flow
+from born_assets.store.memo import RowMemo, code_version, write_versions
+from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 
-SANITIZED_KEY = dg.AssetKey("sanitized")
-EXITS_FILE = "exits.parquet"
+SANITIZED_KEY = dg.AssetKey(layout.Asset.SANITIZED)
 GROUP = "curation"
 
 
@@ -40,9 +38,9 @@ def _lineage(sources: Sequence[dg.AssetKey]) -> dg.TableColumnLineage:
 
 
 def _metadata(
-    summary: SanitizeSummary, warehouse: Warehouse, sources: Sequence[dg.AssetKey]
+    summary: SanitizeSummary, warehouse: WarehouseResource, sources: Sequence[dg.AssetKey]
 ) -> dict[str, Any]:
-    path = warehouse.table(SANITIZED_KEY, ROWS_FILE)
+    path = warehouse.table(SANITIZED_KEY, layout.ROWS)
     return {
         "dagster/row_count": summary.rows_out,
         "dagster/column_schema": column_schema(SanitizedRecord),
@@ -71,17 +69,17 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             "the response rewritten as Plan / Code or Patch / Checks / Result."
         ),
     )
-    def _sanitized(warehouse: Warehouse) -> dg.MaterializeResult:
+    def _sanitized(warehouse: WarehouseResource) -> dg.MaterializeResult:
         summary = SanitizeSummary()
-        inputs = [warehouse.table(k, ROWS_FILE) for k in sources]
+        inputs = [warehouse.table(k, layout.ROWS) for k in sources]
         versions = {"code": code_version()}
         memo = RowMemo.open(
-            warehouse.asset_dir(SANITIZED_KEY), ROWS_FILE, versions, DERIVED_COLUMNS
+            warehouse.asset_dir(SANITIZED_KEY), layout.ROWS, versions, DERIVED_COLUMNS
         )
         with (
             warehouse.publish(SANITIZED_KEY) as staging,
-            ParquetSink(staging / ROWS_FILE, SanitizedRecord, warehouse.batch_rows) as rows,
-            ParquetSink(staging / EXITS_FILE, ExitRecord, warehouse.batch_rows) as exits,
+            ParquetSink(staging / layout.ROWS, SanitizedRecord, warehouse.batch_rows) as rows,
+            ParquetSink(staging / layout.EXITS, ExitRecord, warehouse.batch_rows) as exits,
         ):
             batches = iter_parquet_batches(inputs, warehouse.batch_rows, READ_COLUMNS)
             for done in sanitize_stream(batches, memo, warehouse.worker_count(inputs)):
@@ -96,22 +94,6 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     return _sanitized
 
 
-_CONSERVATION_SQL = """
-WITH inflow AS (
-    SELECT source_file, count(*) AS n FROM read_parquet($inputs) GROUP BY source_file
-), outflow AS (
-    SELECT source_file, count(*) AS n FROM (
-        SELECT source_file FROM read_parquet($rows)
-        UNION ALL SELECT source_file FROM read_parquet($exits)
-    ) GROUP BY source_file
-)
-SELECT coalesce(i.source_file, o.source_file), coalesce(i.n, 0), coalesce(o.n, 0)
-FROM inflow AS i FULL OUTER JOIN outflow AS o ON i.source_file = o.source_file
-WHERE coalesce(i.n, 0) <> coalesce(o.n, 0)
-ORDER BY 1
-"""
-
-
 def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     """Schemas, no hidden reasoning left, transforms recorded, and conservation per source."""
 
@@ -121,8 +103,8 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
         description="No hidden-reasoning marker of any known form is left in a prompt or response.",
         blocking=True,
     )
-    def _no_hidden(warehouse: Warehouse) -> dg.AssetCheckResult:
-        path = warehouse.table(SANITIZED_KEY, ROWS_FILE)
+    def _no_hidden(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        path = warehouse.table(SANITIZED_KEY, layout.ROWS)
         found: list[dict[str, object]] = []
         rows = 0
         for batch in iter_parquet_batches(
@@ -145,8 +127,8 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
         description="Every row's post_processing lists the transforms applied, in order.",
         blocking=True,
     )
-    def _transforms(warehouse: Warehouse) -> dg.AssetCheckResult:
-        path = warehouse.table(SANITIZED_KEY, ROWS_FILE)
+    def _transforms(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        path = warehouse.table(SANITIZED_KEY, layout.ROWS)
         bad: list[dict[str, object]] = []
         for batch in iter_parquet_batches(
             [path], warehouse.batch_rows, ["example_id", "post_processing"]
@@ -165,25 +147,18 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
         description="Per source file: rows in = sanitized + quarantined (empty after stripping).",
         blocking=True,
     )
-    def _reconcile(warehouse: Warehouse) -> dg.AssetCheckResult:
-        params = {
-            "inputs": [warehouse.table(k, ROWS_FILE).as_posix() for k in sources],
-            "rows": warehouse.table(SANITIZED_KEY, ROWS_FILE).as_posix(),
-            "exits": warehouse.table(SANITIZED_KEY, EXITS_FILE).as_posix(),
-        }
+    def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        inflow = Flow([warehouse.table(k, layout.ROWS) for k in sources])
+        outflow = [
+            Flow([warehouse.table(SANITIZED_KEY, layout.ROWS)]),
+            Flow([warehouse.table(SANITIZED_KEY, layout.EXITS)]),
+        ]
         with warehouse.connect() as con:
-            bad = con.execute(_CONSERVATION_SQL, params).fetchall() if sources else []
-        return dg.AssetCheckResult(
-            passed=not bad,
-            metadata={
-                "files_not_reconciled": len(bad),
-                "examples": [{"file": f, "in": i, "out": o} for f, i, o in bad[:MAX_EXAMPLES]],
-            },
-        )
+            return reconcile_result(unreconciled_flow(con, inflow, outflow))
 
     return [
-        schema_check(SANITIZED_KEY, ROWS_FILE, SanitizedRecord),
-        schema_check(SANITIZED_KEY, EXITS_FILE, ExitRecord),
+        schema_check(SANITIZED_KEY, layout.ROWS, SanitizedRecord),
+        schema_check(SANITIZED_KEY, layout.EXITS, ExitRecord),
         _no_hidden,
         _transforms,
         _reconcile,

@@ -6,19 +6,14 @@ from typing import Any
 
 import dagster as dg
 
+from born_assets import layout
 from born_assets.defs.checks import lines_reconcile_check, schema_check
 from born_assets.defs.ingest_metadata import ingest_metadata
-from born_assets.defs.resources import Warehouse
-from born_assets.ingest.files import (
-    QUARANTINE_FILE,
-    ROWS_FILE,
-    RowParser,
-    ingest_files,
-    input_files,
-)
+from born_assets.defs.resources import WarehouseResource
+from born_assets.ingest.files import RowParser, ingest_files
 from born_assets.ingest.record import Origin
+from born_assets.ingest.reuse import IngestState, ingest_key
 from born_assets.schemas.ingest import LineageRecord, QuarantineRecord
-from born_assets.store.reuse import IngestState, ingest_key
 
 KINDS = {"python", "parquet"}
 
@@ -37,7 +32,7 @@ class SourceAssetSpec:
     parse_row: RowParser
     metadata: dict[str, Any]
     tags: dict[str, str]
-    prepare: Callable[[dg.AssetExecutionContext, Warehouse], dict[str, Any]] | None = None
+    prepare: Callable[[dg.AssetExecutionContext, WarehouseResource], dict[str, Any]] | None = None
     """Runs before the files are read (a lane's generation); returns extra metadata."""
 
 
@@ -57,14 +52,16 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
         metadata=spec.metadata,
         tags=spec.tags,
     )
-    def _source(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    def _source(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
         prepared = spec.prepare(context, warehouse) if spec.prepare else {}
-        files = input_files(warehouse.root, spec.folder, spec.glob)
+        files = warehouse.data.source_files(spec.folder, spec.glob)
         if not files:
             context.log.warning(
                 f"{spec.key.to_user_string()}: no files match {spec.folder}/{spec.glob}"
             )
-        key = ingest_key(warehouse.root, files, spec.origin.spec_hash)
+        key = ingest_key(warehouse.data, files, spec.origin.spec_hash)
         previous = IngestState.read(warehouse.asset_dir(spec.key))
         reused = previous is not None and previous.key == key
         if previous is not None and reused:
@@ -75,7 +72,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
                 summary = ingest_files(
                     files,
                     origin=spec.origin,
-                    data_dir=warehouse.root,
+                    data=warehouse.data,
                     parse_row=spec.parse_row,
                     out_dir=staging,
                     batch_rows=warehouse.batch_rows,
@@ -95,7 +92,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
 def source_checks(key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
     """The blocking checks every lane and import carries."""
     return [
-        schema_check(key, ROWS_FILE, LineageRecord),
-        schema_check(key, QUARANTINE_FILE, QuarantineRecord),
+        schema_check(key, layout.ROWS, LineageRecord),
+        schema_check(key, layout.QUARANTINE, QuarantineRecord),
         lines_reconcile_check(key),
     ]

@@ -11,9 +11,11 @@ example id and the SHA-256 of its raw line, never its content) stays in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,9 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import Field, field_validator, model_validator
 
+from born_assets.layout import SOURCE_GROUPS, DataDir
 from born_assets.specs.common import SpecError, StrictModel, parse_spec
 
-REQUESTS_FILE = "erasure/requests.yaml"
-TOMBSTONES_FILE = "erasure/tombstones.parquet"
 REQUEST_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
@@ -95,9 +96,9 @@ class ErasureRequests(StrictModel):
         return self
 
 
-def load_requests(data_dir: Path) -> ErasureRequests | SpecError:
+def load_requests(data: DataDir) -> ErasureRequests | SpecError:
     """The requests of a data dir (none when the file does not exist)."""
-    path = data_dir / REQUESTS_FILE
+    path = data.erasure_requests
     if not path.exists():
         return ErasureRequests()
     parsed = parse_spec(path, ErasureRequests)
@@ -113,9 +114,9 @@ class Tombstone:
     request_id: str
 
 
-def load_tombstones(data_dir: Path) -> list[Tombstone]:
+def load_tombstones(data: DataDir) -> list[Tombstone]:
     """Every tombstone recorded so far."""
-    path = data_dir / TOMBSTONES_FILE
+    path = data.tombstones
     if not path.exists():
         return []
     return [Tombstone(**row) for row in pq.read_table(path).to_pylist()]
@@ -146,13 +147,13 @@ class ErasureFilter:
         ]
 
     @classmethod
-    def load(cls, data_dir: Path) -> ErasureFilter:
+    def load(cls, data: DataDir) -> ErasureFilter:
         """The filter for a data dir; raises `ValueError` naming the file and field if invalid."""
-        requests = load_requests(data_dir)
+        requests = load_requests(data)
         if isinstance(requests, SpecError):
             raise ValueError(str(requests))
         stones: dict[str, str] = {}
-        for stone in load_tombstones(data_dir):
+        for stone in load_tombstones(data):
             stones[stone.example_id] = stone.request_id
             stones[stone.raw_sha256] = stone.request_id
         return cls(list(requests.requests), stones)
@@ -164,7 +165,7 @@ class ErasureFilter:
             or self.tombstones.get(raw_sha256)
             or self._by_example.get(row["example_id"])
             or self._by_task.get((row["source_benchmark"], row["source_id"]))
-            or self._by_origin.get(f"{_plural(row['origin_kind'])}/{row['origin_id']}")
+            or self._by_origin.get(f"{SOURCE_GROUPS[row['origin_kind']]}/{row['origin_id']}")
         )
         if found is None and row["origin_kind"] == "import":
             found = self._by_import_row.get((row["origin_id"], row["source_id"]))
@@ -180,14 +181,10 @@ class ErasureFilter:
         return not self.requests and not self.tombstones
 
 
-def _plural(origin_kind: str) -> str:
-    return {"lane": "lanes", "import": "imports"}[origin_kind]
-
-
-def append_request(data_dir: Path, request: ErasureRequest) -> Path:
+def append_request(data: DataDir, request: ErasureRequest) -> Path:
     """Add a request to the requests file (text is appended, so comments in the file stay)."""
-    path = data_dir / REQUESTS_FILE
-    existing = load_requests(data_dir)
+    path = data.erasure_requests
+    existing = load_requests(data)
     if isinstance(existing, SpecError):
         raise ValueError(str(existing))
     if request.id in {r.id for r in existing.requests}:
@@ -201,3 +198,11 @@ def append_request(data_dir: Path, request: ErasureRequest) -> Path:
     with path.open("a", encoding="utf-8") as handle:
         handle.write("".join(f"  {line}\n" for line in block.splitlines()))
     return path
+
+
+def erasure_version(data: DataDir) -> str:
+    """SHA-256 over the erasure requests file and the tombstones (none and absent are alike)."""
+    requests = data.erasure_requests
+    stones = sorted(astuple(stone) for stone in load_tombstones(data))
+    payload = [requests.read_text(encoding="utf-8") if requests.is_file() else "", stones]
+    return hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()

@@ -1,11 +1,10 @@
-"""What a run may take over from the last published one instead of computing it again.
+"""What an ingest may take over from the last published one instead of reading its files again.
 
 An ingest's output is a function of its input files, the source's spec file, the erasure requests
 and tombstones, and the code. `ingest_key` hashes all of them, each file by its path, size and
 modification time (as `make` does: a file written again gets a new mtime, so it is read again);
-the published folder keeps the key and the run's counts in `ingest.json`, and a run whose key is
-the same reuses that folder instead of reading the files. The code is known by `code_version`, a
-hash of the package's sources, so any code change invalidates everything built before it.
+the published folder keeps the key and the run's counts in its ingest state, and a run whose key
+is the same reuses that folder instead of reading the files.
 """
 
 from __future__ import annotations
@@ -13,41 +12,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from born_assets.governance.erasure import REQUESTS_FILE, load_tombstones
+from born_assets import layout
 from born_assets.ingest.files import IngestSummary
-
-CODE_PACKAGE = Path(__file__).resolve().parents[1]
-INGEST_STATE = "ingest.json"
-
-
-def code_version(package: Path = CODE_PACKAGE) -> str:
-    """SHA-256 over the package's Python sources (paths and bytes), the same on every clone."""
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+from born_assets.layout import DataDir
+from born_assets.specs.erasure import erasure_version
+from born_assets.store.memo import code_version
 
 
-def erasure_version(data_dir: Path) -> str:
-    """SHA-256 over the erasure requests file and the tombstones (none and absent are alike)."""
-    requests = data_dir / REQUESTS_FILE
-    stones = sorted(astuple(stone) for stone in load_tombstones(data_dir))
-    payload = [requests.read_text(encoding="utf-8") if requests.is_file() else "", stones]
-    return hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()
-
-
-def ingest_key(data_dir: Path, files: list[Path], spec_hash: str) -> str:
+def ingest_key(data: DataDir, files: list[Path], spec_hash: str) -> str:
     """The key of one ingest's inputs: files (path, size, mtime), spec, erasure state, code."""
     listing = []
     for path in files:
         stat = path.stat()
-        listing.append([path.relative_to(data_dir).as_posix(), stat.st_size, stat.st_mtime_ns])
-    payload = [spec_hash, erasure_version(data_dir), code_version(), listing]
+        listing.append([data.relative(path), stat.st_size, stat.st_mtime_ns])
+    payload = [spec_hash, erasure_version(data), code_version(), listing]
     return hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()
 
 
@@ -70,7 +51,7 @@ class IngestState:
         """Save into the (staging) folder the ingest was written to, once its tables are."""
         counts = {**vars(self.summary), "quarantined": dict(self.summary.quarantined)}
         raw = {"key": self.key, "summary": counts, "outputs": _outputs(folder)}
-        (folder / INGEST_STATE).write_text(json.dumps(raw, sort_keys=True), encoding="utf-8")
+        (folder / layout.INGEST_STATE).write_text(json.dumps(raw, sort_keys=True), encoding="utf-8")
 
     @classmethod
     def read(cls, folder: Path) -> IngestState | None:
@@ -79,7 +60,7 @@ class IngestState:
         None when there is none, it is unreadable, or a table changed after it was written.
         """
         try:
-            raw = json.loads((folder / INGEST_STATE).read_text(encoding="utf-8"))
+            raw = json.loads((folder / layout.INGEST_STATE).read_text(encoding="utf-8"))
             counts = raw["summary"]
             summary = IngestSummary(**{**counts, "quarantined": Counter(counts["quarantined"])})
             if raw["outputs"] != _outputs(folder):

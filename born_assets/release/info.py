@@ -1,33 +1,8 @@
-"""What a release folder holds, and the facts about it that its documents describe.
-
-```
-releases/<version>/
-  data/train-00000-of-00002.parquet   rows as zstd Parquet shards (lineage record columns)
-  fates.parquet                       every input line's fate in this release
-  transparency.md  transparency.csv   one row per lane and import, family footers, a total
-  README.md                           dataset card (Hugging Face layout, YAML header)
-  croissant.json                      MLCommons Croissant metadata with responsible-AI fields
-  release.json                        hashes of every file above, inputs, code version, counts
-```
-"""
+"""What a release's documents (card, Croissant, transparency table) say about it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-DATA_DIR = "data"
-SHARD_PREFIX = "train"
-FATES_FILE = "fates.parquet"
-TRANSPARENCY_MD = "transparency.md"
-TRANSPARENCY_CSV = "transparency.csv"
-CARD_FILE = "README.md"
-CROISSANT_FILE = "croissant.json"
-RELEASE_JSON = "release.json"
-
-
-def shard_name(index: int, count: int) -> str:
-    """Relative path of shard `index` of `count` (Hugging Face naming)."""
-    return f"{DATA_DIR}/{SHARD_PREFIX}-{index:05d}-of-{count:05d}.parquet"
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import pandera.errors
 import pandera.pandas as pa
 import pyarrow as pa_arrow
-import pyarrow.parquet as pq
 
 _ARROW_TYPES: dict[str, pa_arrow.DataType] = {
     "str": pa_arrow.string(),
@@ -87,15 +85,6 @@ class ValidationReport:
     def passed(self) -> bool:
         """True when no batch had a failure."""
         return self.failures == 0
-
-
-def iter_parquet_batches(
-    paths: Iterable[Path], batch_rows: int, columns: list[str] | None = None
-) -> Iterator[pa_arrow.RecordBatch]:
-    """Record batches of at most `batch_rows` rows from the given Parquet files, in order."""
-    for path in paths:
-        parquet = pq.ParquetFile(path)
-        yield from parquet.iter_batches(batch_size=batch_rows, columns=columns)
 
 
 def validate_batches(

@@ -1,0 +1,73 @@
+"""`born erase`: record an erasure request and honour it everywhere."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from born_assets.governance.erasure_stage import preview
+from born_assets.specs.erasure import ErasureFilter, ErasureRequest, ErasureTarget, append_request
+from born_assets.specs.project import Project
+
+
+def _erase_target(args: argparse.Namespace) -> ErasureTarget:
+    if args.source:
+        benchmark, _, task = args.source.partition(":")
+        return ErasureTarget(source_benchmark=benchmark, source_id=task)
+    if args.import_row:
+        import_id, _, row_id = args.import_row.partition(":")
+        return ErasureTarget(import_id=import_id, import_row_id=row_id)
+    return ErasureTarget(example_id=args.example_id, origin=args.origin, pattern=args.pattern)
+
+
+def _erase(args: argparse.Namespace) -> int:
+    from born_assets.defs.runner import failure_messages, materialize_graph
+
+    now = datetime.now(UTC)
+    request = ErasureRequest(
+        id=args.id or f"ER-{now:%Y%m%d-%H%M%S}",
+        requester=args.requester,
+        reason=args.reason,
+        requested_at=now,
+        target=_erase_target(args),
+    )
+    dirs = Project.load(args.data).source_dirs()
+    with duckdb.connect() as con:
+        matches, in_releases = preview(con, args.data, dirs, ErasureFilter([request]))
+    print(f"request {request.id}: {len(matches)} rows in the warehouse match")
+    for _, origin, example_id in matches[:20]:
+        print(f"  {origin}  {example_id}")
+    for version, count in in_releases.items():
+        print(f"  release {version}: {count} rows")
+    if args.dry_run:
+        print("dry run: nothing was changed")
+        return 0
+    path = append_request(args.data, request)
+    print(f"request recorded in {path}; rebuilding the warehouse and rewriting releases")
+    result = materialize_graph(args.data)
+    for message in failure_messages(result):
+        print(f"born: {message}", file=sys.stderr)
+    return 0 if result.success else 1
+
+
+def register(add: Any) -> None:
+    """Add `born erase`; `add(name, run, help)` returns the subcommand's parser."""
+    erase = add("erase", _erase, "record an erasure request and honour it everywhere")
+    target = erase.add_mutually_exclusive_group(required=True)
+    target.add_argument("--example-id")
+    target.add_argument(
+        "--source", help="BENCHMARK:TASK_ID, e.g. swebench_lite:django__django-15202"
+    )
+    target.add_argument("--import-row", help="IMPORT_ID:SOURCE_ROW_ID")
+    target.add_argument(
+        "--origin", help="a whole lane or import, e.g. imports/glaive-toolcall-demo"
+    )
+    target.add_argument("--pattern", help="a regular expression over prompt and response")
+    erase.add_argument("--reason", required=True)
+    erase.add_argument("--requester", required=True)
+    erase.add_argument("--id", help="request id (default: ER-<UTC timestamp>)")
+    erase.add_argument("--dry-run", action="store_true", help="show what would go; change nothing")

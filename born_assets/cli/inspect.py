@@ -1,0 +1,50 @@
+"""`born manifests`, `contamination` and `views`: checking specs and looking at the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from born_assets.governance.contamination_stage import format_report, report_rows
+from born_assets.layout import Asset
+from born_assets.specs.manifests import load_manifests
+from born_assets.store.views import write_views
+
+
+def _manifests(args: argparse.Namespace) -> int:
+    loaded, errors = load_manifests(args.data)
+    for item in loaded:
+        m = item.manifest
+        print(
+            f"ok     {m.lane_id}: {m.benchmark_family}, teacher {m.teacher.model} "
+            f"({m.teacher.version}), {len(item.task_ids)} tasks, {item.path.name}"
+        )
+    for error in errors:
+        print(f"ERROR  {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _contamination(args: argparse.Namespace) -> int:
+    folder = args.data.stage(Asset.CONTAMINATION)
+    if not folder.exists():
+        raise FileNotFoundError(
+            f"{folder} does not exist: materialize the graph first (make release)"
+        )
+    print(format_report(report_rows(folder)))
+    return 0
+
+
+def _views(args: argparse.Namespace) -> int:
+    path, names = write_views(args.data)
+    print(f"{len(names)} views in {path} (open it with duckdb; e.g. SELECT * FROM row_fates):")
+    for name in names:
+        print(f"  {name}")
+    return 0
+
+
+def register(add: Any) -> None:
+    """Add the inspection commands; `add(name, run, help)` returns the subcommand's parser."""
+    add("manifests", _manifests, "validate every lane manifest; exit 1 on any error")
+    add("contamination", _contamination, "print the contamination report per eval set and source")
+    add("views", _views, "write warehouse.duckdb: one SQL view per warehouse and release table")

@@ -1,0 +1,290 @@
+"""Every path under the data dir (`$BORN_DATA_DIR`), spelled here and nowhere else.
+
+```
+<data dir>/
+  policy.yaml                  the curation policy
+  manifests/<lane>.yaml        lane manifests        imports/<import>.yaml   import specs
+  evals/<eval set>.yaml        eval sets             (lane and trace files where specs say)
+  erasure/requests.yaml        erasure requests      erasure/tombstones.parquet
+  reviews/sheets/  reviews/records/                  review sheets out, verdicts in
+  warehouse/<asset key>/<table>.parquet              one folder per asset (a symlink swapped
+  warehouse/.lock  warehouse/.locks/  warehouse/.duckdb_spill/     atomically, see store.atomic)
+  warehouse.duckdb             SQL views over the warehouse and releases
+  releases/<version>/          one folder per release (see `ReleaseDir`)
+```
+
+A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
+which follows symlinks and refuses anything that ends up outside the data dir.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR_ENV = "BORN_DATA_DIR"
+DEFAULT_DATA_DIR = "data"
+
+# Tables inside an asset's folder.
+ROWS = "rows.parquet"
+QUARANTINE = "quarantine.parquet"
+FILES = "files.parquet"
+EXITS = "exits.parquet"
+MATCHES = "matches.parquet"
+REPORT = "report.parquet"
+CHECKS = "checks.parquet"
+REDACTED = "redacted.parquet"
+ROW_FATES = "row_fates.parquet"
+SCRATCH_VERDICTS = ".verdicts.parquet"
+# What an asset's folder remembers for the next run.
+MEMO_STATE = "memo.json"
+INGEST_STATE = "ingest.json"
+# A generating lane's own files, in its output folder.
+ATTEMPTS = "attempts.jsonl"
+ATTEMPTS_LOCK = ".lock"
+# Asset-key groups of the sources, which are also their folders in the warehouse.
+SOURCE_GROUPS = {"lane": "lanes", "import": "imports"}
+
+
+class Asset:
+    """The stages' assets after ingest: each name is the asset's key and its warehouse folder."""
+
+    SANITIZED = "sanitized"
+    GATED = "gated"
+    DEDUPLICATED = "deduplicated"
+    CONTAMINATION = "contamination"
+    PII = "pii"
+    ROW_FATES = "row_fates"
+    ERASURE = "erasure"
+    HUMAN_REVIEWS = "human_reviews"
+
+
+class OutsideDataDir(ValueError):
+    """A path from a spec or the command line that resolves outside the data dir."""
+
+
+@dataclass(frozen=True)
+class ReleaseDir:
+    """One release folder: `releases/<version>/`.
+
+    ```
+    data/train-00000-of-00002.parquet   rows as zstd Parquet shards
+    fates.parquet                       every input line's fate in this release
+    transparency.md  transparency.csv   one row per lane and import, family footers, a total
+    README.md                           dataset card (Hugging Face layout, YAML header)
+    croissant.json                      MLCommons Croissant metadata with responsible-AI fields
+    release.json                        hashes of every file above, inputs, code version, counts
+    ```
+    """
+
+    path: Path
+
+    DATA = "data"
+    SHARD_PREFIX = "train"
+    FATES = "fates.parquet"
+    TRANSPARENCY_MD = "transparency.md"
+    TRANSPARENCY_CSV = "transparency.csv"
+    CARD = "README.md"
+    CROISSANT = "croissant.json"
+    RELEASE_JSON = "release.json"
+    WITHHELD = ".withheld.parquet"
+
+    @property
+    def version(self) -> str:
+        """The release's version name (its folder name)."""
+        return self.path.name
+
+    @staticmethod
+    def shard_name(index: int, count: int) -> str:
+        """Relative path of shard `index` of `count` (Hugging Face naming)."""
+        return f"{ReleaseDir.DATA}/{ReleaseDir.SHARD_PREFIX}-{index:05d}-of-{count:05d}.parquet"
+
+    def file(self, name: str) -> Path:
+        """A file of the release by its name relative to the folder."""
+        return self.path / name
+
+    @property
+    def data(self) -> Path:
+        """The shards' folder."""
+        return self.path / self.DATA
+
+    def shards(self) -> list[Path]:
+        """The row shards, sorted."""
+        return sorted(self.data.glob("*.parquet"))
+
+    @property
+    def shard_glob(self) -> Path:
+        """A glob over the shards, for DuckDB's `read_parquet`."""
+        return self.data / "*.parquet"
+
+    @property
+    def fates(self) -> Path:
+        """Every input line's fate in this release."""
+        return self.path / self.FATES
+
+    @property
+    def release_json(self) -> Path:
+        """The release's manifest: file hashes, inputs, counts."""
+        return self.path / self.RELEASE_JSON
+
+    @property
+    def withheld(self) -> Path:
+        """Scratch: rows a release kept out, while it is being built."""
+        return self.path / self.WITHHELD
+
+    def is_published(self) -> bool:
+        """True once its release.json exists (it is written last)."""
+        return self.release_json.is_file()
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """The data dir and every path under it."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DataDir:
+        """`$BORN_DATA_DIR`, else `./data`, as an absolute path."""
+        env = os.environ if environ is None else environ
+        return cls(Path(env.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR).resolve())
+
+    @classmethod
+    def at(cls, root: str | os.PathLike[str]) -> DataDir:
+        """The data dir at `root`, made absolute."""
+        return cls(Path(root).resolve())
+
+    # Inputs written by people.
+    @property
+    def policy(self) -> Path:
+        """The curation policy."""
+        return self.root / "policy.yaml"
+
+    @property
+    def manifests(self) -> Path:
+        """One YAML file per lane."""
+        return self.root / "manifests"
+
+    @property
+    def imports(self) -> Path:
+        """One YAML file per import."""
+        return self.root / "imports"
+
+    @property
+    def evals(self) -> Path:
+        """One YAML file per eval set."""
+        return self.root / "evals"
+
+    @property
+    def erasure_requests(self) -> Path:
+        """The erasure requests."""
+        return self.root / "erasure" / "requests.yaml"
+
+    @property
+    def tombstones(self) -> Path:
+        """One row per erased row: hashes and request ids, no content."""
+        return self.root / "erasure" / "tombstones.parquet"
+
+    @property
+    def review_sheets(self) -> Path:
+        """Review sheets written by `born review export`."""
+        return self.root / "reviews" / "sheets"
+
+    @property
+    def review_records(self) -> Path:
+        """Verdicts stored by `born review import`, one file per import."""
+        return self.root / "reviews" / "records"
+
+    def attempts(self, lane_id: str) -> Path:
+        """A generating lane's ledger of teacher calls: `generation/<lane_id>/attempts.jsonl`.
+
+        It lives outside the lane's output folder so that no ingest glob ever reads it as rows.
+        """
+        return self.root / "generation" / lane_id / ATTEMPTS
+
+    # The warehouse.
+    @property
+    def warehouse(self) -> Path:
+        """Asset tables, one folder per asset key."""
+        return self.root / "warehouse"
+
+    def asset(self, key_path: Sequence[str]) -> Path:
+        """The folder of the asset whose key path is `key_path` (e.g. `["lanes", "x"]`)."""
+        return self.warehouse.joinpath(*key_path)
+
+    def stage(self, name: str) -> Path:
+        """The folder of a stage's asset (an `Asset` name)."""
+        return self.warehouse / name
+
+    def table(self, key_path: Sequence[str], file_name: str) -> Path:
+        """One table of an asset."""
+        return self.asset(key_path) / file_name
+
+    def source_asset(self, origin_kind: str, origin_id: str) -> Path:
+        """The warehouse folder of a lane or an import."""
+        return self.asset([SOURCE_GROUPS[origin_kind], origin_id])
+
+    @property
+    def warehouse_lock(self) -> Path:
+        """The lock every warehouse writer takes (shared for ingest, exclusive otherwise)."""
+        return self.warehouse / ".lock"
+
+    def source_lock(self, key_path: Sequence[str]) -> Path:
+        """The lock one source's ingest takes, so two runs never ingest it at once."""
+        return self.warehouse / ".locks" / ("__".join(key_path) + ".lock")
+
+    @property
+    def spill(self) -> Path:
+        """Where DuckDB connections spill."""
+        return self.warehouse / ".duckdb_spill"
+
+    @property
+    def views_database(self) -> Path:
+        """The DuckDB file of views over the warehouse and releases."""
+        return self.root / "warehouse.duckdb"
+
+    # Releases.
+    @property
+    def releases(self) -> Path:
+        """One folder per release version."""
+        return self.root / "releases"
+
+    def release(self, version: str) -> ReleaseDir:
+        """The folder of release `version` (published or not)."""
+        return ReleaseDir(self.releases / version)
+
+    def published_releases(self) -> list[ReleaseDir]:
+        """Published releases (those with a release.json), sorted by name."""
+        if not self.releases.is_dir():
+            return []
+        folders = (ReleaseDir(p) for p in sorted(self.releases.iterdir()))
+        return [r for r in folders if not r.path.name.startswith(".") and r.is_published()]
+
+    # Paths named in specs and on the command line.
+    def relative(self, path: Path) -> str:
+        """`path` relative to the data dir, with forward slashes (how tables record files)."""
+        return path.relative_to(self.root).as_posix()
+
+    def inside(self, relative: str | os.PathLike[str], what: str) -> Path:
+        """`relative` resolved under the data dir, symlinks followed; refuse anything outside.
+
+        Raises:
+            OutsideDataDir: the path is absolute, climbs out with `..`, or a symlink leads out.
+                The message names `what` (e.g. the spec file and field).
+        """
+        given = Path(relative)
+        if given.is_absolute():
+            raise OutsideDataDir(f"{what}: {str(relative)!r} is absolute; write it relative")
+        resolved = (self.root / given).resolve()
+        if not resolved.is_relative_to(self.root.resolve()):
+            raise OutsideDataDir(
+                f"{what}: {str(relative)!r} resolves outside the data dir ({self.root})"
+            )
+        return resolved
+
+    def source_files(self, folder: str, pattern: str) -> list[Path]:
+        """A lane's or import's input files (`folder/pattern` under the data dir), sorted."""
+        root = self.root / folder
+        return sorted(p for p in root.glob(pattern) if p.is_file()) if root.is_dir() else []
