@@ -17,13 +17,15 @@ from typing import Any
 
 import dagster as dg
 
-from born_assets.defs.location import Project, build_definitions
+from born_assets.defs.location import build_definitions
 from born_assets.defs.runner import failure_messages, instance, materialize_release
+from born_assets.layout import DataDir
+from born_assets.specs.project import Project
 from born_assets.store.memo import code_version
 
 
-def _materialize_selection(data_dir: Path, selection: str) -> dg.ExecuteInProcessResult:
-    defs = build_definitions(Project.load(data_dir))
+def _materialize_selection(data: DataDir, selection: str) -> dg.ExecuteInProcessResult:
+    defs = build_definitions(Project.load(data))
     with instance() as dagster_instance:
         return dg.materialize(
             [*(defs.assets or []), *(defs.asset_checks or [])],  # type: ignore[list-item]
@@ -61,9 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     code = code_version()  # other people edit born_assets: say which sources were measured
     start = time.time()
     if args.select:
-        result = _materialize_selection(args.data_dir, args.select)
+        result = _materialize_selection(DataDir.at(args.data_dir), args.select)
     else:
-        result = materialize_release(args.data_dir, args.version)
+        result = materialize_release(DataDir.at(args.data_dir), args.version)
     end = time.time()
     report = {
         "code_version": code,

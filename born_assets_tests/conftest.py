@@ -21,6 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 # Tests never record runs in the developer's instance: each uses an ephemeral one or its own home.
 os.environ.pop("DAGSTER_HOME", None)
 SAMPLE_DATA = REPO / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 INPUT_FOLDERS = ("manifests", "lanes", "tasks", "prompt_templates", "imports", "traces", "evals")
 
 

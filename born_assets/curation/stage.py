@@ -220,10 +220,10 @@ def deduplicate(
     summary = DedupSummary(rows_in=decisions.num_rows)
     con.register("decisions", decisions)
     try:
+        # Column names come from the schemas, never from data.
+        selected = [f"g.{c}" for c in _DECISION_COLUMNS] + [f"d.{c}" for c in _DECISIONS]
         joined = con.execute(
-            "SELECT g.example_id, g.origin_kind, g.origin_id, g.source_benchmark, g.source_file, "
-            "g.source_line, g.prompt_hash, g.curation_score, d.is_duplicate, d.duplicate_of, "
-            "d.duplicate_group_size FROM read_parquet($gated) AS g "
+            f"SELECT {', '.join(selected)} FROM read_parquet($gated) AS g "
             "JOIN decisions AS d ON g.example_id = d.example_id ORDER BY g.example_id",
             {"gated": gated_path.as_posix()},
         )
@@ -234,26 +234,18 @@ def deduplicate(
             while batch := joined.fetchmany(batch_rows):
                 for values in batch:
                     _route_decision(
-                        dict(zip(_DECISION_COLUMNS, values, strict=True)), rows, exits, summary
+                        dict(zip([*_DECISION_COLUMNS, *_DECISIONS], values, strict=True)),
+                        rows,
+                        exits,
+                        summary,
                     )
     finally:
         con.unregister("decisions")
     return summary
 
 
-_DECISION_COLUMNS = [
-    "example_id",
-    "origin_kind",
-    "origin_id",
-    "source_benchmark",
-    "source_file",
-    "source_line",
-    "prompt_hash",
-    "curation_score",
-    "is_duplicate",
-    "duplicate_of",
-    "duplicate_group_size",
-]
+_DECISION_COLUMNS = [*CARRIED_COLUMNS, "curation_score"]
+_DECISIONS = ["is_duplicate", "duplicate_of", "duplicate_group_size"]
 
 
 def _route_decision(
@@ -267,4 +259,4 @@ def _route_decision(
     exits.append(exit_row(row, Fate.DUPLICATE, Stage.DEDUP, DUPLICATE_PROMPT, row["duplicate_of"]))
 
 
-DEDUPLICATED_COLUMNS = [c for c in _DECISION_COLUMNS if c not in ("is_duplicate", "duplicate_of")]
+DEDUPLICATED_COLUMNS = [*_DECISION_COLUMNS, "duplicate_group_size"]

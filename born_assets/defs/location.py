@@ -6,6 +6,12 @@ import dagster as dg
 
 from born_assets import layout
 from born_assets.defs.assets.broken import broken_spec_asset
+from born_assets.defs.assets.contamination import (
+    CONTAMINATION_KEY,
+    contamination_asset,
+    contamination_checks,
+    contamination_report_asset,
+)
 from born_assets.defs.assets.curation import (
     DEDUPLICATED_KEY,
     GATED_KEY,
@@ -13,21 +19,13 @@ from born_assets.defs.assets.curation import (
     deduplicated_asset,
     gated_asset,
 )
+from born_assets.defs.assets.erasure import erasure_asset, erasure_checks
 from born_assets.defs.assets.fates import row_fates_asset, row_fates_checks
-from born_assets.defs.assets.governance import (
-    CONTAMINATION_KEY,
-    contamination_asset,
-    contamination_checks,
-    contamination_report_asset,
-    erasure_asset,
-    erasure_checks,
-    pii_asset,
-    pii_checks,
-)
 from born_assets.defs.assets.imports import GROUP as IMPORTS
 from born_assets.defs.assets.imports import import_asset, import_key
 from born_assets.defs.assets.lanes import GROUP as LANES
 from born_assets.defs.assets.lanes import lane_asset, lane_key
+from born_assets.defs.assets.pii import pii_asset, pii_checks
 from born_assets.defs.assets.release import release_asset, transparency_table_asset
 from born_assets.defs.assets.review import human_reviews, human_reviews_checks
 from born_assets.defs.assets.sanitized import SANITIZED_KEY, sanitized_asset, sanitized_checks

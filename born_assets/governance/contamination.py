@@ -1,7 +1,7 @@
 """Contamination control: training rows that contain or claim an eval item are excluded.
 
 Every candidate row is measured against every item of every registered eval set
-(`born_assets.governance.evals`), by four checks:
+(`born_assets.specs.evals`), by four checks:
 
 1. Exact (`exact_prompt`, `exact_response`): the row's normalized prompt (response) equals the
    normalized text of one indexed field of an eval item. Normalization is NFKC, casefold,
@@ -29,7 +29,6 @@ highest overlap fraction, then eval set id, item order in the eval file and fiel
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -38,16 +37,16 @@ import numpy as np
 import pyarrow as pa
 
 from born_assets.governance.contamination_report import ContaminationReport, GeneratorOverlap
-from born_assets.governance.eval_index import EvalIndex, Match, RowCheck, exact_digest, model_key
-from born_assets.governance.evals import EvalSet
+from born_assets.governance.eval_index import EvalIndex, Match, exact_digest, model_key
 from born_assets.governance.ngrams import NgramOverlaps, normalize_text
+from born_assets.governance.row_checks import RowCheck, check_table, row_check_from_json
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import (
-    ContaminationCheckRecord,
     ContaminationMatchRecord,
     ContaminationVerdictRecord,
 )
 from born_assets.schemas.vocabulary import ContaminationMethod
+from born_assets.specs.evals import EvalSet
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo, equal_values
 
@@ -273,56 +272,6 @@ class CheckMemo:
         self.rows_remembered += int(known.sum())
         self.sink.write_batch(check_table(checks, table))
         return checks
-
-
-def row_check_json(check: RowCheck) -> str:
-    """A row check as JSON (what `row_check_from_json` reads back)."""
-    document = {
-        "example_id": check.example_id,
-        "origin_id": check.origin_id,
-        "source_benchmark": check.source_benchmark,
-        "ngram_count": check.ngram_count,
-        "overlap_fraction": check.overlap_fraction,
-        "eval_overlaps": check.eval_overlaps,
-        "matches": [
-            [list(m.sort_key), m.eval_id, m.eval_item_id, m.eval_field, m.method.value,
-             m.overlap_fraction]
-            for m in check.matches
-        ],
-        "generator_evals": list(check.generator_evals),
-    }  # fmt: skip
-    return json.dumps(document, sort_keys=True)
-
-
-def row_check_from_json(text: str) -> RowCheck:
-    """A row check from `row_check_json`."""
-    document = json.loads(text)
-    matches = tuple(
-        Match(tuple(key), eval_id, item, field, ContaminationMethod(method), overlap)
-        for key, eval_id, item, field, method, overlap in document["matches"]
-    )
-    return RowCheck(
-        example_id=document["example_id"],
-        origin_id=document["origin_id"],
-        source_benchmark=document["source_benchmark"],
-        ngram_count=document["ngram_count"],
-        overlap_fraction=document["overlap_fraction"],
-        eval_overlaps=document["eval_overlaps"],
-        matches=matches,
-        generator_evals=tuple(document["generator_evals"]),
-    )
-
-
-def check_table(checks: Sequence[RowCheck], batch: pa.Table) -> pa.Table:
-    """`ContaminationCheckRecord` rows for the checks of `batch` (row for row)."""
-    return pa.table(
-        {
-            "example_id": batch.column("example_id"),
-            "source_benchmark": batch.column("source_benchmark"),
-            "generator_model": batch.column("generator_model"),
-            "row_check": [row_check_json(check) for check in checks],
-        }
-    ).cast(arrow_schema(ContaminationCheckRecord))
 
 
 @dataclass

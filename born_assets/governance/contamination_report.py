@@ -27,11 +27,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from born_assets.governance.eval_index import Match, RowCheck
-from born_assets.governance.evals import EvalSet
+from born_assets.governance.eval_index import Match
+from born_assets.governance.row_checks import RowCheck
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import ContaminationReportRecord
 from born_assets.schemas.vocabulary import ContaminationMethod
+from born_assets.specs.evals import EvalSet
 
 MAX_EXAMPLE_IDS = 20
 

@@ -19,7 +19,6 @@ import pyarrow.parquet as pq
 from born_assets import layout
 from born_assets.governance.contamination import CHECK_MEMO_COLUMNS, CheckMemo, stream_contamination
 from born_assets.governance.contamination_report import GeneratorOverlap
-from born_assets.governance.evals import EvalSet
 from born_assets.schemas.fates import ExitRecord
 from born_assets.schemas.governance import (
     ContaminationCheckRecord,
@@ -28,6 +27,7 @@ from born_assets.schemas.governance import (
     ContaminationVerdictRecord,
 )
 from born_assets.schemas.vocabulary import Fate, Stage
+from born_assets.specs.evals import EvalSet
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parquet import ParquetSink

@@ -15,9 +15,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from born_assets.governance.evals import EvalSet
 from born_assets.governance.ngrams import NgramIndex, normalize_text
 from born_assets.schemas.vocabulary import ContaminationMethod
+from born_assets.specs.evals import EvalSet
 
 _RANK = {method: rank for rank, method in enumerate(ContaminationMethod)}
 
@@ -97,26 +97,3 @@ class EvalIndex:
         model = model_key(eval_set.spec.generator_model)
         if model is not None:
             self.generators.setdefault(model, []).append(eval_set.eval_id)
-
-
-@dataclass(frozen=True)
-class RowCheck:
-    """Every measurement and match of one training row."""
-
-    example_id: str
-    origin_id: str
-    source_benchmark: str
-    ngram_count: int
-    overlap_fraction: float
-    eval_overlaps: dict[str, float]
-    matches: tuple[Match, ...]
-    generator_evals: tuple[str, ...]
-
-    @property
-    def is_contaminated(self) -> bool:
-        """True when any check matched: the row is excluded."""
-        return bool(self.matches)
-
-    def has(self, method: ContaminationMethod) -> bool:
-        """True when the row has a match of this method."""
-        return any(match.method is method for match in self.matches)

@@ -12,23 +12,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from born_assets.sanitize.pipeline import EmptyVisible, SanitizedRow, Transform, sanitize_row
+from born_assets.schemas.columns import ExampleColumns
 from born_assets.schemas.curation import SanitizedRecord
-from born_assets.schemas.derive import arrow_schema
+from born_assets.schemas.derive import arrow_schema, column_names
 from born_assets.schemas.fates import exit_row
 from born_assets.schemas.vocabulary import Fate, QuarantineReason, Stage
 from born_assets.store.memo import RowMemo, in_input_order, remembered_stream
 from born_assets.text.closure import fence_parse_record
 from born_assets.text.thinking import TAG_CANDIDATE, find_hidden_markers
 
-CARRIED_COLUMNS = [
-    "example_id",
-    "origin_kind",
-    "origin_id",
-    "source_benchmark",
-    "source_file",
-    "source_line",
-    "prompt_hash",
-]
+CARRIED_COLUMNS = column_names(ExampleColumns)
 """Taken from the input row as it is now (where a row sits may change; what it is may not)."""
 READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "response_format", "post_processing"]
 _HIDDEN_TRANSFORMS = {"strip_think_tags", "drop_thinking_blocks", "drop_redacted_thinking"}

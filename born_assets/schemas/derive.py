@@ -64,6 +64,11 @@ def arrow_schema(model: type[pa.DataFrameModel]) -> pa_arrow.Schema:
     return pa_arrow.schema(fields, metadata={"table": model.__name__, "doc": _doc(model)})
 
 
+def column_names(model: type[pa.DataFrameModel]) -> list[str]:
+    """A model's column names in declaration order (a column group's, for a SELECT list)."""
+    return [doc.name for doc in column_docs(model)]
+
+
 def _doc(model: type[pa.DataFrameModel]) -> str:
     return (model.__doc__ or "").strip().splitlines()[0]
 

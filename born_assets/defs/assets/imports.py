@@ -4,13 +4,14 @@ from functools import partial
 
 import dagster as dg
 
+from born_assets import layout
 from born_assets.defs.assets.sources import SourceAssetSpec, source_asset
 from born_assets.ingest.import_rows import ImportContext, import_row
 from born_assets.ingest.record import Origin
 from born_assets.schemas.vocabulary import OriginKind
 from born_assets.specs.imports import LoadedImport
 
-GROUP = "imports"
+GROUP = layout.SOURCE_GROUPS[OriginKind.IMPORT]
 
 
 def import_key(import_id: str) -> dg.AssetKey:

@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from born_assets import layout
 from born_assets.defs.assets.sources import SourceAssetSpec, source_asset
 from born_assets.defs.resources import WarehouseResource
 from born_assets.generation.attempts import LaneBusyError
@@ -17,7 +18,7 @@ from born_assets.ingest.record import Origin
 from born_assets.schemas.vocabulary import OriginKind
 from born_assets.specs.manifests import LoadedManifest
 
-GROUP = "lanes"
+GROUP = layout.SOURCE_GROUPS[OriginKind.LANE]
 
 
 def lane_key(lane_id: str) -> dg.AssetKey:

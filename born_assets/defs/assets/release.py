@@ -5,8 +5,10 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from born_assets.defs.assets.contamination import CONTAMINATION_KEY
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY, GATED_KEY
-from born_assets.defs.assets.governance import CONTAMINATION_KEY, ERASURE_KEY, PII_KEY
+from born_assets.defs.assets.erasure import ERASURE_KEY
+from born_assets.defs.assets.pii import PII_KEY
 from born_assets.defs.assets.review import HUMAN_REVIEWS_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.metadata import column_schema

@@ -12,9 +12,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from born_assets_tests.generation.test_generation import LANE, NO_SECTIONS, make_lane, task_id
 from born_assets_tests.graph import check_results, materialization_metadata, materialize_all
 from born_assets_tests.openai_stub import OpenAIStub, ok, running
-from born_assets_tests.test_generation import LANE, NO_SECTIONS, make_lane, task_id
 
 GENERATING_MANIFEST = """\
 generation:

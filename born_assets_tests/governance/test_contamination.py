@@ -25,7 +25,6 @@ from born_assets.governance.contamination import (
     stream_contamination,
 )
 from born_assets.governance.contamination_report import GeneratorOverlap
-from born_assets.governance.evals import EvalSet, load_eval_sets
 from born_assets.governance.ngrams import NgramIndex, normalize_text, text_words
 from born_assets.layout import DataDir
 from born_assets.schemas.derive import validate_batches
@@ -35,11 +34,13 @@ from born_assets.schemas.governance import (
     ContaminationVerdictRecord,
 )
 from born_assets.schemas.vocabulary import ContaminationMethod
+from born_assets.specs.evals import EvalSet, load_eval_sets
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.parquet import ParquetSink
+from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
+from born_assets_tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "contamination"
+FIXTURES = FIXTURES_ROOT / "contamination"
 
 
 def fixture_evals() -> list[EvalSet]:

@@ -14,10 +14,9 @@ from pathlib import Path
 import dagster as dg
 
 from born_assets.cli.main import main
-from born_assets_tests.conftest import input_lines
+from born_assets_tests.conftest import REPO, input_lines
 from born_assets_tests.graph import materialize_all
 
-REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 

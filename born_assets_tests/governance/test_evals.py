@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from born_assets.governance.evals import EvalSet, load_eval_set, load_eval_sets
 from born_assets.layout import DataDir
 from born_assets.specs.common import SpecError
+from born_assets.specs.evals import EvalSet, load_eval_set, load_eval_sets
+from born_assets_tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 VALID = {
     "eval_id": "bench",
     "description": "test eval set",

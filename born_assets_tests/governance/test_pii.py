@@ -32,7 +32,6 @@ import base64
 import json
 import random
 import string
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -41,8 +40,9 @@ from born_assets.governance.pii import Finding, RedactionStats, redact, scan, sc
 from born_assets.governance.pii_scanner import PiiScanner
 from born_assets.schemas.vocabulary import PiiKind, PiiScanStatus
 from born_assets.specs.pii_policy import PiiAction, PiiPolicy
+from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures" / "pii"
+FIXTURES = FIXTURES_ROOT / "pii"
 SNIPPETS = json.loads((FIXTURES / "snippets.json").read_text(encoding="utf-8"))
 REDACT_ALL = PiiScanner(PiiPolicy(actions={kind: PiiAction.REDACT for kind in PiiKind}))
 

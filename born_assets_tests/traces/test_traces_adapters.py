@@ -11,7 +11,6 @@ quarantine reason says where to look.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +28,9 @@ from born_assets.traces.conversation import (
 )
 from born_assets.traces.fields import AdapterSpec, FormatMismatch
 from born_assets.traces.registry import FORMATS, get_adapter
+from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures" / "traces"
+FIXTURES = FIXTURES_ROOT / "traces"
 
 TEXT, THINKING, REDACTED = BlockKind.TEXT, BlockKind.THINKING, BlockKind.REDACTED_THINKING
 CALL, RESULT = BlockKind.TOOL_CALL, BlockKind.TOOL_RESULT

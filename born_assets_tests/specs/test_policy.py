@@ -16,8 +16,9 @@ from born_assets.schemas.reasons import GateName, GateReason, Severity
 from born_assets.specs.curation_policy import DedupKey, ScanTarget, SortDirection
 from born_assets.specs.policy import Policy, PolicyError
 from born_assets.text.closure import Section
+from born_assets_tests.conftest import SAMPLE_DATA
 
-POLICY_PATH = Path(__file__).resolve().parents[1] / "data" / "policy.yaml"
+POLICY_PATH = SAMPLE_DATA / "policy.yaml"
 FAMILIES = ("mbpp_plus", "humaneval", "ds1000", "bigcodebench", "swebench_lite")
 
 

@@ -9,7 +9,6 @@ row names a survivor with the same prompt.
 import copy
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -27,8 +26,9 @@ from born_assets.curation.dedup import (
     response_fingerprint,
 )
 from born_assets.specs.policy import Policy
+from born_assets_tests.conftest import SAMPLE_DATA
 
-POLICY_PATH = Path(__file__).resolve().parents[1] / "data" / "policy.yaml"
+POLICY_PATH = SAMPLE_DATA / "policy.yaml"
 
 
 def _policy(**dedup: Any) -> Policy:

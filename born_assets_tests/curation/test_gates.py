@@ -6,7 +6,6 @@ the batch API gives the same answer whatever the batch container.
 """
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -20,8 +19,9 @@ from born_assets.curation.gates import GATES_SCHEMA, GateEvaluator, evaluate_gat
 from born_assets.schemas.reasons import GateName, GateReason, Severity
 from born_assets.specs.policy import Policy
 from born_assets.text.closure import ABSENT_MARKER, scan_closure
+from born_assets_tests.conftest import SAMPLE_DATA
 
-POLICY_PATH = Path(__file__).resolve().parents[1] / "data" / "policy.yaml"
+POLICY_PATH = SAMPLE_DATA / "policy.yaml"
 PROMPT = "Write a function add_one(x) that returns x plus one."
 GOOD_CODE = "```python\ndef add_one(x):\n    return x + 1\n```"
 GOOD_CHECKS = "```python\nassert add_one(1) == 2\n```\nAll tests passed."

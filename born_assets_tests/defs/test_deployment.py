@@ -54,9 +54,9 @@ from born_assets.defs.executor import (
 from born_assets.defs.location import source_keys
 from born_assets.layout import DATA_DIR_ENV, DataDir
 from born_assets.specs.project import Project
+from born_assets_tests.conftest import REPO
 from born_assets_tests.graph import definitions
 
-REPO = Path(__file__).resolve().parents[1]
 K8S_DIR = REPO / "deploy" / "k8s"
 IMAGE = "registry.example.com/born-assets:test"
 PG_ENV = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -29,8 +28,9 @@ from born_assets.text.thinking import (
     strip_thinking,
 )
 from born_assets.traces.conversation import Block, BlockKind, Role, Turn
+from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures" / "traces"
+FIXTURES = FIXTURES_ROOT / "traces"
 
 STRIP_CASES = [
     # (input, expected visible text, hidden regions, characters removed)

@@ -10,6 +10,7 @@ import yaml
 from born_assets.layout import DataDir
 from born_assets.specs.common import SpecError
 from born_assets.specs.manifests import LoadedManifest, load_manifest, load_manifests
+from born_assets_tests.conftest import SAMPLE_DATA
 
 VALID = {
     "lane_id": "lane-a",
@@ -35,7 +36,7 @@ def write(tmp_path: Path, name: str, document: object) -> Path:
 
 
 def test_the_sample_manifests_all_load() -> None:
-    data = Path(__file__).resolve().parents[1] / "data"
+    data = SAMPLE_DATA
     loaded, errors = load_manifests(DataDir.at(data))
     assert errors == []
     assert len(loaded) >= 4

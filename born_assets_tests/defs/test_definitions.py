@@ -12,9 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from born_assets_tests.conftest import SNAPSHOTS
 from born_assets_tests.graph import definitions, nodes
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "graph.json"
+SNAPSHOT = SNAPSHOTS / "graph.json"
 
 
 def graph_shape(defs: dg.Definitions) -> dict[str, dict[str, object]]:

@@ -21,7 +21,7 @@ from born_assets.review.records import write_review_records
 from born_assets.review.sheet import export_review_sheet
 from born_assets.review.verdicts import import_review_sheet
 from born_assets_tests.conftest import copy_sample_data
-from born_assets_tests.test_review import fill
+from born_assets_tests.review.test_review import fill
 
 LANE = "mbpp-plus-reference"
 

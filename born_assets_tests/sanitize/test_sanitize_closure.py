@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,8 +48,9 @@ from born_assets.traces.conversation import (
 )
 from born_assets.traces.fields import AdapterSpec, FormatMismatch
 from born_assets.traces.registry import get_adapter
+from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures" / "traces"
+FIXTURES = FIXTURES_ROOT / "traces"
 A = ABSENT_MARKER
 
 

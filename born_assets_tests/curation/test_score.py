@@ -5,7 +5,6 @@ function must agree with the scalar one on every row, stay in [0, 1], and only g
 soft failure or a shared response is added.
 """
 
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -16,8 +15,9 @@ from hypothesis import strategies as st
 from born_assets.curation.gates import evaluate_gates
 from born_assets.curation.score import curation_score, curation_scores
 from born_assets.specs.policy import Policy
+from born_assets_tests.conftest import SAMPLE_DATA
 
-POLICY_PATH = Path(__file__).resolve().parents[1] / "data" / "policy.yaml"
+POLICY_PATH = SAMPLE_DATA / "policy.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,98 @@
+"""The `erasure` asset: tombstones for erased rows, stored releases rewritten without them."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from born_assets import layout
+from born_assets.defs.assets.curation import DEDUPLICATED_KEY, GATED_KEY
+from born_assets.defs.assets.sanitized import SANITIZED_KEY
+from born_assets.defs.checks import MAX_EXAMPLES
+from born_assets.defs.metadata import counts_table
+from born_assets.defs.resources import WarehouseResource
+from born_assets.governance.erasure_stage import (
+    erase_releases,
+    erased_lines,
+    record_tombstones,
+    survivors,
+)
+from born_assets.specs.erasure import load_tombstones
+
+ERASURE_KEY = dg.AssetKey(layout.Asset.ERASURE)
+GROUP = "governance"
+OWNERS = ["team:governance"]
+
+
+def erasure_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """Record tombstones of every erased line and rewrite the releases that still hold them."""
+
+    @dg.asset(
+        key=ERASURE_KEY,
+        deps=[DEDUPLICATED_KEY, *sources],
+        group_name=GROUP,
+        kinds={"duckdb", "parquet"},
+        owners=["team:governance"],
+        description=(
+            "One tombstone per erased row (hashes and request id, never content); every stored "
+            "release that still held an erased row is rewritten and re-hashed."
+        ),
+    )
+    def _erasure(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            dirs = [warehouse.asset_dir(k) for k in sources]
+            stones = record_tombstones(warehouse.data, erased_lines(con, dirs))
+            rewritten = erase_releases(con, warehouse.data, stones)
+        by_request: dict[str, int] = {}
+        for stone in stones:
+            by_request[stone.request_id] = by_request.get(stone.request_id, 0) + 1
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(stones),
+                "tombstones": len(stones),
+                "tombstones_by_request": counts_table(by_request, "request_id"),
+                "releases_rewritten": dg.MetadataValue.json(
+                    [
+                        {
+                            "release": r.version,
+                            "rows_removed": r.rows_removed,
+                            "requests": r.requests,
+                        }
+                        for r in rewritten
+                    ]
+                ),
+            }
+        )
+
+    return _erasure
+
+
+def erasure_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+    """No erased example survives in any warehouse table or any stored release."""
+
+    @dg.asset_check(
+        asset=ERASURE_KEY,
+        name="no_erased_row_survives",
+        description="No tombstoned example is left in a warehouse table or a release shard.",
+        blocking=True,
+    )
+    def _no_survivors(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        stones = load_tombstones(warehouse.data)
+        tables = [
+            warehouse.table(k, layout.ROWS)
+            for k in (*sources, SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY)
+        ]
+        for release in warehouse.data.published_releases():
+            tables += release.shards()
+        with warehouse.connect() as con:
+            found = survivors(con, tables, stones)
+        return dg.AssetCheckResult(
+            passed=not found,
+            metadata={
+                "tombstones": len(stones),
+                "tables_checked": len(tables),
+                "survivors": len(found),
+                "examples": dg.MetadataValue.json([list(f) for f in found[:MAX_EXAMPLES]]),
+            },
+        )
+
+    return [_no_survivors]
