@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from born_assets.layout import DataDir
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import IntendedUse
+from born_assets.specs.licenses import SpdxExpression
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 OWNER_PATTERN = r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$"
@@ -53,7 +54,7 @@ class UsageTerms(StrictModel):
     intended_use: IntendedUse
     prohibited_use: list[IntendedUse] = Field(default_factory=list)
     eval_exclusion: bool = False
-    license: str = Field(min_length=1)
+    license: SpdxExpression
     consent_basis: str = Field(min_length=1)
 
     @model_validator(mode="after")

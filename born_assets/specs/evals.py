@@ -36,6 +36,7 @@ from born_assets.specs.common import (
     parse_spec,
     resolve_file,
 )
+from born_assets.specs.licenses import SpdxExpression
 
 DottedPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]
 
@@ -73,7 +74,7 @@ class EvalSetSpec(StrictModel):
     description: str = Field(min_length=1)
     benchmark_family: Identifier
     file: str = Field(min_length=1)
-    license: str = Field(min_length=1)
+    license: SpdxExpression
     source: str = Field(min_length=1)
     id_field: DottedPath
     text_fields: list[DottedPath] = Field(min_length=1)
