@@ -73,9 +73,13 @@ class ReleaseDir:
     data/train-00000-of-00002.parquet   rows as zstd Parquet shards
     fates.parquet                       every input line's fate in this release
     transparency.md  transparency.csv   one row per lane and import, family footers, a total
+    data/<config>.train-00000-of-00001.parquet   a licence-split config's shards (see specs)
+    pii_report.parquet                  PII and secret findings per released row and kind
+    contamination_report.parquet        eval-set matches of the rows found contaminated
+    plots/*.png                         counts per family and lane, length and score histograms
     README.md                           dataset card (Hugging Face layout, YAML header)
     croissant.json                      MLCommons Croissant metadata with responsible-AI fields
-    release.json                        hashes of every file above, inputs, code version, counts
+    release.json                        hashes of every file above, pinned inputs, counts
     ```
     """
 
@@ -90,6 +94,11 @@ class ReleaseDir:
     CROISSANT = "croissant.json"
     RELEASE_JSON = "release.json"
     WITHHELD = ".withheld.parquet"
+    PII_REPORT = "pii_report.parquet"
+    CONTAMINATION_REPORT = "contamination_report.parquet"
+    PLOTS = "plots"
+    UNKNOWN_SEEDS = ".unknown_seeds.parquet"
+    LICENSE_REFUSALS = ".license_refusals.parquet"
 
     @property
     def version(self) -> str:
@@ -97,9 +106,22 @@ class ReleaseDir:
         return self.path.name
 
     @staticmethod
-    def shard_name(index: int, count: int) -> str:
-        """Relative path of shard `index` of `count` (Hugging Face naming)."""
-        return f"{ReleaseDir.DATA}/{ReleaseDir.SHARD_PREFIX}-{index:05d}-of-{count:05d}.parquet"
+    def shard_name(index: int, count: int, config: str = "") -> str:
+        """Relative path of shard `index` of `count` (Hugging Face naming).
+
+        The default config's shards are `data/train-*`, another config's `data/<config>.train-*`.
+        """
+        stem = f"{config}.{ReleaseDir.SHARD_PREFIX}" if config else ReleaseDir.SHARD_PREFIX
+        return f"{ReleaseDir.DATA}/{stem}-{index:05d}-of-{count:05d}.parquet"
+
+    @staticmethod
+    def shard_glob_of(config: str = "") -> str:
+        """The glob (relative to the folder) of one config's shards."""
+        return ReleaseDir.shard_name(0, 0, config).replace("-00000-of-00000", "-*")
+
+    def plot(self, name: str) -> Path:
+        """One plot of the release (`plots/<name>.png`)."""
+        return self.path / self.PLOTS / f"{name}.png"
 
     def file(self, name: str) -> Path:
         """A file of the release by its name relative to the folder."""

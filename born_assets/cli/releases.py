@@ -12,10 +12,12 @@ import duckdb
 from born_assets import layout
 from born_assets.cli.summary import fate_summary, format_summary
 from born_assets.layout import Asset
-from born_assets.release.catalog import next_version, verify_release
+from born_assets.release.catalog import next_version, refusal_counts, verify_release
 from born_assets.release.diff import diff_releases, format_diff
+from born_assets.release.preflight import release_preflight
 from born_assets.release.publish import read_release_json
 from born_assets.release.trace import TracePaths, format_trace, trace
+from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.project import Project
 
 
@@ -34,8 +36,14 @@ def _summary(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     from born_assets.defs.runner import failure_messages, materialize_release
 
+    problems = release_preflight(args.data)
+    if problems:
+        print("born: release refused before building; fix these first:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
     version = args.version or next_version(args.data)
-    result = materialize_release(args.data, version)
+    result = materialize_release(args.data, version, IntendedUse(args.use))
     if not result.success:
         for message in failure_messages(result):
             print(f"born: {message}", file=sys.stderr)
@@ -43,7 +51,15 @@ def _release(args: argparse.Namespace) -> int:
     release = args.data.release(version)
     print(release.file(release.TRANSPARENCY_MD).read_text(encoding="utf-8"))
     document = read_release_json(release.path)
-    print(f"release {version}: {document['rows']} rows at {release.path}")
+    print(
+        f"release {version} ({document['use']}, dataset {document['dataset_id']}, license "
+        f"{document['license']}): {document['rows']} rows at {release.path}"
+    )
+    withheld = refusal_counts(release.fates)
+    if withheld:
+        print("refused by this release (fate, reason: lines):")
+        for (fate, reason), lines in withheld.items():
+            print(f"  {fate:<12} {reason:<28} {lines}")
     return 0
 
 
@@ -109,6 +125,12 @@ def register(add: Any) -> None:
     add("summary", _summary, "lines read and lines per fate, per lane and import")
     release = add("release", _release, "build everything and cut a release version")
     release.add_argument("--version", help="release version (default: the next vN)")
+    release.add_argument(
+        "--use",
+        default=IntendedUse.TRAIN.value,
+        choices=[u.value for u in IntendedUse],
+        help="what the release is for (default train); the use rules follow from it",
+    )
     add("releases", _releases, "list published releases with their counts")
     verify = add("verify", _verify, "recompute every file hash of a release; exit 1 on a mismatch")
     verify.add_argument("version")

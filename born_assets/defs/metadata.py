@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -63,3 +64,15 @@ def counts_table(counts: Mapping[str, int], key_name: str) -> dg.MetadataValue:
         dg.TableRecord({key_name: str(k), "rows": int(v)}) for k, v in sorted(counts.items())
     ]
     return dg.MetadataValue.table(records, schema=schema)
+
+
+def plot_metadata(folder: Path, plots: Sequence[str]) -> dict[str, dg.MetadataValue]:
+    """Each PNG plot of a release as Markdown with the image inline (the UI shows it)."""
+    metadata: dict[str, dg.MetadataValue] = {}
+    for plot in plots:
+        path = folder / plot
+        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+        metadata[f"plot_{path.stem}"] = dg.MetadataValue.md(
+            f"![{path.stem}](data:image/png;base64,{encoded})\n\n`{plot}`"
+        )
+    return metadata

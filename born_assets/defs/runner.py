@@ -6,9 +6,10 @@ import os
 
 import dagster as dg
 
-from born_assets.defs.assets.release import RELEASE_VERSIONS
+from born_assets.defs.assets.release import RELEASE_KEY, RELEASE_VERSIONS
 from born_assets.defs.location import build_definitions
 from born_assets.layout import DataDir
+from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.project import Project
 
 
@@ -19,8 +20,10 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def materialize_release(data: DataDir, version: str) -> dg.ExecuteInProcessResult:
-    """Build every asset and the release partition `version` in one run."""
+def materialize_release(
+    data: DataDir, version: str, use: IntendedUse = IntendedUse.TRAIN
+) -> dg.ExecuteInProcessResult:
+    """Build every asset and the release partition `version`, cut for `use`, in one run."""
     defs = build_definitions(Project.load(data))
     nodes = [*(defs.assets or []), *(defs.asset_checks or [])]
     with instance() as dagster_instance:
@@ -34,7 +37,8 @@ def materialize_release(data: DataDir, version: str) -> dg.ExecuteInProcessResul
             instance=dagster_instance,
             partition_key=version,
             raise_on_error=False,
-            tags={"born/release_version": version},
+            tags={"born/release_version": version, "born/release_use": use.value},
+            run_config={"ops": {RELEASE_KEY.to_python_identifier(): {"config": {"use": use.name}}}},
         )
 
 

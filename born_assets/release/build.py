@@ -35,6 +35,10 @@ from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
 
 ROW_GROUP_ROWS = 10_000
+NOT_EXCLUDED_SQL = (
+    "d.example_id NOT IN (SELECT example_id FROM read_parquet($excluded, union_by_name = true))"
+)
+"""True for a dedup survivor (`d`) that no exit in `$excluded` (a list of Parquet files) names."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class WarehouseInputs:
     contamination: Path  # folder
     pii: Path  # folder
     review: ReviewInputs = ReviewInputs()
+    contamination_applies: bool = True  # policy contamination.applies_to lists the use
 
     def review_join(self) -> str:
         """LEFT JOIN of the review table (`hr`) on the text as it ships (redacted if it was)."""
@@ -66,9 +71,15 @@ class WarehouseInputs:
         )
 
     def exit_tables(self) -> list[Path]:
-        """Exits of every stage after ingest."""
-        stages = (self.sanitized, self.gated, self.deduplicated, self.contamination)
+        """Exits of every stage after ingest (contamination only where it applies to the use)."""
+        stages = (self.sanitized, self.gated, self.deduplicated)
+        if self.contamination_applies:
+            stages += (self.contamination,)
         return [folder / layout.EXITS for folder in stages]
+
+    def contaminated(self) -> list[Path]:
+        """The contamination exits, when they apply to the release's use."""
+        return [self.contamination / layout.EXITS] if self.contamination_applies else []
 
 
 def _release_rows_sql(inputs: WarehouseInputs) -> str:
@@ -96,7 +107,7 @@ def _release_rows_sql(inputs: WarehouseInputs) -> str:
         JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
         {inputs.review_join()}
         WHERE NOT {use_blocked_sql("src")} AND ({REVIEW_BLOCK_SQL}) IS NULL
-          AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
+          AND {NOT_EXCLUDED_SQL} AND list_contains(CAST($licenses AS VARCHAR[]), src.license)
     """
 
 
@@ -147,18 +158,18 @@ def _withheld_sql(inputs: WarehouseInputs) -> str:
     LEFT JOIN read_parquet($redacted) AS r ON r.example_id = d.example_id
     {inputs.review_join()}
     WHERE ({use_blocked_sql("src")} OR ({REVIEW_BLOCK_SQL}) IS NOT NULL)
-      AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
+      AND {NOT_EXCLUDED_SQL}
     ORDER BY src.example_id
     """
 
 
-def _params(inputs: WarehouseInputs, use: str) -> dict[str, Any]:
+def _params(inputs: WarehouseInputs, use: str, excluded: Sequence[Path]) -> dict[str, Any]:
     return {
         "deduplicated": (inputs.deduplicated / layout.ROWS).as_posix(),
         "sanitized": (inputs.sanitized / layout.ROWS).as_posix(),
         "gated": (inputs.gated / layout.ROWS).as_posix(),
         "sources": [(d / layout.ROWS).as_posix() for d in inputs.source_dirs],
-        "contaminated": (inputs.contamination / layout.EXITS).as_posix(),
+        "excluded": [p.as_posix() for p in excluded],
         "pii": (inputs.pii / layout.ROWS).as_posix(),
         "redacted": (inputs.pii / layout.REDACTED).as_posix(),
         "use": use,
@@ -172,12 +183,19 @@ def _params(inputs: WarehouseInputs, use: str) -> dict[str, Any]:
 
 
 def write_withheld(
-    con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, use: str, out: Path
+    con: duckdb.DuckDBPyConnection,
+    inputs: WarehouseInputs,
+    use: str,
+    out: Path,
+    excluded: Sequence[Path],
 ) -> None:
-    """Exits for the rows this release keeps out because of their use limits or reviews."""
-    wanted = {"deduplicated", "sources", "contaminated", "use", "sanitized", "redacted"}
+    """Exits for the rows this release keeps out because of their use limits or reviews.
+
+    `excluded` holds the exits of rows an earlier rule removed (they are not judged again).
+    """
+    wanted = {"deduplicated", "sources", "excluded", "use", "sanitized", "redacted"}
     wanted |= {"review_required_for", "reviews"}
-    params = {k: v for k, v in _params(inputs, use).items() if k in wanted}
+    params = {k: v for k, v in _params(inputs, use, excluded).items() if k in wanted}
     params.update(fate=Fate.WITHHELD.value, stage=Stage.RELEASE.value)
     reader = con.sql(_withheld_sql(inputs), params=params).to_arrow_reader(ROW_GROUP_ROWS)
     with ParquetSink(out, ExitRecord, ROW_GROUP_ROWS) as sink:
@@ -191,13 +209,20 @@ def write_shards(
     use: str,
     out_dir: Path,
     shard_rows: int,
+    excluded: Sequence[Path],
+    licenses: Sequence[str],
+    config: str = "",
 ) -> tuple[int, list[str]]:
-    """Write the released rows, sorted by example_id, into `data/train-NNNNN-of-NNNNN.parquet`."""
+    """Write the released rows, sorted by example_id, into `data/train-NNNNN-of-NNNNN.parquet`.
+
+    Only rows under one of `licenses` go in, into `config`'s shards (`""`: the default config);
+    rows with an exit in `excluded` stay out.
+    """
     query = _release_rows_sql(inputs)
-    params = _params(inputs, use)
+    params = {**_params(inputs, use, excluded), "licenses": list(licenses)}
     ((total,),) = con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()
     shards = max(1, -(-total // shard_rows))
-    names = [ReleaseDir.shard_name(i, shards) for i in range(shards)]
+    names = [ReleaseDir.shard_name(i, shards, config) for i in range(shards)]
     ReleaseDir(out_dir).data.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(ReleaseRecord)
     ordered = f"SELECT {', '.join(schema.names)} FROM ({query}) ORDER BY example_id"
@@ -239,11 +264,17 @@ def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
 
 
 def write_fates(
-    con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, withheld: Path, out_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    inputs: WarehouseInputs,
+    refused: Sequence[Path],
+    out_dir: Path,
 ) -> dict[str, int]:
-    """The release's fate ledger: every input line, `released` or the stage that removed it."""
+    """The release's fate ledger: every input line, `released` or the stage that removed it.
+
+    `refused` holds the release's own exits (withheld, quarantined for an unknown seed...).
+    """
     path = out_dir / ReleaseDir.FATES
-    exits = [*inputs.exit_tables(), withheld]
+    exits = [*inputs.exit_tables(), *refused]
     write_row_fates(con, list(inputs.source_dirs), exits, Fate.RELEASED, path, ROW_GROUP_ROWS)
     return fate_counts(con, path)
 

@@ -17,12 +17,12 @@ from born_assets.release.croissant import (
     KEYWORDS,
     SHARD_GLOB,
     limitation_statements,
-    pii_statements,
     render_croissant,
     sorted_counts,
     summary_sentence,
 )
 from born_assets.release.info import ReleaseInfo
+from born_assets.release.statements import contamination_statements, pii_statements
 
 # SPDX id -> Hugging Face Hub license id (https://huggingface.co/docs/hub/repositories-licenses).
 HF_LICENSES = {
@@ -69,10 +69,16 @@ def render_card(info: ReleaseInfo) -> str:
         or f"Uses other than `{info.use}` are out of scope for this release.",
         "## Sources",
         info.transparency_markdown,
+        "## Licenses",
+        _licenses(info),
         "## Curation",
         _curation(info),
         "## Personal and sensitive information",
-        "\n\n".join(pii_statements(info)),
+        _pii(info),
+        "## Contamination",
+        _contamination(info),
+        "## Plots",
+        _plots(info),
         "## Limitations",
         _bullets(limitation_statements(info)),
         "## Files",
@@ -87,13 +93,20 @@ def render_card(info: ReleaseInfo) -> str:
 def card_header(info: ReleaseInfo) -> dict[str, object]:
     """The card's YAML metadata, as the Hugging Face Hub reads it."""
     return {
-        **hf_license(info.licenses),
+        **hf_license(info.license),
         "pretty_name": f"Born {info.version}",
         "language": ["en"],
         "task_categories": ["text-generation"],
         "tags": list(KEYWORDS),
         "size_categories": [size_category(info.rows)],
         "configs": [
+            {
+                "config_name": config.name,
+                "data_files": [{"split": ReleaseDir.SHARD_PREFIX, "path": config.shard_glob}],
+            }
+            for config in info.configs
+        ]
+        or [
             {
                 "config_name": "default",
                 "data_files": [{"split": ReleaseDir.SHARD_PREFIX, "path": SHARD_GLOB}],
@@ -109,26 +122,25 @@ def card_header_yaml(info: ReleaseInfo) -> str:
     )
 
 
-def hf_license(licenses: tuple[str, ...]) -> dict[str, str]:
-    """Hugging Face license keys for the distinct SPDX expressions of the released rows.
+def hf_license(expression: str) -> dict[str, str]:
+    """Hugging Face license keys for the release's SPDX expression.
 
     One SPDX id the Hub knows becomes its Hub id (`MIT` -> `mit`). Anything else is `other`,
-    with `license_name` (`mixed` for several expressions, a slug of the one expression, or `none`)
-    and `license_details` listing the expressions.
+    with `license_name` (a slug of the expression, or `none`) and `license_details` giving the
+    SPDX expression.
     """
-    if len(licenses) == 1 and licenses[0] in HF_LICENSES:
-        return {"license": HF_LICENSES[licenses[0]]}
-    if not licenses:
+    if expression in HF_LICENSES:
+        return {"license": HF_LICENSES[expression]}
+    if not expression or expression == "NONE":
         return {
             "license": "other",
             "license_name": "none",
             "license_details": "No released row carries a license.",
         }
-    name = "mixed" if len(licenses) > 1 else _slug(licenses[0])
     return {
         "license": "other",
-        "license_name": name,
-        "license_details": "SPDX license expressions of the released rows: " + "; ".join(licenses),
+        "license_name": _slug(expression),
+        "license_details": f"SPDX license expression: {expression}",
     }
 
 
@@ -141,13 +153,13 @@ def size_category(rows: int) -> str:
 
 
 def _summary(info: ReleaseInfo) -> str:
-    licenses = ", ".join(f"`{spdx}`" for spdx in info.licenses) or "none"
     return (
         f"{summary_sentence(info)}\n\n"
+        f"- Dataset id: `{info.dataset_id}` (the same for every version)\n"
         f"- Version: `{info.version}`\n"
         f"- Rows: {info.rows:,}\n"
         f"- Use: `{info.use}`\n"
-        f"- Licenses (SPDX): {licenses}\n"
+        f"- License (SPDX): `{info.license or 'NONE'}`\n"
         f"- Machine-readable metadata: `{ReleaseDir.CROISSANT}` (MLCommons Croissant 1.0 with "
         "responsible-AI fields)"
     )
@@ -163,6 +175,72 @@ def _curation(info: ReleaseInfo) -> str:
         f"- Curation policy SHA-256: `{info.policy_sha256}`\n"
         f"- Code version: `{info.code_version}`"
     )
+
+
+def _licenses(info: ReleaseInfo) -> str:
+    configs = [
+        f"| {c.name} | `{_cell(c.license)}` | {c.rows:,} | `{c.shard_glob}` |" for c in info.configs
+    ]
+    sources = [f"| {r.origin_id} | `{_cell(r.license)}` | {r.rows:,} |" for r in info.license_rows]
+    return "\n".join(
+        [
+            "Each source declares an SPDX license expression; the policy (`licenses`) decides "
+            f"which a `{info.use}` release accepts and keeps share-alike terms in a config of "
+            "their own. Rows the policy refuses are withheld (see the fates).",
+            "",
+            "| config | license (SPDX) | rows | files |",
+            "|---|---|---:|---|",
+            *configs,
+            "",
+            "| source | license (SPDX) | released rows |",
+            "|---|---|---:|",
+            *(sources or ["| (none) | | 0 |"]),
+        ]
+    )
+
+
+def _pii(info: ReleaseInfo) -> str:
+    statements = pii_statements(info)
+    if info.pii is None:
+        return "\n\n".join(statements)
+    rows = [
+        f"| {k.kind} | {'yes' if k.is_secret else 'no'} | {k.rows_redacted:,} | "
+        f"{k.findings_redacted:,} | {k.rows_flagged:,} | {k.findings_flagged:,} | "
+        f"{k.findings_placeholder:,} |"
+        for k in info.pii.kinds
+    ]
+    table = [
+        "| kind | secret | rows redacted | findings redacted | rows flagged | findings flagged "
+        "| placeholders |",
+        "|---|---|---:|---:|---:|---:|---:|",
+        *(rows or ["| (none) | | 0 | 0 | 0 | 0 | 0 |"]),
+    ]
+    return "\n\n".join([statements[0], "\n".join(table), *statements[2:]])
+
+
+def _contamination(info: ReleaseInfo) -> str:
+    applies, _ = contamination_statements(info)
+    rows = [
+        f"| {h.eval_id} | {h.rows_matched:,} | {h.rows_excluded:,} | "
+        + ", ".join(f"{m} {n:,}" for m, n in h.by_method.items())
+        + " |"
+        for h in info.contamination
+    ]
+    return "\n".join(
+        [
+            applies + f" Evidence per row: `{ReleaseDir.CONTAMINATION_REPORT}`.",
+            "",
+            "| eval set | rows matched | excluded here | rows by method |",
+            "|---|---:|---:|---|",
+            *(rows or ["| (none) | 0 | 0 | |"]),
+        ]
+    )
+
+
+def _plots(info: ReleaseInfo) -> str:
+    return "\n\n".join(
+        f"![{Path(plot).stem.replace('_', ' ')}]({plot})" for plot in info.plots
+    ) or "No plots."
 
 
 def _files(info: ReleaseInfo) -> str:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from born_assets.layout import DataDir, ReleaseDir
 from born_assets.release.build import file_sha256
 from born_assets.release.publish import read_release_json
@@ -43,3 +45,14 @@ def verify_release(folder: Path) -> list[Mismatch]:
         if actual != recorded.get(name):
             mismatches.append(Mismatch(name, recorded.get(name), actual))
     return mismatches
+
+
+def refusal_counts(fates: Path) -> dict[tuple[str, str], int]:
+    """Lines a release's own rules refused (stage `release`), by fate and reason."""
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "SELECT fate, reason, count(*) FROM read_parquet($f) "
+            "WHERE stage = 'release' AND fate <> 'released' GROUP BY ALL ORDER BY ALL",
+            {"f": fates.as_posix()},
+        ).fetchall()
+    return {(str(f), str(r)): int(n) for f, r, n in rows}

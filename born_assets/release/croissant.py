@@ -19,6 +19,12 @@ from typing import Any
 
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ReleaseInfo
+from born_assets.release.statements import (
+    contamination_statements,
+    license_statements,
+    pii_statements,
+)
+from born_assets.specs.licenses import license_ids
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 SHARD_GLOB = f"{ReleaseDir.DATA}/{ReleaseDir.SHARD_PREFIX}-*.parquet"
@@ -79,20 +85,6 @@ DATA_TYPES = {
     "timestamp": "sc:DateTime",
 }
 
-# SPDX ids that have a page on the SPDX license list; other expressions are given as text.
-SPDX_URLS = {
-    spdx: f"https://spdx.org/licenses/{spdx}.html"
-    for spdx in (
-        "Apache-2.0",
-        "BSD-2-Clause",
-        "BSD-3-Clause",
-        "CC-BY-4.0",
-        "CC-BY-SA-4.0",
-        "CC0-1.0",
-        "MIT",
-    )
-}
-
 _COLLECTION_TYPES = {
     "lane": "Machine-generated: teacher-model responses to benchmark-derived prompts (lanes)",
     "import": "Secondary data: public reasoning-trace datasets (imports)",
@@ -117,11 +109,14 @@ def croissant_metadata(info: ReleaseInfo) -> dict[str, Any]:
         "name": f"born-{info.version}",
         "description": summary_sentence(info),
         "version": info.version,
-        "license": [SPDX_URLS.get(spdx, spdx) for spdx in info.licenses],
+        "license": [
+            f"https://spdx.org/licenses/{spdx}.html" for spdx in sorted(_ids(info.license))
+        ],
+        "identifier": info.dataset_id,
         "inLanguage": "en",
         "keywords": list(KEYWORDS),
         "distribution": _distribution(info),
-        "recordSet": [_record_set(info)],
+        "recordSet": _record_sets(info),
         **rai_fields(info),
     }
 
@@ -135,16 +130,6 @@ def summary_sentence(info: ReleaseInfo) -> str:
         f"{_plural(len(info.sources), 'source')} ({parts or 'none'}), in "
         f"{_plural(len(info.shards), 'Parquet shard')}; every row carries its lineage record."
     )
-
-
-def pii_statements(info: ReleaseInfo) -> list[str]:
-    """What is known about personal and sensitive information in the rows."""
-    if info.pii_note:
-        return [info.pii_note]
-    return [
-        "No PII scan has run on this release: the rows have not been checked for personal or "
-        "sensitive information."
-    ]
 
 
 def limitation_statements(info: ReleaseInfo) -> list[str]:
@@ -179,8 +164,8 @@ def rai_fields(info: ReleaseInfo) -> dict[str, Any]:
             f"Fates, drop reasons and curation scores are assigned by born_assets "
             f"{info.code_version} under the curation policy with SHA-256 {info.policy_sha256}."
         ],
-        "rai:dataUseCases": uses,
-        "rai:dataLimitations": limitation_statements(info),
+        "rai:dataUseCases": [*uses, *license_statements(info)],
+        "rai:dataLimitations": [*limitation_statements(info), *contamination_statements(info)],
         "rai:dataBiases": _biases(info),
         "rai:personalSensitiveInformation": pii_statements(info),
         "rai:dataSocialImpact": (
@@ -197,6 +182,18 @@ def rai_fields(info: ReleaseInfo) -> dict[str, Any]:
     }
 
 
+def _configs(info: ReleaseInfo) -> list[tuple[str, str, str]]:
+    """(record set id, file set id, shard glob) per config; the default config keeps its ids."""
+    if not info.configs:
+        return [(RECORD_SET_ID, FILE_SET_ID, SHARD_GLOB)]
+    return [
+        (RECORD_SET_ID, FILE_SET_ID, SHARD_GLOB)
+        if config.name == RECORD_SET_ID
+        else (config.name, f"{FILE_SET_ID}-{config.name}", config.shard_glob)
+        for config in info.configs
+    ]
+
+
 def _distribution(info: ReleaseInfo) -> list[dict[str, Any]]:
     files: list[dict[str, Any]] = [
         {
@@ -209,39 +206,46 @@ def _distribution(info: ReleaseInfo) -> list[dict[str, Any]]:
         }
         for shard in info.shards
     ]
-    files.append(
-        {
-            "@type": "cr:FileSet",
-            "@id": FILE_SET_ID,
-            "name": FILE_SET_ID,
-            "description": "Every Parquet shard of the release, read as one table.",
-            "encodingFormat": PARQUET_MIME,
-            "includes": SHARD_GLOB,
-        }
-    )
+    licenses = {config.name: config.license for config in info.configs}
+    for record_set, file_set, glob in _configs(info):
+        terms = f" (license {licenses[record_set]})" if record_set in licenses else ""
+        files.append(
+            {
+                "@type": "cr:FileSet",
+                "@id": file_set,
+                "name": file_set,
+                "description": f"Every Parquet shard of config {record_set}{terms}, as one table.",
+                "encodingFormat": PARQUET_MIME,
+                "includes": glob,
+            }
+        )
     return files
 
 
-def _record_set(info: ReleaseInfo) -> dict[str, Any]:
+def _record_sets(info: ReleaseInfo) -> list[dict[str, Any]]:
+    return [_record_set(info, record, files) for record, files, _ in _configs(info)]
+
+
+def _record_set(info: ReleaseInfo, record_set_id: str, file_set_id: str) -> dict[str, Any]:
     record_set: dict[str, Any] = {
         "@type": "cr:RecordSet",
-        "@id": RECORD_SET_ID,
-        "name": RECORD_SET_ID,
-        "description": "One row per released example.",
+        "@id": record_set_id,
+        "name": record_set_id,
+        "description": f"One row per released example (config {record_set_id}).",
         "field": [
             {
                 "@type": "cr:Field",
-                "@id": f"{RECORD_SET_ID}/{column.name}",
+                "@id": f"{record_set_id}/{column.name}",
                 "name": column.name,
                 "description": column.description,
                 "dataType": _data_type(column.data_type),
-                "source": {"fileSet": {"@id": FILE_SET_ID}, "extract": {"column": column.name}},
+                "source": {"fileSet": {"@id": file_set_id}, "extract": {"column": column.name}},
             }
             for column in info.columns
         ],
     }
     if any(column.name == KEY_COLUMN for column in info.columns):
-        record_set["key"] = {"@id": f"{RECORD_SET_ID}/{KEY_COLUMN}"}
+        record_set["key"] = {"@id": f"{record_set_id}/{KEY_COLUMN}"}
     return record_set
 
 
@@ -300,3 +304,7 @@ def _names(values: Iterable[str]) -> str:
 def sorted_counts(counts: dict[str, int]) -> list[tuple[str, int]]:
     """Largest count first, then by name: a stable order for any dict of counts."""
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _ids(expression: str) -> frozenset[str]:
+    return license_ids(expression) if expression and expression != "NONE" else frozenset()

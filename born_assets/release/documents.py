@@ -6,8 +6,9 @@ folder from the same facts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,12 @@ import duckdb
 from born_assets.layout import ReleaseDir
 from born_assets.release.build import file_sha256, release_columns
 from born_assets.release.card import write_card
-from born_assets.release.info import ReleaseInfo, SourceInfo
+from born_assets.release.info import ConfigInfo, LicenseRows, ReleaseInfo, SourceInfo
+from born_assets.release.plots import write_plots
+from born_assets.release.refusals import DEFAULT_CONFIG
+from born_assets.release.reports import summarize_contamination, summarize_pii
 from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, transparency_rows
+from born_assets.specs.licenses import combine
 from born_assets.store.fates import fate_counts
 
 LIMITATIONS = (
@@ -39,7 +44,9 @@ class ReleaseFacts:
     sources: tuple[SourceMeta, ...]
     policy_sha256: str
     code_version: str
-    pii_note: str = ""
+    dataset_id: str = ""
+    configs: dict[str, str] = field(default_factory=lambda: {DEFAULT_CONFIG: "NONE"})
+    contamination_applies: bool = True
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class Documents:
     fates: dict[str, int]
     markdown: str
     files: dict[str, str]
+    license: str
+    plots: list[str]
 
 
 def write_documents(
@@ -64,13 +73,47 @@ def write_documents(
     (folder / ReleaseDir.TRANSPARENCY_CSV).write_text(to_csv(table), encoding="utf-8")
     rows = fates.get("released", 0)
     hashes = {s: file_sha256(folder / s) for s in shards}
-    write_card(folder, _info(facts, rows, list(shards), hashes, table, fates, markdown))
+    plots = write_plots(con, folder)
+    info = _info(facts, rows, list(shards), hashes, table, fates, markdown)
+    info = dataclasses.replace(
+        info,
+        configs=_configs(con, folder, facts.configs),
+        license_rows=_license_rows(con, shard_paths),
+        pii=summarize_pii(con, folder),
+        contamination=summarize_contamination(con, folder),
+        plots=tuple(plots),
+    )
+    write_card(folder, info)
     files = {
         p.relative_to(folder).as_posix(): file_sha256(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != ReleaseDir.RELEASE_JSON and not p.name.startswith(".")
     }
-    return Documents(rows, dict(sorted(fates.items())), markdown, files)
+    return Documents(rows, dict(sorted(fates.items())), markdown, files, info.license, plots)
+
+
+def _configs(
+    con: duckdb.DuckDBPyConnection, folder: Path, licenses: dict[str, str]
+) -> tuple[ConfigInfo, ...]:
+    configs = []
+    for name, expression in sorted(licenses.items()):
+        glob = ReleaseDir.shard_glob_of("" if name == DEFAULT_CONFIG else name)
+        shards = sorted(p.as_posix() for p in folder.glob(glob))
+        rows = con.execute("SELECT count(*) FROM read_parquet($s)", {"s": shards}).fetchall()
+        configs.append(ConfigInfo(name, expression, glob, int(rows[0][0]) if shards else 0))
+    return tuple(configs)
+
+
+def _license_rows(
+    con: duckdb.DuckDBPyConnection, shards: Sequence[Path]
+) -> tuple[LicenseRows, ...]:
+    if not shards:
+        return ()
+    rows = con.execute(
+        "SELECT origin_id, license, count(*) FROM read_parquet($s) GROUP BY ALL ORDER BY ALL",
+        {"s": [p.as_posix() for p in shards]},
+    ).fetchall()
+    return tuple(LicenseRows(str(o), str(lic), int(n)) for o, lic, n in rows)
 
 
 def _info(
@@ -106,12 +149,14 @@ def _info(
         columns=release_columns(),
         sources=sources,
         licenses=tuple(sorted({s.license for s in sources if s.rows_released})),
+        dataset_id=facts.dataset_id,
+        license=combine(v for v in facts.configs.values() if v != "NONE"),
+        contamination_applies=facts.contamination_applies,
         fates=dict(sorted(fates.items())),
         policy_sha256=facts.policy_sha256,
         code_version=facts.code_version,
         transparency_markdown=markdown,
         out_of_scope_uses=_out_of_scope(facts.use),
-        pii_note=facts.pii_note,
         limitations=LIMITATIONS,
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from born_assets.release.reports import EvalHits, PiiSummary
+
 
 @dataclass(frozen=True)
 class ColumnInfo:
@@ -49,5 +51,31 @@ class ReleaseInfo:
     code_version: str
     transparency_markdown: str
     out_of_scope_uses: tuple[str, ...] = field(default=())
-    pii_note: str = ""
     limitations: tuple[str, ...] = field(default=())
+    dataset_id: str = ""
+    license: str = ""  # one SPDX expression for every released row
+    configs: tuple[ConfigInfo, ...] = field(default=())
+    license_rows: tuple[LicenseRows, ...] = field(default=())
+    pii: PiiSummary | None = None  # None: no PII report (the scan did not run)
+    contamination: tuple[EvalHits, ...] = field(default=())
+    contamination_applies: bool = True
+    plots: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ConfigInfo:
+    """One Hugging Face config of the release: its shards' glob, licence and rows."""
+
+    name: str
+    license: str
+    shard_glob: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class LicenseRows:
+    """Released rows of one source under one licence expression."""
+
+    origin_id: str
+    license: str
+    rows: int

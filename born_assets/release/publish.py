@@ -29,10 +29,22 @@ from born_assets.release.build import (
     write_withheld,
 )
 from born_assets.release.documents import ReleaseFacts, write_documents
+from born_assets.release.pins import pinned_inputs
+from born_assets.release.refusals import (
+    DEFAULT_CONFIG,
+    LicenseGroups,
+    MixedLicenseTerms,
+    write_license_refusals,
+    write_unknown_seeds,
+)
+from born_assets.release.reports import write_contamination_report, write_pii_report
 from born_assets.release.transparency import (
     SourceMeta,
 )
 from born_assets.schemas.identity import sha256_hex
+from born_assets.schemas.vocabulary import IntendedUse
+from born_assets.specs.license_policy import LicensePolicy
+from born_assets.specs.licenses import combine
 from born_assets.store.atomic import fsync_dir
 from born_assets.store.memo import code_version
 
@@ -49,12 +61,14 @@ class ReleaseRequest:
     """What to build: a version, its use, and every input it depends on."""
 
     version: str
-    use: str
+    use: IntendedUse
     data: DataDir
     warehouse: WarehouseInputs
     sources: tuple[SourceMeta, ...]
     spec_sha256: dict[str, str]  # spec file (relative to the data dir) -> SHA-256
     policy_sha256: str
+    licenses: LicensePolicy = LicensePolicy()
+    dataset_id: str = "born-assets"
     shard_rows: int = DEFAULT_SHARD_ROWS
 
     @property
@@ -75,6 +89,9 @@ class ReleaseOutcome:
     files: dict[str, str]
     checks: list[checks.CheckOutcome] = field(default_factory=list)
     transparency_markdown: str = ""
+    configs: dict[str, str] = field(default_factory=dict)  # config -> SPDX expression
+    license: str = ""
+    plots: list[str] = field(default_factory=list)
 
 
 def _source_files(con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs) -> dict[str, str]:
@@ -97,19 +114,23 @@ def _review_files(data: DataDir) -> dict[str, str]:
 def release_inputs(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> dict[str, Any]:
     """Every input hash of a release, as recorded in release.json."""
     return {
-        "use": request.use,
+        "use": request.use.value,
         "code_version": code_version(),
         "policy_sha256": request.policy_sha256,
         "specs": dict(sorted(request.spec_sha256.items())),
         "source_files": _source_files(con, request.warehouse),
         "reviews": _review_files(request.data),
+        "pins": pinned_inputs(request.data),
     }
 
 
 def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     changed = [k for k in ("use", "code_version", "policy_sha256") if old.get(k) != new.get(k)]
-    for group in ("specs", "source_files", "reviews"):
-        before, after = old.get(group, {}), new.get(group, {})
+    pins = old.get("pins", {}).get("files", {}), new.get("pins", {}).get("files", {})
+    for group, (before, after) in {
+        **{g: (old.get(g, {}), new.get(g, {})) for g in ("specs", "source_files", "reviews")},
+        "pins": pins,
+    }.items():
         changed += [
             f"{group}: {k}"
             for k in sorted(set(before) | set(after))
@@ -190,19 +211,68 @@ def _sweep_scratch(releases: Path) -> None:
         shutil.rmtree(child, ignore_errors=True)
 
 
+def _refuse(
+    con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path
+) -> tuple[list[Path], list[Path], LicenseGroups]:
+    """Write the release's own exits; returns (contamination exits, own exits, licence groups).
+
+    Order of the rules: contamination (where it applies), unknown seeds, use limits and
+    reviews, licences; each judges only the rows the earlier ones left.
+    """
+    warehouse = request.warehouse
+    contaminated = warehouse.contaminated()
+    seeds, withheld = staging / ReleaseDir.UNKNOWN_SEEDS, staging / ReleaseDir.WITHHELD
+    licenses = staging / ReleaseDir.LICENSE_REFUSALS
+    sources = warehouse.source_dirs
+    write_unknown_seeds(con, sources, warehouse.deduplicated, contaminated, seeds)
+    write_withheld(con, warehouse, request.use, withheld, [*contaminated, seeds])
+    try:
+        groups = write_license_refusals(
+            con,
+            sources,
+            warehouse.deduplicated,
+            [*contaminated, seeds, withheld],
+            request.use,
+            request.licenses,
+            licenses,
+        )
+    except MixedLicenseTerms as mixed:
+        raise ReleaseRefused(f"release {request.version}: {mixed}") from mixed
+    return contaminated, [seeds, withheld, licenses], groups
+
+
 def _build(
     con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path
 ) -> ReleaseOutcome:
-    withheld = staging / ReleaseDir.WITHHELD
-    write_withheld(con, request.warehouse, request.use, withheld)
-    rows, shards = write_shards(con, request.warehouse, request.use, staging, request.shard_rows)
-    write_fates(con, request.warehouse, withheld, staging)
-    withheld.unlink()
+    contaminated, refused, groups = _refuse(con, request, staging)
+    excluded = [*contaminated, *refused]
+    rows, shards = 0, []
+    for config, licenses in (groups.configs or {DEFAULT_CONFIG: ()}).items():
+        name = "" if config == DEFAULT_CONFIG or len(groups.configs) == 1 else config
+        written, names = write_shards(
+            con, request.warehouse, request.use, staging, request.shard_rows, excluded,
+            licenses, name,
+        )  # fmt: skip
+        rows, shards = rows + written, shards + names
+    write_fates(con, request.warehouse, refused, staging)
+    for scratch in refused:
+        scratch.unlink()
+    shard_paths = [staging / s for s in shards]
+    write_pii_report(con, request.warehouse.pii, shard_paths, staging / ReleaseDir.PII_REPORT)
+    write_contamination_report(
+        con, request.warehouse.contamination, staging / ReleaseDir.CONTAMINATION_REPORT
+    )
     facts = ReleaseFacts(
-        request.version, request.use, request.sources, request.policy_sha256, code_version()
+        request.version,
+        request.use.value,
+        request.sources,
+        request.policy_sha256,
+        code_version(),
+        dataset_id=request.dataset_id,
+        configs=_config_licenses(groups),
+        contamination_applies=request.warehouse.contamination_applies,
     )
     documents = write_documents(con, staging, facts, shards)
-    shard_paths = [staging / s for s in shards]
     ledgers = [d / layout.FILES for d in request.warehouse.source_dirs]
     outcome_checks = [
         checks.schema(shard_paths),
@@ -222,7 +292,17 @@ def _build(
         documents.files,
         outcome_checks,
         documents.markdown,
+        configs=facts.configs,
+        license=documents.license,
+        plots=documents.plots,
     )
+
+
+def _config_licenses(groups: LicenseGroups) -> dict[str, str]:
+    """Config -> one SPDX expression for its rows."""
+    if len(groups.configs) <= 1:
+        return {DEFAULT_CONFIG: combine(t for ts in groups.configs.values() for t in ts)}
+    return {config: combine(texts) for config, texts in groups.configs.items()}
 
 
 def _write_release_json(
@@ -233,8 +313,12 @@ def _write_release_json(
     outcome: ReleaseOutcome,
 ) -> None:
     document = {
+        "dataset_id": request.dataset_id,
         "version": request.version,
-        "use": request.use,
+        "use": request.use.value,
+        "license": outcome.license,
+        "configs": outcome.configs,
+        "contamination_applies": request.warehouse.contamination_applies,
         "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "rows": outcome.rows,
         "counts_by_fate": dict(sorted(outcome.fates.items())),

@@ -96,6 +96,7 @@ class QuarantineReason(StrEnum):
     FORMAT_MISMATCH = "format_mismatch"
     EMPTY_VISIBLE_CONTENT = "empty_visible_content"
     ERASED = "erased"
+    UNKNOWN_SEED_EXAMPLE = "unknown_seed_example"
 
 
 class Stage(StrEnum):

@@ -102,15 +102,18 @@ def satisfiable(node: Any, accepted: frozenset[str]) -> bool:
 
 
 def combine(expressions: Iterable[str]) -> str:
-    """One SPDX expression for rows under all of `expressions` (an AND, sorted, deduplicated).
+    """One SPDX expression for rows under all of `expressions`: an AND of their parts.
+
+    The top-level parts of each expression are deduplicated and sorted, so the result does not
+    depend on the order the expressions come in (`MIT AND Apache-2.0` -> `Apache-2.0 AND MIT`).
 
     Returns:
         `NONE` (the SPDX keyword for "no licence") when there are no expressions.
     """
-    distinct = sorted(set(expressions))
-    if not distinct:
-        return "NONE"
-    if len(distinct) == 1:
-        return distinct[0]
-    parts = [f"({text})" if " OR " in text else text for text in distinct]
-    return str(_licensing().dedup(" AND ".join(parts)).render())
+    parts: set[str] = set()
+    for text in expressions:
+        parsed = parse(text)
+        for part in parsed.args if isinstance(parsed, AND) else (parsed,):
+            rendered = str(part.render())
+            parts.add(f"({rendered})" if isinstance(part, OR) else rendered)
+    return " AND ".join(sorted(parts, key=str.casefold)) if parts else "NONE"

@@ -4,6 +4,7 @@ import csv
 from collections.abc import Sequence
 
 import dagster as dg
+from pydantic import Field
 
 from born_assets.defs.assets.contamination import CONTAMINATION_KEY
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY, GATED_KEY
@@ -11,20 +12,33 @@ from born_assets.defs.assets.erasure import ERASURE_KEY
 from born_assets.defs.assets.pii import PII_KEY
 from born_assets.defs.assets.review import HUMAN_REVIEWS_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.metadata import column_schema
+from born_assets.defs.metadata import column_schema, plot_metadata
 from born_assets.defs.release_gate import ReleaseGate
 from born_assets.defs.resources import WarehouseResource
 from born_assets.layout import ReleaseDir
 from born_assets.release.build import ReviewInputs, WarehouseInputs
+from born_assets.release.preflight import release_preflight
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
 from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
 from born_assets.schemas.release import ReleaseRecord
+from born_assets.schemas.vocabulary import IntendedUse
 
 RELEASE_VERSIONS = dg.DynamicPartitionsDefinition(name="release_version")
 RELEASE_KEY = dg.AssetKey("release")
 TRANSPARENCY_KEY = dg.AssetKey("transparency_table")
 GROUP = "release"
-RELEASE_USE = "train"
+
+
+class ReleaseConfig(dg.Config):
+    """The launch config of a release: the use it is cut for (the use rules follow from it)."""
+
+    use: IntendedUse = Field(
+        default=IntendedUse.TRAIN,
+        description="What the release is for: train, eval, red_team or demo. Rows whose "
+        "intended_use, prohibited_use, eval_exclusion, review status or license do not allow "
+        "it are withheld, each with its reason.",
+    )
+
 CHECK_NAMES = (
     "release_schema",
     "unique_example_id",
@@ -65,13 +79,19 @@ def release_asset(
         ],
     )
     def _release(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, release_gate: ReleaseGate
+        context: dg.AssetExecutionContext,
+        config: ReleaseConfig,
+        warehouse: WarehouseResource,
+        release_gate: ReleaseGate,
     ) -> dg.MaterializeResult:
         version = context.partition_key
+        problems = release_preflight(warehouse.data)
+        if problems:
+            raise dg.Failure(description="release refused before building:\n" + "\n".join(problems))
         policy = warehouse.load_policy()
         request = ReleaseRequest(
             version=version,
-            use=RELEASE_USE,
+            use=config.use,
             data=warehouse.data,
             warehouse=WarehouseInputs(
                 source_dirs=tuple(warehouse.asset_dir(k) for k in sources),
@@ -84,10 +104,13 @@ def release_asset(
                     table=warehouse.asset_dir(HUMAN_REVIEWS_KEY),
                     required_for=tuple(u.value for u in policy.review.required_for),
                 ),
+                contamination_applies=config.use in policy.contamination.applies_to,
             ),
             sources=tuple(metas),
             spec_sha256=spec_sha256,
             policy_sha256=policy.content_hash,
+            licenses=policy.licenses,
+            dataset_id=policy.release.dataset_id,
         )
         with warehouse.exclusive(), warehouse.connect() as con:
             release_gate.refuse_if_failed(context)  # under the lock: no run rewrites meanwhile
@@ -109,6 +132,11 @@ def release_asset(
                 ),
                 "rows_by_fate": dict(sorted(outcome.fates.items())),
                 "files": len(outcome.files),
+                "use": config.use.value,
+                "dataset_id": policy.release.dataset_id,
+                "license": outcome.license,
+                "configs": outcome.configs,
+                **plot_metadata(outcome.path, outcome.plots),
             },
             check_results=[
                 dg.AssetCheckResult(
