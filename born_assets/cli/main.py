@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from born_assets.cli import erase, inspect, releases, review
+from born_assets.cli import erase, history, inspect, releases, review
 from born_assets.layout import DataDir
 
 Command = Callable[[argparse.Namespace], int]
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.register(add)
     erase.register(add)
     review.add_review_commands(commands)
+    history.register(add)
     return parser
 
 

@@ -14,11 +14,13 @@ from born_assets.cli.summary import fate_summary, format_summary
 from born_assets.layout import Asset
 from born_assets.release.catalog import next_version, refusal_counts, verify_release
 from born_assets.release.diff import diff_releases, format_diff
+from born_assets.release.pins import ChangedInput, changed_inputs
 from born_assets.release.preflight import release_preflight
 from born_assets.release.publish import read_release_json
 from born_assets.release.trace import TracePaths, format_trace, trace
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.project import Project
+from born_assets.store.memo import code_version
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -94,9 +96,19 @@ def _verify(args: argparse.Namespace) -> int:
         print(
             f"MISMATCH {m.path}: expected {m.expected or 'no file'}, found {m.actual or 'no file'}"
         )
-    count = len(read_release_json(folder)["files"])
-    print(f"release {args.version}: {count} files, {len(mismatches)} mismatches")
-    return 1 if mismatches else 0
+    document = read_release_json(folder)
+    print(f"release {args.version}: {len(document['files'])} files, {len(mismatches)} mismatches")
+    inputs = document["inputs"]
+    changed = changed_inputs(args.data, inputs)
+    for change in changed:
+        print(f"INPUT CHANGED {change}")
+    pinned = len({**inputs["pins"]["files"], **inputs["source_files"]})
+    print(f"pinned inputs: {pinned} files, {len(changed)} changed")
+    now = code_version()
+    if now != inputs["code_version"]:
+        changed.append(ChangedInput("code_version", inputs["code_version"], now))
+        print(f"INPUT CHANGED code version: pinned {inputs['code_version']}, now {now}")
+    return 1 if mismatches or changed else 0
 
 
 def _trace(args: argparse.Namespace) -> int:
@@ -132,7 +144,11 @@ def register(add: Any) -> None:
         help="what the release is for (default train); the use rules follow from it",
     )
     add("releases", _releases, "list published releases with their counts")
-    verify = add("verify", _verify, "recompute every file hash of a release; exit 1 on a mismatch")
+    verify = add(
+        "verify",
+        _verify,
+        "recompute every file hash of a release and of its pinned inputs; exit 1 on a change",
+    )
     verify.add_argument("version")
     trace_cmd = add("trace", _trace, "print the whole chain of one example")
     trace_cmd.add_argument("example_id")

@@ -37,13 +37,13 @@ DEFAULT_CONFIG = "default"
 
 _EXIT_COLUMNS = "src.example_id, src.origin_kind, src.origin_id, src.source_file, src.source_line"
 
-_UNKNOWN_SEEDS_SQL = f"""
-SELECT {_EXIT_COLUMNS}, $fate AS fate, $stage AS stage, $reason AS reason,
+_UNKNOWN_SEEDS_SQL = """
+SELECT {exit_columns}, $fate AS fate, $stage AS stage, $reason AS reason,
        'seed_example_id ' || src.seed_example_id || ' names no row of any lane or import' AS detail
 FROM read_parquet($deduplicated) AS d
 JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
 WHERE src.seed_example_id IS NOT NULL
-  AND {NOT_EXCLUDED_SQL}
+  AND {not_excluded}
   AND src.seed_example_id NOT IN (
       SELECT example_id FROM read_parquet($sources, union_by_name = true)
       UNION ALL
@@ -104,16 +104,20 @@ def write_unknown_seeds(
     out: Path,
 ) -> None:
     """Quarantine the rows whose `seed_example_id` names no ingested row."""
-    params = {
+    params: dict[str, Any] = {
         "deduplicated": (deduplicated / layout.ROWS).as_posix(),
         "sources": [(d / layout.ROWS).as_posix() for d in source_dirs],
         "quarantine": [(d / layout.QUARANTINE).as_posix() for d in source_dirs],
-        "excluded": [p.as_posix() for p in excluded],
         "fate": Fate.QUARANTINED.value,
         "stage": Stage.RELEASE.value,
         "reason": QuarantineReason.UNKNOWN_SEED_EXAMPLE.value,
     }
-    _write(con, _UNKNOWN_SEEDS_SQL, params, out)
+    if excluded:
+        params["excluded"] = [p.as_posix() for p in excluded]
+    sql = _UNKNOWN_SEEDS_SQL.format(
+        exit_columns=_EXIT_COLUMNS, not_excluded=NOT_EXCLUDED_SQL if excluded else "true"
+    )
+    _write(con, sql, params, out)
 
 
 def write_license_refusals(

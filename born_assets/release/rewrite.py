@@ -29,6 +29,7 @@ from born_assets.release.publish import read_release_json
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.fates import RowFateRecord
 from born_assets.schemas.release import ReleaseRecord
+from born_assets.schemas.release_reports import PiiFindingRecord
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.atomic import fsync_dir
 
@@ -78,6 +79,8 @@ def erase_from_release(
         for shard in shards:
             _filter_parquet(scratch / shard, ReleaseRecord, lambda t: _keep_rows(t, hits))
         _filter_parquet(scratch / ReleaseDir.FATES, RowFateRecord, lambda t: _mark_erased(t, hits))
+        pii_report = scratch / ReleaseDir.PII_REPORT
+        _filter_parquet(pii_report, PiiFindingRecord, lambda t: _keep_rows(t, hits))
         document = read_release_json(folder)
         with (folder / ReleaseDir.TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
             sources = sources_from_table(list(csv.DictReader(handle)))
@@ -87,6 +90,9 @@ def erase_from_release(
             sources,
             document["inputs"]["policy_sha256"],
             document["inputs"]["code_version"],
+            dataset_id=document["dataset_id"],
+            configs=document["configs"],
+            contamination_applies=document["contamination_applies"],
         )
         documents = write_documents(con, scratch, facts, shards)
         counts: dict[str, int] = {}

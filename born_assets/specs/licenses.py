@@ -116,4 +116,4 @@ def combine(expressions: Iterable[str]) -> str:
         for part in parsed.args if isinstance(parsed, AND) else (parsed,):
             rendered = str(part.render())
             parts.add(f"({rendered})" if isinstance(part, OR) else rendered)
-    return " AND ".join(sorted(parts, key=str.casefold)) if parts else "NONE"
+    return " AND ".join(sorted(parts, key=lambda p: p.strip("(").casefold())) if parts else "NONE"

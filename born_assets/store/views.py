@@ -3,10 +3,23 @@
 The views hold no data (they read the Parquet files when queried), so the file stays small and
 always shows the latest materialization. View names are the asset keys with `/` and `-` as `_`,
 plus `<table>` suffixes for an asset's other tables, and `release_<version>` for releases.
+
+Two views span every published release, for questions across versions: `release_rows` (every
+released row of every release, with `release_version` and `release_use`) and `release_fates`
+(every input line's fate in every release, with `release_version` and `release_use`). "Every row
+from teacher X between two dates, in any release" is one query:
+
+```sql
+SELECT release_version, example_id, generation_timestamp
+FROM release_rows
+WHERE teacher_model = 'gpt-5-mini'
+  AND generation_timestamp BETWEEN TIMESTAMPTZ '2025-08-01' AND TIMESTAMPTZ '2025-09-01'
+```
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -38,6 +51,28 @@ def view_definitions(data: DataDir) -> dict[str, str]:
     return views
 
 
+def _literal(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def across_releases_sql(data: DataDir) -> dict[str, str]:
+    """`release_rows` and `release_fates`: the SQL of the views over every published release."""
+    rows, fates = [], []
+    for release in data.published_releases():
+        document = json.loads(release.release_json.read_text(encoding="utf-8"))
+        version, use = _literal(release.version), _literal(document["use"])
+        tag = f"{version} AS release_version, {use} AS release_use"
+        glob = _literal(release.shard_glob.as_posix())
+        rows.append(f"SELECT {tag}, * FROM read_parquet({glob}, union_by_name = true)")
+        fates.append(f"SELECT {tag}, * FROM read_parquet({_literal(release.fates.as_posix())})")
+    if not rows:
+        return {}
+    return {
+        "release_rows": " UNION ALL BY NAME ".join(rows),
+        "release_fates": " UNION ALL BY NAME ".join(fates),
+    }
+
+
 def write_views(data: DataDir) -> tuple[Path, list[str]]:
     """(Re)create the views database with one view per table; returns its path and the names."""
     path = data.views_database
@@ -53,6 +88,8 @@ def write_views(data: DataDir) -> tuple[Path, list[str]]:
             con.execute(f'DROP VIEW IF EXISTS "{name}"')
         for name, source in views.items():
             # `name` is derived from file names and sanitized to [a-z0-9_]; the path is a literal.
-            literal = source.replace("'", "''")
-            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')")
-    return path, sorted(views)
+            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({_literal(source)})')
+        across = across_releases_sql(data)
+        for name, sql in across.items():
+            con.execute(f'CREATE VIEW "{name}" AS {sql}')
+    return path, sorted([*views, *across])
