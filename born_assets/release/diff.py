@@ -39,6 +39,35 @@ GROUP BY ALL ORDER BY ALL
 """
 
 
+_SHIFT_SQL = """
+WITH rows AS (
+    SELECT 'old' AS side, {dimension} AS value, length(prompt) AS p, length(response) AS r,
+           curation_score AS s FROM read_parquet($old)
+    UNION ALL
+    SELECT 'new', {dimension}, length(prompt), length(response), curation_score
+    FROM read_parquet($new)
+)
+SELECT coalesce(value, '(all)') AS value,
+       count(*) FILTER (WHERE side = 'old'), count(*) FILTER (WHERE side = 'new'),
+       avg(p) FILTER (WHERE side = 'old'), avg(p) FILTER (WHERE side = 'new'),
+       avg(r) FILTER (WHERE side = 'old'), avg(r) FILTER (WHERE side = 'new'),
+       avg(s) FILTER (WHERE side = 'old'), avg(s) FILTER (WHERE side = 'new')
+FROM rows GROUP BY ROLLUP (value) ORDER BY value = '(all)', value
+"""
+SHIFT_DIMENSIONS = ("source_benchmark", "teacher_model", "origin_id")
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One value of a dimension in both releases: rows, mean lengths and mean score."""
+
+    value: str
+    rows: tuple[int, int]
+    prompt_chars: tuple[float | None, float | None]
+    response_chars: tuple[float | None, float | None]
+    score: tuple[float | None, float | None]
+
+
 @dataclass(frozen=True)
 class ReleaseDiff:
     """Counts of a comparison, grouped for printing."""
@@ -46,6 +75,23 @@ class ReleaseDiff:
     by_dimension: dict[str, list[tuple[str, str, int]]]  # dimension -> (value, change, rows)
     fate_changes: list[tuple[str | None, str | None, int]]
     totals: dict[str, int]
+    shifts: dict[str, list[Shift]]  # dimension -> one Shift per value, then `(all)`
+
+
+def distribution_shifts(
+    con: duckdb.DuckDBPyConnection, old: Path, new: Path
+) -> dict[str, list[Shift]]:
+    """Rows, mean prompt and response length and mean curation score per value, old vs new."""
+    params = {"old": _shards(old), "new": _shards(new)}
+    shifts = {}
+    for dimension in SHIFT_DIMENSIONS:
+        # `dimension` is one of the fixed names above, never data.
+        rows = con.execute(_SHIFT_SQL.format(dimension=dimension), params).fetchall()
+        shifts[dimension] = [
+            Shift(str(r[0]), (int(r[1]), int(r[2])), (r[3], r[4]), (r[5], r[6]), (r[7], r[8]))
+            for r in rows
+        ]
+    return shifts
 
 
 def _shards(folder: Path) -> list[str]:
@@ -82,6 +128,7 @@ def diff_releases(
         by_dimension,
         [(o, n, int(c)) for o, n, c in fate_changes],
         {k: int(v) for k, v in totals.items()},
+        distribution_shifts(con, old, new),
     )
 
 
@@ -95,4 +142,25 @@ def format_diff(old: str, new: str, diff: ReleaseDiff) -> str:
         lines += [f"  {value:<40} {change:<8} {n}" for value, change, n in rows] or ["  (none)"]
     lines.append("lines whose fate changed (old -> new):")
     lines += [f"  {o or '-'} -> {n or '-'}: {c}" for o, n, c in diff.fate_changes] or ["  (none)"]
+    for dimension, shifts in diff.shifts.items():
+        lines.append(f"distribution by {dimension} (old -> new):")
+        lines.append(
+            f"  {'value':<36} {'rows':>15} {'mean prompt chars':>21} "
+            f"{'mean response chars':>21} {'mean score':>15}"
+        )
+        lines += [_shift_line(shift) for shift in shifts]
     return "\n".join(lines)
+
+
+def _pair(values: tuple[float | int | None, float | int | None], digits: int) -> str:
+    old, new = (("-" if v is None else f"{v:.{digits}f}") for v in values)
+    return f"{old} -> {new}"
+
+
+def _shift_line(shift: Shift) -> str:
+    delta = shift.rows[1] - shift.rows[0]
+    rows = f"{shift.rows[0]} -> {shift.rows[1]} ({delta:+d})"
+    return (
+        f"  {shift.value:<36} {rows:>15} {_pair(shift.prompt_chars, 0):>21} "
+        f"{_pair(shift.response_chars, 0):>21} {_pair(shift.score, 3):>15}"
+    )
