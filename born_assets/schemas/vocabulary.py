@@ -117,6 +117,7 @@ class ContaminationMethod(StrEnum):
     EXACT_RESPONSE = "exact_response"
     NGRAM = "ngram"
     TASK_ID = "task_id"
+    GENERATOR_OVERLAP = "generator_overlap"
 
 
 class PiiKind(StrEnum):

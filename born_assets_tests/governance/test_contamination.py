@@ -35,7 +35,8 @@ from born_assets.schemas.governance import (
 )
 from born_assets.schemas.vocabulary import ContaminationMethod
 from born_assets.specs.evals import EvalSet, load_eval_sets
-from born_assets.specs.policy import ContaminationPolicy
+from born_assets.specs.model_families import GeneratorOverlapAction, ModelFamilyRules
+from born_assets.specs.policy import ContaminationPolicy, Policy, PolicyError
 from born_assets.store.parquet import ParquetSink
 from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 from born_assets_tests.conftest import REPO
@@ -78,8 +79,8 @@ EXPECTED = {
     "ex_taskleak": (0, 0.0, "task_id", "humaneval-mini", "HumanEval/1", None),
     "ex_derivedleak": (0, 0.0, "task_id", "toy", "7", None),
     "ex_otherid": (0, 0.0, None, None, None, None),
-    "ex_gen1": (0, 0.0, None, None, None, None),
-    "ex_gen2": (0, 0.0, None, None, None, None),
+    "ex_gen1": (0, 0.0, "generator_overlap", "generated", "gpt-5-mini", "generator_model"),
+    "ex_gen2": (0, 0.0, "generator_overlap", "generated", "gpt-5-mini", "generator_model"),
     "ex_gen3": (0, 0.0, None, None, None, None),
 }
 COLUMNS = ("ngram_count", "overlap_fraction", "method", "eval_id", "eval_item_id", "eval_field")
@@ -106,6 +107,8 @@ def test_every_match_is_kept_as_evidence_deciding_match_first() -> None:
         ("ex_toy17", "toy", "7", "question", "ngram", 0.625),
         ("ex_taskleak", "humaneval-mini", "HumanEval/1", None, "task_id", None),
         ("ex_derivedleak", "toy", "7", None, "task_id", None),
+        ("ex_gen1", "generated", "gpt-5-mini", "generator_model", "generator_overlap", None),
+        ("ex_gen2", "generated", "gpt-5-mini", "generator_model", "generator_overlap", None),
     ]
 
 
@@ -121,6 +124,7 @@ def test_the_ngram_verdict_records_the_policy_that_decided() -> None:
         "has_exact_response_match": True,
         "has_ngram_match": True,
         "has_task_id_match": False,
+        "has_generator_overlap_match": False,
     }
 
 
@@ -142,13 +146,37 @@ def test_the_threshold_comes_from_policy() -> None:
     assert rows["ex_toy13"]["is_contaminated"] is False
 
 
-def test_a_generator_overlap_is_reported_not_excluded() -> None:
-    result = scan()
+def test_a_generator_overlap_compares_families_and_is_only_reported_when_policy_says() -> None:
+    policy = ContaminationPolicy(generator_overlap=GeneratorOverlapAction.REPORT)
+    result = scan(policy)
     assert result.generator_overlaps == [
         GeneratorOverlap("generated", "gpt-5-mini", 2, ("lane-d",), ("ex_gen1", "ex_gen2"))
     ]
     assert "generated 2 training row(s) in lane-d" in str(result.generator_overlaps[0])
     assert not any(verdicts_by_id(result)[i]["is_contaminated"] for i in ("ex_gen1", "ex_gen2"))
+
+
+@pytest.mark.parametrize(
+    ("model", "family"),
+    [
+        ("gpt-4o-2024-08-06", "gpt-4o"),
+        ("openai/GPT-4o", "gpt-4o"),
+        ("chatgpt-4o-latest", "gpt-4o"),
+        ("gpt-4-0613", "gpt-4"),
+        ("claude-3-5-sonnet-20241022", "claude-3-5-sonnet"),
+        ("anthropic.claude-3-haiku-20240307-v1:0", "claude-3-haiku"),
+        ("gpt-4o-mini", "gpt-4o-mini"),
+        (" ", None),
+    ],
+)
+def test_model_names_normalize_to_families(model: str, family: str | None) -> None:
+    assert ModelFamilyRules().family(model) == family
+
+
+def test_a_bad_family_rule_names_the_policy_key() -> None:
+    text = (REPO / "data" / "policy.yaml").read_text().replace("- '-latest$'", "- '('")
+    with pytest.raises(PolicyError, match=r"contamination.model_families.strip_suffixes\[5\]"):
+        Policy.from_yaml(text, source="policy.yaml")
 
 
 def test_the_report_counts_per_eval_set_and_source() -> None:
@@ -161,7 +189,7 @@ def test_the_report_counts_per_eval_set_and_source() -> None:
         ("humaneval-mini", "lane-c"): [3, 1, 1, 0, 0, 0, 1, 0],
         ("toy", "lane-b"): [4, 1, 1, 0, 0, 1, 0, 0],
         ("toy", "lane-c"): [3, 1, 1, 0, 0, 0, 1, 0],
-        ("generated", "lane-d"): [3, 0, 0, 0, 0, 0, 0, 2],
+        ("generated", "lane-d"): [3, 2, 2, 0, 0, 0, 0, 2],
     }
     for key, row in report.items():
         checked = {"lane-a": 3, "lane-b": 4, "lane-c": 3, "lane-d": 3}[key[1]]
@@ -330,6 +358,7 @@ def test_streaming_writes_the_tables_through_parquet_sinks(tmp_path: Path) -> No
         ContaminationMethod.EXACT_RESPONSE: 0,
         ContaminationMethod.NGRAM: 2,
         ContaminationMethod.TASK_ID: 2,
+        ContaminationMethod.GENERATOR_OVERLAP: 2,
     }
     in_memory = scan()
     assert pq.read_table(verdicts_path).to_pylist() == in_memory.verdicts.to_pylist()
