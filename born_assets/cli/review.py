@@ -17,6 +17,8 @@ from born_assets.review.candidates import review_candidates, row_hashes
 from born_assets.review.records import write_review_records
 from born_assets.review.sheet import export_review_sheet
 from born_assets.review.verdicts import import_review_sheet, sheet_example_ids
+from born_assets.schemas.vocabulary import IntendedUse
+from born_assets.specs.policy import Policy
 
 
 def _release_dir(args: argparse.Namespace) -> Path | None:
@@ -24,7 +26,12 @@ def _release_dir(args: argparse.Namespace) -> Path | None:
         return None
     release = args.data.release(args.release)
     if not release.is_published():
-        raise FileNotFoundError(f"no release {args.release} under {release.path.parent}")
+        sheet = f"{args.sheet}: " if getattr(args, "sheet", None) else ""
+        published = ", ".join(r.version for r in args.data.published_releases()) or "none"
+        raise FileNotFoundError(
+            f"{sheet}--release {args.release}: no published release {args.release} under "
+            f"{release.path.parent} (published: {published})"
+        )
     return Path(release.path)
 
 
@@ -38,6 +45,8 @@ def review_export(args: argparse.Namespace) -> int:
             lane=args.lane,
             seed=args.seed,
             release_dir=_release_dir(args),
+            exclude_contaminated=IntendedUse(args.use)
+            in Policy.load(args.data.policy).contamination.applies_to,
         )
     sheet = export_review_sheet(
         rows,
@@ -82,6 +91,13 @@ def add_review_commands(commands: Any) -> None:
     export.add_argument("--lane", help="only this lane or import id")
     export.add_argument("--seed", type=int, default=0, help="chooses the sample (default 0)")
     export.add_argument("--release", help="sample a release's rows instead of the warehouse")
+    export.add_argument(
+        "--use",
+        default=IntendedUse.TRAIN.value,
+        choices=[u.value for u in IntendedUse],
+        help="the release use the review is for (default train): for a use the policy does not "
+        "exclude contaminated rows from (eval), they are offered too",
+    )
     export.add_argument("--name", help="file stem (default review-<lane>-s<seed>-n<n>)")
     export.add_argument("--out", type=Path, help="folder (default <data dir>/reviews/sheets)")
     imported = actions.add_parser("import", help="store the verdicts of a filled-in sheet")

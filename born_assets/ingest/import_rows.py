@@ -79,6 +79,7 @@ def _provenance(context: ImportContext, example: TraceExample) -> Provenance:
         generation_timestamp=generated_at,
         created_at=generated_at,
         prompt_template_id=None,
+        prompt_template_sha256=None,
         sampling_params={},
         seed_example_id=None,
     )

@@ -150,6 +150,19 @@ def _generator_version(record: dict[str, Any], context: LaneContext) -> str:
     )
 
 
+def _template_sha256(record: dict[str, Any], context: LaneContext) -> str:
+    """The version of the template behind this row: as the row carries it, else the lane's."""
+    name = context.loaded.manifest.output.fields.prompt_template_sha256
+    carried = _optional_text(record, name)
+    if carried is None:
+        return context.loaded.template_hash
+    if not _SHA256.match(carried):
+        raise RejectedLine(
+            QuarantineReason.MISTYPED_FIELD, name, f"{name!r} must be 64 lowercase hex digits"
+        )
+    return carried
+
+
 def _source_type(record: dict[str, Any], context: LaneContext) -> None:
     declared = _optional_text(record, "source_type")
     expected = context.loaded.manifest.source_type.value
@@ -196,7 +209,9 @@ def lane_row(
             generator_version=_generator_version(record, context) if generator else None,
             generation_timestamp=generated_at,
             created_at=_timestamp(record, fields.created_at) or generated_at,
-            prompt_template_id=manifest.prompt_template.id,
+            prompt_template_id=_optional_text(record, fields.prompt_template_id)
+            or manifest.prompt_template.id,
+            prompt_template_sha256=_template_sha256(record, context),
             sampling_params=_sampling_params(
                 record, fields.sampling_params, manifest.sampling_params
             ),

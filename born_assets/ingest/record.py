@@ -31,6 +31,7 @@ class Provenance:
     generation_timestamp: datetime | None
     created_at: datetime | None
     prompt_template_id: str | None
+    prompt_template_sha256: str | None
     sampling_params: dict[str, Any]
     seed_example_id: str | None
 
@@ -71,6 +72,7 @@ def lineage_record(
         "response_format": response_format.value,
         "curation_score": None,
         "prompt_template_id": provenance.prompt_template_id,
+        "prompt_template_sha256": provenance.prompt_template_sha256,
         "seed_example_id": provenance.seed_example_id,
         "sampling_params": canonical_json(provenance.sampling_params),
         "post_processing": "[]",

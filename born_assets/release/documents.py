@@ -96,7 +96,7 @@ def _configs(
     con: duckdb.DuckDBPyConnection, folder: Path, licenses: dict[str, str]
 ) -> tuple[ConfigInfo, ...]:
     configs = []
-    for name, expression in sorted(licenses.items()):
+    for name, expression in sorted(licenses.items(), key=lambda c: (c[0] != DEFAULT_CONFIG, c[0])):
         glob = ReleaseDir.shard_glob_of("" if name == DEFAULT_CONFIG else name)
         shards = sorted(p.as_posix() for p in folder.glob(glob))
         rows = con.execute("SELECT count(*) FROM read_parquet($s)", {"s": shards}).fetchall()
@@ -148,7 +148,6 @@ def _info(
         shard_sha256=shard_hashes,
         columns=release_columns(),
         sources=sources,
-        licenses=tuple(sorted({s.license for s in sources if s.rows_released})),
         dataset_id=facts.dataset_id,
         license=combine(v for v in facts.configs.values() if v != "NONE"),
         contamination_applies=facts.contamination_applies,

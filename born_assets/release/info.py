@@ -45,7 +45,6 @@ class ReleaseInfo:
     shard_sha256: dict[str, str]
     columns: tuple[ColumnInfo, ...]
     sources: tuple[SourceInfo, ...]
-    licenses: tuple[str, ...]  # distinct SPDX expressions of released rows, sorted
     fates: dict[str, int]  # lines per fate across all sources
     policy_sha256: str
     code_version: str

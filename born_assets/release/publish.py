@@ -277,9 +277,9 @@ def _build(
     outcome_checks = [
         checks.schema(shard_paths),
         checks.unique_example_ids(con, shard_paths),
-        checks.use_compatible(con, shard_paths, request.use),
+        checks.use_compatible(con, shard_paths, request.use.value),
         checks.review_requirements_met(
-            con, shard_paths, request.use, request.warehouse.review.required_for
+            con, shard_paths, request.use.value, request.warehouse.review.required_for
         ),
         checks.fates_reconcile(con, staging / ReleaseDir.FATES, ledgers),
     ]

@@ -26,6 +26,7 @@ SOURCE_FIELDS = [
     "generation_timestamp",
     "created_at",
     "prompt_template_id",
+    "prompt_template_sha256",
     "seed_example_id",
     "sampling_params",
     "prompt_hash",

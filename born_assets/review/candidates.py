@@ -53,10 +53,14 @@ def _optional(path: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def _warehouse_sql(data: DataDir, redacted: Path | None) -> tuple[str, dict[str, Any]]:
+def _warehouse_sql(
+    data: DataDir, redacted: Path | None, exclude_contaminated: bool
+) -> tuple[str, dict[str, Any]]:
     sources = _source_tables(data)
     redacted = redacted or _optional(data.stage(Asset.PII) / layout.REDACTED)
-    contaminated = _optional(data.stage(Asset.CONTAMINATION) / layout.EXITS)
+    contaminated = (
+        _optional(data.stage(Asset.CONTAMINATION) / layout.EXITS) if exclude_contaminated else None
+    )
     source_ids = (
         "LEFT JOIN (SELECT example_id, source_id FROM read_parquet($sources, union_by_name = true))"
         " AS src USING (example_id)"
@@ -113,10 +117,10 @@ def _release_sql(data: DataDir, release_dir: Path) -> tuple[str, dict[str, Any]]
 
 
 def _rows_sql(
-    data: DataDir, release_dir: Path | None, redacted: Path | None
+    data: DataDir, release_dir: Path | None, redacted: Path | None, exclude_contaminated: bool
 ) -> tuple[str, dict[str, Any]]:
     if release_dir is None:
-        return _warehouse_sql(data, redacted)
+        return _warehouse_sql(data, redacted, exclude_contaminated)
     return _release_sql(data, release_dir)
 
 
@@ -129,13 +133,16 @@ def review_candidates(
     seed: int = 0,
     release_dir: Path | None = None,
     redacted: Path | None = None,
+    exclude_contaminated: bool = True,
 ) -> pd.DataFrame:
     """The sample to review: dedup survivors (or a release's rows), `sample_n` by seed.
 
     `redacted` (a table of `example_id`, `prompt`, `response` for rows whose text a later stage
     rewrote) makes the sheet show, and hash, the text that ships; default: the PII stage's.
+    Contaminated rows are left out unless `exclude_contaminated` is False (for a use, such as
+    eval, that the policy's `contamination.applies_to` does not list).
     """
-    sql, params = _rows_sql(data, release_dir, redacted)
+    sql, params = _rows_sql(data, release_dir, redacted, exclude_contaminated)
     query = f"SELECT * FROM ({sql}) WHERE {_LANE} {_ORDER}"
     return con.execute(query, {**params, "lane": lane, "seed": seed, "n": sample_n}).df()
 
@@ -148,8 +155,11 @@ def row_hashes(
     release_dir: Path | None = None,
     redacted: Path | None = None,
 ) -> dict[str, RowHashes]:
-    """(prompt_hash, response_sha256) now, of those `example_ids` that still exist."""
-    sql, params = _rows_sql(data, release_dir, redacted)
+    """(prompt_hash, response_sha256) now, of those `example_ids` that still exist.
+
+    A contaminated row still exists (an eval release may take it), so it is looked up too.
+    """
+    sql, params = _rows_sql(data, release_dir, redacted, exclude_contaminated=False)
     query = (
         f"SELECT example_id, prompt_hash, response_sha256 FROM ({sql}) "
         "WHERE example_id IN (SELECT unnest($ids))"

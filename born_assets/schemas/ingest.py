@@ -86,6 +86,12 @@ class LineageRecord(pa.DataFrameModel):
     prompt_template_id: Series[str] = pa.Field(
         nullable=True, description="Id of the prompt template that rendered the prompt."
     )
+    prompt_template_sha256: Series[str] = pa.Field(
+        nullable=True,
+        str_matches=SHA256_HEX,
+        description="Version of that template: SHA-256 of the template text that rendered this "
+        "row's prompt (as the row carries it, else the lane's template at ingest).",
+    )
     seed_example_id: Series[str] = pa.Field(
         nullable=True, description="Example the prompt was seeded from, if any."
     )

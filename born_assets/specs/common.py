@@ -110,7 +110,10 @@ def parse_spec(path: Path, model: type[M]) -> tuple[M, str] | SpecError:
     try:
         return model.model_validate(document), sha256_hex(raw)
     except ValidationError as error:
-        problems = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()]
+        problems = [
+            (".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "))
+            for e in error.errors()
+        ]
         field, message = problems[0]
         if len(problems) > 1:
             others = "; ".join(f"{f or '(spec)'}: {m}" for f, m in problems[1:])

@@ -47,7 +47,14 @@ def test_the_release_folder_holds_every_promised_file_and_checks_passed(built: P
         "README.md",
         "croissant.json",
         "data/train-00000-of-00001.parquet",
+        "data/cc-by-sa-4.0.train-00000-of-00001.parquet",
         "fates.parquet",
+        "pii_report.parquet",
+        "contamination_report.parquet",
+        "plots/rows_by_family.png",
+        "plots/rows_by_lane.png",
+        "plots/length_chars.png",
+        "plots/curation_score.png",
         "release.json",
         "transparency.csv",
         "transparency.md",
@@ -55,6 +62,7 @@ def test_the_release_folder_holds_every_promised_file_and_checks_passed(built: P
     document = read_release_json(folder)
     assert set(document["files"]) == names - {"release.json"}
     assert document["use"] == "train"
+    assert document["dataset_id"] == "born-assets-sample"
     assert sum(document["counts_by_fate"].values()) == input_lines(built)
     assert document["counts_by_fate"]["released"] == document["rows"] > 0
     assert len(document["inputs"]["policy_sha256"]) == 64
@@ -154,7 +162,7 @@ def test_trace_prints_the_whole_chain(built: Path, capsys, origin_kind: str) -> 
     for heading in ("source:", "spec:", "sanitization:", "gates:", "dedup:", "releases:"):
         assert f"\n{heading}" in out, heading
     assert "source_line:" in out and "teacher_model:" in out and "sampling_params:" in out
-    assert "release: v1" in out and "shard: data/train-00000-of-00001.parquet" in out
+    assert "release: v1" in out and "shard: data/" in out
     assert "fate: released" in out and "decision: survivor" in out
     assert "sha256: " in out and (".yaml" in out)
 
@@ -218,6 +226,7 @@ def test_the_dataset_card_has_a_yaml_header_and_the_transparency_table(built: Pa
     card = (release(built, "v1") / "README.md").read_text()
     header = yaml.safe_load(card.split("---\n")[1])
     assert header["configs"][0]["data_files"][0]["path"] == "data/train-*.parquet"
+    assert header["configs"][1]["data_files"][0]["path"] == "data/cc-by-sa-4.0.train-*.parquet"
     assert (release(built, "v1") / "transparency.md").read_text().strip() in card
     assert json.loads((release(built, "v1") / "croissant.json").read_text())["version"] == "v1"
 

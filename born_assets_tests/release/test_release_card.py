@@ -25,7 +25,8 @@ import yaml
 from born_assets.layout import ReleaseDir
 from born_assets.release.card import hf_license, render_card, size_category, write_card
 from born_assets.release.croissant import CONTEXT, croissant_metadata
-from born_assets.release.info import ColumnInfo, ReleaseInfo, SourceInfo
+from born_assets.release.info import ColumnInfo, ConfigInfo, LicenseRows, ReleaseInfo, SourceInfo
+from born_assets.release.reports import EvalHits, KindCounts, PiiSummary
 
 TRANSPARENCY = (
     "| kind | source | family | teacher | rows_in | rows_released |\n"
@@ -90,6 +91,17 @@ SOURCES = (
 )
 
 
+PII = PiiSummary(
+    rows=5,
+    rows_by_status={"clean": 3, "flagged": 1, "redacted": 1},
+    kinds=(
+        KindCounts("api_key", True, rows_redacted=1, findings_redacted=2),
+        KindCounts("email", False, rows_flagged=1, findings_flagged=1, findings_placeholder=3),
+    ),
+    prompts_changed=1,
+)
+
+
 def write_shards(release_dir: Path, shard_rows: list[list[dict[str, Any]]]) -> dict[str, str]:
     """Write real zstd Parquet shards; return their SHA-256 by relative path."""
     schema = pa.schema([(c.name, ARROW_TYPES[c.data_type]) for c in COLUMNS])
@@ -112,7 +124,15 @@ def make_info(shard_sha256: dict[str, str], **changes: Any) -> ReleaseInfo:
         shard_sha256=shard_sha256,
         columns=COLUMNS,
         sources=SOURCES,
-        licenses=("CC-BY-4.0", "MIT"),
+        license="CC-BY-4.0 AND MIT",
+        dataset_id="born-test",
+        configs=(ConfigInfo("default", "CC-BY-4.0 AND MIT", "data/train-*.parquet", 5),),
+        license_rows=(
+            LicenseRows("humaneval-gpt", "MIT", 3),
+            LicenseRows("open-traces", "CC-BY-4.0", 2),
+        ),
+        pii=PII,
+        contamination=(EvalHits("humaneval", 2, 2, {"exact_prompt": 1, "task_id": 2}),),
         fates={"released": 5, "gated_out": 1, "duplicate": 1},
         policy_sha256="c" * 64,
         code_version="0.1.0+g1234567",
@@ -199,6 +219,7 @@ def test_croissant_declares_version_1_0_context_and_typed_fields(
         "https://spdx.org/licenses/CC-BY-4.0.html",
         "https://spdx.org/licenses/MIT.html",
     ]
+    assert doc["identifier"] == "born-test"
     [record_set] = doc["recordSet"]
     assert record_set["key"] == {"@id": "default/example_id"}
     assert {f["name"]: f["dataType"] for f in record_set["field"]} == {
@@ -223,8 +244,16 @@ def test_croissant_rai_fields_state_the_release_facts(release: tuple[Path, Relea
         "Intended use: train",
         "Out of scope: evaluation",
         "Out of scope: red-teaming",
+        "License (SPDX): CC-BY-4.0 AND MIT.",
+        "Per config: config default (5 rows): CC-BY-4.0 AND MIT.",
+        "Released rows per source and license: humaneval-gpt MIT: 3 rows; open-traces "
+        "CC-BY-4.0: 2 rows.",
     ]
-    assert doc["rai:dataLimitations"] == ["Only Python tasks."]
+    assert doc["rai:dataLimitations"] == [
+        "Only Python tasks.",
+        "Contaminated rows are excluded from train releases (policy contamination.applies_to).",
+        "Eval-set hits: humaneval: 2 rows matched, 2 excluded here (exact_prompt 1, task_id 2).",
+    ]
     assert doc["rai:dataBiases"] == [
         "Released rows by teacher: gpt-5-mini 3 (60.0%), deepseek-r1 2 (40.0%).",
         "Released rows by benchmark family: humaneval 3 (60.0%), mbpp 2 (40.0%).",
@@ -233,7 +262,17 @@ def test_croissant_rai_fields_state_the_release_facts(release: tuple[Path, Relea
     assert f"Curation policy SHA-256: {info.policy_sha256}" in doc["rai:dataPreprocessingProtocol"]
     assert "https://huggingface.co/datasets/example/open-traces" in doc["rai:dataCollection"]
     assert len(doc["rai:dataCollectionType"]) == 2
-    assert doc["rai:personalSensitiveInformation"][0].startswith("No PII scan has run")
+    pii = doc["rai:personalSensitiveInformation"]
+    assert pii[0] == (
+        "Every released row was scanned for personal data and secrets. Of 5 released rows, by "
+        "pii_scan_status: clean 3, flagged 1, redacted 1."
+    )
+    assert pii[1] == (
+        "Real findings per kind: api_key: 1 row redacted (2 findings), 0 rows flagged (0 "
+        "findings); email: 0 rows redacted (0 findings), 1 row flagged (1 findings)."
+    )
+    assert pii[2] == "Secrets found (keys, tokens, passwords): 2 (api_key 2)."
+    assert "before any redaction" in pii[3] and pii[3].startswith("1 released row carry")
     for key in ("rai:dataAnnotationProtocol", "rai:dataSocialImpact"):
         assert doc[key]
     assert "immutable" in doc["rai:dataReleaseMaintenancePlan"]
@@ -276,8 +315,8 @@ def test_card_header_has_the_hub_keys(release: tuple[Path, ReleaseInfo]) -> None
     header = front_matter((release_dir / ReleaseDir.CARD).read_text())
     assert header == {
         "license": "other",
-        "license_name": "mixed",
-        "license_details": "SPDX license expressions of the released rows: CC-BY-4.0; MIT",
+        "license_name": "cc-by-4.0-and-mit",
+        "license_details": "SPDX license expression: CC-BY-4.0 AND MIT",
         "pretty_name": "Born v1",
         "language": ["en"],
         "task_categories": ["text-generation"],
@@ -293,31 +332,22 @@ def test_card_header_has_the_hub_keys(release: tuple[Path, ReleaseInfo]) -> None
 
 
 @pytest.mark.parametrize(
-    ("licenses", "expected"),
+    ("expression", "expected"),
     [
-        (("MIT",), {"license": "mit"}),
-        (("Apache-2.0",), {"license": "apache-2.0"}),
-        (("CC-BY-4.0",), {"license": "cc-by-4.0"}),
-        (("CC-BY-SA-4.0",), {"license": "cc-by-sa-4.0"}),
+        ("MIT", {"license": "mit"}),
+        ("Apache-2.0", {"license": "apache-2.0"}),
+        ("CC-BY-4.0", {"license": "cc-by-4.0"}),
+        ("CC-BY-SA-4.0", {"license": "cc-by-sa-4.0"}),
         (
-            ("Apache-2.0", "MIT"),
-            {
-                "license": "other",
-                "license_name": "mixed",
-                "license_details": "SPDX license expressions of the released rows: Apache-2.0; MIT",
-            },
-        ),
-        (
-            ("Apache-2.0 AND CC-BY-4.0",),
+            "Apache-2.0 AND CC-BY-4.0",
             {
                 "license": "other",
                 "license_name": "apache-2.0-and-cc-by-4.0",
-                "license_details": "SPDX license expressions of the released rows: "
-                "Apache-2.0 AND CC-BY-4.0",
+                "license_details": "SPDX license expression: Apache-2.0 AND CC-BY-4.0",
             },
         ),
         (
-            (),
+            "NONE",
             {
                 "license": "other",
                 "license_name": "none",
@@ -326,12 +356,12 @@ def test_card_header_has_the_hub_keys(release: tuple[Path, ReleaseInfo]) -> None
         ),
     ],
 )
-def test_hf_license(licenses: tuple[str, ...], expected: dict[str, str]) -> None:
-    assert hf_license(licenses) == expected
+def test_hf_license(expression: str, expected: dict[str, str]) -> None:
+    assert hf_license(expression) == expected
 
 
 def test_a_single_license_release_gets_the_hub_id() -> None:
-    info = make_info({"data/train-00000-of-00001.parquet": "d" * 64}, licenses=("MIT",))
+    info = make_info({"data/train-00000-of-00001.parquet": "d" * 64}, license="MIT")
     header = front_matter(render_card(info))
     assert header["license"] == "mit"
     assert "license_name" not in header
@@ -363,8 +393,11 @@ def test_card_sections_carry_the_release_facts(release: tuple[Path, ReleaseInfo]
         "## Intended uses",
         "## Out-of-scope uses",
         "## Sources",
+        "## Licenses",
         "## Curation",
         "## Personal and sensitive information",
+        "## Contamination",
+        "## Plots",
         "## Limitations",
         "## Files",
     ]
@@ -374,20 +407,23 @@ def test_card_sections_carry_the_release_facts(release: tuple[Path, ReleaseInfo]
     assert "| released | 5 |\n| duplicate | 1 |\n| gated_out | 1 |\n| **total** | **7** |" in card
     assert f"`{info.policy_sha256}`" in card
     assert f"`{info.code_version}`" in card
-    assert "No PII scan has run on this release" in card
+    assert "| api_key | yes | 1 | 2 | 0 | 0 | 0 |" in card
+    assert "| email | no | 0 | 0 | 1 | 1 | 3 |" in card
+    assert "| humaneval | 2 | 2 | exact_prompt 1, task_id 2 |" in card
+    assert "| default | `CC-BY-4.0 AND MIT` | 5 | `data/train-*.parquet` |" in card
+    assert "| open-traces | `CC-BY-4.0` | 2 |" in card
+    assert "- Dataset id: `born-test` (the same for every version)" in card
     assert "- Only Python tasks.\n" in card
     for shard, sha in info.shard_sha256.items():
         assert f"| `{shard}` | `{sha}` |" in card
     assert "Model that wrote the response \\| verbatim." in card
 
 
-def test_a_pii_note_replaces_the_no_scan_statement() -> None:
-    info = make_info({}, pii_note="Scanned with detect-secrets; 2 rows redacted.")
-    card = render_card(info)
-    assert "Scanned with detect-secrets; 2 rows redacted." in card
-    assert "No PII scan" not in card
+def test_without_a_pii_report_the_card_says_no_scan_ran() -> None:
+    info = make_info({}, pii=None)
+    assert "No PII scan ran on this release" in render_card(info)
     rai = croissant_metadata(info)["rai:personalSensitiveInformation"]
-    assert rai == ["Scanned with detect-secrets; 2 rows redacted."]
+    assert rai == ["No PII scan ran on this release: its rows were not checked for personal data."]
 
 
 def test_empty_optional_facts_are_stated_not_omitted() -> None:
