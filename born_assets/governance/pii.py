@@ -42,6 +42,7 @@ PLACEHOLDERS: Mapping[PiiKind, str] = {
     PiiKind.PHONE: "<PHONE>",
     PiiKind.IP_ADDRESS: "<IP_ADDRESS>",
     PiiKind.USERNAME: "<USER>",
+    PiiKind.PERSON_NAME: "<PERSON>",
 }
 TRANSFORM_NAME = "redact_pii"
 

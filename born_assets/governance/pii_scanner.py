@@ -6,6 +6,7 @@ import fnmatch
 import ipaddress
 import re
 
+from born_assets.governance.pii_names import NameFinder
 from born_assets.governance.pii_patterns import DETECTORS, Detector, fake_secret, fictional_phone
 from born_assets.schemas.vocabulary import PiiKind
 from born_assets.specs.pii_policy import PiiAction, PiiPolicy
@@ -23,7 +24,12 @@ class PiiScanner:
         self.policy = policy if policy is not None else PiiPolicy()
         actions = self.policy.actions
         self._wanted = frozenset(k for k, a in actions.items() if a is not PiiAction.IGNORE)
-        self._detectors = tuple(d for d in DETECTORS if not self._wanted.isdisjoint(d.kinds))
+        detectors = [d for d in DETECTORS if not self._wanted.isdisjoint(d.kinds)]
+        if PiiKind.PERSON_NAME in self._wanted:
+            names = NameFinder(self.policy.names)
+            detectors.append(Detector("person_name", (PiiKind.PERSON_NAME,), names))
+        self._detectors = tuple(detectors)
+        self._names = frozenset(name.casefold() for name in self.policy.placeholder_names)
         globs = "|".join(fnmatch.translate(g.lower()) for g in self.policy.placeholder_emails)
         self._emails = re.compile(globs) if globs else None
         self._networks = tuple(ipaddress.ip_network(n) for n in self.policy.placeholder_ip_networks)
@@ -62,6 +68,8 @@ class PiiScanner:
             return fictional_phone(value)
         if kind is PiiKind.USERNAME:
             return value.lower() in self._usernames
+        if kind is PiiKind.PERSON_NAME:
+            return value.casefold() in self._names or value.split(" ")[0].casefold() in self._names
         return self._fake_secret(kind, value)
 
     def _fake_secret(self, kind: PiiKind, value: str) -> bool:

@@ -131,6 +131,7 @@ class PiiKind(StrEnum):
     PHONE = "phone"
     IP_ADDRESS = "ip_address"
     USERNAME = "username"  # the user directory of a home path: /Users/<name>/, /home/<name>/
+    PERSON_NAME = "person_name"  # a person's name in prose (gazetteer and context rules)
 
 
 def values(enum: type[StrEnum]) -> list[str]:

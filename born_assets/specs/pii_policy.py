@@ -7,7 +7,9 @@ The settings only; `born_assets.governance.pii_scanner` compiles them into the s
 from __future__ import annotations
 
 import ipaddress
+import re
 from enum import StrEnum
+from importlib.util import find_spec
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -26,7 +28,10 @@ class PiiAction(StrEnum):
 
 
 # IP addresses in code are test fixtures and tool defaults; replacing them breaks the code.
-DEFAULT_ACTIONS = {k: PiiAction.REDACT for k in PiiKind} | {PiiKind.IP_ADDRESS: PiiAction.FLAG}
+DEFAULT_ACTIONS = {k: PiiAction.REDACT for k in PiiKind} | {
+    PiiKind.IP_ADDRESS: PiiAction.FLAG,
+    PiiKind.PERSON_NAME: PiiAction.FLAG,
+}
 # RFC 2606 / RFC 6761 names are always placeholders (in code); these are conventions.
 _EMAILS = (
     "*@test.com", "*@test.org", "*@domain.com", "*@domain.org", "*@yourdomain.com",
@@ -51,6 +56,52 @@ _USERNAMES = (
 )  # fmt: skip
 
 
+_LOCALES = ("en_US", "en_GB", "en", "en_IN", "de_DE", "fr_FR", "es_ES", "it_IT", "pt_BR",
+            "nl_NL", "sv_SE", "zh_CN", "ja_JP")  # fmt: skip
+_TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dame", "Madam")
+_CUES = ("Hi", "Hello", "Dear", "Thanks", "Thank you", "Cheers", "Regards", "Best regards",
+         "Sincerely", "my name is", "name is", "I am", "signed", "Author:")  # fmt: skip
+# Capitalized words that the name lists hold but that text mostly uses as words or products.
+_NOT_NAMES = (
+    "Will", "May", "June", "April", "August", "Page", "Grant", "Bill", "Mark", "Rich", "Chase",
+    "Hope", "Joy", "Faith", "Art", "Van", "Von", "Dean", "Case", "Read", "Long", "Young", "Boss",
+    "Claude", "Gemini", "Python", "Java", "Julia", "Ruby", "Django", "Flask", "Max", "Min",
+    "Sage", "Story", "Sky", "Summer", "Winter", "Autumn", "Guy", "Major", "General", "Price",
+    "Cook", "Jones", "Ford", "King", "Queen", "Love", "Star", "Booking", "Test", "The", "Le",
+    "La", "Les", "Los", "Las", "El", "De", "Del", "Da", "Di", "Du", "Santa", "San", "Saint",
+    "North", "South", "East", "West", "New", "Bell", "Oak", "Hill", "House", "Mona",
+)  # fmt: skip
+_NAME_KEYS = ("author", "authors", "author_name", "full_name", "first_name", "last_name",
+              "passenger_name", "customer_name", "contact_name", "reviewer", "maintainer",
+              "director", "artist")  # fmt: skip
+_NAMES = ("John Doe", "Jane Doe", "John Smith", "Jane Smith", "Alice", "Bob", "Carol", "Dave",
+          "Eve", "Mallory", "Max Mustermann", "Erika Mustermann", "Foo Bar")  # fmt: skip
+
+
+class NamePolicy(StrictModel):
+    """`pii.names`: the gazetteer's locales and the words and cues around names."""
+
+    locales: tuple[str, ...] = _LOCALES
+    not_names: tuple[str, ...] = _NOT_NAMES
+    titles: tuple[str, ...] = _TITLES
+    cues: tuple[str, ...] = _CUES
+    name_keys: tuple[str, ...] = _NAME_KEYS
+
+    @field_validator("locales")
+    @classmethod
+    def _known_locales(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for index, locale in enumerate(value):
+            if not re.fullmatch(r"[a-z]{2}(?:_[A-Z]{2})?", locale) or not find_spec(
+                f"faker.providers.person.{locale}"
+            ):
+                raise PydanticCustomError(
+                    "policy_key",
+                    "no person-name list for locale '{locale}'",
+                    {"subkey": f"[{index}]", "locale": locale},
+                )
+        return value
+
+
 class PiiPolicy(StrictModel):
     """`pii` in the policy file: the action per kind and what counts as a placeholder."""
 
@@ -59,7 +110,9 @@ class PiiPolicy(StrictModel):
     placeholder_ip_networks: tuple[str, ...] = _NETWORKS
     placeholder_secret_substrings: tuple[str, ...] = _SUBSTRINGS
     placeholder_usernames: tuple[str, ...] = _USERNAMES
+    placeholder_names: tuple[str, ...] = _NAMES
     min_secret_chars: Annotated[int, Field(strict=True, ge=1)] = 8
+    names: NamePolicy = NamePolicy()
 
     @field_validator("actions")
     @classmethod
