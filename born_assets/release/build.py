@@ -72,9 +72,9 @@ class WarehouseInputs:
 
     def exit_tables(self) -> list[Path]:
         """Exits of every stage after ingest (contamination only where it applies to the use)."""
-        stages = (self.sanitized, self.gated, self.deduplicated)
+        stages = [self.sanitized, self.gated, self.deduplicated]
         if self.contamination_applies:
-            stages += (self.contamination,)
+            stages.append(self.contamination)
         return [folder / layout.EXITS for folder in stages]
 
     def contaminated(self) -> list[Path]:

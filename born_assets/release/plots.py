@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import matplotlib as mpl
@@ -25,7 +26,7 @@ from born_assets.layout import ReleaseDir
 PLOT_NAMES = ("rows_by_family", "rows_by_lane", "length_chars", "curation_score")
 LENGTH_BINS_PER_DECADE = 5
 SCORE_BINS = 20
-_RC = {"font.family": "DejaVu Sans", "font.size": 9, "figure.dpi": 100}
+_RC: dict[str, Any] = {"font.family": "DejaVu Sans", "font.size": 9, "figure.dpi": 100}
 _COLORS = {"lane": "#4C72B0", "import": "#DD8452"}
 
 
@@ -121,7 +122,7 @@ def write_plots(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     """Write every plot into `plots/`; returns their paths relative to the release folder."""
     release = ReleaseDir(folder)
     shards = [p.as_posix() for p in release.shards()]
-    with style.context("default"), mpl.rc_context(_RC):
+    with style.context("default"), mpl.rc_context(_RC):  # type: ignore[arg-type]
         family = _counts(con, shards, "source_benchmark") if shards else []
         lane = _counts(con, shards, "origin_id") if shards else []
         _bar("Released rows per benchmark family", family, release.plot(PLOT_NAMES[0]), False)

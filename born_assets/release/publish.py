@@ -246,7 +246,7 @@ def _build(
 ) -> ReleaseOutcome:
     contaminated, refused, groups = _refuse(con, request, staging)
     excluded = [*contaminated, *refused]
-    rows, shards = 0, []
+    rows, shards = 0, list[str]()
     for config, licenses in (groups.configs or {DEFAULT_CONFIG: ()}).items():
         name = "" if config == DEFAULT_CONFIG or len(groups.configs) == 1 else config
         written, names = write_shards(
@@ -312,7 +312,7 @@ def _write_release_json(
     fingerprint: str,
     outcome: ReleaseOutcome,
 ) -> None:
-    document = {
+    document: dict[str, Any] = {
         "dataset_id": request.dataset_id,
         "version": request.version,
         "use": request.use.value,

@@ -17,9 +17,10 @@ HASH_BEFORE_REDACTION = (
 )
 NAME_DETECTION = (
     "Person names are detected with a first- and last-name gazetteer and context rules "
-    "(`pii.names` in the policy); the figures measured on a labelled sample of real data are in "
-    "the project README. Names the gazetteer does not know, and names written in lower case or "
-    "as user handles, are missed; a missed name stays in the text."
+    "(`pii.names` in the policy). Measured on the project's labelled sample of real public data "
+    "(122 windows, 81 names): precision 1.00, recall 0.83. Names the gazetteer does not know "
+    "without a cue (a title, a greeting, an author field), names in lower case and user handles "
+    "(`mia_li_3668`) are missed; a missed name stays in the text."
 )
 
 

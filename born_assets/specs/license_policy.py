@@ -37,6 +37,7 @@ _SHARE_ALIKE = (
     "CC-BY-NC-SA-4.0",
 )  # fmt: skip
 _NON_COMMERCIAL = ("CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "CC-BY-NC-ND-4.0")
+_ACCEPTED: tuple[str, ...] = _PERMISSIVE + _SHARE_ALIKE
 
 
 class LicensePolicy(StrictModel):
@@ -46,7 +47,7 @@ class LicensePolicy(StrictModel):
     """
 
     accepted: dict[IntendedUse, tuple[SpdxId, ...]] = Field(
-        default_factory=lambda: {use: _PERMISSIVE + _SHARE_ALIKE for use in IntendedUse}
+        default_factory=lambda: dict.fromkeys(IntendedUse, _ACCEPTED)
     )
     share_alike: tuple[SpdxId, ...] = _SHARE_ALIKE
     non_commercial: tuple[SpdxId, ...] = _NON_COMMERCIAL

@@ -64,7 +64,7 @@ def test_the_labelled_sample_measures_precision_and_recall() -> None:
         ("samples were given to Dr. Johnson:", [("Johnson", False)]),
         ('{"author": "Steve Jobs", "id": 1}', [("Steve Jobs", False)]),
         ("author='C.S. Lewis'", [("C.S. Lewis", False)]),
-        ("the recipients are John Smith and Jane Smith.", [("John Smith", True), ("Jane Smith", True)]),
+        ("to John Smith and Jane Smith.", [("John Smith", True), ("Jane Smith", True)]),
         ("Hi Alice, meet Bob.", [("Alice", True)]),
         # not names: words, products, identifiers, code, places
         ("Will Return the value; Mark Down the price", []),
