@@ -31,12 +31,11 @@ from detect_secrets.plugins.sendgrid import SendGridDetector
 from detect_secrets.plugins.slack import SlackDetector
 from detect_secrets.plugins.stripe import StripeDetector
 
-from born_assets.schemas.vocabulary import PiiKind
+from born_assets.schemas.vocabulary import SECRET_KINDS, PiiKind
 
 __all__ = ["DETECTORS", "SECRET_KINDS", "Detector", "fake_secret", "fictional_phone"]
 
 
-SECRET_KINDS = frozenset({PiiKind.PRIVATE_KEY, PiiKind.API_KEY, PiiKind.TOKEN, PiiKind.PASSWORD})
 
 Hit = tuple[int, int, PiiKind]
 Finder = Callable[[str, str], Iterator[Hit]]

@@ -21,11 +21,10 @@ import duckdb
 import orjson
 
 from born_assets import layout
-from born_assets.governance.pii_patterns import SECRET_KINDS
 from born_assets.layout import ReleaseDir
 from born_assets.schemas.governance import ContaminationMatchRecord
 from born_assets.schemas.release_reports import PiiFindingRecord
-from born_assets.schemas.vocabulary import PiiKind
+from born_assets.schemas.vocabulary import SECRET_KINDS, PiiKind
 from born_assets.store.parquet import ParquetSink
 
 BATCH_ROWS = 10_000

@@ -134,6 +134,10 @@ class PiiKind(StrEnum):
     PERSON_NAME = "person_name"  # a person's name in prose (gazetteer and context rules)
 
 
+SECRET_KINDS = frozenset({PiiKind.PRIVATE_KEY, PiiKind.API_KEY, PiiKind.TOKEN, PiiKind.PASSWORD})
+"""The PII kinds that are secrets (credentials) rather than personal data."""
+
+
 def values(enum: type[StrEnum]) -> list[str]:
     """The values of an enum, in declaration order (for `isin` checks)."""
     return [member.value for member in enum]
