@@ -57,11 +57,11 @@ def _release(args: argparse.Namespace) -> int:
         f"release {version} ({document['use']}, dataset {document['dataset_id']}, license "
         f"{document['license']}): {document['rows']} rows at {release.path}"
     )
-    withheld = refusal_counts(release.fates)
-    if withheld:
-        print("refused by this release (fate, reason: lines):")
-        for (fate, reason), lines in withheld.items():
-            print(f"  {fate:<12} {reason:<28} {lines}")
+    refused = refusal_counts(release.fates)
+    if refused:
+        print("lines not released, by fate, stage and reason:")
+        for (fate, stage, reason), lines in refused.items():
+            print(f"  {fate:<12} {stage:<10} {reason:<28} {lines:>6}")
     return 0
 
 

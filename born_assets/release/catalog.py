@@ -47,12 +47,16 @@ def verify_release(folder: Path) -> list[Mismatch]:
     return mismatches
 
 
-def refusal_counts(fates: Path) -> dict[tuple[str, str], int]:
-    """Lines a release's own rules refused (stage `release`), by fate and reason."""
+def refusal_counts(fates: Path) -> dict[tuple[str, str, str], int]:
+    """Lines a release did not release, by fate, stage and reason."""
     with duckdb.connect() as con:
         rows = con.execute(
-            "SELECT fate, reason, count(*) FROM read_parquet($f) "
-            "WHERE stage = 'release' AND fate <> 'released' GROUP BY ALL ORDER BY ALL",
+            "SELECT fate, stage, coalesce(reason, '') FROM read_parquet($f) "
+            "WHERE fate <> 'released'",
             {"f": fates.as_posix()},
         ).fetchall()
-    return {(str(f), str(r)): int(n) for f, r, n in rows}
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        key = (str(row[0]), str(row[1]), str(row[2]))
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
