@@ -80,8 +80,6 @@ class LicenseGroups:
     """The configs of a release: config name -> the licence expressions of its rows."""
 
     configs: dict[str, tuple[str, ...]]
-    rows_by_license: dict[str, int]
-    sources_by_license: dict[str, tuple[str, ...]]
 
 
 def config_name(terms: str) -> str:
@@ -168,9 +166,7 @@ def write_license_refusals(
     if len(groups) > 1 and policy.share_alike_mix is MixAction.REFUSE:
         raise MixedLicenseTerms(_mix_message(groups, rows, sources, use))
     return LicenseGroups(
-        {config_name(terms): tuple(sorted(texts)) for terms, texts in sorted(groups.items())},
-        dict(sorted(rows.items())),
-        {k: tuple(sorted(v)) for k, v in sorted(sources.items())},
+        {config_name(terms): tuple(sorted(texts)) for terms, texts in sorted(groups.items())}
     )
 
 

@@ -110,11 +110,6 @@ class KindCounts:
     findings_flagged: int = 0
     findings_placeholder: int = 0
 
-    @property
-    def rows_found(self) -> int:
-        """Rows with a real finding of this kind (redacted or flagged; a row may be both)."""
-        return max(self.rows_redacted, self.rows_flagged)
-
 
 @dataclass(frozen=True)
 class PiiSummary:
