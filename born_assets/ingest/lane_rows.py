@@ -14,6 +14,9 @@ from born_assets.schemas.vocabulary import OriginKind, QuarantineReason, Respons
 from born_assets.specs.manifests import LoadedManifest
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# The template a row was rendered with, as a generating lane writes it with every row
+# (born_assets.generation.records); a row without them was rendered with the lane's template.
+TEMPLATE_ID, TEMPLATE_SHA256 = "prompt_template_id", "prompt_template_sha256"
 _MISSING = object()
 
 
@@ -152,13 +155,14 @@ def _generator_version(record: dict[str, Any], context: LaneContext) -> str:
 
 def _template_sha256(record: dict[str, Any], context: LaneContext) -> str:
     """The version of the template behind this row: as the row carries it, else the lane's."""
-    name = context.loaded.manifest.output.fields.prompt_template_sha256
-    carried = _optional_text(record, name)
+    carried = _optional_text(record, TEMPLATE_SHA256)
     if carried is None:
         return context.loaded.template_hash
     if not _SHA256.match(carried):
         raise RejectedLine(
-            QuarantineReason.MISTYPED_FIELD, name, f"{name!r} must be 64 lowercase hex digits"
+            QuarantineReason.MISTYPED_FIELD,
+            TEMPLATE_SHA256,
+            f"{TEMPLATE_SHA256!r} must be 64 lowercase hex digits",
         )
     return carried
 
@@ -209,8 +213,7 @@ def lane_row(
             generator_version=_generator_version(record, context) if generator else None,
             generation_timestamp=generated_at,
             created_at=_timestamp(record, fields.created_at) or generated_at,
-            prompt_template_id=_optional_text(record, fields.prompt_template_id)
-            or manifest.prompt_template.id,
+            prompt_template_id=_optional_text(record, TEMPLATE_ID) or manifest.prompt_template.id,
             prompt_template_sha256=_template_sha256(record, context),
             sampling_params=_sampling_params(
                 record, fields.sampling_params, manifest.sampling_params

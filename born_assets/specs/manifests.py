@@ -80,8 +80,6 @@ class OutputFields(StrictModel):
     sampling_params: str = "sampling_params"
     seed_example_id: str = "seed_example_id"
     created_at: str = "created_at"
-    prompt_template_id: str = "prompt_template_id"
-    prompt_template_sha256: str = "prompt_template_sha256"
 
 
 class LaneOutput(StrictModel):
