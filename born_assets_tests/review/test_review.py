@@ -375,5 +375,5 @@ def test_born_review_export_then_import_stores_the_verdicts(
         filled[0]["example_id"]: "approved",
         filled[2]["example_id"]: "needs_review",
     }
-    with pytest.raises(FileNotFoundError, match="no release v404"):
+    with pytest.raises(FileNotFoundError, match=r"\.csv: --release v404: no published release"):
         born_review(data_dir, "import", sheet.name, "--reviewer", "a", "--release", "v404")
