@@ -37,6 +37,8 @@ REPORT = "report.parquet"
 CHECKS = "checks.parquet"
 REDACTED = "redacted.parquet"
 ROW_FATES = "row_fates.parquet"
+NEAR_DUPLICATES = "near_duplicates.parquet"
+NEAREST = "nearest.parquet"
 SCRATCH_VERDICTS = ".verdicts.parquet"
 # What an asset's folder remembers for the next run.
 MEMO_STATE = "memo.json"

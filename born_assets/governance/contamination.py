@@ -5,7 +5,7 @@ Every candidate row is measured against every item of every registered eval set
 
 1. Exact (`exact_prompt`, `exact_response`): the row's normalized prompt (response) equals the
    normalized text of one indexed field of an eval item. Normalization is NFKC, casefold,
-   whitespace runs collapsed, ends stripped (`ngrams.normalize_text`); texts are compared as
+   whitespace runs collapsed, ends stripped (`text.words.normalize_text`); texts are compared as
    BLAKE2b-128 digests in a dict built once from the eval side. Empty texts never match.
 2. N-gram (`ngram`): the overlap fraction of the row with an eval text, the share of that text's
    distinct word n-grams found anywhere in the row (`ngrams` defines words, n-grams and the
@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from born_assets.governance.contamination_report import ContaminationReport, GeneratorOverlap
 from born_assets.governance.eval_index import EvalIndex, Match, exact_digest, model_key
-from born_assets.governance.ngrams import NgramOverlaps, normalize_text
+from born_assets.governance.ngrams import NgramOverlaps
 from born_assets.governance.row_checks import RowCheck, check_table, row_check_from_json
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import (
@@ -49,6 +49,7 @@ from born_assets.schemas.vocabulary import ContaminationMethod
 from born_assets.specs.evals import EvalSet
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo, equal_values
+from born_assets.text.words import normalize_text
 
 CONTAMINATION_READ_COLUMNS = [
     "example_id",

@@ -15,9 +15,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from born_assets.governance.ngrams import NgramIndex, normalize_text
+from born_assets.governance.ngrams import NgramIndex
 from born_assets.schemas.vocabulary import ContaminationMethod
 from born_assets.specs.evals import EvalSet
+from born_assets.text.words import normalize_text
 
 _RANK = {method: rank for rank, method in enumerate(ContaminationMethod)}
 
