@@ -84,7 +84,7 @@ def find_near_duplicates(signatures: Signatures, ranks: IntArray, policy: Policy
     """Decide every row: kept, or a near duplicate of a better-ranked kept row.
 
     Args:
-        signatures: One signature per row (`sign` with `policy.similarity.params`).
+        signatures: One signature per row (`sign`, near-dedup's shingles).
         ranks: Per row, its place under `dedup.survivor_order` (distinct; smaller is better).
         policy: `similarity` (bands) and `near_dedup.threshold`.
 
@@ -122,7 +122,7 @@ def threshold_text(policy: Policy) -> str:
     settings = policy.similarity
     return (
         f"near_dedup.threshold={policy.near_dedup.threshold:g}, "
-        f"similarity.shingle_words={settings.shingle_words}, "
+        f"near_dedup.shingle_words={policy.near_dedup.shingle_words}, "
         f"similarity.bands={settings.bands}, similarity.rows_per_band={settings.rows_per_band}"
     )
 
@@ -147,7 +147,9 @@ def _signed_rows(
         batch.filter(pc.is_in(batch.column("example_id"), value_set=candidates))
         for batch in iter_parquet_batches(texts, batch_rows, columns)
     )
-    worker = partial(sign_batch, fields, policy.similarity.params)
+    worker = partial(
+        sign_batch, fields, policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    )
     ids: list[str] = []
     parts: list[Signatures] = []
     for batch_ids, signatures in ordered_map(worker, batches, workers):

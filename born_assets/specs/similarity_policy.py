@@ -1,10 +1,11 @@
 """`similarity` and `near_dedup` in the policy file: how rows are signed, and when two are one.
 
-`similarity` fixes the MinHash (word shingle size, LSH bands x rows per band, seed) shared by
-near-dedup, the similarity index and the contamination similarity check; `near_dedup` says which
-texts of a row near-dedup compares and the estimated Jaccard similarity from which a row is a
-near duplicate of a better-ranked one. `born_assets.text.minhash` signs, `curation.near_dedup`
-decides.
+`similarity` fixes the MinHash (LSH bands x rows per band, seed) shared by near-dedup, the
+similarity index and the contamination similarity check, and the shingle size of the last two
+(retrieval: short shingles survive paraphrase); `near_dedup` has its own shingle size (long
+shingles: a duplicate, not a topic), the texts it compares and the estimated Jaccard similarity
+from which a row is a near duplicate of a better-ranked one. `born_assets.text.minhash` signs,
+`curation.near_dedup` decides.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ Fields = Annotated[tuple[TextField, ...], Field(min_length=1)]
 class SimilarityPolicy(StrictModel):
     """`similarity`: the MinHash every similarity in born_assets uses, and what the index holds."""
 
-    shingle_words: Annotated[int, Field(strict=True, ge=1, le=32)] = 5
+    shingle_words: Annotated[int, Field(strict=True, ge=1, le=32)] = 2
     bands: Annotated[int, Field(strict=True, ge=1)] = 14
     rows_per_band: Annotated[int, Field(strict=True, ge=1)] = 8
     seed: Annotated[int, Field(strict=True, ge=0, lt=2**32)] = 1
@@ -61,8 +62,12 @@ class SimilarityPolicy(StrictModel):
 
     @property
     def params(self) -> MinHashParams:
-        """The settings `text.minhash.sign` takes."""
+        """The settings `text.minhash.sign` takes for the index and contamination."""
         return MinHashParams(self.shingle_words, self.num_perm, self.seed)
+
+    def with_shingles(self, shingle_words: int) -> MinHashParams:
+        """The same MinHash over shingles of another size (near-dedup's)."""
+        return MinHashParams(shingle_words, self.num_perm, self.seed)
 
     @property
     def candidate_similarity(self) -> float:
@@ -74,6 +79,7 @@ class NearDedupPolicy(StrictModel):
     """`near_dedup`: which texts are compared and the similarity that makes a near duplicate."""
 
     enabled: bool = True
+    shingle_words: Annotated[int, Field(strict=True, ge=1, le=32)] = 5
     fields: Fields = (TextField.PROMPT, TextField.RESPONSE)
     threshold: Annotated[float, Field(gt=0, le=1)] = 0.8
 
