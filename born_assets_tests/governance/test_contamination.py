@@ -122,6 +122,7 @@ def test_the_ngram_verdict_records_the_policy_that_decided() -> None:
         "has_exact_response_match": True,
         "has_ngram_match": True,
         "has_task_id_match": False,
+        "has_similar_match": False,
     }
 
 
