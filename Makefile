@@ -58,4 +58,4 @@ sample-data: install
 	$(BIN)/python scripts/build_sample_data.py
 
 clean:
-	rm -rf data/warehouse data/releases data/warehouse.duckdb $(DAGSTER_HOME)
+	rm -rf data/warehouse data/releases data/similarity data/warehouse.duckdb $(DAGSTER_HOME)
