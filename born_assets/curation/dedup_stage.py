@@ -28,15 +28,16 @@ from born_assets.sanitize.stage import CARRIED_COLUMNS
 from born_assets.schemas.curation import DeduplicatedRecord, NearDuplicateRecord
 from born_assets.schemas.fates import ExitRecord, exit_row
 from born_assets.schemas.reasons import DedupReason
-from born_assets.schemas.vocabulary import Fate, Stage
+from born_assets.schemas.vocabulary import Fate, OriginKind, Stage
 from born_assets.specs.policy import Policy
 from born_assets.store.parquet import ParquetSink
 
 _DEDUP_INPUT_SQL = """
 SELECT g.example_id, g.prompt_hash, g.curation_score, g.origin_id AS generation_lane,
-       s.generation_timestamp
+       s.generation_timestamp,
+       CASE WHEN g.origin_kind = $lane THEN g.source_benchmark || ':' || s.source_id END AS task
 FROM read_parquet($gated) AS g
-JOIN (SELECT example_id, generation_timestamp FROM read_parquet($sources)) AS s
+JOIN (SELECT example_id, generation_timestamp, source_id FROM read_parquet($sources)) AS s
   ON g.example_id = s.example_id
 WHERE NOT g.is_gated_out
 ORDER BY g.example_id
@@ -112,6 +113,7 @@ def deduplicate(
     params: dict[str, Any] = {
         "gated": gated_path.as_posix(),
         "sources": [p.as_posix() for p in source_rows],
+        "lane": OriginKind.LANE.value,
     }
     keys = con.sql(_DEDUP_INPUT_SQL, params=params).to_arrow_table()
     summary = DedupSummary(rows_in=keys.num_rows)

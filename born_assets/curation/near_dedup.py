@@ -6,6 +6,11 @@ whose signatures agree on all `rows_per_band` values of one of the `bands` bands
 pair counts only when its estimated similarity (the share of the whole signature that agrees) is
 at least `near_dedup.threshold`.
 
+Two lane rows that name different task ids of one benchmark family are different tasks by the
+benchmark's own definition (DS-1000's perturbations, HumanEval/56 and /61), however alike their
+texts: with `near_dedup.distinct_task_ids` (default on) they are never near duplicates of each
+other. Imports carry row ids, not task ids, so their rows are always compared.
+
 Survivors follow the exact-dedup rule: rows are visited in `dedup.survivor_order`
 (`dedup.survivor_ranks`); a row stays unless it is similar to a row that stayed before it, in
 which case it is a near duplicate of the best-ranked such row. So each removed row names a
@@ -80,13 +85,20 @@ def _sharing(labels: list[IntArray], empty: npt.NDArray[np.bool_]) -> npt.NDArra
     return sharing & ~empty
 
 
-def find_near_duplicates(signatures: Signatures, ranks: IntArray, policy: Policy) -> NearDuplicates:
+def find_near_duplicates(
+    signatures: Signatures,
+    ranks: IntArray,
+    policy: Policy,
+    tasks: Sequence[str | None] | None = None,
+) -> NearDuplicates:
     """Decide every row: kept, or a near duplicate of a better-ranked kept row.
 
     Args:
         signatures: One signature per row (`sign`, near-dedup's shingles).
         ranks: Per row, its place under `dedup.survivor_order` (distinct; smaller is better).
-        policy: `similarity` (bands) and `near_dedup.threshold`.
+        policy: `similarity` (bands), `near_dedup.threshold` and `.distinct_task_ids`.
+        tasks: Per row, its benchmark task (`family:task_id`; None for an import's row). With
+            `distinct_task_ids`, rows naming two different tasks are never near duplicates.
 
     Returns:
         Per row, the index of its survivor (-1 when kept) and the estimated similarity.
@@ -100,11 +112,15 @@ def find_near_duplicates(signatures: Signatures, ranks: IntArray, policy: Policy
     sharing = _sharing(labels, signatures.empty)
     buckets: list[dict[int, list[int]]] = [{} for _ in labels]
     matrix, threshold = signatures.matrix, policy.near_dedup.threshold
+    task_of = list(tasks) if tasks is not None and policy.near_dedup.distinct_task_ids else None
     for row in (int(i) for i in np.argsort(ranks, kind="stable") if sharing[i]):
         row_labels = [int(band[row]) for band in labels]
         candidates = sorted(
             {kept for band, label in enumerate(row_labels) for kept in buckets[band].get(label, ())}
         )
+        if task_of is not None and task_of[row] is not None:
+            own = task_of[row]
+            candidates = [c for c in candidates if task_of[c] is None or task_of[c] == own]
         if candidates:
             scores = np.mean(matrix[candidates] == matrix[row], axis=1)
             similar = [(ranks[c], c, s) for c, s in zip(candidates, scores, strict=True)]
@@ -160,6 +176,13 @@ def _signed_rows(
     return np.array(ids, dtype=object)[order], Signatures(signed.matrix[order], signed.empty[order])
 
 
+def _tasks(survivors: pa.Table) -> list[str | None]:
+    """Each survivor's benchmark task (`task` column), None where it has none."""
+    if "task" not in survivors.column_names:
+        return [None] * survivors.num_rows
+    return survivors.column("task").to_pylist()
+
+
 def near_decisions(
     survivors: pa.Table,
     texts: Sequence[Path],
@@ -183,8 +206,12 @@ def near_decisions(
     ids, signatures = _signed_rows(texts, ranks.column("example_id"), policy, batch_rows, workers)
     if len(ids) != ranks.num_rows or list(ids) != ranks.column("example_id").to_pylist():
         raise ValueError("near dedup: some surviving examples have no text row")
+    tasks = dict(zip(survivors.column("example_id").to_pylist(), _tasks(survivors), strict=True))
     found = find_near_duplicates(
-        signatures, ranks.column("survivor_rank").to_numpy().astype(np.int64), policy
+        signatures,
+        ranks.column("survivor_rank").to_numpy().astype(np.int64),
+        policy,
+        [tasks[example_id] for example_id in ids],
     )
     removed = found.duplicate_of >= 0
     return pa.table(

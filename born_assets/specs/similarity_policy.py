@@ -82,5 +82,6 @@ class NearDedupPolicy(StrictModel):
     shingle_words: Annotated[int, Field(strict=True, ge=1, le=32)] = 5
     fields: Fields = (TextField.PROMPT, TextField.RESPONSE)
     threshold: Annotated[float, Field(gt=0, le=1)] = 0.8
+    distinct_task_ids: bool = True
 
     _distinct_fields = field_validator("fields")(_distinct)

@@ -10,14 +10,20 @@ Python's `\w+` (Unicode letters and digits, and `_`); punctuation and symbols se
 and are dropped, so `a+b` and `a + b` give the same words (datatrove's `simplify_text` drops
 punctuation the same way before its MinHash).
 
-Shingles (`word_shingles`): every run of `size` consecutive words, as the words' UTF-8 bytes
-joined by one space; a text with fewer words than `size` is one shingle of all its words, and
-an empty text has none. Shingles never span two texts: `shingle_set` shingles each text of a
-row on its own and takes the union.
+Tokens (`text_tokens`): the words and, between them, every other non-space character on its own
+(`(`, `<`, `=`...). MinHash shingles are made of tokens, not words: in code and in task texts the
+symbols carry meaning (HumanEval/56 and /61 differ only in `<>` against `()`), while re-indenting
+and re-wrapping still change nothing.
+
+Shingles (`word_shingles`): every run of `size` consecutive tokens, as their UTF-8 bytes joined by
+one space; a text with fewer tokens than `size` is one shingle of all of them, and an empty text
+has none. Shingles never span two texts: `shingle_set` shingles each text of a row on its own and
+takes the union.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -25,6 +31,8 @@ _WORD_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopq
 # ASCII non-word bytes become spaces; bytes >= 0x80 (parts of non-ASCII word characters) stay.
 _NON_WORD_TO_SPACE = bytes(c if c in _WORD_BYTES or c >= 0x80 else 0x20 for c in range(256))
 _ASCII = frozenset(chr(code) for code in range(128))
+_TOKENS = re.compile(r"\w+|[^\w\s]")
+_ASCII_TOKENS = re.compile(rb"[0-9A-Za-z_]+|[^0-9A-Za-z_\s]")
 
 
 def normalize_text(text: str) -> str:
@@ -45,6 +53,13 @@ def text_words(normalized: str) -> list[bytes]:
     return normalized.encode("utf-8").translate(_NON_WORD_TO_SPACE).split()
 
 
+def text_tokens(normalized: str) -> list[bytes]:
+    r"""The words (`\w+`) and the single non-space symbols of a (normalized) text, in order."""
+    if normalized.isascii():
+        return _ASCII_TOKENS.findall(normalized.encode("ascii"))
+    return [token.encode("utf-8") for token in _TOKENS.findall(normalized)]
+
+
 def normalize_words(text: str) -> list[bytes]:
     """The words of `text` after `normalize_text`."""
     return text_words(normalize_text(text))
@@ -58,8 +73,8 @@ def word_shingles(words: list[bytes], size: int) -> list[bytes]:
 
 
 def shingle_set(texts: Iterable[str], size: int) -> list[bytes]:
-    """The distinct shingles of several texts of one row, each text shingled on its own."""
+    """The distinct token shingles of several texts of one row, each text shingled on its own."""
     seen: set[bytes] = set()
     for text in texts:
-        seen.update(word_shingles(normalize_words(text), size))
+        seen.update(word_shingles(text_tokens(normalize_text(text)), size))
     return list(seen)

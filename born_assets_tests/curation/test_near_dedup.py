@@ -71,7 +71,25 @@ def test_a_removed_row_is_similar_enough_to_its_survivor(policy: Policy) -> None
 
 def test_an_empty_text_is_similar_to_nothing(policy: Policy) -> None:
     params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
-    signatures = sign([["", "..."], ["", ""], ["a b c d e f", ""]], params)
+    signatures = sign([["", " \n\t "], ["", ""], ["a b c d e f", ""]], params)
     assert signatures.empty.tolist() == [True, True, False]
     found = find_near_duplicates(signatures, np.arange(3, dtype=np.int64), policy)
     assert found.duplicate_of.tolist() == [-1, -1, -1]
+
+
+def test_different_tasks_of_one_benchmark_are_never_near_duplicates(policy: Policy) -> None:
+    params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    text = "Return the sum of the even numbers of a list, and raise ValueError when it is empty."
+    rows = [[text, "def f(xs): return sum(x for x in xs if x % 2 == 0)"]] * 3
+    signatures = sign(rows, params)
+    ranks = np.arange(3, dtype=np.int64)
+    lanes = ["humaneval:HumanEval/56", "humaneval:HumanEval/61", "humaneval:HumanEval/56"]
+    found = find_near_duplicates(signatures, ranks, policy, lanes)
+    assert found.duplicate_of.tolist() == [-1, -1, 0]  # the same task twice still is one
+    imports = [None, None, "humaneval:HumanEval/61"]
+    found = find_near_duplicates(signatures, ranks, policy, imports)
+    assert found.duplicate_of.tolist() == [-1, 0, 0]  # import rows carry no task id
+    off = policy.model_copy(
+        update={"near_dedup": policy.near_dedup.model_copy(update={"distinct_task_ids": False})}
+    )
+    assert find_near_duplicates(signatures, ranks, off, lanes).duplicate_of.tolist() == [-1, 0, 0]

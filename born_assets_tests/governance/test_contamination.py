@@ -332,6 +332,7 @@ def test_streaming_writes_the_tables_through_parquet_sinks(tmp_path: Path) -> No
         ContaminationMethod.EXACT_RESPONSE: 0,
         ContaminationMethod.NGRAM: 2,
         ContaminationMethod.TASK_ID: 2,
+        ContaminationMethod.SIMILAR: 0,
     }
     in_memory = scan()
     assert pq.read_table(verdicts_path).to_pylist() == in_memory.verdicts.to_pylist()
