@@ -14,9 +14,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -45,16 +45,16 @@ class MissingIndex(FileNotFoundError):
 
 @dataclass(frozen=True)
 class LoadedIndex:
-    """One release's index: its rows, and its signatures memory-mapped."""
+    """One release's index: its signatures memory-mapped, its rows read only where a hit is."""
 
     folder: SimilarityIndexDir
     info: IndexInfo
-    rows: pa.Table
+    rows: pq.ParquetFile
     signatures: Signatures
 
     @classmethod
     def open(cls, folder: SimilarityIndexDir) -> LoadedIndex:
-        """Open a built index."""
+        """Open a built index (reads one boolean column, not the rows)."""
         if not folder.is_built():
             raise MissingIndex(
                 f"release {folder.version} has no similarity index ({folder.path}); build it with "
@@ -62,9 +62,20 @@ class LoadedIndex:
             )
         info = IndexInfo.read(folder)
         matrix = np.load(folder.signatures, mmap_mode="r", allow_pickle=False)
-        rows = pq.read_table(folder.rows)
-        empty = pc.invert(rows.column("has_shingles")).to_numpy(zero_copy_only=False)
+        rows = pq.ParquetFile(folder.rows)
+        has = rows.read(columns=["has_shingles"]).column(0)
+        empty = pc.invert(has).to_numpy(zero_copy_only=False)
         return cls(folder, info, rows, Signatures(matrix, empty))
+
+    def _row(self, row: int) -> dict[str, Any]:
+        """Row `row` of the index, read from its row group only."""
+        metadata = self.rows.metadata
+        for group in range(metadata.num_row_groups):
+            size = metadata.row_group(group).num_rows
+            if row < size:
+                return self.rows.read_row_group(group).slice(row, 1).to_pylist()[0]
+            row -= size
+        raise IndexError(f"row {row} is past the end of {self.folder.rows}")
 
     def best(self, texts: Sequence[str], k: int) -> list[Hit]:
         """The `k` rows most similar to a query (its texts), best first (ties: smaller id)."""
@@ -79,7 +90,7 @@ class LoadedIndex:
 
     def hit(self, row: int, score: float) -> Hit:
         """Row `row` of the index as a result."""
-        values = {name: self.rows.column(name)[row].as_py() for name in self.rows.column_names}
+        values = self._row(row)
         return Hit(
             score=round(score, 4),
             release=self.info.version,
@@ -93,7 +104,8 @@ class LoadedIndex:
 
     def row_of(self, example_id: str) -> int | None:
         """The index row of an example, if it is in this release."""
-        found = pc.index(self.rows.column("example_id"), example_id).as_py()
+        ids = self.rows.read(columns=["example_id"]).column(0)
+        found = pc.index(ids, example_id).as_py()
         return None if found < 0 else int(found)
 
 
