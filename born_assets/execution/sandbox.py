@@ -1,0 +1,245 @@
+"""Run untrusted code: a separate process, a scrubbed environment, limits, and namespaces if we can.
+
+Every run gets a fresh host folder holding its working directory (the only place the code may
+write), its stdout and stderr files and its result file. The child gets:
+
+- an environment of a few fixed variables (`isolation.BASE_ENV`: no API keys, no `BORN_*`);
+- resource limits on CPU seconds, address space, file size (stdout and stderr are files, so
+  printing without end stops at that size too), processes and core dumps, soft = hard;
+- when we are root, a user of its own per worker slot, switched to by the driver before the
+  code runs (root ignores the process limit; another user cannot signal the pipeline);
+- with bubblewrap (`Isolation.BWRAP`, see `isolation.bwrap_command`): new pid, network (no
+  interfaces), ipc and uts namespaces, the system read-only, a private /tmp of bounded size, the
+  data dir and our home hidden, `--die-with-parent`;
+- a wall-clock timer that kills the whole run: the process group, and with a slot user every
+  process of that user (with bubblewrap the pid namespace dies with its first process).
+
+Without bubblewrap the limits still apply but files and the network are not isolated; the result
+says which isolation ran, and the stage records it on every row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from born_assets.execution.isolation import (
+    BASE_ENV,
+    SANDBOX_FILES,
+    SANDBOX_TMP,
+    SANDBOX_WORK,
+    bwrap_command,
+    can_switch_user,
+    choose_isolation,
+    hidden_paths,
+    is_root,
+    slot_uid,
+)
+from born_assets.schemas.execution import Isolation
+from born_assets.specs.execution_policy import ExecutionLimits, IsolationChoice
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one sandboxed run did, seen from outside."""
+
+    exit_code: int | None  # None when killed by a signal
+    signal: int | None
+    timed_out: bool  # the wall-clock timer fired
+    duration_s: float
+    peak_memory_kb: int
+    stdout_bytes: int
+    stderr_tail: str
+    result_lines: list[str]  # what the program wrote to its result file descriptor
+    isolation: Isolation
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How runs are contained: the isolation, its binary, the limits and what to hide."""
+
+    isolation: Isolation
+    bwrap: str | None
+    limits: ExecutionLimits
+    hidden: tuple[Path, ...] = ()  # host folders the code must not see (the data dir...)
+    switch_user: bool = False  # as root: runs switch to their slot's user
+    interpreter: str = sys.executable
+
+    @classmethod
+    def create(cls, choice: IsolationChoice, limits: ExecutionLimits, data_root: Path) -> Sandbox:
+        """The sandbox the policy asks for, on this machine.
+
+        Raises:
+            SandboxUnavailable: the policy requires bubblewrap and it does not work here.
+        """
+        isolation, binary = choose_isolation(choice)
+        switch = is_root() and (binary is not None or can_switch_user(sys.executable))
+        return cls(isolation, binary, limits, hidden_paths(data_root), switch)
+
+    def run(
+        self, argv: Sequence[str], stdin: bytes, files: dict[str, bytes], slot: int = 0
+    ) -> RunOutcome:
+        """Run `argv` (its first item is replaced by the interpreter when it is `python`).
+
+        `files` are written into the host run folder (beside, not inside, the working
+        directory, and read-only to the code); `argv` names them as `{run}/name`. `stdin` is fed
+        through a pipe. The program gets two more arguments: the user id it must switch to
+        before running untrusted code (-1: none), and the number of a file descriptor whose
+        lines come back as `RunOutcome.result_lines`. `slot` (0 <= slot < workers) picks that
+        user when we are root; two runs at once need different slots.
+        """
+        uid = slot_uid(slot) if self.switch_user else None
+        with _run_folder() as folder:
+            for name, content in files.items():
+                (folder / name).write_bytes(content)
+            work = folder / "work"
+            work.mkdir()
+            if uid is not None:
+                os.chown(work, uid, uid)
+                folder.chmod(0o755)
+            return self._run_in(folder, argv, stdin, uid)
+
+    def _run_in(
+        self, folder: Path, argv: Sequence[str], stdin: bytes, uid: int | None
+    ) -> RunOutcome:
+        inside = SANDBOX_WORK if self.bwrap else str(folder / "work")
+        args = [a.replace("{run}", SANDBOX_FILES if self.bwrap else str(folder)) for a in argv]
+        if args and args[0] == "python":
+            args[0] = self.interpreter
+        with (
+            (folder / "stdout").open("wb") as out,
+            (folder / "stderr").open("wb") as err,
+            (folder / "result").open("wb") as result,
+        ):
+            args += [str(-1 if uid is None else uid), str(result.fileno())]
+            command = (
+                bwrap_command(self.bwrap, self.limits, self.hidden, folder, args)
+                if self.bwrap
+                else args
+            )
+            env = {**BASE_ENV, "HOME": inside, "TMPDIR": SANDBOX_TMP if self.bwrap else inside}
+            started = time.perf_counter()
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=err,
+                cwd=None if self.bwrap else inside,
+                env=env,
+                pass_fds=(result.fileno(),),
+                start_new_session=True,
+                preexec_fn=_limiter(self.limits, uid),  # async-signal-safe calls only
+            )
+            status, peak, timed_out = _wait(process, stdin, self.limits.wall_seconds, uid)
+            duration = time.perf_counter() - started
+        return RunOutcome(
+            exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            timed_out=timed_out,
+            duration_s=round(duration, 3),
+            peak_memory_kb=peak,
+            stdout_bytes=(folder / "stdout").stat().st_size,
+            stderr_tail=_tail(folder / "stderr", self.limits.stderr_tail_bytes),
+            result_lines=(folder / "result").read_text("utf-8", errors="replace").splitlines(),
+            isolation=self.isolation,
+        )
+
+
+@contextmanager
+def _run_folder() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="born-run-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _own_processes() -> int:
+    """Processes of our own user now (the process limit counts them all)."""
+    uid = os.getuid()
+    count = 0
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            count += entry.name.isdigit() and entry.stat().st_uid == uid
+    return count
+
+
+def _limiter(limits: ExecutionLimits, uid: int | None) -> Callable[[], None]:
+    """The child's limits, set between fork and exec (async-signal-safe: setrlimit only).
+
+    Soft and hard limits are equal: the code cannot raise them. The process limit counts every
+    process of the user: a slot user has none but the run's; our own user has its other
+    processes too, so its limit is their current count plus the allowance.
+    """
+    memory = limits.memory_mb * 1024 * 1024
+    size = limits.file_size_mb * 1024 * 1024
+    processes = limits.processes if uid is not None else _own_processes() + limits.processes
+
+    def _apply() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+    return _apply
+
+
+def _wait(
+    process: subprocess.Popen[bytes], stdin: bytes, wall_seconds: float, uid: int | None
+) -> tuple[int, int, bool]:
+    """Feed stdin, wait with a wall-clock timer; the wait status, peak RSS (KiB), timed out."""
+    fired = threading.Event()
+
+    def _kill() -> None:
+        fired.set()
+        _kill_run(process.pid, uid)
+
+    timer = threading.Timer(wall_seconds, _kill)
+    timer.start()
+    try:
+        assert process.stdin is not None
+        with contextlib.suppress(OSError):
+            process.stdin.write(stdin)
+            process.stdin.close()
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    _kill_run(process.pid, uid)  # anything the code left behind
+    return status, int(usage.ru_maxrss), fired.is_set()
+
+
+def _kill_run(pid: int, uid: int | None) -> None:
+    """Kill the run's process group and, with a slot user, every process of that user."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    if uid is None:
+        return
+    killer = os.fork()
+    if killer == 0:  # pragma: no cover - the child only signals and exits
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(killer, 0)
+
+
+def _tail(path: Path, size: int) -> str:
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - size))
+        return handle.read().decode("utf-8", errors="replace")
