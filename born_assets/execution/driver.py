@@ -1,9 +1,10 @@
 """The test driver that runs inside the sandbox (standard library only; copied into each run).
 
-    python -I driver.py SWITCH_UID RESULT_FD < job.json
+    python -I driver.py SETTINGS RESULT_FD < job.json
 
-SWITCH_UID (-1: none) is the user to become once the job is read, before any untrusted code
-runs (the sandbox starts the driver as root only so that it can). The job (JSON on stdin) holds a
+SETTINGS (JSON) holds the resource limits to set (soft = hard) and the user to become (-1: stay)
+once the job is read, before any untrusted code runs (as root, the sandbox starts the driver as
+root only so that it can switch). The job (JSON on stdin) holds a
 nonce, the set-up sources (the code, then the test module) and the tests: source units, a
 unittest class, or input/expected-output cases. The driver reads the whole job before any
 untrusted code runs, then writes one JSON line per event to RESULT_FD, each carrying the nonce:
@@ -20,6 +21,7 @@ import copy
 import json
 import math
 import os
+import resource
 import sys
 import traceback
 import unittest
@@ -146,13 +148,27 @@ def _cases(spec: dict[str, Any], expected: list[Any], ns: dict[str, Any], out: R
         out.test(f"input {index}", ok, message)
 
 
-def main(switch_uid: int, fd: int) -> None:
-    """Read the job, become `switch_uid`, run the set-up and tests, report (module docstring)."""
-    job = json.loads(sys.stdin.buffer.read())
-    if switch_uid >= 0:
+def confine(settings: dict[str, int]) -> None:
+    """Set the run's limits on this process (soft = hard), then become the run's user."""
+    limits = {
+        resource.RLIMIT_CPU: (settings["cpu_seconds"], settings["cpu_seconds"] + 1),
+        resource.RLIMIT_AS: (settings["memory_bytes"],) * 2,
+        resource.RLIMIT_FSIZE: (settings["file_size_bytes"],) * 2,
+        resource.RLIMIT_NPROC: (settings["processes"],) * 2,
+        resource.RLIMIT_CORE: (0, 0),
+    }
+    for kind, (soft, hard) in limits.items():
+        resource.setrlimit(kind, (soft, hard))
+    if settings["uid"] >= 0:
         os.setgroups([])
-        os.setgid(switch_uid)
-        os.setuid(switch_uid)
+        os.setgid(settings["uid"])
+        os.setuid(settings["uid"])
+
+
+def main(settings: dict[str, int], fd: int) -> None:
+    """Read the job, confine this process, run the set-up and tests, report (module docstring)."""
+    job = json.loads(sys.stdin.buffer.read())
+    confine(settings)
     out = Reporter(fd, job["nonce"])
     out.event("start", planned=job["planned"])
     cases = job.get("cases")
@@ -177,4 +193,4 @@ def main(switch_uid: int, fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[-2]), int(sys.argv[-1]))
+    main(json.loads(sys.argv[-2]), int(sys.argv[-1]))

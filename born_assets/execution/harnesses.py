@@ -162,7 +162,9 @@ def _evalplus(code: str, record: dict[str, Any]) -> Job | NotRunnable:
     units = assert_units(record.get("assertion", ""), "assertion")
     counted = sum(u["counted"] for u in units)
     return Job(
-        setup=[("<solution>", program(code, record.get("prompt", ""), entry))],
+        # EvalPlus's MBPP+ assertions call math.isclose without importing math.
+        setup=[("<solution>", program(code, record.get("prompt", ""), entry))]
+        + ([("<assertion imports>", "import math\n")] if counted else []),
         planned=len(inputs) + counted,
         command=(
             f"{entry}(*input) against the ground truth on {len(inputs)} inputs"

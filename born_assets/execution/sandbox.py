@@ -5,9 +5,11 @@ write), its stdout and stderr files and its result file. The child gets:
 
 - an environment of a few fixed variables (`isolation.BASE_ENV`: no API keys, no `BORN_*`);
 - resource limits on CPU seconds, address space, file size (stdout and stderr are files, so
-  printing without end stops at that size too), processes and core dumps, soft = hard;
-- when we are root, a user of its own per worker slot, switched to by the driver before the
-  code runs (root ignores the process limit; another user cannot signal the pipeline);
+  printing without end stops at that size too), processes and core dumps, soft = hard, which
+  the driver sets on itself before any untrusted code runs (no pre-exec hook: the pipeline's
+  large process is spawned from without being copied);
+- when we are root, a user of its own per worker slot, switched to by the driver right after
+  (root ignores the process limit; another user cannot signal the pipeline);
 - with bubblewrap (`Isolation.BWRAP`, see `isolation.bwrap_command`): new pid, network (no
   interfaces), ipc and uts namespaces, the system read-only, a private /tmp of bounded size, the
   data dir and our home hidden, `--die-with-parent`;
@@ -21,8 +23,8 @@ says which isolation ran, and the stage records it on every row.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -30,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,10 +97,11 @@ class Sandbox:
 
         `files` are written into the host run folder (beside, not inside, the working
         directory, and read-only to the code); `argv` names them as `{run}/name`. `stdin` is fed
-        through a pipe. The program gets two more arguments: the user id it must switch to
-        before running untrusted code (-1: none), and the number of a file descriptor whose
-        lines come back as `RunOutcome.result_lines`. `slot` (0 <= slot < workers) picks that
-        user when we are root; two runs at once need different slots.
+        through a pipe. The program gets two more arguments: the settings it must apply to
+        itself before running untrusted code (`run_settings`: limits, the user to become), and
+        the number of a file descriptor whose lines come back as `RunOutcome.result_lines`.
+        `slot` (0 <= slot < workers) picks that user when we are root; two runs at once need
+        different slots.
         """
         uid = slot_uid(slot) if self.switch_user else None
         with _run_folder() as folder:
@@ -123,7 +126,7 @@ class Sandbox:
             (folder / "stderr").open("wb") as err,
             (folder / "result").open("wb") as result,
         ):
-            args += [str(-1 if uid is None else uid), str(result.fileno())]
+            args += [run_settings(self.limits, uid), str(result.fileno())]
             command = (
                 bwrap_command(self.bwrap, self.limits, self.hidden, folder, args)
                 if self.bwrap
@@ -140,7 +143,6 @@ class Sandbox:
                 env=env,
                 pass_fds=(result.fileno(),),
                 start_new_session=True,
-                preexec_fn=_limiter(self.limits, uid),  # async-signal-safe calls only
             )
             status, peak, timed_out = _wait(process, stdin, self.limits.wall_seconds, uid)
             duration = time.perf_counter() - started
@@ -168,33 +170,35 @@ def _run_folder() -> Iterator[Path]:
 
 def _own_processes() -> int:
     """Processes of our own user now (the process limit counts them all)."""
-    uid = os.getuid()
-    count = 0
+    return len(_processes_of(os.getuid()))
+
+
+def _processes_of(uid: int) -> list[int]:
+    found = []
     for entry in Path("/proc").iterdir():
         with contextlib.suppress(OSError):
-            count += entry.name.isdigit() and entry.stat().st_uid == uid
-    return count
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                found.append(int(entry.name))
+    return found
 
 
-def _limiter(limits: ExecutionLimits, uid: int | None) -> Callable[[], None]:
-    """The child's limits, set between fork and exec (async-signal-safe: setrlimit only).
+def run_settings(limits: ExecutionLimits, uid: int | None) -> str:
+    """What the driver applies to itself before any untrusted code runs (JSON).
 
-    Soft and hard limits are equal: the code cannot raise them. The process limit counts every
-    process of the user: a slot user has none but the run's; our own user has its other
-    processes too, so its limit is their current count plus the allowance.
+    Limits with soft = hard (the code cannot raise them), then the switch to `uid`. The process
+    limit counts every process of the user: a slot user has none but the run's; our own user has
+    its other processes too, so its limit is their current count plus the allowance.
     """
-    memory = limits.memory_mb * 1024 * 1024
-    size = limits.file_size_mb * 1024 * 1024
     processes = limits.processes if uid is not None else _own_processes() + limits.processes
-
-    def _apply() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-
-    return _apply
+    return json.dumps(
+        {
+            "uid": -1 if uid is None else uid,
+            "cpu_seconds": limits.cpu_seconds,
+            "memory_bytes": limits.memory_mb * 1024 * 1024,
+            "file_size_bytes": limits.file_size_mb * 1024 * 1024,
+            "processes": processes,
+        }
+    )
 
 
 def _wait(
@@ -223,20 +227,17 @@ def _wait(
 
 
 def _kill_run(pid: int, uid: int | None) -> None:
-    """Kill the run's process group and, with a slot user, every process of that user."""
+    """Kill the run's process group and, with a slot user, every process of that user.
+
+    With bubblewrap the rest of the run dies with its pid namespace.
+    """
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
     if uid is None:
         return
-    killer = os.fork()
-    if killer == 0:  # pragma: no cover - the child only signals and exits
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(killer, 0)
+    for leftover in _processes_of(uid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(leftover, signal.SIGKILL)
 
 
 def _tail(path: Path, size: int) -> str:
