@@ -9,12 +9,15 @@ under /root) are covered with an empty tmpfs and the interpreter's folders bound
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from born_assets.schemas.execution import Isolation
@@ -24,7 +27,9 @@ SANDBOX_TMP = "/tmp"
 SANDBOX_WORK = "/tmp/work"
 SANDBOX_FILES = "/tmp/.run"  # the run's own files (the driver), read-only
 SLOT_UID_BASE = 61000
-"""As root, worker slot N's code runs as uid and gid SLOT_UID_BASE + N (no name needed)."""
+SLOT_UIDS = 4096
+"""As root, each worker slot's code runs as a uid (and gid) of its own from SLOT_UID_BASE up,
+claimed with a lock so that two pipeline processes never share one (no name needed)."""
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -49,9 +54,31 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
-def slot_uid(slot: int) -> int | None:
-    """The user a slot's code runs as when we are root (None: our own user, not switched)."""
-    return SLOT_UID_BASE + slot if is_root() else None
+@contextmanager
+def claimed_users(count: int) -> Iterator[tuple[int, ...]]:
+    """`count` user ids no other process on this machine is using, held until the block ends.
+
+    Each is claimed by an exclusive lock on a file in the system temp folder; a crashed holder's
+    lock goes away with it.
+    """
+    folder = Path(tempfile.gettempdir()) / "born-sandbox-users"
+    folder.mkdir(exist_ok=True)
+    held: list[tuple[int, int]] = []
+    try:
+        for uid in range(SLOT_UID_BASE, SLOT_UID_BASE + SLOT_UIDS):
+            if len(held) == count:
+                break
+            handle = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(handle)
+                continue
+            held.append((uid, handle))
+        yield tuple(uid for uid, _ in held)
+    finally:
+        for _, handle in held:
+            os.close(handle)
 
 
 def bwrap_binary() -> str | None:
@@ -94,7 +121,7 @@ def _runs(command: Sequence[str]) -> bool:
 
 def can_switch_user(interpreter: str) -> bool:
     """As root without bubblewrap: whether a slot user can start the interpreter at all."""
-    uid = SLOT_UID_BASE
+    uid = SLOT_UID_BASE + SLOT_UIDS  # never claimed: nothing runs as it
 
     def _switch() -> None:
         os.setgroups([])

@@ -47,10 +47,11 @@ from born_assets.execution.isolation import (
     choose_isolation,
     hidden_paths,
     is_root,
-    slot_uid,
 )
 from born_assets.schemas.execution import Isolation
 from born_assets.specs.execution_policy import ExecutionLimits, IsolationChoice
+
+KILL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,28 @@ class Sandbox:
     bwrap: str | None
     limits: ExecutionLimits
     hidden: tuple[Path, ...] = ()  # host folders the code must not see (the data dir...)
-    switch_user: bool = False  # as root: runs switch to their slot's user
+    users: tuple[int, ...] = ()  # as root: slot N's runs switch to users[N] (empty: no switch)
     interpreter: str = sys.executable
 
     @classmethod
-    def create(cls, choice: IsolationChoice, limits: ExecutionLimits, data_root: Path) -> Sandbox:
+    def create(
+        cls,
+        choice: IsolationChoice,
+        limits: ExecutionLimits,
+        data_root: Path,
+        users: tuple[int, ...] = (),
+    ) -> Sandbox:
         """The sandbox the policy asks for, on this machine.
+
+        `users` (from `isolation.claimed_users`, one per worker slot) are switched to when we are
+        root and the interpreter is reachable to them.
 
         Raises:
             SandboxUnavailable: the policy requires bubblewrap and it does not work here.
         """
         isolation, binary = choose_isolation(choice)
         switch = is_root() and (binary is not None or can_switch_user(sys.executable))
-        return cls(isolation, binary, limits, hidden_paths(data_root), switch)
+        return cls(isolation, binary, limits, hidden_paths(data_root), users if switch else ())
 
     def run(
         self, argv: Sequence[str], stdin: bytes, files: dict[str, bytes], slot: int = 0
@@ -103,7 +113,7 @@ class Sandbox:
         `slot` (0 <= slot < workers) picks that user when we are root; two runs at once need
         different slots.
         """
-        uid = slot_uid(slot) if self.switch_user else None
+        uid = self.users[slot] if self.users else None
         with _run_folder() as folder:
             for name, content in files.items():
                 (folder / name).write_bytes(content)
@@ -174,11 +184,14 @@ def _own_processes() -> int:
 
 
 def _processes_of(uid: int) -> list[int]:
+    """Live processes of `uid` (zombies excluded: they are gone but for their exit status)."""
     found = []
     for entry in Path("/proc").iterdir():
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, IndexError):
             if entry.name.isdigit() and entry.stat().st_uid == uid:
-                found.append(int(entry.name))
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state not in ("Z", "X"):
+                    found.append(int(entry.name))
     return found
 
 
@@ -229,15 +242,19 @@ def _wait(
 def _kill_run(pid: int, uid: int | None) -> None:
     """Kill the run's process group and, with a slot user, every process of that user.
 
-    With bubblewrap the rest of the run dies with its pid namespace.
+    With bubblewrap the rest of the run dies with its pid namespace. A slot user's processes are
+    killed until none is left (a fork bomb may fork between two rounds), for at most 5 seconds.
     """
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
     if uid is None:
         return
-    for leftover in _processes_of(uid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(leftover, signal.SIGKILL)
+    deadline = time.monotonic() + KILL_SECONDS
+    while (leftovers := _processes_of(uid)) and time.monotonic() < deadline:
+        for leftover in leftovers:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(leftover, signal.SIGKILL)
+        time.sleep(0.01)
 
 
 def _tail(path: Path, size: int) -> str:

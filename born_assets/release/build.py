@@ -85,7 +85,8 @@ def _release_rows_sql(inputs: WarehouseInputs) -> str:
                coalesce(r.response, s.response) AS response,
                'closure' AS response_format,
                round(g.curation_score * x.score_factor, 6) AS curation_score,
-               x.execution_status, x.tests_passed, x.tests_total, {observed_sql()},
+               x.execution_status, x.tests_passed, x.tests_total,
+               x.isolation AS execution_isolation, {observed_sql()},
                CASE WHEN p.redaction IS NULL THEN s.post_processing
                     ELSE left(s.post_processing, -1) || ',' || p.redaction || ']'
                END AS post_processing,
@@ -120,6 +121,7 @@ _REPLACED = {
     "execution_status",
     "tests_passed",
     "tests_total",
+    "execution_isolation",
 }
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from born_assets.schemas.execution import ExecutionStatus
+from born_assets.schemas.execution import ExecutionStatus, Isolation
 from born_assets.schemas.ingest import LineageRecord
 from born_assets.schemas.vocabulary import ResponseFormat, values
 
@@ -33,4 +33,11 @@ class ReleaseRecord(LineageRecord):
     )
     tests_total: Series[pd.Int64Dtype] = pa.Field(
         nullable=True, ge=0, description="Tests the harness ran or meant to run."
+    )
+    execution_isolation: Series[str] = pa.Field(
+        isin=values(Isolation),
+        description=(
+            "How the run was contained: bwrap (namespaces, read-only system, no network, data "
+            "dir hidden, limits), limits (resource limits only), none (not run)."
+        ),
     )

@@ -17,7 +17,7 @@ from born_assets.defs.metadata import column_schema, counts_table, markdown_tabl
 from born_assets.defs.resources import WarehouseResource
 from born_assets.execution.cache import ResultCache
 from born_assets.execution.environment import Environment
-from born_assets.execution.isolation import SandboxUnavailable
+from born_assets.execution.isolation import SandboxUnavailable, claimed_users
 from born_assets.execution.rows import Runner, driver_source
 from born_assets.execution.sandbox import Sandbox
 from born_assets.execution.stage import ExecutionSummary, execute_candidates
@@ -43,16 +43,15 @@ def lane_tests(project: Project) -> dict[str, LoadedTests | None]:
     return {loaded.manifest.lane_id: loaded.tests for loaded in project.lanes}
 
 
-def _runner(warehouse: WarehouseResource) -> tuple[Runner, int]:
+def _runner(warehouse: WarehouseResource, users: tuple[int, ...]) -> Runner:
     policy = warehouse.load_policy().execution
     try:
-        sandbox = Sandbox.create(policy.isolation, policy.limits, warehouse.root)
+        sandbox = Sandbox.create(policy.isolation, policy.limits, warehouse.root, users)
     except SandboxUnavailable as error:
         raise dg.Failure(description=f"{warehouse.data.policy}: {error}") from error
     environment = Environment.current(sandbox.isolation, policy.limits)
     cache = ResultCache(warehouse.execution_cache_dir)
-    runner = Runner(sandbox, environment, cache, driver_source())
-    return runner, worker_count(warehouse.workers, sys.maxsize)
+    return Runner(sandbox, environment, cache, driver_source())
 
 
 def _status_table(summary: ExecutionSummary) -> dg.MetadataValue:
@@ -89,9 +88,14 @@ def executed_asset(
         ),
     )
     def _executed(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        runner, workers = _runner(warehouse)
+        workers = worker_count(warehouse.workers, sys.maxsize)
         policy = warehouse.load_policy()
-        with warehouse.publish(EXECUTED_KEY) as staging, warehouse.connect() as con:
+        with (
+            claimed_users(workers) as users,
+            warehouse.publish(EXECUTED_KEY) as staging,
+            warehouse.connect() as con,
+        ):
+            runner = _runner(warehouse, users)
             summary = execute_candidates(
                 con,
                 deduplicated=warehouse.table(DEDUPLICATED_KEY, layout.ROWS),
