@@ -103,7 +103,7 @@ def _release_rows_sql(inputs: WarehouseInputs) -> str:
         {inputs.review_join()}
         WHERE NOT {use_blocked_sql("src")} AND ({REVIEW_BLOCK_SQL}) IS NULL
           AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
-          AND NOT x.is_gated_out
+          AND d.example_id NOT IN (SELECT example_id FROM read_parquet($executed_exits))
     """
 
 
