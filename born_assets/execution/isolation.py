@@ -26,6 +26,9 @@ from born_assets.specs.execution_policy import ExecutionLimits, IsolationChoice
 SANDBOX_TMP = "/tmp"
 SANDBOX_WORK = "/tmp/work"
 SANDBOX_FILES = "/tmp/.run"  # the run's own files (the driver), read-only
+# A run's host folder (a fresh temp folder, never under the data dir) holds these:
+RUN_WORK, RUN_STDOUT, RUN_STDERR, RUN_RESULT = "work", "stdout", "stderr", "result"
+USERS_FOLDER = "born-sandbox-users"  # in the system temp folder: one lock per claimed user
 SLOT_UID_BASE = 61000
 SLOT_UIDS = 4096
 """As root, each worker slot's code runs as a uid (and gid) of its own from SLOT_UID_BASE up,
@@ -61,7 +64,7 @@ def claimed_users(count: int) -> Iterator[tuple[int, ...]]:
     Each is claimed by an exclusive lock on a file in the system temp folder; a crashed holder's
     lock goes away with it.
     """
-    folder = Path(tempfile.gettempdir()) / "born-sandbox-users"
+    folder = Path(tempfile.gettempdir()) / USERS_FOLDER
     folder.mkdir(exist_ok=True)
     held: list[tuple[int, int]] = []
     try:
@@ -201,5 +204,5 @@ def bwrap_command(
                 command += ["--ro-bind", str(prefix), str(prefix)]
     if run_folder is not None:
         command += ["--ro-bind", str(run_folder), SANDBOX_FILES]
-        command += ["--bind", str(run_folder / "work"), SANDBOX_WORK, "--chdir", SANDBOX_WORK]
+        command += ["--bind", str(run_folder / RUN_WORK), SANDBOX_WORK, "--chdir", SANDBOX_WORK]
     return [*command, *args]

@@ -39,6 +39,10 @@ from pathlib import Path
 
 from born_assets.execution.isolation import (
     BASE_ENV,
+    RUN_RESULT,
+    RUN_STDERR,
+    RUN_STDOUT,
+    RUN_WORK,
     SANDBOX_FILES,
     SANDBOX_TMP,
     SANDBOX_WORK,
@@ -52,6 +56,7 @@ from born_assets.schemas.execution import Isolation
 from born_assets.specs.execution_policy import ExecutionLimits, IsolationChoice
 
 KILL_SECONDS = 5.0
+PROC_STAT = "stat"  # /proc/<pid>/stat
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class Sandbox:
         with _run_folder() as folder:
             for name, content in files.items():
                 (folder / name).write_bytes(content)
-            work = folder / "work"
+            work = folder / RUN_WORK
             work.mkdir()
             if uid is not None:
                 os.chown(work, uid, uid)
@@ -127,14 +132,14 @@ class Sandbox:
     def _run_in(
         self, folder: Path, argv: Sequence[str], stdin: bytes, uid: int | None
     ) -> RunOutcome:
-        inside = SANDBOX_WORK if self.bwrap else str(folder / "work")
+        inside = SANDBOX_WORK if self.bwrap else str(folder / RUN_WORK)
         args = [a.replace("{run}", SANDBOX_FILES if self.bwrap else str(folder)) for a in argv]
         if args and args[0] == "python":
             args[0] = self.interpreter
         with (
-            (folder / "stdout").open("wb") as out,
-            (folder / "stderr").open("wb") as err,
-            (folder / "result").open("wb") as result,
+            (folder / RUN_STDOUT).open("wb") as out,
+            (folder / RUN_STDERR).open("wb") as err,
+            (folder / RUN_RESULT).open("wb") as result,
         ):
             args += [run_settings(self.limits, uid), str(result.fileno())]
             command = (
@@ -162,9 +167,9 @@ class Sandbox:
             timed_out=timed_out,
             duration_s=round(duration, 3),
             peak_memory_kb=peak,
-            stdout_bytes=(folder / "stdout").stat().st_size,
-            stderr_tail=_tail(folder / "stderr", self.limits.stderr_tail_bytes),
-            result_lines=(folder / "result").read_text("utf-8", errors="replace").splitlines(),
+            stdout_bytes=(folder / RUN_STDOUT).stat().st_size,
+            stderr_tail=_tail(folder / RUN_STDERR, self.limits.stderr_tail_bytes),
+            result_lines=(folder / RUN_RESULT).read_text("utf-8", errors="replace").splitlines(),
             isolation=self.isolation,
         )
 
@@ -189,7 +194,7 @@ def _processes_of(uid: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         with contextlib.suppress(OSError, IndexError):
             if entry.name.isdigit() and entry.stat().st_uid == uid:
-                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                state = entry.joinpath(PROC_STAT).read_text().rsplit(")", 1)[1].split()[0]
                 if state not in ("Z", "X"):
                     found.append(int(entry.name))
     return found

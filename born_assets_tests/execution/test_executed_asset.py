@@ -83,7 +83,7 @@ def test_a_failing_row_is_gated_out_and_the_rest_carry_their_outcome(
     )
     assert [r[:4] for r in shipped] == [(f"DS1000/{i}", "passed", 1, 1) for i in range(3)]
     assert all("Observed: passed, 1/1 tests passed" in str(r[5]) for r in shipped)
-    assert all("test_execution(code)" in str(r[5].split("## Checks")[1]) for r in shipped)  # type: ignore[union-attr]
+    assert all("test_execution(code)" in str(r[5]).split("## Checks")[1] for r in shipped)
     with (release.path / "transparency.csv").open() as handle:
         table = {r["id"]: r for r in csv.DictReader(handle)}
     lane = table["ds1000-reference"]
