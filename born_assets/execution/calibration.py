@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import json
-import queue
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from born_assets.execution.harnesses import program
-from born_assets.execution.rows import Plan, Runner, Skip, plan_row
+from born_assets.execution.rows import Runner, measure, plan_row, slot_queue
 from born_assets.specs.execution_policy import RequireTests
 from born_assets.specs.task_tests import Harness, LoadedTests
 
@@ -62,6 +61,20 @@ class Family:
     id_of: Callable[[dict[str, Any]], str]
     reference: Callable[[dict[str, Any]], str]
     planted: Callable[[dict[str, Any]], str]
+
+
+def _task_id(record: dict[str, Any]) -> str:
+    return str(record["task_id"])
+
+
+def _canonical(record: dict[str, Any]) -> str:
+    return str(record["canonical_solution"])
+
+
+def _planted_completion(record: dict[str, Any]) -> str:
+    """HumanEval-style: the prompt completed by the reference, its return values changed."""
+    entry = record["entry_point"]
+    return _wrap(program(record["canonical_solution"], record["prompt"], entry), entry)
 
 
 def _ds1000_id(record: dict[str, Any]) -> str:
@@ -171,21 +184,10 @@ def calibrate(
                 "response": _closure(solution(record)),
             }
             jobs.append((kind, row["source_id"], plan_row(row, tests, RequireTests.RECORD)))
-    slots: queue.Queue[int] = queue.Queue()
-    for slot in range(workers):
-        slots.put(slot)
-
-    def _one(plan: Plan | Skip) -> dict[str, Any]:
-        if isinstance(plan, Skip):
-            return runner.skipped(plan)
-        slot = slots.get()
-        try:
-            return runner.execute(plan, slot)
-        finally:
-            slots.put(slot)
+    slots = slot_queue(workers)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(_one, [plan for _, _, plan in jobs])
+        results = pool.map(lambda plan: measure(plan, runner, slots), [p for _, _, p in jobs])
         for (kind, task_id, _), result in zip(jobs, results, strict=True):
             status = result["execution_status"]
             getattr(report, kind)[status] += 1

@@ -9,6 +9,7 @@ returns the row of the `executed` table, before the policy's decision.
 from __future__ import annotations
 
 import json
+import queue
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,3 +158,22 @@ class Runner:
             "tests_sha256": plan.tests_sha256,
             "environment_sha256": self.environment.sha256,
         }, verdict.started
+
+
+def slot_queue(workers: int) -> queue.Queue[int]:
+    """Worker slots 0..workers-1: a run takes one (its user, as root) and gives it back."""
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(workers):
+        slots.put(slot)
+    return slots
+
+
+def measure(plan: Plan | Skip, runner: Runner, slots: queue.Queue[int]) -> dict[str, Any]:
+    """The measurement columns of one planned or skipped row, holding a slot while it runs."""
+    if isinstance(plan, Skip):
+        return runner.skipped(plan)
+    slot = slots.get()
+    try:
+        return runner.execute(plan, slot)
+    finally:
+        slots.put(slot)

@@ -11,7 +11,6 @@ with `score_factor` = `soft_failure_factor`.
 
 from __future__ import annotations
 
-import queue
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ from typing import Any
 import duckdb
 
 from born_assets import layout
-from born_assets.execution.rows import Plan, Runner, Skip, plan_row
+from born_assets.execution.rows import Plan, Runner, Skip, measure, plan_row, slot_queue
 from born_assets.schemas.execution import ExecutedRecord, ExecutionReason, ExecutionStatus
 from born_assets.schemas.fates import ExitRecord, exit_row
 from born_assets.schemas.reasons import Severity
@@ -77,9 +76,7 @@ def execute_candidates(
     }
     reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     summary = ExecutionSummary()
-    slots: queue.Queue[int] = queue.Queue()
-    for slot in range(workers):
-        slots.put(slot)
+    slots = slot_queue(workers)
     with (
         ParquetSink(out_dir / layout.ROWS, ExecutedRecord, batch_rows) as rows,
         ParquetSink(out_dir / layout.EXITS, ExitRecord, batch_rows) as exits,
@@ -88,7 +85,7 @@ def execute_candidates(
         for batch in reader:
             candidates = batch.to_pylist()
             plans = [_plan(row, tests, policy) for row in candidates]
-            measured = pool.map(lambda plan: _measure(plan, runner, slots), plans)
+            measured = pool.map(lambda plan: measure(plan, runner, slots), plans)
             for row, result in zip(candidates, measured, strict=True):
                 record = _decide(row, result, policy)
                 rows.append(record)
@@ -102,16 +99,6 @@ def _plan(
     row: dict[str, Any], tests: Mapping[str, LoadedTests | None], policy: ExecutionPolicy
 ) -> Plan | Skip:
     return plan_row(row, tests.get(row["origin_id"]), policy.requirement(row["source_benchmark"]))
-
-
-def _measure(plan: Plan | Skip, runner: Runner, slots: queue.Queue[int]) -> dict[str, Any]:
-    if isinstance(plan, Skip):
-        return runner.skipped(plan)
-    slot = slots.get()
-    try:
-        return runner.execute(plan, slot)
-    finally:
-        slots.put(slot)
 
 
 def _decide(row: dict[str, Any], result: dict[str, Any], policy: ExecutionPolicy) -> dict[str, Any]:
