@@ -40,8 +40,13 @@ class Reporter:
         self.total = 0
 
     def event(self, kind: str, **fields: Any) -> None:
-        """One event line, flushed at once (the run may die right after)."""
-        self.stream.write(json.dumps({"nonce": self.nonce, "event": kind, **fields}) + "\n")
+        """One event line with the peak RSS so far (KiB), flushed at once (the run may die)."""
+        peak = max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        event = {"nonce": self.nonce, "event": kind, "peak_kb": peak, **fields}
+        self.stream.write(json.dumps(event) + "\n")
         self.stream.flush()
 
     def test(self, name: str, ok: bool, message: str = "") -> None:

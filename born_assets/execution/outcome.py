@@ -27,6 +27,7 @@ class Verdict:
     tests_passed: int | None
     tests_total: int | None
     started: bool = True  # the driver ran (False: the sandbox itself failed; never cached)
+    peak_memory_kb: int | None = None  # the largest RSS the driver saw (its own, its children's)
 
 
 def events(run: RunOutcome, nonce: str) -> list[dict[str, Any]]:
@@ -42,9 +43,9 @@ def events(run: RunOutcome, nonce: str) -> list[dict[str, Any]]:
     return found
 
 
-def judge(run: RunOutcome, nonce: str, planned: int, file_size_mb: int) -> Verdict:
-    """The verdict on one run of a job that planned `planned` tests."""
-    seen = events(run, nonce)
+def _verdict(
+    run: RunOutcome, seen: list[dict[str, Any]], planned: int, file_size_mb: int
+) -> Verdict:
     tests = [e for e in seen if e["event"] == "test"]
     passed = sum(bool(t.get("ok")) for t in tests)
     total = max(planned, len(tests))
@@ -66,9 +67,16 @@ def judge(run: RunOutcome, nonce: str, planned: int, file_size_mb: int) -> Verdi
             return Verdict(ExecutionStatus.PASSED, None, None, passed, len(tests))
         detail = failure or "no test ran"
         return Verdict(ExecutionStatus.FAILED, ExecutionReason.TESTS_FAILED, detail, passed, total)
-    verdict = _unfinished(run, failure, progress, passed, total, file_size_mb)
+    return _unfinished(run, failure, progress, passed, total, file_size_mb)
+
+
+def judge(run: RunOutcome, nonce: str, planned: int, file_size_mb: int) -> Verdict:
+    """The verdict on one run of a job that planned `planned` tests, with its peak memory."""
+    seen = events(run, nonce)
+    verdict = _verdict(run, seen, planned, file_size_mb)
     started = run.timed_out or any(e["event"] == "start" for e in seen)
-    return verdict if started else replace(verdict, started=False)
+    peaks = [e["peak_kb"] for e in seen if isinstance(e.get("peak_kb"), int)]
+    return replace(verdict, started=started, peak_memory_kb=max(peaks) if peaks else None)
 
 
 def _setup_failed(event: dict[str, Any], total: int) -> Verdict:

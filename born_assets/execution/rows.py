@@ -147,7 +147,7 @@ class Runner:
             "tests_passed": verdict.tests_passed,
             "tests_total": verdict.tests_total,
             "duration_s": run.duration_s,
-            "peak_memory_kb": run.peak_memory_kb,
+            "peak_memory_kb": verdict.peak_memory_kb,
             "exit_code": run.exit_code if run.signal is None else -run.signal,
             "stderr_tail": run.stderr_tail or None,
             "isolation": run.isolation.value,

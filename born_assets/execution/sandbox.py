@@ -67,7 +67,6 @@ class RunOutcome:
     signal: int | None
     timed_out: bool  # the wall-clock timer fired
     duration_s: float
-    peak_memory_kb: int
     stdout_bytes: int
     stderr_tail: str
     result_lines: list[str]  # what the program wrote to its result file descriptor
@@ -159,14 +158,13 @@ class Sandbox:
                 pass_fds=(result.fileno(),),
                 start_new_session=True,
             )
-            status, peak, timed_out = _wait(process, stdin, self.limits.wall_seconds, uid)
+            status, timed_out = _wait(process, stdin, self.limits.wall_seconds, uid)
             duration = time.perf_counter() - started
         return RunOutcome(
             exit_code=os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             timed_out=timed_out,
             duration_s=round(duration, 3),
-            peak_memory_kb=peak,
             stdout_bytes=(folder / RUN_STDOUT).stat().st_size,
             stderr_tail=_tail(folder / RUN_STDERR, self.limits.stderr_tail_bytes),
             result_lines=(folder / RUN_RESULT).read_text("utf-8", errors="replace").splitlines(),
@@ -221,8 +219,8 @@ def run_settings(limits: ExecutionLimits, uid: int | None) -> str:
 
 def _wait(
     process: subprocess.Popen[bytes], stdin: bytes, wall_seconds: float, uid: int | None
-) -> tuple[int, int, bool]:
-    """Feed stdin, wait with a wall-clock timer; the wait status, peak RSS (KiB), timed out."""
+) -> tuple[int, bool]:
+    """Feed stdin, wait with a wall-clock timer; the wait status and whether it timed out."""
     fired = threading.Event()
 
     def _kill() -> None:
@@ -236,12 +234,12 @@ def _wait(
         with contextlib.suppress(OSError):
             process.stdin.write(stdin)
             process.stdin.close()
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status = os.waitpid(process.pid, 0)
     finally:
         timer.cancel()
     process.returncode = os.waitstatus_to_exitcode(status)
     _kill_run(process.pid, uid)  # anything the code left behind
-    return status, int(usage.ru_maxrss), fired.is_set()
+    return status, fired.is_set()
 
 
 def _kill_run(pid: int, uid: int | None) -> None:

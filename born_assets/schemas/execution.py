@@ -90,7 +90,9 @@ class ExecutedRecord(VerdictColumns):
         nullable=True, ge=0, description="Wall seconds of the sandboxed run (empty: not run)."
     )
     peak_memory_kb: Series[pd.Int64Dtype] = pa.Field(
-        nullable=True, ge=0, description="Peak resident memory of the run's largest process, KiB."
+        nullable=True,
+        ge=0,
+        description="Peak resident memory the driver saw (the code's process or a child), KiB.",
     )
     exit_code: Series[pd.Int64Dtype] = pa.Field(
         nullable=True, description="Exit code, or minus the signal number that ended the run."
