@@ -36,6 +36,7 @@ from born_assets.defs.assets.pii import pii_asset, pii_checks
 from born_assets.defs.assets.release import release_asset, transparency_table_asset
 from born_assets.defs.assets.review import human_reviews, human_reviews_checks
 from born_assets.defs.assets.sanitized import SANITIZED_KEY, sanitized_asset, sanitized_checks
+from born_assets.defs.assets.similarity import similarity_index_asset
 from born_assets.defs.assets.sources import source_checks
 from born_assets.defs.automation import build_automation
 from born_assets.defs.executor import executor_from_env, workers_from_env
@@ -76,6 +77,7 @@ def build_definitions(project: Project) -> dg.Definitions:
     assets.append(human_reviews)
     assets.append(release_asset(sources, source_metas(project), project.spec_hashes()))
     assets.append(transparency_table_asset())
+    assets.append(similarity_index_asset())
     checks = [check for key in sources for check in source_checks(key)]
     checks += sanitized_checks(sources)
     checks += curation_checks()

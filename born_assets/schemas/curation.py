@@ -164,3 +164,21 @@ class DeduplicatedRecord(ExampleColumns):
     duplicate_group_size: Series[int] = pa.Field(
         ge=1, description="Rows that shared this prompt hash (1 when the prompt was unique)."
     )
+    near_duplicate_count: Series[int] = pa.Field(
+        ge=0, description="Rows removed as near duplicates of this one (see near_duplicates)."
+    )
+
+
+class NearDuplicateRecord(pa.DataFrameModel):
+    """One row per example removed as a near duplicate: its survivor and their similarity."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="The removed example.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id it came from.")
+    duplicate_of: Series[str] = pa.Field(description="The surviving example it duplicates.")
+    estimated_similarity: Series[float] = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0},
+        description="MinHash estimate of the Jaccard similarity of their shingle sets.",
+    )
+    threshold: Series[str] = pa.Field(
+        description="Policy keys and values behind the decision (threshold, shingles, bands)."
+    )

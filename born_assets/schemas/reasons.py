@@ -1,7 +1,8 @@
 """The reasons a gate fails (in reporting precedence), the gates they belong to, their severities.
 
 The policy names these (`gates.severity`, `gates.reason_severity`), so it can only name reasons the
-gates know; `born_assets.curation.gates` reports them in the `gated` table.
+gates know; `born_assets.curation.gates` reports them in the `gated` table. `DedupReason` names
+why dedup removed a row.
 """
 
 from __future__ import annotations
@@ -65,3 +66,10 @@ class Severity(StrEnum):
 
     HARD = "hard"
     SOFT = "soft"
+
+
+class DedupReason(StrEnum):
+    """Why dedup removed a row (its fate is `duplicate`; the detail names the survivor)."""
+
+    DUPLICATE_PROMPT = "duplicate_prompt"  # same prompt_hash as the survivor
+    NEAR_DUPLICATE = "near_duplicate"  # estimated similarity >= near_dedup.threshold

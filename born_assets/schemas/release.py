@@ -41,3 +41,24 @@ class ReleaseRecord(LineageRecord):
             "dir hidden, limits), limits (resource limits only), none (not run)."
         ),
     )
+
+
+class SimilarityIndexRecord(pa.DataFrameModel):
+    """One row per example of a release's similarity index: where it came from, a preview.
+
+    Row i's MinHash signature is row i of the index's `signatures.npy`.
+    """
+
+    example_id: Series[str] = pa.Field(unique=True, description="The released example.")
+    origin_kind: Series[str] = pa.Field(description="`lane` or `import`.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+    teacher_model: Series[str] = pa.Field(description="Who produced the response.")
+    source_benchmark: Series[str] = pa.Field(description="Benchmark family or dataset family.")
+    source_file: Series[str] = pa.Field(description="Input file, relative to the data dir.")
+    source_line: Series[int] = pa.Field(ge=1, description="1-based line number in the file.")
+    preview: Series[str] = pa.Field(
+        description="The indexed text on one line, whitespace collapsed, cut at 120 characters."
+    )
+    has_shingles: Series[bool] = pa.Field(
+        description="False when the text has no word: the row is similar to nothing."
+    )

@@ -117,6 +117,7 @@ class ContaminationMethod(StrEnum):
     EXACT_RESPONSE = "exact_response"
     NGRAM = "ngram"
     TASK_ID = "task_id"
+    SIMILAR = "similar"  # MinHash similarity of the prompt to an eval text (paraphrases)
 
 
 class PiiKind(StrEnum):

@@ -8,8 +8,8 @@ never silently falls back to a default) and records the SHA-256 of the file byte
 A bad value raises `PolicyError` whose message names the file and the dotted key, one problem per
 line, e.g. ``data/policy.yaml: gates.length.default.max_response_chars: must be > 0``.
 
-The sections live beside this module: `curation_policy` (gates, score, dedup), `pii_policy` and
-`execution_policy` (tests run in a sandbox);
+The sections live beside this module: `curation_policy` (gates, score, dedup), `pii_policy`,
+`similarity_policy` (MinHash settings, near-dedup) and `execution_policy` (tests in a sandbox);
 the vocabularies they name are enums, so a policy can only name reasons and keys the code knows.
 """
 
@@ -30,14 +30,22 @@ from born_assets.specs.common import SUBKEY, StrictModel
 from born_assets.specs.curation_policy import DedupPolicy, GatesPolicy, ScorePolicy
 from born_assets.specs.execution_policy import ExecutionPolicy
 from born_assets.specs.pii_policy import PiiPolicy
+from born_assets.specs.similarity_policy import NearDedupPolicy, SimilarityPolicy
 
 
 class ContaminationPolicy(StrictModel):
-    """`contamination`: n-gram size and overlap threshold of the eval-contamination checks."""
+    """`contamination`: n-gram size and overlap threshold of the eval-contamination checks.
+
+    `similarity_threshold` blocks a row whose prompt's estimated similarity to an eval text
+    (MinHash, `similarity`) reaches it (None: measured and reported, never blocking);
+    `nearest_rows` training rows are listed per eval text, with their similarity.
+    """
 
     ngram_size: Annotated[int, Field(strict=True, ge=2, le=64)] = 13
     min_overlap_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
     top_matches: Annotated[int, Field(strict=True, ge=1, le=100)] = 5
+    similarity_threshold: Annotated[float, Field(gt=0, le=1)] | None = None
+    nearest_rows: Annotated[int, Field(strict=True, ge=0, le=100)] = 3
 
 
 class ReviewPolicy(StrictModel):
@@ -56,6 +64,8 @@ class Policy(StrictModel):
     contamination: ContaminationPolicy = ContaminationPolicy()
     pii: PiiPolicy = PiiPolicy()
     review: ReviewPolicy = ReviewPolicy()
+    similarity: SimilarityPolicy = SimilarityPolicy()
+    near_dedup: NearDedupPolicy = NearDedupPolicy()
     execution: ExecutionPolicy = ExecutionPolicy()
 
     _content_hash: str | None = PrivateAttr(default=None)

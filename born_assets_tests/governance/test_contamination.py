@@ -25,7 +25,7 @@ from born_assets.governance.contamination import (
     stream_contamination,
 )
 from born_assets.governance.contamination_report import GeneratorOverlap
-from born_assets.governance.ngrams import NgramIndex, normalize_text, text_words
+from born_assets.governance.ngrams import NgramIndex
 from born_assets.layout import DataDir
 from born_assets.schemas.derive import validate_batches
 from born_assets.schemas.governance import (
@@ -37,6 +37,7 @@ from born_assets.schemas.vocabulary import ContaminationMethod
 from born_assets.specs.evals import EvalSet, load_eval_sets
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.parquet import ParquetSink
+from born_assets.text.words import normalize_text, text_words
 from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 from born_assets_tests.conftest import REPO
 
@@ -121,6 +122,7 @@ def test_the_ngram_verdict_records_the_policy_that_decided() -> None:
         "has_exact_response_match": True,
         "has_ngram_match": True,
         "has_task_id_match": False,
+        "has_similar_match": False,
     }
 
 
