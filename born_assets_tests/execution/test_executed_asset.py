@@ -22,20 +22,23 @@ from born_assets.release.trace import TracePaths, format_trace, trace
 from born_assets.specs.project import Project
 from born_assets_tests.graph import check_results, materialization_metadata, materialize_all
 
-PLANTED = "def g(df, List):\n    return df\n\nresult = g(df.copy(), List)\n"
+PLANTED = "result = df.copy()\n"  # plausible, and wrong: the task wants df transformed
 LANE_ROWS = 3
 
 
 def small_sample(data_dir: Path, severity: str) -> Path:
-    """The sample lanes cut to a few rows each, no imports, one planted wrong DS-1000 row."""
+    """The sample lanes cut to a few rows each, no imports, one planted wrong DS-1000 row.
+
+    The planted row answers a task no kept row answers (DS1000/5), so no dedup merges it.
+    """
     for spec in (data_dir / "imports").glob("*.yaml"):
         spec.unlink()
+    ds1000 = data_dir / "lanes" / "ds1000-reference" / "part-000.jsonl"
+    task = json.loads(ds1000.read_text().splitlines()[5])
     for path in (data_dir / "lanes").rglob("*.jsonl"):
         if "bad-lines" not in path.name:
             path.write_text("".join(path.read_text().splitlines(keepends=True)[:LANE_ROWS]))
-    ds1000 = data_dir / "lanes" / "ds1000-reference" / "part-000.jsonl"
-    first = json.loads(ds1000.read_text().splitlines()[0])
-    planted = {**first, "prompt": first["prompt"] + "\n", "response": PLANTED}
+    planted = {**task, "response": PLANTED}
     (ds1000.parent / "part-001-planted.jsonl").write_text(json.dumps(planted) + "\n")
     policy = data_dir / "policy.yaml"
     text = policy.read_text().replace("    ds1000: record ", "    ds1000: pass   ")
