@@ -45,9 +45,9 @@ def observed_sections(row: dict[str, Any]) -> tuple[str, str] | None:
         )
         return checks, f"Observed: not run: {_short(row['observed_detail'])}"
     checks = (
-        f"Observed by this pipeline: ran {row['observed_command']} from the task's "
-        f"{row['observed_harness']} tests on the code above, in a {row['observed_isolation']} "
-        f"sandbox ({row['observed_interpreter']})."
+        f"Observed by this pipeline: ran {row['observed_command']} ({row['observed_harness']} "
+        f"harness) on the code above, in a {row['observed_isolation']} sandbox "
+        f"({row['observed_interpreter']})."
     )
     counts = (
         f", {row['tests_passed']}/{row['tests_total']} tests passed"
