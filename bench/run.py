@@ -9,6 +9,7 @@
    the instance's event log and each step's peak RSS from sampling the child's VmRSS.
 4. The two references (`bench.references`) on the same files, each in its own child process.
 5. Incremental: one new 10k-row file in one lane, then `materialize_release(data_dir, "v2")`.
+   Then the `executed` stage on the sample lanes (`bench.execution`: real code, reported apart).
 6. Writes `.bench/results-N.json`, prints the table, the ratios, and the target verdicts
    (growth against the next smaller `results-*.json`, e.g. 100k against 1M).
 """
@@ -25,6 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from bench.execution import measure_execution, render_execution
 from bench.generate import PLAN_FILE, add_lane_file, generate
 from bench.layout import LANES, CorpusSpec
 from bench.measure import Measured, drop_into_page_cache, run_measured
@@ -164,6 +166,7 @@ def run(rows: int, work: Path, incremental: bool) -> dict[str, Any]:
         inc["assets"] = per_asset(inc["steps"], plan)
         results["incremental"] = inc
         added.unlink()
+    results["execution"] = measure_execution(work.resolve())  # real code: reported apart
     results["ratios"] = ratios(results)
     smaller = _smaller_results(work, rows)
     if smaller is not None:
@@ -200,6 +203,7 @@ def render(results: dict[str, Any]) -> str:
     if "growth_from" in results:
         parts.append(f"growth from {results['growth_from']}")
     parts += results["verdicts"]
+    parts.append(render_execution(results["execution"]))
     return "\n\n".join(parts)
 
 

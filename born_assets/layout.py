@@ -12,6 +12,7 @@
   warehouse.duckdb             SQL views over the warehouse and releases
   releases/<version>/          one folder per release (see `ReleaseDir`)
   similarity/<version>/        the similarity index of one release (see `SimilarityIndexDir`)
+  cache/execution/             sandboxed test results by code, tests and environment hash
 ```
 
 A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
@@ -62,6 +63,7 @@ class Asset:
     ROW_FATES = "row_fates"
     ERASURE = "erasure"
     HUMAN_REVIEWS = "human_reviews"
+    EXECUTED = "executed"
 
 
 class OutsideDataDir(ValueError):
@@ -248,6 +250,11 @@ class DataDir:
         It lives outside the lane's output folder so that no ingest glob ever reads it as rows.
         """
         return self.root / "generation" / lane_id / ATTEMPTS
+
+    @property
+    def execution_cache(self) -> Path:
+        """Test results by (code, tests, environment) hash: `cache/execution/<ab>/<key>.json`."""
+        return self.root / "cache" / "execution"
 
     # The warehouse.
     @property

@@ -20,6 +20,9 @@ set_hypothesis_home_dir(tempfile.mkdtemp(prefix="born-hypothesis-"))
 REPO = Path(__file__).resolve().parents[1]
 # Tests never record runs in the developer's instance: each uses an ephemeral one or its own home.
 os.environ.pop("DAGSTER_HOME", None)
+# Sandboxed test results depend only on (code, tests, environment) hashes: every data dir of the
+# session shares one cache, so the sample lanes' code runs once per session, not once per test.
+os.environ.setdefault("BORN_EXECUTION_CACHE", tempfile.mkdtemp(prefix="born-execution-cache-"))
 SAMPLE_DATA = REPO / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

@@ -137,6 +137,46 @@ def swebench(real: Path, limit: int = 60) -> None:
     write_tasks("swebench_lite", [r["instance_id"] for r in rows])
 
 
+PLUS_INPUTS_KEPT = 20
+"""MBPP+ `plus_input` kept per task (the full lists are 1.8 MB for 266 tasks)."""
+TESTED_DS1000, TESTED_BIGCODEBENCH = 60, 40
+"""Tasks of the DS-1000 and BigCodeBench lanes given tests: their runs take 0.7 and 2 s each
+(library imports), so the rest stay `task_without_tests` to keep `make release` short."""
+
+
+def write_tests(name: str, rows: list[dict[str, Any]], fields: tuple[str, ...]) -> None:
+    """A lane's test records (`tasks/<name>.tests.jsonl`): the id and the harness's fields."""
+    write_lines(
+        DATA / "tasks" / f"{name}.tests.jsonl",
+        [dump({f: r[f] for f in ("task_id", *fields) if f in r}) for r in rows],
+    )
+
+
+def task_tests(real: Path) -> None:
+    """The test records the sample lanes name (`tests:` in their manifests)."""
+    bench = real / "benchmarks"
+    humaneval_rows = read_jsonl(bench / "humaneval/HumanEval.rows0-108.jsonl")
+    write_tests("humaneval", humaneval_rows, ("prompt", "entry_point", "test"))
+    mbpp_rows = read_jsonl(bench / "mbpp_plus/MbppPlus.rows0-265.jsonl")
+    for row in mbpp_rows:
+        row["plus_input"] = row["plus_input"][:PLUS_INPUTS_KEPT]
+    fields = ("entry_point", "canonical_solution", "base_input", "plus_input", "atol", "assertion")
+    write_tests("mbpp_plus", mbpp_rows, fields)
+    ds_rows = read_jsonl(bench / "ds1000/ds1000.problems0-666.jsonl", TESTED_DS1000)
+    for row in ds_rows:
+        meta = row["metadata"]
+        meta = ast.literal_eval(meta) if isinstance(meta, str) else meta
+        row["task_id"] = f"DS1000/{meta['problem_id']}"
+    write_tests("ds1000", ds_rows, ("code_context",))
+    bcb_rows = read_jsonl(bench / "bigcodebench/BigCodeBench.rows0-759.jsonl", TESTED_BIGCODEBENCH)
+    write_tests("bigcodebench", bcb_rows, ("code_prompt", "entry_point", "test", "libs"))
+    swe_rows = read_jsonl(bench / "swebench_lite/swe-bench-lite-test.rows0-199.jsonl", 60)
+    for row in swe_rows:
+        row["task_id"] = row["instance_id"]
+    fields = ("repo", "base_commit", "FAIL_TO_PASS", "version")
+    write_tests("swebench_lite", swe_rows, fields)
+
+
 def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
     """Real gpt-5-mini responses from pydantic-ai cassettes, plus two bad lines."""
     path = real / "traces/openai_chat_api/pydantic-ai-cassettes-openai_chat_api.jsonl"
@@ -232,6 +272,7 @@ def main() -> None:
     swebench(real)
     cassettes(real)
     imports(real)
+    task_tests(real)
 
 
 if __name__ == "__main__":

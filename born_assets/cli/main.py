@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from born_assets.cli import erase, inspect, releases, review, similar
+from born_assets.cli import erase, execution, inspect, releases, review, similar
 from born_assets.layout import DataDir
 
 Command = Callable[[argparse.Namespace], int]
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     releases.register(add)
     inspect.register(add)
     erase.register(add)
+    execution.register(add)
     similar.register(add)
     review.add_review_commands(commands)
     return parser

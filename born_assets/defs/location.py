@@ -20,6 +20,13 @@ from born_assets.defs.assets.curation import (
     gated_asset,
 )
 from born_assets.defs.assets.erasure import erasure_asset, erasure_checks
+from born_assets.defs.assets.executed import (
+    EXECUTED_KEY,
+    executed_asset,
+    executed_checks,
+    execution_cache_from_env,
+    lane_tests,
+)
 from born_assets.defs.assets.fates import row_fates_asset, row_fates_checks
 from born_assets.defs.assets.imports import GROUP as IMPORTS
 from born_assets.defs.assets.imports import import_asset, import_key
@@ -60,9 +67,10 @@ def build_definitions(project: Project) -> dg.Definitions:
     assets.append(sanitized_asset(sources))
     assets += [gated_asset(), deduplicated_asset(sources)]
     assets += [contamination_asset(sources), contamination_report_asset(), pii_asset()]
+    assets.append(executed_asset(sources, lane_tests(project)))
     stages = [
         (key, layout.EXITS)
-        for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY, CONTAMINATION_KEY)
+        for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY, CONTAMINATION_KEY, EXECUTED_KEY)
     ]
     assets.append(row_fates_asset(sources, stages))
     assets.append(erasure_asset(sources))
@@ -77,6 +85,7 @@ def build_definitions(project: Project) -> dg.Definitions:
     checks += human_reviews_checks()
     checks += contamination_checks()
     checks += pii_checks()
+    checks += executed_checks()
     checks += row_fates_checks(sources)
     automation = build_automation(project, assets)
     return dg.Definitions(
@@ -87,7 +96,9 @@ def build_definitions(project: Project) -> dg.Definitions:
         sensors=automation.sensors,
         resources={
             "warehouse": WarehouseResource(
-                data_dir=str(project.data.root), workers=workers_from_env()
+                data_dir=str(project.data.root),
+                workers=workers_from_env(),
+                execution_cache=execution_cache_from_env(),
             ),
             "release_gate": release_gate(checks),
         },

@@ -8,7 +8,7 @@ The build time goes into `release.json` alone, which is not among the hashed fil
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets import layout
+from born_assets.execution.observed import annotate, observed_sql
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ColumnInfo
 from born_assets.review.rules import (
@@ -55,6 +56,7 @@ class WarehouseInputs:
     deduplicated: Path  # folder
     contamination: Path  # folder
     pii: Path  # folder
+    executed: Path  # folder
     review: ReviewInputs = ReviewInputs()
 
     def review_join(self) -> str:
@@ -67,7 +69,7 @@ class WarehouseInputs:
 
     def exit_tables(self) -> list[Path]:
         """Exits of every stage after ingest."""
-        stages = (self.sanitized, self.gated, self.deduplicated, self.contamination)
+        stages = (self.sanitized, self.gated, self.deduplicated, self.contamination, self.executed)
         return [folder / layout.EXITS for folder in stages]
 
 
@@ -81,7 +83,10 @@ def _release_rows_sql(inputs: WarehouseInputs) -> str:
         SELECT {columns},
                coalesce(r.prompt, s.prompt) AS prompt,
                coalesce(r.response, s.response) AS response,
-               'closure' AS response_format, g.curation_score AS curation_score,
+               'closure' AS response_format,
+               round(g.curation_score * x.score_factor, 6) AS curation_score,
+               x.execution_status, x.tests_passed, x.tests_total,
+               x.isolation AS execution_isolation, {observed_sql()},
                CASE WHEN p.redaction IS NULL THEN s.post_processing
                     ELSE left(s.post_processing, -1) || ',' || p.redaction || ']'
                END AS post_processing,
@@ -94,9 +99,11 @@ def _release_rows_sql(inputs: WarehouseInputs) -> str:
         JOIN read_parquet($pii) AS p ON p.example_id = d.example_id
         LEFT JOIN read_parquet($redacted) AS r ON r.example_id = d.example_id
         JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
+        JOIN read_parquet($executed) AS x ON x.example_id = d.example_id
         {inputs.review_join()}
         WHERE NOT {use_blocked_sql("src")} AND ({REVIEW_BLOCK_SQL}) IS NULL
           AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
+          AND d.example_id NOT IN (SELECT example_id FROM read_parquet($executed_exits))
     """
 
 
@@ -111,6 +118,10 @@ _REPLACED = {
     "human_review_status",
     "reviewer_id",
     "reviewed_at",
+    "execution_status",
+    "tests_passed",
+    "tests_total",
+    "execution_isolation",
 }
 
 
@@ -148,6 +159,7 @@ def _withheld_sql(inputs: WarehouseInputs) -> str:
     {inputs.review_join()}
     WHERE ({use_blocked_sql("src")} OR ({REVIEW_BLOCK_SQL}) IS NOT NULL)
       AND d.example_id NOT IN (SELECT example_id FROM read_parquet($contaminated))
+      AND d.example_id NOT IN (SELECT example_id FROM read_parquet($executed_exits))
     ORDER BY src.example_id
     """
 
@@ -161,6 +173,8 @@ def _params(inputs: WarehouseInputs, use: str) -> dict[str, Any]:
         "contaminated": (inputs.contamination / layout.EXITS).as_posix(),
         "pii": (inputs.pii / layout.ROWS).as_posix(),
         "redacted": (inputs.pii / layout.REDACTED).as_posix(),
+        "executed": (inputs.executed / layout.ROWS).as_posix(),
+        "executed_exits": (inputs.executed / layout.EXITS).as_posix(),
         "use": use,
         "review_required_for": list(inputs.review.required_for),
         **(
@@ -176,7 +190,7 @@ def write_withheld(
 ) -> None:
     """Exits for the rows this release keeps out because of their use limits or reviews."""
     wanted = {"deduplicated", "sources", "contaminated", "use", "sanitized", "redacted"}
-    wanted |= {"review_required_for", "reviews"}
+    wanted |= {"review_required_for", "reviews", "executed_exits"}
     params = {k: v for k, v in _params(inputs, use).items() if k in wanted}
     params.update(fate=Fate.WITHHELD.value, stage=Stage.RELEASE.value)
     reader = con.sql(_withheld_sql(inputs), params=params).to_arrow_reader(ROW_GROUP_ROWS)
@@ -200,14 +214,15 @@ def write_shards(
     names = [ReleaseDir.shard_name(i, shards) for i in range(shards)]
     ReleaseDir(out_dir).data.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(ReleaseRecord)
-    ordered = f"SELECT {', '.join(schema.names)} FROM ({query}) ORDER BY example_id"
+    ordered = f"SELECT * FROM ({query}) ORDER BY example_id"
     reader = con.sql(ordered, params=params).to_arrow_reader(ROW_GROUP_ROWS)
-    _split_into_shards(reader, schema, [out_dir / n for n in names], shard_rows)
+    annotated = (annotate(batch, schema) for batch in reader)  # observed test outcomes
+    _split_into_shards(annotated, schema, [out_dir / n for n in names], shard_rows)
     return total, names
 
 
 def _split_into_shards(
-    reader: pa.RecordBatchReader, schema: pa.Schema, paths: Sequence[Path], shard_rows: int
+    reader: Iterable[pa.RecordBatch], schema: pa.Schema, paths: Sequence[Path], shard_rows: int
 ) -> None:
     index, written = 0, 0
     writer = parquet_writer(paths[0], schema)

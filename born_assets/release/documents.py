@@ -7,7 +7,7 @@ folder from the same facts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,15 @@ from born_assets.release.build import file_sha256, release_columns
 from born_assets.release.card import write_card
 from born_assets.release.info import ReleaseInfo, SourceInfo
 from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, transparency_rows
+from born_assets.schemas.execution import Isolation
 from born_assets.store.fates import fate_counts
 
 LIMITATIONS = (
-    "Rows are only as correct as their sources: reference solutions and teacher outputs were not "
-    "executed against tests by this pipeline.",
+    "Lane rows whose manifest names task tests were run against them in a sandbox "
+    "(`execution_status`, `tests_passed`, `tests_total`; the policy's `execution` section says "
+    "which families must pass). Other rows (imports, lanes without tests, SWE-bench patches, "
+    "which need a repository checkout) were not executed: they are only as correct as their "
+    "sources.",
     "Closure sections are derived from the source text; a section marked absent was not in the "
     "source, and nothing was invented to fill it.",
     "Deduplication is exact on the prompt hash; paraphrased prompts are not merged.",
@@ -64,7 +68,9 @@ def write_documents(
     (folder / ReleaseDir.TRANSPARENCY_CSV).write_text(to_csv(table), encoding="utf-8")
     rows = fates.get("released", 0)
     hashes = {s: file_sha256(folder / s) for s in shards}
-    write_card(folder, _info(facts, rows, list(shards), hashes, table, fates, markdown))
+    info = _info(facts, rows, list(shards), hashes, table, fates, markdown)
+    isolation = replace(info, limitations=(*info.limitations, _isolation(con, shard_paths)))
+    write_card(folder, isolation)
     files = {
         p.relative_to(folder).as_posix(): file_sha256(p)
         for p in sorted(folder.rglob("*"))
@@ -113,6 +119,31 @@ def _info(
         out_of_scope_uses=_out_of_scope(facts.use),
         pii_note=facts.pii_note,
         limitations=LIMITATIONS,
+    )
+
+
+def _isolation(con: duckdb.DuckDBPyConnection, shards: Sequence[Path]) -> str:
+    """How the released rows' code was contained when it ran (the card says so)."""
+    counts: dict[str, int] = {}
+    if shards:
+        counts = dict(
+            con.execute(
+                "SELECT execution_isolation, count(*) FROM read_parquet($p) "
+                "WHERE execution_isolation <> $none GROUP BY ALL",
+                {"p": [p.as_posix() for p in shards], "none": Isolation.NONE.value},
+            ).fetchall()
+        )
+    weaker = counts.get(Isolation.LIMITS.value, 0)
+    if weaker:
+        return (
+            f"{weaker:,} of {sum(counts.values()):,} executed rows ran with resource limits only "
+            "(bubblewrap was not available): their code was not isolated from the file system "
+            "or the network while it ran."
+        )
+    return (
+        f"{counts.get(Isolation.BWRAP.value, 0):,} executed rows ran in bubblewrap sandboxes: "
+        "no network, a read-only system, the data dir hidden, CPU, memory, file-size and "
+        "process limits, a wall-clock timeout."
     )
 
 

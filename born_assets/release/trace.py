@@ -73,6 +73,11 @@ SANITIZE_FIELDS = ", ".join(
         "hidden_chars_removed",
     ]
 )
+EXECUTION_FIELDS = (
+    "require_tests, execution_status, execution_reason, execution_detail, tests_passed, "
+    "tests_total, test_command, harness, duration_s, peak_memory_kb, isolation, interpreter, "
+    "library_versions, is_cached, is_gated_out, score_factor"
+)
 CONTAMINATION_FIELDS = (
     "is_contaminated, method, eval_id, eval_item_id, eval_field, overlap_fraction, threshold"
 )
@@ -130,6 +135,9 @@ def trace(
         ("gates", _stage(con, paths.data.stage(Asset.GATED), ", ".join(GATE_FIELDS), key))
     )
     sections.append(("dedup", _dedup(con, paths.data.stage(Asset.DEDUPLICATED), key)))
+    sections.append(
+        ("tests run", _stage(con, paths.data.stage(Asset.EXECUTED), EXECUTION_FIELDS, key))
+    )
     sections.append(
         (
             "contamination",

@@ -105,6 +105,7 @@ class Stage(StrEnum):
     SANITIZE = "sanitize"
     GATE = "gate"
     DEDUP = "dedup"
+    EXECUTE = "execute"
     GOVERNANCE = "governance"
     RELEASE = "release"
 

@@ -27,6 +27,7 @@ from born_assets.specs.common import (
     resolve_file,
 )
 from born_assets.specs.generation import GenerationSpec
+from born_assets.specs.task_tests import LoadedTests, TestsSpec, load_tests
 
 
 class Teacher(StrictModel):
@@ -103,6 +104,7 @@ class LaneManifest(UsageTerms):
     schedule: str | None = None
     output: LaneOutput
     generation: GenerationSpec | None = None
+    tests: TestsSpec | None = None
 
     @model_validator(mode="after")
     def _generation_is_synthetic(self) -> LaneManifest:
@@ -127,6 +129,7 @@ class LoadedManifest:
     content_hash: str
     task_ids: frozenset[str]
     template_hash: str
+    tests: LoadedTests | None = None
 
     @property
     def tasks_hash(self) -> str:
@@ -153,6 +156,7 @@ def load_manifest(path: Path, data: DataDir) -> LoadedManifest | SpecError:
     try:
         task_ids = _read_task_ids(manifest.tasks, path.parent, data)
         template = _read_template(manifest.prompt_template, path.parent, data)
+        tests = _read_tests(manifest, path.parent, data)
     except SpecFieldError as error:
         return SpecError(path, error.field, error.message)
     template_hash = sha256_hex(template.encode("utf-8"))
@@ -169,6 +173,7 @@ def load_manifest(path: Path, data: DataDir) -> LoadedManifest | SpecError:
         content_hash=content_hash,
         task_ids=task_ids,
         template_hash=template_hash,
+        tests=tests,
     )
 
 
@@ -200,6 +205,13 @@ def _ids_from_file(path: Path, id_field: str | None) -> list[str]:
             raise SpecFieldError("tasks.id_field", f"{path.name} line {number}: {error}") from error
         ids.append(str(value))
     return ids
+
+
+def _read_tests(manifest: LaneManifest, manifest_dir: Path, data: DataDir) -> LoadedTests | None:
+    if manifest.tests is None:
+        return None
+    tasks = manifest.tasks
+    return load_tests(manifest.tests, tasks.file, tasks.id_field, manifest_dir, data)
 
 
 def _read_template(template: PromptTemplate, manifest_dir: Path, data: DataDir) -> str:

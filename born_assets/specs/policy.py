@@ -8,8 +8,8 @@ never silently falls back to a default) and records the SHA-256 of the file byte
 A bad value raises `PolicyError` whose message names the file and the dotted key, one problem per
 line, e.g. ``data/policy.yaml: gates.length.default.max_response_chars: must be > 0``.
 
-The sections live beside this module: `curation_policy` (gates, score, dedup), `pii_policy` and
-`similarity_policy` (MinHash settings, near-dedup);
+The sections live beside this module: `curation_policy` (gates, score, dedup), `pii_policy`,
+`similarity_policy` (MinHash settings, near-dedup) and `execution_policy` (tests in a sandbox);
 the vocabularies they name are enums, so a policy can only name reasons and keys the code knows.
 """
 
@@ -28,6 +28,7 @@ from pydantic import Field, PrivateAttr, ValidationError
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.common import SUBKEY, StrictModel
 from born_assets.specs.curation_policy import DedupPolicy, GatesPolicy, ScorePolicy
+from born_assets.specs.execution_policy import ExecutionPolicy
 from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.specs.similarity_policy import NearDedupPolicy, SimilarityPolicy
 
@@ -65,6 +66,7 @@ class Policy(StrictModel):
     review: ReviewPolicy = ReviewPolicy()
     similarity: SimilarityPolicy = SimilarityPolicy()
     near_dedup: NearDedupPolicy = NearDedupPolicy()
+    execution: ExecutionPolicy = ExecutionPolicy()
 
     _content_hash: str | None = PrivateAttr(default=None)
 
