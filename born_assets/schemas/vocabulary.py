@@ -59,6 +59,13 @@ class ResponseFormat(StrEnum):
     CLOSURE = "closure"
 
 
+class TimestampSource(StrEnum):
+    """Where a row's `generation_timestamp` comes from."""
+
+    RECORD = "record"
+    DECLARED = "declared"
+
+
 class Fate(StrEnum):
     """The one recorded end of an input line.
 
@@ -96,6 +103,8 @@ class QuarantineReason(StrEnum):
     FORMAT_MISMATCH = "format_mismatch"
     EMPTY_VISIBLE_CONTENT = "empty_visible_content"
     ERASED = "erased"
+    UNSUPPORTED_FILE = "unsupported_file"
+    UNREADABLE_FILE = "unreadable_file"
 
 
 class Stage(StrEnum):

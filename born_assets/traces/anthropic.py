@@ -1,7 +1,8 @@
 """Anthropic Messages adapter for the `{request, response}` wrapper of `/v1/messages` calls.
 
 The prompt is `request.system` (a string or text blocks, as a system turn) followed by
-`request.messages`; the response is the `response` Message (type `message`, role `assistant`).
+`request.messages`; the response is the `response` Message (type `message`, role `assistant`);
+the tools are `request.tools` (`{name, description, input_schema}`; server tools by name).
 
 Block mapping (any other block type is a `FormatMismatch`, never dropped silently):
 
@@ -24,7 +25,14 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from born_assets.traces.conversation import Block, BlockKind, Role, TraceExample, Turn
+from born_assets.traces.conversation import (
+    Block,
+    BlockKind,
+    Role,
+    TraceExample,
+    Turn,
+    recorded_outcome,
+)
 from born_assets.traces.fields import (
     AdapterSpec,
     FormatMismatch,
@@ -39,6 +47,7 @@ from born_assets.traces.fields import (
     row_id,
     timestamp,
 )
+from born_assets.traces.tools import declared_tools
 
 ROLES: dict[str, Role] = {"system": Role.SYSTEM, "user": Role.USER, "assistant": Role.ASSISTANT}
 """Anthropic message roles (pydantic-ai also sends `system` messages) and their neutral roles."""
@@ -83,6 +92,8 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, "response.model"),
         timestamp=timestamp(record, spec, None),
+        tools=declared_tools(record, spec, "request.tools"),
+        outcome=recorded_outcome(record, spec),
     )
 
 
