@@ -59,6 +59,18 @@ class ResponseFormat(StrEnum):
     CLOSURE = "closure"
 
 
+class RowKind(StrEnum):
+    """What a row is, for the policy's per-kind rules (`gates.kinds`).
+
+    `tool_use`: its conversation declares tools or holds a tool call or result; else
+    `code_task`: its family is one of `gates.kinds.code_task.families`; else `chat`.
+    """
+
+    CODE_TASK = "code_task"
+    TOOL_USE = "tool_use"
+    CHAT = "chat"
+
+
 class TimestampSource(StrEnum):
     """Where a row's `generation_timestamp` comes from."""
 

@@ -25,6 +25,7 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError
 
 from born_assets.schemas.vocabulary import IntendedUse
+from born_assets.specs.closure_policy import ClosurePolicy
 from born_assets.specs.common import SUBKEY, StrictModel
 from born_assets.specs.curation_policy import DedupPolicy, GatesPolicy, ScorePolicy
 from born_assets.specs.pii_policy import PiiPolicy
@@ -54,6 +55,7 @@ class Policy(StrictModel):
     contamination: ContaminationPolicy = ContaminationPolicy()
     pii: PiiPolicy = PiiPolicy()
     review: ReviewPolicy = ReviewPolicy()
+    closure: ClosurePolicy = ClosurePolicy()
 
     _content_hash: str | None = PrivateAttr(default=None)
 

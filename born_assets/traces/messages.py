@@ -4,10 +4,12 @@
 answers, where the source left them out (ShareGPT, Hermes tags and Atropos rollouts carry no ids):
 
 * a call without an id gets `call_<n>` (`n` = its position among the trace's calls, from 1;
-  suffixed if the source already uses that id);
-* a result without an id answers the oldest call still unanswered (of its tool's name, when the
-  result names one); a result that answers nothing keeps no id (the tool-use gate reports it);
-* a result with an id keeps it, and takes its tool's name from the call when it has none.
+  suffixed if the source already uses that id); a call whose id an earlier call already used
+  gets that id suffixed, and so does the result that answers it;
+* a result with an id answers the oldest unanswered call of that id; a result without one
+  answers the oldest unanswered call (of its tool's name, when the result names one); a result
+  that answers nothing keeps its id or none (the tool-use gate reports it);
+* a result takes its tool's name from the call when it has none.
 
 `to_messages` then maps turns to messages, one dict per message with every key present:
 `{role, content, tool_calls, tool_call_id, name}` (absent values are None):
@@ -34,64 +36,93 @@ from born_assets.traces.conversation import Block, BlockKind, Role, Turn
 
 @dataclass(frozen=True, slots=True)
 class LinkStats:
-    """What `link_tool_calls` filled in: call ids made, results linked to a call by order."""
+    """What `link_tool_calls` filled in or changed.
+
+    Attributes:
+        call_ids: Ids made for calls that had none.
+        results_linked: Results without an id linked to a call by order.
+        ids_renamed: Calls whose id an earlier call of the trace already used (tau-bench reuses
+            ids), renamed `<id>_<n>` with the results that answer them, so each id is one call.
+    """
 
     call_ids: int = 0
     results_linked: int = 0
+    ids_renamed: int = 0
+
+
+@dataclass(slots=True)
+class _Call:
+    source_id: str | None
+    call_id: str
+    name: str | None
+
+
+class _Linker:
+    """The calls still unanswered, in order, and every id given out so far."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = taken
+        self.given: set[str] = set()
+        self.pending: list[_Call] = []
+        self.calls = self.made = self.linked = self.renamed = 0
+
+    def call(self, block: Block) -> Block:
+        self.calls += 1
+        source = block.call_id
+        if source is None:
+            call_id = self._fresh(f"call_{self.calls}")
+            self.made += 1
+        elif source in self.given:
+            call_id = self._fresh(source)
+            self.renamed += 1
+        else:
+            call_id = source
+        self.given.add(call_id)
+        self.pending.append(_Call(source, call_id, block.name))
+        return replace(block, call_id=call_id)
+
+    def result(self, block: Block) -> Block:
+        for index, call in enumerate(self.pending):
+            if block.call_id is not None:
+                matches = block.call_id == call.source_id
+            else:
+                matches = block.name is None or block.name == call.name
+            if matches:
+                del self.pending[index]
+                self.linked += block.call_id is None
+                return replace(block, call_id=call.call_id, name=block.name or call.name)
+        return block
+
+    def _fresh(self, base: str) -> str:
+        candidate, suffix = base, 1
+        while candidate in self.taken or candidate in self.given:
+            suffix += 1
+            candidate = f"{base}_{suffix}"
+        return candidate
 
 
 def link_tool_calls(turns: Iterable[Turn]) -> tuple[tuple[Turn, ...], LinkStats]:
     """Give calls and results the ids that pair them (rules in the module docstring)."""
     turns = tuple(turns)
-    taken = {b.call_id for t in turns for b in t.blocks if b.call_id is not None}
-    names: dict[str, str | None] = {}
-    pending: list[str] = []
-    made = linked = calls = 0
+    linker = _Linker({b.call_id for t in turns for b in t.blocks if b.call_id is not None})
     out: list[Turn] = []
     for turn in turns:
         blocks: list[Block] = []
         for block in turn.blocks:
             if block.kind is BlockKind.TOOL_CALL:
-                calls += 1
-                if block.call_id is None:
-                    block = replace(block, call_id=_fresh_id(calls, taken))
-                    made += 1
-                names[block.call_id or ""] = block.name
-                pending.append(block.call_id or "")
-            elif block.kind is BlockKind.TOOL_RESULT and _is_tool_output(turn, block):
-                block, by_order = _answer(block, pending, names)
-                linked += by_order
+                block = linker.call(block)
+            elif _is_tool_output(turn, block):
+                block = linker.result(block)
             blocks.append(block)
         out.append(Turn(turn.role, tuple(blocks)))
-    return tuple(out), LinkStats(made, linked)
+    return tuple(out), LinkStats(linker.made, linker.linked, linker.renamed)
 
 
 def _is_tool_output(turn: Turn, block: Block) -> bool:
     """A result a tool produced (not an observation sent as user text)."""
+    if block.kind is not BlockKind.TOOL_RESULT:
+        return False
     return turn.role is not Role.USER or block.call_id is not None
-
-
-def _fresh_id(position: int, taken: set[str]) -> str:
-    candidate, suffix = f"call_{position}", 1
-    while candidate in taken:
-        suffix += 1
-        candidate = f"call_{position}_{suffix}"
-    taken.add(candidate)
-    return candidate
-
-
-def _answer(block: Block, pending: list[str], names: dict[str, str | None]) -> tuple[Block, int]:
-    """The result with the id of the call it answers (and its name); 1 if linked by order."""
-    if block.call_id is not None:
-        if block.call_id in pending:
-            pending.remove(block.call_id)
-        name = block.name or names.get(block.call_id)
-        return replace(block, name=name), 0
-    for call_id in pending:
-        if block.name is None or names.get(call_id) == block.name:
-            pending.remove(call_id)
-            return replace(block, call_id=call_id, name=block.name or names.get(call_id)), 1
-    return block, 0
 
 
 def message(
@@ -158,7 +189,7 @@ def _assistant(blocks: Iterable[Block]) -> list[dict[str, Any]]:
 
     def flush() -> None:
         if texts or calls:
-            messages.append(message("assistant", "\n\n".join(texts) or None, calls or None))
+            messages.append(message("assistant", "\n\n".join(texts) or None, list(calls) or None))
         texts.clear()
         calls.clear()
 

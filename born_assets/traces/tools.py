@@ -7,6 +7,8 @@ Forms read, each as its producer documents it:
 * a flat list `[{name, description, parameters}]` (glaive, LLaMA-Factory `tools`, legacy OpenAI
   `functions`), and Anthropic `[{name, description, input_schema}]`;
 * any of those as a JSON string (LLaMA-Factory stores `tools` as text);
+* a provider's built-in tool declared by its `type` alone (`{"type": "openrouter:web_search",
+  "parameters": {...settings}}`): named by its type, with no schema;
 * Hermes / ChatML system prompts: the JSON inside `<tools>...</tools>` (one array, or one object
   per line).
 
@@ -73,6 +75,9 @@ def _tool(item: dict[str, Any], path: str) -> ToolSpec:
         if kind != "function":
             raise FormatMismatch(child(path, "type"), f"unknown tool type {kind!r}")
         return _function(item["function"], child(path, "function"))
+    kind = item.get("type")
+    if "name" not in item and isinstance(kind, str) and kind != "function":
+        return ToolSpec(kind)  # a provider's built-in tool, declared by its type only
     return _function(item, path)
 
 
