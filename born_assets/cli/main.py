@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from born_assets.cli import erase, inspect, releases, review
+from born_assets.cli import erase, export, inspect, releases, review, sniff
 from born_assets.layout import DataDir
 
 Command = Callable[[argparse.Namespace], int]
@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     releases.register(add)
     inspect.register(add)
     erase.register(add)
+    sniff.register(add)
+    export.register(add)
     review.add_review_commands(commands)
     return parser
 
