@@ -337,12 +337,16 @@ def _optional(table: pa.Table, name: str) -> list[Any]:
     return [None] * table.num_rows
 
 
+_OPTIONAL_INPUTS = ("fence_parses", "messages", "tools")
+
+
 def _as_table(batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) -> pa.Table:
     columns = ("example_id", "benchmark_family", "prompt", "response")
     if isinstance(batch, pa.RecordBatch):
         batch = pa.Table.from_batches([batch])
     if not isinstance(batch, pa.Table):
-        return pa.table({name: [row[name] for row in batch] for name in columns})
+        optional = [name for name in _OPTIONAL_INPUTS if batch and name in batch[0]]
+        return pa.table({name: [row[name] for row in batch] for name in (*columns, *optional)})
     missing = [name for name in columns if name not in batch.column_names]
     if missing:
         raise KeyError(f"gates input lacks columns {missing}")
