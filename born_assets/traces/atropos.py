@@ -29,6 +29,7 @@ from born_assets.traces.conversation import (
     TraceExample,
     Turn,
     split_at_first_assistant,
+    system_prompt_tools,
 )
 from born_assets.traces.fields import (
     AdapterSpec,
@@ -46,7 +47,6 @@ from born_assets.traces.fields import (
     timestamp,
 )
 from born_assets.traces.sharegpt import split_tool_call_tags
-from born_assets.traces.tools import tools_in_text
 
 ROLES: dict[str, Role] = {
     "system": Role.SYSTEM,
@@ -133,20 +133,13 @@ def _example(
         turns.append(_turn(message, child(path, index), after_agent))
         after_agent = after_agent or turns[-1].role is Role.ASSISTANT
     prompt, response = split_at_first_assistant(turns, path)
-    tools = tuple(
-        tool
-        for turn in prompt
-        if turn.role is Role.SYSTEM
-        for block in turn.blocks
-        for tool in tools_in_text(block.text, path)
-    )
     return TraceExample(
         prompt_turns=prompt,
         response_turns=response,
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, None),
         timestamp=timestamp(record, spec, None),
-        tools=tools,
+        tools=system_prompt_tools(prompt, path),
         outcome=outcome,
     )
 

@@ -37,6 +37,7 @@ from born_assets.traces.conversation import (
     Turn,
     recorded_outcome,
     split_at_first_assistant,
+    system_prompt_tools,
 )
 from born_assets.traces.fields import (
     AdapterSpec,
@@ -50,7 +51,6 @@ from born_assets.traces.fields import (
     timestamp,
 )
 from born_assets.traces.sharegpt import split_tool_call_tags
-from born_assets.traces.tools import ToolSpec, tools_in_text
 
 
 class Template(StrEnum):
@@ -100,7 +100,7 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, None),
         timestamp=timestamp(record, spec, None),
-        tools=_system_tools(prompt, path),
+        tools=system_prompt_tools(prompt, path),
         outcome=recorded_outcome(record, spec),
     )
 
@@ -215,13 +215,3 @@ def _llama3_call(content: str) -> Block | None:
         return None
     text = arguments if isinstance(arguments, str) else json_text(arguments)
     return Block(BlockKind.TOOL_CALL, text, name=value["name"])
-
-
-def _system_tools(prompt: tuple[Turn, ...], path: str) -> tuple[ToolSpec, ...]:
-    return tuple(
-        tool
-        for turn in prompt
-        if turn.role is Role.SYSTEM
-        for block in turn.blocks
-        for tool in tools_in_text(block.text, path)
-    )

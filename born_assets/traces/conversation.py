@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import Any, TypeAlias
 
 from born_assets.traces.fields import AdapterSpec, FormatMismatch, optional_field
-from born_assets.traces.tools import ToolSpec
+from born_assets.traces.tools import ToolSpec, tools_in_text
 
 
 class BlockKind(StrEnum):
@@ -121,6 +121,17 @@ def recorded_outcome(record: dict[str, Any], spec: AdapterSpec) -> tuple[Outcome
         return (Outcome(path, str(value)),)
     raise FormatMismatch(
         path, f"expected a number, a boolean or a string, got {type(value).__name__}"
+    )
+
+
+def system_prompt_tools(turns: Iterable[Turn], path: str) -> tuple[ToolSpec, ...]:
+    """The tools the system turns declare in Hermes `<tools>...</tools>` (`tools.tools_in_text`)."""
+    return tuple(
+        tool
+        for turn in turns
+        if turn.role is Role.SYSTEM
+        for block in turn.blocks
+        for tool in tools_in_text(block.text, path)
     )
 
 

@@ -34,6 +34,7 @@ from born_assets.traces.conversation import (
     Turn,
     recorded_outcome,
     split_at_first_assistant,
+    system_prompt_tools,
 )
 from born_assets.traces.fields import (
     AdapterSpec,
@@ -51,7 +52,7 @@ from born_assets.traces.fields import (
     row_id,
     timestamp,
 )
-from born_assets.traces.tools import declared_tools, tools_in_text
+from born_assets.traces.tools import declared_tools
 
 
 class Speaker(StrEnum):
@@ -123,20 +124,13 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
     turns = [system] if system is not None else []
     turns += [_turn(entry, child(path, i), options, speakers) for i, entry in enumerate(entries)]
     prompt, response = split_at_first_assistant(turns, path)
-    system_tools = [
-        tool
-        for turn in prompt
-        if turn.role is Role.SYSTEM
-        for block in turn.blocks
-        for tool in tools_in_text(block.text, path)
-    ]
     return TraceExample(
         prompt_turns=prompt,
         response_turns=response,
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, "model"),
         timestamp=timestamp(record, spec, "timestamp"),
-        tools=(*declared_tools(record, spec, "tools"), *system_tools),
+        tools=(*declared_tools(record, spec, "tools"), *system_prompt_tools(prompt, path)),
         outcome=recorded_outcome(record, spec),
     )
 
