@@ -9,6 +9,7 @@ rows, one per quarantine reason, and written to their own file in the lanes they
 from __future__ import annotations
 
 import ast
+import gzip
 import hashlib
 import json
 import sys
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 DATA = Path("data")
 
@@ -224,12 +227,31 @@ def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
     write_lines(DATA / "lanes/cassettes-gpt-5-mini/part-001-with-bad-lines.jsonl", bad)
 
 
-def copy_rows(source: Path, target: Path, keep: Callable[[int, str], bool]) -> None:
-    """Copy the source's lines verbatim (bytes unchanged) where `keep(index, line)` is true."""
+def kept_lines(source: Path, keep: Callable[[int, str], bool]) -> list[bytes]:
+    """The source's lines (bytes unchanged) where `keep(index, line)` is true."""
     lines = source.read_bytes().rstrip(b"\n").split(b"\n")
-    kept = [line for i, line in enumerate(lines) if keep(i, line.decode("utf-8"))]
+    return [line for i, line in enumerate(lines) if keep(i, line.decode("utf-8"))]
+
+
+def copy_rows(source: Path, target: Path, keep: Callable[[int, str], bool]) -> None:
+    """Copy the source's lines verbatim where `keep(index, line)` is true.
+
+    The target's name says how it is stored: `.jsonl` as is, `.jsonl.gz` gzip (no name, time 0),
+    `.jsonl.zst` zstd, `.json` one JSON array whose elements are the lines, one per line.
+    """
+    kept = kept_lines(source, keep)
+    data = b"".join(line + b"\n" for line in kept)
+    if target.name.endswith(".json"):
+        data = b"[\n" + b",\n".join(kept) + b"\n]\n"
+    elif target.name.endswith(".gz"):
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    elif target.name.endswith(".zst"):
+        sink = pa.BufferOutputStream()
+        with pa.CompressedOutputStream(sink, "zstd") as stream:
+            stream.write(data)
+        data = sink.getvalue().to_pybytes()
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(b"".join(line + b"\n" for line in kept))
+    target.write_bytes(data)
 
 
 def imports(real: Path) -> None:
@@ -250,15 +272,33 @@ def imports(real: Path) -> None:
         DATA / "traces/pydantic-ai-anthropic/part-000.jsonl",
         lambda i, line: len(line) < 8_000,
     )
-    copy_rows(
-        traces / "openai_tool_calls/tau-bench-gpt-4o-airline.rows0-139.jsonl",
-        DATA / "traces/tau-bench-gpt-4o-airline/part-000.jsonl",
-        lambda i, line: i < 12,
+    tau = traces / "openai_tool_calls/tau-bench-gpt-4o-airline.rows0-139.jsonl"
+    copy_rows(tau, DATA / "traces/tau-bench-gpt-4o-airline/part-000.jsonl", lambda i, _: i < 12)
+    copy_rows(tau, DATA / "traces/tau-bench-gpt-4o-airline/part-001.jsonl.gz", lambda i, _: i >= 12)
+    copy_rows(  # LLaMA-Factory ships it as a JSON array: so does the sample
+        traces / "sharegpt_function_call/llamafactory-glaive_toolcall_en_demo.jsonl",
+        DATA / "traces/glaive-toolcall-demo/glaive_toolcall_en_demo.rows0-19.json",
+        lambda i, line: i < 20,
     )
     copy_rows(
-        traces / "sharegpt_function_call/llamafactory-glaive_toolcall_en_demo.jsonl",
-        DATA / "traces/glaive-toolcall-demo/part-000.jsonl",
-        lambda i, line: i < 20,
+        traces / "reasoning_content_blocks/llamafactory-reason_tool_use_demo_50.jsonl",
+        DATA / "traces/llamafactory-reason-tool-use/part-000.jsonl",
+        lambda i, line: True,
+    )
+    copy_rows(
+        traces / "hermes_xml_rollouts/atropos-rubiks_process_results_32.jsonl",
+        DATA / "traces/atropos-rubiks/part-000.jsonl.zst",
+        lambda i, line: True,
+    )
+    copy_rows(
+        traces / "agent_trajectories/swe-agent-demonstrations.jsonl",
+        DATA / "traces/swe-agent-demonstrations/part-000.jsonl.zst",
+        lambda i, line: True,
+    )
+    copy_rows(
+        traces / "sharegpt_plain/fastchat-dummy_conversation.rows0-332.jsonl",
+        DATA / "traces/fastchat-identity/part-000.jsonl",
+        lambda i, line: i < 60,
     )
 
 

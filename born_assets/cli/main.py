@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from born_assets.cli import erase, execution, inspect, releases, review, similar
+from born_assets.cli import erase, execution, export, inspect, releases, review, similar, sniff
 from born_assets.layout import DataDir
 
 Command = Callable[[argparse.Namespace], int]
@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     erase.register(add)
     execution.register(add)
     similar.register(add)
+    sniff.register(add)
+    export.register(add)
     review.add_review_commands(commands)
     return parser
 

@@ -29,7 +29,7 @@ from born_assets.specs.policy import Policy
 from born_assets.store.memo import RowMemo, code_version, in_input_order, remembered_stream
 from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 
-GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses"]
+GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses", "messages", "tools"]
 _ORIGIN_COLUMNS = [name for name in CARRIED_COLUMNS if name != "example_id"]
 
 

@@ -76,13 +76,16 @@ class WarehouseInputs:
 def _release_rows_sql(inputs: WarehouseInputs) -> str:
     """Released rows: clean dedup survivors whose use limits allow `$use`.
 
-    The text is the sanitized text, or the redacted text where the PII scan changed it.
+    The text is the sanitized text, or the redacted text where the PII scan changed it; the
+    messages come with it, from the same place.
     """
     columns = ", ".join(f"src.{c}" for c in arrow_schema(ReleaseRecord).names if c not in _REPLACED)
     return f"""
         SELECT {columns},
                coalesce(r.prompt, s.prompt) AS prompt,
                coalesce(r.response, s.response) AS response,
+               CASE WHEN r.example_id IS NULL THEN s.messages ELSE r.messages END AS messages,
+               s.tools AS tools,
                'closure' AS response_format,
                round(g.curation_score * x.score_factor, 6) AS curation_score,
                x.execution_status, x.tests_passed, x.tests_total,
@@ -110,6 +113,8 @@ def _release_rows_sql(inputs: WarehouseInputs) -> str:
 _REPLACED = {
     "prompt",
     "response",
+    "messages",
+    "tools",
     "response_format",
     "curation_score",
     "post_processing",
@@ -263,18 +268,34 @@ def write_fates(
     return fate_counts(con, path)
 
 
+_TYPE_NAMES = {
+    pa.string(): "string",
+    pa.int64(): "int64",
+    pa.float64(): "float64",
+    pa.bool_(): "bool",
+    pa.timestamp("us", tz="UTC"): "timestamp",
+}
+
+
 def release_columns() -> tuple[ColumnInfo, ...]:
     """The released columns as the card and Croissant metadata describe them."""
-    names = {
-        pa.string(): "string",
-        pa.int64(): "int64",
-        pa.float64(): "float64",
-        pa.bool_(): "bool",
-    }
     return tuple(
-        ColumnInfo(doc.name, names.get(doc.arrow_type, "timestamp"), doc.description)
+        _column_info(doc.name, doc.arrow_type, doc.description)
         for doc in column_docs(ReleaseRecord)
     )
+
+
+def _column_info(name: str, arrow_type: pa.DataType, description: str) -> ColumnInfo:
+    """A column (or a nested field): lists are repeated values, structs have sub-fields."""
+    if pa.types.is_list(arrow_type):
+        item = _column_info(name, arrow_type.value_type, description)
+        return ColumnInfo(name, item.data_type, description, True, item.sub_fields)
+    if pa.types.is_struct(arrow_type):
+        fields = tuple(
+            _column_info(field.name, field.type, f"`{name}.{field.name}`") for field in arrow_type
+        )
+        return ColumnInfo(name, "struct", description, False, fields)
+    return ColumnInfo(name, _TYPE_NAMES[arrow_type], description)
 
 
 def file_sha256(path: Path) -> str:

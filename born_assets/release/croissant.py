@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from born_assets.layout import ReleaseDir
-from born_assets.release.info import ReleaseInfo
+from born_assets.release.info import ColumnInfo, ReleaseInfo
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 SHARD_GLOB = f"{ReleaseDir.DATA}/{ReleaseDir.SHARD_PREFIX}-*.parquet"
@@ -228,21 +228,32 @@ def _record_set(info: ReleaseInfo) -> dict[str, Any]:
         "@id": RECORD_SET_ID,
         "name": RECORD_SET_ID,
         "description": "One row per released example.",
-        "field": [
-            {
-                "@type": "cr:Field",
-                "@id": f"{RECORD_SET_ID}/{column.name}",
-                "name": column.name,
-                "description": column.description,
-                "dataType": _data_type(column.data_type),
-                "source": {"fileSet": {"@id": FILE_SET_ID}, "extract": {"column": column.name}},
-            }
-            for column in info.columns
-        ],
+        "field": [_field(column, column.name, ()) for column in info.columns],
     }
     if any(column.name == KEY_COLUMN for column in info.columns):
         record_set["key"] = {"@id": f"{RECORD_SET_ID}/{KEY_COLUMN}"}
     return record_set
+
+
+def _field(column: ColumnInfo, top: str, path: tuple[str, ...]) -> dict[str, Any]:
+    """A Croissant field; a nested column's fields are its `subField`s, read by JSON path."""
+    source: dict[str, Any] = {"fileSet": {"@id": FILE_SET_ID}, "extract": {"column": top}}
+    if path:
+        source["transform"] = {"jsonPath": ".".join(path)}
+    field: dict[str, Any] = {
+        "@type": "cr:Field",
+        "@id": "/".join((RECORD_SET_ID, top, *path)),
+        "name": column.name,
+        "description": column.description,
+        "source": source,
+    }
+    if column.repeated:
+        field["repeated"] = True
+    if column.sub_fields:
+        field["subField"] = [_field(sub, top, (*path, sub.name)) for sub in column.sub_fields]
+    else:
+        field["dataType"] = _data_type(column.data_type)
+    return field
 
 
 def _data_type(data_type: str) -> str:

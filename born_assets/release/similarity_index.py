@@ -123,4 +123,3 @@ def build_index(
         )
         folder.info.write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
     return info
-

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from born_assets.schemas.columns import VerdictColumns
+from born_assets.schemas.columns import ConversationColumns, VerdictColumns
 from born_assets.schemas.vocabulary import ContaminationMethod, PiiScanStatus, values
 
 
@@ -200,8 +200,11 @@ class PiiVerdictRecord(VerdictColumns):
     )
 
 
-class RedactedTextRecord(pa.DataFrameModel):
-    """One row per example whose text the PII scan changed: the redacted prompt and response."""
+class RedactedTextRecord(ConversationColumns):
+    """One row per example whose text the PII scan changed: its redacted prompt, response, messages.
+
+    The tools are carried as they were, so the release takes a row's conversation from one place.
+    """
 
     example_id: Series[str] = pa.Field(unique=True, description="The redacted example.")
     prompt: Series[str] = pa.Field(description="The prompt with typed placeholders.")

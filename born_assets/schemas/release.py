@@ -6,14 +6,25 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from born_assets.schemas.columns import ConversationColumns
 from born_assets.schemas.execution import ExecutionStatus, Isolation
 from born_assets.schemas.ingest import LineageRecord
 from born_assets.schemas.vocabulary import ResponseFormat, values
 
 
-class ReleaseRecord(LineageRecord):
-    """One row per released example: the full lineage record with the sanitized closure text."""
+class ReleaseRecord(ConversationColumns, LineageRecord):
+    """One row per released example: the full lineage record, its messages and closure text.
 
+    `messages` is the conversation to train on; `response` is the closure text rendered from the
+    same visible turns (`born_assets.sanitize.closure`).
+    """
+
+    response: Series[str] = pa.Field(
+        description=(
+            "The visible response as closure text (## Plan, ## Code or ## Patch, ## Checks, "
+            "## Result), rendered from the same turns as `messages`."
+        )
+    )
     response_format: Series[str] = pa.Field(
         isin=[ResponseFormat.CLOSURE.value], description="Always `closure` in a release."
     )

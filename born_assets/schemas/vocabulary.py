@@ -59,6 +59,25 @@ class ResponseFormat(StrEnum):
     CLOSURE = "closure"
 
 
+class RowKind(StrEnum):
+    """What a row is, for the policy's per-kind rules (`gates.kinds`).
+
+    `tool_use`: its conversation declares tools or holds a tool call or result; else
+    `code_task`: its family is one of `gates.kinds.code_task.families`; else `chat`.
+    """
+
+    CODE_TASK = "code_task"
+    TOOL_USE = "tool_use"
+    CHAT = "chat"
+
+
+class TimestampSource(StrEnum):
+    """Where a row's `generation_timestamp` comes from."""
+
+    RECORD = "record"
+    DECLARED = "declared"
+
+
 class Fate(StrEnum):
     """The one recorded end of an input line.
 
@@ -96,6 +115,8 @@ class QuarantineReason(StrEnum):
     FORMAT_MISMATCH = "format_mismatch"
     EMPTY_VISIBLE_CONTENT = "empty_visible_content"
     ERASED = "erased"
+    UNSUPPORTED_FILE = "unsupported_file"
+    UNREADABLE_FILE = "unreadable_file"
 
 
 class Stage(StrEnum):

@@ -26,6 +26,7 @@ from born_assets.specs.common import (
     parse_spec,
     resolve_file,
 )
+from born_assets.specs.generated_at import NO_TIME_SOURCE, GeneratedAt
 from born_assets.specs.generation import GenerationSpec
 from born_assets.specs.task_tests import LoadedTests, TestsSpec, load_tests
 
@@ -84,10 +85,14 @@ class OutputFields(StrictModel):
 
 
 class LaneOutput(StrictModel):
-    """Where the lane's output files are, relative to the data dir."""
+    """Where the lane's output files are, relative to the data dir; `glob` picks them in `path`.
+
+    Every picked file must be a kind `born_assets.ingest.readers` reads; any other is refused as
+    `unsupported_file`, not skipped.
+    """
 
     path: str = Field(min_length=1)
-    glob: str = "*.jsonl"
+    glob: str = "*"
     fields: OutputFields = OutputFields()
 
 
@@ -105,11 +110,23 @@ class LaneManifest(UsageTerms):
     output: LaneOutput
     generation: GenerationSpec | None = None
     tests: TestsSpec | None = None
+    generated_at: GeneratedAt | None = None
+    """When the rows were made, for rows that carry no `generation_timestamp` (see
+    `specs.generated_at`). A synthetic lane's rows must carry their own time, so only a lane of
+    another source type must declare it."""
 
     @model_validator(mode="after")
     def _generation_is_synthetic(self) -> LaneManifest:
         if self.generation is not None and self.source_type is not SourceType.SYNTHETIC:
             raise ValueError("a lane with `generation` has source_type synthetic")
+        return self
+
+    @model_validator(mode="after")
+    def _time_has_a_source(self) -> LaneManifest:
+        if self.generated_at is None and self.source_type is not SourceType.SYNTHETIC:
+            raise ValueError(
+                NO_TIME_SOURCE + " (a synthetic lane's rows carry `generation_timestamp`)"
+            )
         return self
 
     @field_validator("schedule")

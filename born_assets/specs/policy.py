@@ -26,6 +26,7 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError
 
 from born_assets.schemas.vocabulary import IntendedUse
+from born_assets.specs.closure_policy import ClosurePolicy
 from born_assets.specs.common import SUBKEY, StrictModel
 from born_assets.specs.curation_policy import DedupPolicy, GatesPolicy, ScorePolicy
 from born_assets.specs.execution_policy import ExecutionPolicy
@@ -67,6 +68,7 @@ class Policy(StrictModel):
     similarity: SimilarityPolicy = SimilarityPolicy()
     near_dedup: NearDedupPolicy = NearDedupPolicy()
     execution: ExecutionPolicy = ExecutionPolicy()
+    closure: ClosurePolicy = ClosurePolicy()
 
     _content_hash: str | None = PrivateAttr(default=None)
 

@@ -258,10 +258,7 @@ def append_observed(text: str, checks: str, result: str) -> str:
     head = text[: checks_at + len(SECTION_CHECKS) + 1]
     checks_body = text[checks_at + len(SECTION_CHECKS) + 1 : result_at]
     result_body = text[result_at + len(SECTION_RESULT) + 1 :]
-    return (
-        f"{head}{_with(checks_body, checks)}\n\n"
-        f"{SECTION_RESULT}\n{_with(result_body, result)}\n"
-    )
+    return f"{head}{_with(checks_body, checks)}\n\n{SECTION_RESULT}\n{_with(result_body, result)}\n"
 
 
 def prose_text(text: str, spans: list[tuple[int, int]]) -> str:
