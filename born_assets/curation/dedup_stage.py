@@ -3,8 +3,10 @@
 The rows that passed the gates are ranked by `dedup.survivor_order`: exact prompt duplicates
 leave first (`curation.dedup`), then near duplicates among the exact survivors
 (`curation.near_dedup`). Survivors go to `rows.parquet`; every removed row is an exit with fate
-`duplicate`, its reason (`DedupReason`) and the survivor's example_id as the detail; near
-duplicates are also listed with their estimated similarity in `near_duplicates.parquet`.
+`duplicate`, its reason (`DedupReason`) and the example_id of the row it duplicates as the
+detail; near duplicates are also listed with their estimated similarity in
+`near_duplicates.parquet`. An exact duplicate names its prompt's survivor even when that row
+then leaves as a near duplicate: the chain ends in a kept row after at most two steps.
 """
 
 from __future__ import annotations
@@ -224,10 +226,14 @@ SELECT e.example_id, e.reason, e.detail
 FROM read_parquet($exits) AS e
 LEFT JOIN read_parquet($rows) AS r ON e.detail = r.example_id
 LEFT JOIN read_parquet($gated) AS g ON e.example_id = g.example_id
+LEFT JOIN read_parquet($gated) AS named ON e.detail = named.example_id
 LEFT JOIN read_parquet($near) AS n ON e.example_id = n.example_id
-WHERE r.example_id IS NULL
-   OR (e.reason = $exact AND r.prompt_hash IS DISTINCT FROM g.prompt_hash)
-   OR (e.reason = $near_reason AND (n.duplicate_of IS DISTINCT FROM e.detail
+LEFT JOIN read_parquet($near) AS via ON e.reason = $exact AND e.detail = via.example_id
+LEFT JOIN read_parquet($rows) AS final ON via.duplicate_of = final.example_id
+WHERE (r.example_id IS NULL AND final.example_id IS NULL)
+   OR (e.reason = $exact AND named.prompt_hash IS DISTINCT FROM g.prompt_hash)
+   OR (e.reason = $near_reason AND (r.example_id IS NULL
+                                    OR n.duplicate_of IS DISTINCT FROM e.detail
                                     OR n.estimated_similarity < $threshold))
    OR e.reason NOT IN ($exact, $near_reason)
 ORDER BY e.example_id
@@ -239,8 +245,11 @@ def duplicates_without_survivor(
 ) -> list[tuple[str, str, str]]:
     """Removed rows whose survivor is not kept, or does not match them.
 
-    An exact duplicate must share its survivor's prompt hash; a near duplicate must be listed in
-    `near_duplicates.parquet` with that survivor and a similarity >= `near_dedup.threshold`.
+    An exact duplicate must share the prompt hash of the row it names, and that row is kept or
+    is itself a near duplicate of a kept row (exact dedup runs first: the prompt's survivor may
+    then leave as a near duplicate, taking its exact twins' chain one step further). A near
+    duplicate must name a kept row, be listed in `near_duplicates.parquet` with it and a
+    similarity >= `near_dedup.threshold`.
     Returns `(example_id, reason, detail)` of each offender.
     """
     rows = con.execute(

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from born_assets.curation.dedup import survivor_ranks
 from born_assets.specs.policy import Policy
-from born_assets.specs.similarity_policy import SimilarityPolicy, TextField
+from born_assets.specs.similarity_policy import SimilarityPolicy, TextField, field_texts
 from born_assets.store.parallel import ordered_map
 from born_assets.store.parquet import iter_parquet_batches
 from born_assets.text.minhash import MinHashParams, Signatures, sign
@@ -48,8 +48,8 @@ def sign_batch(
     fields: Sequence[TextField], params: MinHashParams, batch: pa.RecordBatch
 ) -> tuple[list[str], Signatures]:
     """The example ids and signatures of one batch (a module-level function, for workers)."""
-    texts = [batch.column(field.value).to_pylist() for field in fields]
-    rows = [[text or "" for text in row] for row in zip(*texts, strict=True)]
+    texts = [field_texts(batch, field) for field in fields]
+    rows = [list(row) for row in zip(*texts, strict=True)]
     return batch.column("example_id").to_pylist(), sign(rows, params)
 
 
@@ -158,7 +158,7 @@ def _signed_rows(
 ) -> tuple[npt.NDArray[np.str_], Signatures]:
     """The candidates' example ids (sorted) and their signatures, texts streamed in batches."""
     fields = policy.near_dedup.fields
-    columns = ["example_id", *(field.value for field in fields)]
+    columns = ["example_id", *(field.column for field in fields)]
     batches = (
         batch.filter(pc.is_in(batch.column("example_id"), value_set=candidates))
         for batch in iter_parquet_batches(texts, batch_rows, columns)

@@ -23,7 +23,7 @@ from born_assets.layout import DataDir, SimilarityIndexDir
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.release import SimilarityIndexRecord
 from born_assets.specs.policy import Policy
-from born_assets.specs.similarity_policy import TextField
+from born_assets.specs.similarity_policy import TextField, field_texts
 from born_assets.store.atomic import atomic_dir
 from born_assets.store.parallel import ordered_map
 from born_assets.store.parquet import ParquetSink, iter_parquet_batches
@@ -51,7 +51,7 @@ def index_batch(
     fields: tuple[TextField, ...], params: MinHashParams, batch: pa.RecordBatch
 ) -> tuple[pa.Table, Signatures]:
     """The index rows and signatures of one batch of released rows (runs in workers)."""
-    texts = [[t or "" for t in batch.column(f.value).to_pylist()] for f in fields]
+    texts = [field_texts(batch, field) for field in fields]
     rows = [list(row) for row in zip(*texts, strict=True)]
     signatures = sign(rows, params)
     columns = {name: batch.column(name) for name in META_COLUMNS}
@@ -98,7 +98,7 @@ def build_index(
         raise FileNotFoundError(f"release {version} is not published under {release.path}")
     settings = policy.similarity
     fields = settings.index_fields
-    columns = [*META_COLUMNS, *(f.value for f in fields)]
+    columns = [*META_COLUMNS, *(f.column for f in fields)]
     batches = iter_parquet_batches(release.shards(), batch_rows, columns)
     worker = partial(index_batch, fields, settings.params)
     target = data.similarity_index(version)

@@ -13,20 +13,40 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Self
 
+import pyarrow as pa
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from born_assets.specs.common import StrictModel, key_error
+from born_assets.text.dialogue import dialogue_text
 from born_assets.text.minhash import MinHashParams
 
 MAX_PERMUTATIONS = 1024
 
 
 class TextField(StrEnum):
-    """The texts of a row that similarity can compare."""
+    """The texts of a row that similarity can compare.
+
+    `prompt` and `response` are the columns of those names (the response in closure form);
+    `dialogue` is the row's `messages` without system turns (`text.dialogue`).
+    """
 
     PROMPT = "prompt"
     RESPONSE = "response"
+    DIALOGUE = "dialogue"
+
+    @property
+    def column(self) -> str:
+        """The column the text is read from."""
+        return "messages" if self is TextField.DIALOGUE else self.value
+
+
+def field_texts(batch: pa.RecordBatch, field: TextField) -> list[str]:
+    """The `field` text of each row of `batch` ("" where it has none)."""
+    values = batch.column(field.column).to_pylist()
+    if field is TextField.DIALOGUE:
+        return [dialogue_text(messages) for messages in values]
+    return [text or "" for text in values]
 
 
 def _distinct(value: tuple[TextField, ...]) -> tuple[TextField, ...]:

@@ -9,10 +9,13 @@ at least `near_dedup.threshold` similar to it).
 import random
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
-from born_assets.curation.near_dedup import find_near_duplicates
+from born_assets.curation.near_dedup import find_near_duplicates, sign_batch
 from born_assets.specs.policy import Policy
+from born_assets.specs.similarity_policy import TextField
+from born_assets.text.dialogue import dialogue_text
 from born_assets.text.minhash import sign
 from born_assets_tests.conftest import SAMPLE_DATA
 from born_assets_tests.planted import lane_rows, near_dedup_quality, planted_copy
@@ -93,3 +96,38 @@ def test_different_tasks_of_one_benchmark_are_never_near_duplicates(policy: Poli
         update={"near_dedup": policy.near_dedup.model_copy(update={"distinct_task_ids": False})}
     )
     assert find_near_duplicates(signatures, ranks, off, lanes).duplicate_of.tolist() == [-1, 0, 0]
+
+
+def test_the_dialogue_leaves_out_system_turns_and_keeps_tool_calls() -> None:
+    messages = [
+        {"role": "system", "content": "a long shared policy"},
+        {"role": "user", "content": "cancel my flight"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"function": {"name": "cancel", "arguments": '{"id": "X1"}'}}],
+        },
+        {"role": "tool", "content": "cancelled", "tool_call_id": "c1"},
+    ]
+    assert dialogue_text(messages) == 'cancel my flight\n\ncancel {"id": "X1"}\n\ncancelled'
+    assert dialogue_text(None) == ""
+
+
+def test_rows_sharing_only_a_system_prompt_are_not_near_duplicates(policy: Policy) -> None:
+    system = {"role": "system", "content": " ".join(f"rule {i} says something" for i in range(300))}
+    rows = [
+        [system, {"role": "user", "content": f"question {i} about topic {i * 7}"},
+         {"role": "assistant", "content": f"an answer of its own, number {i}, value {i * 13}"}]
+        for i in range(20)
+    ]  # fmt: skip
+    batch = pa.RecordBatch.from_pylist(
+        [
+            {"example_id": f"ex_{i}", "messages": m, "prompt": system["content"]}
+            for i, m in enumerate(rows)
+        ]  # fmt: skip
+    )
+    params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    for fields, expected_removed in (((TextField.DIALOGUE,), 0), ((TextField.PROMPT,), 19)):
+        _, signatures = sign_batch(fields, params, batch)
+        found = find_near_duplicates(signatures, np.arange(20), policy, [None] * 20)
+        assert int((found.duplicate_of >= 0).sum()) == expected_removed

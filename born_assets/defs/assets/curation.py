@@ -201,8 +201,9 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
         asset=DEDUPLICATED_KEY,
         name="duplicates_name_their_survivor",
         description=(
-            "Every duplicate names a surviving example: one with the same prompt hash (exact), "
-            "or one listed with an estimated similarity >= near_dedup.threshold (near)."
+            "Every duplicate names the row it duplicates: one with the same prompt hash (exact; "
+            "kept, or itself a near duplicate of a kept row), or a kept row listed with an "
+            "estimated similarity >= near_dedup.threshold (near)."
         ),
         blocking=True,
     )
