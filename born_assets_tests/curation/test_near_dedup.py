@@ -7,6 +7,7 @@ at least `near_dedup.threshold` similar to it).
 """
 
 import random
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -99,7 +100,7 @@ def test_different_tasks_of_one_benchmark_are_never_near_duplicates(policy: Poli
 
 
 def test_the_dialogue_leaves_out_system_turns_and_keeps_tool_calls() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": "a long shared policy"},
         {"role": "user", "content": "cancel my flight"},
         {
