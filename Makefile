@@ -13,11 +13,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[execution]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,execution]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -58,4 +58,4 @@ sample-data: install
 	$(BIN)/python scripts/build_sample_data.py
 
 clean:
-	rm -rf data/warehouse data/releases data/warehouse.duckdb $(DAGSTER_HOME)
+	rm -rf data/warehouse data/releases data/similarity data/warehouse.duckdb $(DAGSTER_HOME)

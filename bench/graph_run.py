@@ -52,6 +52,20 @@ def step_times(run_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def dedup_seconds(run_id: str) -> dict[str, float]:
+    """Exact and near dedup seconds, as the `deduplicated` materialization recorded them."""
+    with dg.DagsterInstance.get() as dagster_instance:
+        records = dagster_instance.fetch_materializations(
+            dg.AssetKey("deduplicated"), limit=1
+        ).records
+    if not records or records[0].run_id != run_id:
+        return {}
+    materialization = records[0].asset_materialization
+    metadata = materialization.metadata if materialization is not None else {}
+    wanted = ("exact_dedup_seconds", "near_dedup_seconds")
+    return {k: float(metadata[k].value) for k in wanted if k in metadata}  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         "run_start": start,
         "run_end": end,
         "steps": step_times(result.run_id),
+        "dedup": dedup_seconds(result.run_id),
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

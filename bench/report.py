@@ -152,3 +152,29 @@ def _verdict(name: str, value: float, limit: float) -> str:
 def results_path(work: Path, rows: int) -> Path:
     """Where the figures of one corpus size are written."""
     return work / f"results-{rows}.json"
+
+
+def similarity_summary(results: dict[str, Any]) -> str:
+    """Near-dedup against exact dedup, the index build, and `born similar` query latency."""
+    full = results["full"]
+    dedup = full.get("dedup", {})
+    parts = []
+    if dedup.get("exact_dedup_seconds"):
+        exact, near = dedup["exact_dedup_seconds"], dedup.get("near_dedup_seconds", 0.0)
+        parts.append(f"exact dedup {exact:.2f} s, near dedup {near:.2f} s ({near / exact:.1f}x)")
+    index = [a for a in full.get("assets", []) if a["asset"].startswith("similarity_index")]
+    if index:
+        parts.append(
+            f"similarity index build {index[0]['seconds']:.1f} s "
+            f"(peak RSS {index[0]['peak_rss_bytes'] / MIB:.0f} MB)"
+        )
+    query = results.get("similarity", {})
+    if "output" in query and "query_median_s" in query["output"]:
+        out = query["output"]
+        parts.append(
+            f"born similar on {out['rows']} rows: open {out['open_s']:.3f} s, query median "
+            f"{out['query_median_s']:.3f} s (max {out['query_max_s']:.3f} s), reworded row "
+            f"first {out['reworded_row_first']}/{out['queries']}, peak RSS "
+            f"{query['process']['peak_rss_bytes'] / MIB:.0f} MB"
+        )
+    return "similarity: " + ("; ".join(parts) or "not measured")

@@ -9,6 +9,7 @@
    the instance's event log and each step's peak RSS from sampling the child's VmRSS.
 4. The two references (`bench.references`) on the same files, each in its own child process.
 5. Incremental: one new 10k-row file in one lane, then `materialize_release(data_dir, "v2")`.
+   Then the `executed` stage on the sample lanes (`bench.execution`: real code, reported apart).
 6. Writes `.bench/results-N.json`, prints the table, the ratios, and the target verdicts
    (growth against the next smaller `results-*.json`, e.g. 100k against 1M).
 """
@@ -25,11 +26,20 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from bench.execution import measure_execution, render_execution
 from bench.generate import PLAN_FILE, add_lane_file, generate
 from bench.layout import LANES, CorpusSpec
 from bench.measure import Measured, drop_into_page_cache, run_measured
 from bench.references import REFERENCES, input_files
-from bench.report import growth, per_asset, ratios, results_path, table, verdicts
+from bench.report import (
+    growth,
+    per_asset,
+    ratios,
+    results_path,
+    similarity_summary,
+    table,
+    verdicts,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 ROWS_ENV = "BENCH_ROWS"
@@ -106,6 +116,16 @@ def measure_reference(which: str, data_dir: Path, work: Path) -> dict[str, Any]:
     return {"process": asdict(measured), "output": counts}
 
 
+def measure_similarity(data_dir: Path, work: Path) -> dict[str, Any]:
+    """`born similar` query latency on release v1's stored index, in a child process."""
+    log = work / "similar-queries.log"
+    command = [sys.executable, "-m", "bench.similar_queries", str(data_dir), "v1"]
+    measured = run_measured(command, None, log, cwd=REPO)
+    lines = log.read_text(encoding="utf-8").strip().splitlines()
+    output = json.loads(lines[-1]) if measured.returncode == 0 and lines else {"error": lines[-5:]}
+    return {"process": asdict(measured), "output": output}
+
+
 def _smaller_results(work: Path, rows: int) -> dict[str, Any] | None:
     sizes = []
     for path in work.glob("results-*.json"):
@@ -135,6 +155,8 @@ def run(rows: int, work: Path, incremental: bool) -> dict[str, Any]:
         "full": full,
         "references": {w: measure_reference(w, data_dir, work) for w in REFERENCES},
     }
+    if full["success"]:
+        results["similarity"] = measure_similarity(data_dir, work)
     if incremental and full["success"]:
         added = add_lane_file(spec, data_dir, INCREMENT_LANE, INCREMENT_ROWS)
         drop_into_page_cache([added])
@@ -144,6 +166,7 @@ def run(rows: int, work: Path, incremental: bool) -> dict[str, Any]:
         inc["assets"] = per_asset(inc["steps"], plan)
         results["incremental"] = inc
         added.unlink()
+    results["execution"] = measure_execution(work.resolve())  # real code: reported apart
     results["ratios"] = ratios(results)
     smaller = _smaller_results(work, rows)
     if smaller is not None:
@@ -175,10 +198,12 @@ def render(results: dict[str, Any]) -> str:
             f"{inc['process']['wall_s']:.1f} s, success={inc['success']}; "
             f"ingest assets re-run: {len(reread)} ({', '.join(reread)})"
         )
+    parts.append(similarity_summary(results))
     parts.append("ratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in results["ratios"].items()))
     if "growth_from" in results:
         parts.append(f"growth from {results['growth_from']}")
     parts += results["verdicts"]
+    parts.append(render_execution(results["execution"]))
     return "\n\n".join(parts)
 
 

@@ -11,6 +11,8 @@
   warehouse/.lock  warehouse/.locks/  warehouse/.duckdb_spill/     atomically, see store.atomic)
   warehouse.duckdb             SQL views over the warehouse and releases
   releases/<version>/          one folder per release (see `ReleaseDir`)
+  similarity/<version>/        the similarity index of one release (see `SimilarityIndexDir`)
+  cache/execution/             sandboxed test results by code, tests and environment hash
 ```
 
 A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
@@ -37,6 +39,8 @@ REPORT = "report.parquet"
 CHECKS = "checks.parquet"
 REDACTED = "redacted.parquet"
 ROW_FATES = "row_fates.parquet"
+NEAR_DUPLICATES = "near_duplicates.parquet"
+NEAREST = "nearest.parquet"
 SCRATCH_VERDICTS = ".verdicts.parquet"
 # What an asset's folder remembers for the next run.
 MEMO_STATE = "memo.json"
@@ -59,6 +63,7 @@ class Asset:
     ROW_FATES = "row_fates"
     ERASURE = "erasure"
     HUMAN_REVIEWS = "human_reviews"
+    EXECUTED = "executed"
 
 
 class OutsideDataDir(ValueError):
@@ -162,6 +167,48 @@ class ReleaseDir:
 
 
 @dataclass(frozen=True)
+class SimilarityIndexDir:
+    """The similarity index of one release: `similarity/<version>/`.
+
+    ```
+    rows.parquet       one row per released example: where it came from, a one-line preview
+    signatures.npy     its MinHash signatures, row for row (uint32, rows x permutations)
+    index.json         the MinHash settings, the fields signed, the release and policy hashes
+    ```
+    """
+
+    path: Path
+
+    ROWS = "rows.parquet"
+    SIGNATURES = "signatures.npy"
+    INFO = "index.json"
+
+    @property
+    def version(self) -> str:
+        """The release the index was built from."""
+        return self.path.name
+
+    @property
+    def rows(self) -> Path:
+        """The indexed rows."""
+        return self.path / self.ROWS
+
+    @property
+    def signatures(self) -> Path:
+        """The signature matrix."""
+        return self.path / self.SIGNATURES
+
+    @property
+    def info(self) -> Path:
+        """Settings and hashes."""
+        return self.path / self.INFO
+
+    def is_built(self) -> bool:
+        """True once the index was published (its folder appears whole)."""
+        return self.info.is_file()
+
+
+@dataclass(frozen=True)
 class DataDir:
     """The data dir and every path under it."""
 
@@ -226,6 +273,11 @@ class DataDir:
         """
         return self.root / "generation" / lane_id / ATTEMPTS
 
+    @property
+    def execution_cache(self) -> Path:
+        """Test results by (code, tests, environment) hash: `cache/execution/<ab>/<key>.json`."""
+        return self.root / "cache" / "execution"
+
     # The warehouse.
     @property
     def warehouse(self) -> Path:
@@ -283,6 +335,16 @@ class DataDir:
             return []
         folders = (ReleaseDir(p) for p in sorted(self.releases.iterdir()))
         return [r for r in folders if not r.path.name.startswith(".") and r.is_published()]
+
+    # Similarity indexes.
+    @property
+    def similarity_indexes(self) -> Path:
+        """One folder per release's similarity index."""
+        return self.root / "similarity"
+
+    def similarity_index(self, version: str) -> SimilarityIndexDir:
+        """The similarity index of release `version` (built or not)."""
+        return SimilarityIndexDir(self.similarity_indexes / version)
 
     # Paths named in specs and on the command line.
     def relative(self, path: Path) -> str:

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from born_assets.ingest.readers import iter_records
+
 # Hypothesis keeps no example database and caches outside the repo: tests never write into the
 # working tree.
 settings.register_profile("born", database=None, deadline=None)
@@ -20,6 +22,9 @@ set_hypothesis_home_dir(tempfile.mkdtemp(prefix="born-hypothesis-"))
 REPO = Path(__file__).resolve().parents[1]
 # Tests never record runs in the developer's instance: each uses an ephemeral one or its own home.
 os.environ.pop("DAGSTER_HOME", None)
+# Sandboxed test results depend only on (code, tests, environment) hashes: every data dir of the
+# session shares one cache, so the sample lanes' code runs once per session, not once per test.
+os.environ.setdefault("BORN_EXECUTION_CACHE", tempfile.mkdtemp(prefix="born-execution-cache-"))
 SAMPLE_DATA = REPO / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -44,6 +49,6 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def input_lines(data_dir: Path) -> int:
-    """Lines in every lane and import input file of a data dir."""
-    files = [*(data_dir / "lanes").rglob("*.jsonl"), *(data_dir / "traces").rglob("*.jsonl")]
-    return sum(len(path.read_bytes().splitlines()) for path in files)
+    """Records in every lane and import input file of a data dir (lines, or array elements)."""
+    files = [p for folder in ("lanes", "traces") for p in (data_dir / folder).rglob("*")]
+    return sum(sum(1 for _ in iter_records(path)) for path in files if path.is_file())

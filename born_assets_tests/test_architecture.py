@@ -28,6 +28,7 @@ LAYERS = {
     "ingest": 2,
     "sanitize": 2,
     "curation": 2,
+    "execution": 2,
     "governance": 2,
     "generation": 2,
     "review": 2,

@@ -9,6 +9,7 @@ rows, one per quarantine reason, and written to their own file in the lanes they
 from __future__ import annotations
 
 import ast
+import gzip
 import hashlib
 import json
 import sys
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 DATA = Path("data")
 
@@ -137,6 +140,46 @@ def swebench(real: Path, limit: int = 60) -> None:
     write_tasks("swebench_lite", [r["instance_id"] for r in rows])
 
 
+PLUS_INPUTS_KEPT = 20
+"""MBPP+ `plus_input` kept per task (the full lists are 1.8 MB for 266 tasks)."""
+TESTED_DS1000, TESTED_BIGCODEBENCH = 60, 40
+"""Tasks of the DS-1000 and BigCodeBench lanes given tests: their runs take 0.7 and 2 s each
+(library imports), so the rest stay `task_without_tests` to keep `make release` short."""
+
+
+def write_tests(name: str, rows: list[dict[str, Any]], fields: tuple[str, ...]) -> None:
+    """A lane's test records (`tasks/<name>.tests.jsonl`): the id and the harness's fields."""
+    write_lines(
+        DATA / "tasks" / f"{name}.tests.jsonl",
+        [dump({f: r[f] for f in ("task_id", *fields) if f in r}) for r in rows],
+    )
+
+
+def task_tests(real: Path) -> None:
+    """The test records the sample lanes name (`tests:` in their manifests)."""
+    bench = real / "benchmarks"
+    humaneval_rows = read_jsonl(bench / "humaneval/HumanEval.rows0-108.jsonl")
+    write_tests("humaneval", humaneval_rows, ("prompt", "entry_point", "test"))
+    mbpp_rows = read_jsonl(bench / "mbpp_plus/MbppPlus.rows0-265.jsonl")
+    for row in mbpp_rows:
+        row["plus_input"] = row["plus_input"][:PLUS_INPUTS_KEPT]
+    fields = ("entry_point", "canonical_solution", "base_input", "plus_input", "atol", "assertion")
+    write_tests("mbpp_plus", mbpp_rows, fields)
+    ds_rows = read_jsonl(bench / "ds1000/ds1000.problems0-666.jsonl", TESTED_DS1000)
+    for row in ds_rows:
+        meta = row["metadata"]
+        meta = ast.literal_eval(meta) if isinstance(meta, str) else meta
+        row["task_id"] = f"DS1000/{meta['problem_id']}"
+    write_tests("ds1000", ds_rows, ("code_context",))
+    bcb_rows = read_jsonl(bench / "bigcodebench/BigCodeBench.rows0-759.jsonl", TESTED_BIGCODEBENCH)
+    write_tests("bigcodebench", bcb_rows, ("code_prompt", "entry_point", "test", "libs"))
+    swe_rows = read_jsonl(bench / "swebench_lite/swe-bench-lite-test.rows0-199.jsonl", 60)
+    for row in swe_rows:
+        row["task_id"] = row["instance_id"]
+    fields = ("repo", "base_commit", "FAIL_TO_PASS", "version")
+    write_tests("swebench_lite", swe_rows, fields)
+
+
 def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
     """Real gpt-5-mini responses from pydantic-ai cassettes, plus two bad lines."""
     path = real / "traces/openai_chat_api/pydantic-ai-cassettes-openai_chat_api.jsonl"
@@ -184,12 +227,31 @@ def cassettes(real: Path, model_prefix: str = "gpt-5-mini") -> None:
     write_lines(DATA / "lanes/cassettes-gpt-5-mini/part-001-with-bad-lines.jsonl", bad)
 
 
-def copy_rows(source: Path, target: Path, keep: Callable[[int, str], bool]) -> None:
-    """Copy the source's lines verbatim (bytes unchanged) where `keep(index, line)` is true."""
+def kept_lines(source: Path, keep: Callable[[int, str], bool]) -> list[bytes]:
+    """The source's lines (bytes unchanged) where `keep(index, line)` is true."""
     lines = source.read_bytes().rstrip(b"\n").split(b"\n")
-    kept = [line for i, line in enumerate(lines) if keep(i, line.decode("utf-8"))]
+    return [line for i, line in enumerate(lines) if keep(i, line.decode("utf-8"))]
+
+
+def copy_rows(source: Path, target: Path, keep: Callable[[int, str], bool]) -> None:
+    """Copy the source's lines verbatim where `keep(index, line)` is true.
+
+    The target's name says how it is stored: `.jsonl` as is, `.jsonl.gz` gzip (no name, time 0),
+    `.jsonl.zst` zstd, `.json` one JSON array whose elements are the lines, one per line.
+    """
+    kept = kept_lines(source, keep)
+    data = b"".join(line + b"\n" for line in kept)
+    if target.name.endswith(".json"):
+        data = b"[\n" + b",\n".join(kept) + b"\n]\n"
+    elif target.name.endswith(".gz"):
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    elif target.name.endswith(".zst"):
+        sink = pa.BufferOutputStream()
+        with pa.CompressedOutputStream(sink, "zstd") as stream:
+            stream.write(data)
+        data = sink.getvalue().to_pybytes()
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(b"".join(line + b"\n" for line in kept))
+    target.write_bytes(data)
 
 
 def imports(real: Path) -> None:
@@ -210,15 +272,33 @@ def imports(real: Path) -> None:
         DATA / "traces/pydantic-ai-anthropic/part-000.jsonl",
         lambda i, line: len(line) < 8_000,
     )
-    copy_rows(
-        traces / "openai_tool_calls/tau-bench-gpt-4o-airline.rows0-139.jsonl",
-        DATA / "traces/tau-bench-gpt-4o-airline/part-000.jsonl",
-        lambda i, line: i < 12,
+    tau = traces / "openai_tool_calls/tau-bench-gpt-4o-airline.rows0-139.jsonl"
+    copy_rows(tau, DATA / "traces/tau-bench-gpt-4o-airline/part-000.jsonl", lambda i, _: i < 12)
+    copy_rows(tau, DATA / "traces/tau-bench-gpt-4o-airline/part-001.jsonl.gz", lambda i, _: i >= 12)
+    copy_rows(  # LLaMA-Factory ships it as a JSON array: so does the sample
+        traces / "sharegpt_function_call/llamafactory-glaive_toolcall_en_demo.jsonl",
+        DATA / "traces/glaive-toolcall-demo/glaive_toolcall_en_demo.rows0-19.json",
+        lambda i, line: i < 20,
     )
     copy_rows(
-        traces / "sharegpt_function_call/llamafactory-glaive_toolcall_en_demo.jsonl",
-        DATA / "traces/glaive-toolcall-demo/part-000.jsonl",
-        lambda i, line: i < 20,
+        traces / "reasoning_content_blocks/llamafactory-reason_tool_use_demo_50.jsonl",
+        DATA / "traces/llamafactory-reason-tool-use/part-000.jsonl",
+        lambda i, line: True,
+    )
+    copy_rows(
+        traces / "hermes_xml_rollouts/atropos-rubiks_process_results_32.jsonl",
+        DATA / "traces/atropos-rubiks/part-000.jsonl.zst",
+        lambda i, line: True,
+    )
+    copy_rows(
+        traces / "agent_trajectories/swe-agent-demonstrations.jsonl",
+        DATA / "traces/swe-agent-demonstrations/part-000.jsonl.zst",
+        lambda i, line: True,
+    )
+    copy_rows(
+        traces / "sharegpt_plain/fastchat-dummy_conversation.rows0-332.jsonl",
+        DATA / "traces/fastchat-identity/part-000.jsonl",
+        lambda i, line: i < 60,
     )
 
 
@@ -232,6 +312,7 @@ def main() -> None:
     swebench(real)
     cassettes(real)
     imports(real)
+    task_tests(real)
 
 
 if __name__ == "__main__":

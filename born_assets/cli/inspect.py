@@ -6,7 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from born_assets.governance.contamination_stage import format_report, report_rows
+from born_assets.governance.contamination_stage import (
+    format_nearest,
+    format_report,
+    nearest_rows,
+    report_rows,
+)
 from born_assets.layout import Asset
 from born_assets.specs.manifests import load_manifests
 from born_assets.store.views import write_views
@@ -32,6 +37,10 @@ def _contamination(args: argparse.Namespace) -> int:
             f"{folder} does not exist: materialize the graph first (make release)"
         )
     print(format_report(report_rows(folder)))
+    nearest = nearest_rows(folder)
+    if nearest:
+        print()
+        print(format_nearest(nearest))
     return 0
 
 

@@ -7,7 +7,17 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from born_assets.cli import erase, history, inspect, releases, review
+from born_assets.cli import (
+    erase,
+    execution,
+    export,
+    history,
+    inspect,
+    releases,
+    review,
+    similar,
+    sniff,
+)
 from born_assets.layout import DataDir
 
 Command = Callable[[argparse.Namespace], int]
@@ -32,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     releases.register(add)
     inspect.register(add)
     erase.register(add)
+    execution.register(add)
+    similar.register(add)
+    sniff.register(add)
+    export.register(add)
     review.add_review_commands(commands)
     history.register(add)
     return parser

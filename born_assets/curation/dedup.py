@@ -89,8 +89,8 @@ def _key_expression(table: pa.Table, key: DedupKey) -> str:
     return _KEY_SQL[key]
 
 
-def _survivor_sql(table: pa.Table, policy: Policy) -> tuple[str, list[object], bool]:
-    """The ranking query, its parameters, and whether the lane table must be registered."""
+def _keyed_sql(table: pa.Table, policy: Policy) -> tuple[str, str, list[object], bool]:
+    """The rows with their ordering keys: a query, its ORDER BY, parameters, lane table needed."""
     keys = [item.key for item in policy.dedup.survivor_order]
     needed = ["example_id", "prompt_hash"]
     select = ["r.example_id", "r.prompt_hash"]
@@ -114,8 +114,14 @@ def _survivor_sql(table: pa.Table, policy: Policy) -> tuple[str, list[object], b
     lanes = (
         f" LEFT JOIN {_LANES} AS l ON l.generation_lane = r.generation_lane" if join_lanes else ""
     )
+    return f"SELECT {', '.join(select)} FROM {_ROWS} AS r{lanes}", order, params, join_lanes
+
+
+def _survivor_sql(table: pa.Table, policy: Policy) -> tuple[str, list[object], bool]:
+    """The ranking query, its parameters, and whether the lane table must be registered."""
+    keyed, order, params, join_lanes = _keyed_sql(table, policy)
     sql = f"""
-        WITH keyed AS (SELECT {", ".join(select)} FROM {_ROWS} AS r{lanes}),
+        WITH keyed AS ({keyed}),
         ranked AS (
             SELECT example_id,
                    row_number() OVER w AS position,
@@ -137,6 +143,32 @@ def _survivor_sql(table: pa.Table, policy: Policy) -> tuple[str, list[object], b
     return sql, params, join_lanes
 
 
+def _lane_table(policy: Policy) -> pa.Table:
+    return pa.table(
+        {
+            "generation_lane": pa.array(list(policy.dedup.lane_priority), pa.string()),
+            "lane_priority": pa.array(list(policy.dedup.lane_priority.values()), pa.int64()),
+        }
+    )
+
+
+def survivor_ranks(
+    rows: pa.Table, policy: Policy, *, connection: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
+    """Every row's place under `dedup.survivor_order` (1 = the row any group would keep).
+
+    Takes the columns `dedup_prompts` takes; returns `example_id, survivor_rank`, sorted by
+    `example_id`. Near-dedup visits rows in this order, so it keeps rows by the same rule.
+    """
+    keyed, order, params, join_lanes = _keyed_sql(rows, policy)
+    sql = (
+        f"WITH keyed AS ({keyed}) SELECT example_id, "
+        f"row_number() OVER (ORDER BY {order}) AS survivor_rank FROM keyed ORDER BY example_id"
+    )
+    tables = {_ROWS: rows, **({_LANES: _lane_table(policy)} if join_lanes else {})}
+    return _check_unique_ids(_run(sql, params, tables, connection))
+
+
 def dedup_prompts(
     rows: pa.Table, policy: Policy, *, connection: duckdb.DuckDBPyConnection | None = None
 ) -> pa.Table:
@@ -154,13 +186,7 @@ def dedup_prompts(
         per input row, sorted by `example_id`.
     """
     sql, params, join_lanes = _survivor_sql(rows, policy)
-    lanes = pa.table(
-        {
-            "generation_lane": pa.array(list(policy.dedup.lane_priority), pa.string()),
-            "lane_priority": pa.array(list(policy.dedup.lane_priority.values()), pa.int64()),
-        }
-    )
-    tables = {_ROWS: rows, **({_LANES: lanes} if join_lanes else {})}
+    tables = {_ROWS: rows, **({_LANES: _lane_table(policy)} if join_lanes else {})}
     result = _run(sql, params, tables, connection)
     return _check_unique_ids(result.cast(DEDUP_SCHEMA))
 

@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 
 from born_assets.schemas.reasons import GateReason, Severity
+from born_assets.schemas.vocabulary import RowKind
 from born_assets.specs.policy import Policy
+from born_assets.text.closure import Section
 
 LENGTH_RULES = (  # reason, index into the measures tuple, policy field
     (GateReason.PROMPT_TOO_SHORT, 0, "min_prompt_chars"),
@@ -43,8 +45,13 @@ class GateRules:
     def __init__(self, policy: Policy) -> None:
         gates, fmt = policy.gates, policy.gates.format
         self._policy = policy
-        self.hard = {r: gates.severity_of(r) is Severity.HARD for r in GateReason}
-        self.required = gates.structural.required_sections
+        self.hard = {
+            kind: {r: gates.severity_of(r, kind) is Severity.HARD for r in GateReason}
+            for kind in RowKind
+        }
+        self.required: dict[RowKind, tuple[Section, ...]] = {
+            kind: gates.kinds[kind].required_sections for kind in RowKind
+        }
         self.python_languages = frozenset(gates.structural.python_languages)
         self.python_families = frozenset(gates.structural.python_families)
         self.placeholders = [
@@ -66,13 +73,21 @@ class GateRules:
             )
             for limit in fmt.truncation.token_limits
         ]
-        self._families: dict[str | None, FamilyRules] = {}
+        self._families: dict[tuple[str | None, RowKind], FamilyRules] = {}
 
-    def family(self, family: str | None) -> FamilyRules:
-        """The family's limits, resolved on first use."""
-        rules = self._families.get(family)
+    def kind_of(self, family: str | None, uses_tools: bool) -> RowKind:
+        """A row's kind (`RowKind`)."""
+        return self._policy.gates.kind_of(family, uses_tools)
+
+    def family(self, family: str | None, kind: RowKind) -> FamilyRules:
+        """The limits of a family's rows of one kind, resolved on first use."""
+        rules = self._families.get((family, kind))
         if rules is None:
-            bounds = self._policy.gates.length.resolve(family)
+            kind_bounds = (
+                f"gates.kinds.{kind.value}.length",
+                self._policy.gates.kinds[kind].length,
+            )
+            bounds = self._policy.gates.length.resolve(family, kind_bounds)
             limits = [
                 (reason, at, name[:4] == "min_", bounds.values[name], bounds.threshold(name))
                 for reason, at, name in LENGTH_RULES
@@ -84,5 +99,5 @@ class GateRules:
                 f"gates.format.truncation.max_chars_margin = {cutoff}"
             )
             rules = FamilyRules(limits, family in self.python_families, cutoff, rule)
-            self._families[family] = rules
+            self._families[(family, kind)] = rules
         return rules

@@ -2,19 +2,24 @@
 
 `evaluate_gates(batch, policy)` (or `GateEvaluator(policy).evaluate(batch)`, to reuse the compiled
 policy across a stream of batches) takes rows with `example_id, benchmark_family, prompt,
-response` and returns one narrow row per example (`GATES_SCHEMA`): the measurement columns, then
-for each gate `is_<gate>_ok`, `<gate>_reason` (a `GateReason`) and `<gate>_threshold` (the policy
-key and value that decided), then the fate: `is_gated_out` with `gated_out_gate`,
-`gated_out_reason` and `gated_out_threshold`, the row's first *hard* reason in `GateReason` order.
-*Soft* reasons only lower `curation_score` (`soft_failure_count` counts one per failing check,
-e.g. two empty required sections count twice; `soft_failure_reasons` lists them, comma-joined).
-Severities come from `gates.severity` and `gates.reason_severity`.
+response` (and `messages`, `tools` when the rows have them) and returns one narrow row per example
+(`GATES_SCHEMA`): the measurement columns, then for each gate `is_<gate>_ok`, `<gate>_reason` (a
+`GateReason`) and `<gate>_threshold` (the policy key and value that decided), then the fate:
+`is_gated_out` with `gated_out_gate`, `gated_out_reason` and `gated_out_threshold`, the row's
+first *hard* reason in `GateReason` order. *Soft* reasons only lower `curation_score`
+(`soft_failure_count` counts one per failing check, e.g. two empty required sections count twice;
+`soft_failure_reasons` lists them, comma-joined).
+
+Each row is judged by what it is (`row_kind`: `tool_use` when its messages hold a tool call or
+result or it declares tools, `code_task` for the families `gates.kinds.code_task` names, else
+`chat`): the kind sets its required sections, length bounds and severities (see
+`specs.curation_policy`).
 
 What is measured (the closure format, as read by `closure_scan`: `## Plan`, `## Code` or `## Patch`,
 `## Checks`, `## Result`; a section holding only `_Not present in the source._` is empty):
 
-- structural: each of `gates.structural.required_sections` is present and non-empty (`code`
-  means `## Code` or `## Patch`); every code fence is closed before the next section header
+- structural: each of the kind's `required_sections` is present and non-empty (`code` means
+  `## Code` or `## Patch`); every code fence is closed before the next section header
   (`unbalanced_code_fence`; a fence still open at the very end is `truncated_in_code_fence`
   instead, not counted twice); each closed block whose language tag is in `python_languages`,
   or that is untagged in `## Code` when the family is in `python_families`, passes `ast.parse`
@@ -33,8 +38,11 @@ What is measured (the closure format, as read by `closure_scan`: `## Plan`, `## 
   `token_limit_tolerance` (relative) of one of `token_limits`.
 - length: `prompt_chars`, `response_chars` (Unicode code points) and `*_tokens_approx`
   (`ceil(utf8_bytes / 4)`: near BPE tokenizers for English and code, high for compact scripts)
-  against `gates.length.<benchmark_family>`, with `gates.length.default` for unset keys and
-  unknown families.
+  against `gates.length.<benchmark_family>`, then `gates.kinds.<kind>.length`, with
+  `gates.length.default` for unset keys.
+- tool_use: the conversation's tool-use structure (`curation.tool_use`): every call names a
+  declared tool, its arguments are a JSON object valid against the tool's schema, every result
+  answers a call, and no call is left unanswered before the last assistant message.
 """
 
 from __future__ import annotations
@@ -48,9 +56,11 @@ import pyarrow.compute as pc
 
 from born_assets.curation.dedup import response_fingerprint
 from born_assets.curation.gate_rules import FamilyRules, GateRules
+from born_assets.curation.tool_use import ToolUseMeasures, ToolUseMeter
 from born_assets.schemas.curation import GateVerdictRecord
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.reasons import GateName, GateReason
+from born_assets.schemas.vocabulary import RowKind
 from born_assets.specs.curation_policy import ScanTarget
 from born_assets.specs.policy import Policy
 from born_assets.text.closure import (
@@ -82,6 +92,21 @@ _FORMAT_RULE = (
 _FENCE_RULE = "every code fence closed before the next section header"
 _OPEN_FENCE_RULE = "response ends inside an unterminated code fence"
 _PYTHON_RULE = "ast.parse accepts gates.structural.python_languages/python_families blocks"
+_TOOL_RULES = (
+    ("undeclared", GateReason.UNDECLARED_TOOL, "every call names a tool the row declares"),
+    ("not_json", GateReason.TOOL_ARGUMENTS_NOT_JSON, "every call's arguments are a JSON object"),
+    (
+        "invalid",
+        GateReason.TOOL_ARGUMENTS_INVALID,
+        "arguments validate against the tool's JSON Schema (gates.tool_use.validate_arguments)",
+    ),
+    ("orphans", GateReason.ORPHAN_TOOL_RESULT, "every tool result answers an earlier call"),
+    (
+        "unanswered",
+        GateReason.UNANSWERED_TOOL_CALL,
+        "every call is answered, unless it is in the last assistant message",
+    ),
+)
 
 
 class GateEvaluator:
@@ -89,7 +114,8 @@ class GateEvaluator:
 
     def __init__(self, policy: Policy) -> None:
         self._rules = GateRules(policy)
-        self._hard = self._rules.hard
+        tool_use = policy.gates.tool_use
+        self._meter = ToolUseMeter(tool_use.require_declared_tools, tool_use.validate_arguments)
 
     def evaluate(self, batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) -> pa.Table:
         """Measure and judge every row of `batch`.
@@ -113,7 +139,9 @@ class GateEvaluator:
             pc.binary_length(prompt).to_pylist(),
             pc.utf8_length(response).to_pylist(),
             pc.binary_length(response).to_pylist(),
-            _fence_parses(table),
+            _optional(table, "fence_parses"),
+            _optional(table, "messages"),
+            _optional(table, "tools"),
             strict=True,
         )
         memo: dict[str, bool] = {}
@@ -127,14 +155,18 @@ class GateEvaluator:
 
     def _row(self, values: tuple[Any, ...], memo: dict[str, bool]) -> tuple[Any, ...]:
         """Measurements then verdicts of one row (`values` as zipped in `evaluate`)."""
-        example_id, family, prompt, response, p_chars, p_bytes, r_chars, r_bytes, known = values
-        rules = self._rules.family(family)
+        example_id, family, prompt, response, p_chars, p_bytes, r_chars, r_bytes, known = values[:9]
+        messages, tools = values[9:]
+        tool_use = self._meter.measure(messages, tools)
+        kind = self._rules.kind_of(family, tool_use.uses_tools or bool(tools))
+        rules = self._rules.family(family, kind)
+        hard = self._rules.hard[kind]
         text = response or ""
         p_tokens, r_tokens = ((p_bytes or 0) + 3) // 4, ((r_bytes or 0) + 3) // 4
         measures = (p_chars or 0, p_tokens, r_chars or 0, r_tokens)
         scan = scan_closure(text)
         has, is_patch, is_closure = closure_sections(text, scan)
-        fails = self._structure(has, scan)
+        fails = self._structure(has, scan, kind)
         if not is_closure:
             fails.append((GateReason.NOT_CLOSURE_FORMAT, _FORMAT_RULE))
         prose = prose_text(text, scan.code_spans)
@@ -143,8 +175,9 @@ class GateEvaluator:
         terminal = last_visible(text) in self._rules.terminal
         truncated = self._truncation(scan, terminal, rules, measures, fails)
         fails.extend(self._lengths(rules, measures))
+        fails.extend(_tool_failures(tool_use))
         checked = errors = None
-        if not any(self._hard[reason] for reason, _ in fails):
+        if not any(hard[reason] for reason, _ in fails):
             checked, errors = self._python(text, scan, rules.is_python, (known or "", memo))
             if errors:
                 fails.append((GateReason.PYTHON_SYNTAX_ERROR, _PYTHON_RULE))
@@ -165,13 +198,23 @@ class GateEvaluator:
             checked,
             errors,
             None if response is None else response_fingerprint(response),
-            *self._decide(fails),
+            kind.value,
+            tool_use.calls,
+            tool_use.results,
+            tool_use.undeclared,
+            tool_use.not_json,
+            tool_use.invalid,
+            tool_use.orphans,
+            tool_use.unanswered,
+            *self._decide(fails, hard),
         )
 
-    def _structure(self, has: Mapping[Section, bool | None], scan: ClosureScan) -> list[_Failure]:
+    def _structure(
+        self, has: Mapping[Section, bool | None], scan: ClosureScan, kind: RowKind
+    ) -> list[_Failure]:
         fails: list[_Failure] = []
-        for section in self._rules.required:
-            rule = f"gates.structural.required_sections includes {section.value}"
+        for section in self._rules.required[kind]:
+            rule = f"gates.kinds.{kind.value}.required_sections includes {section.value}"
             if has[section] is None:
                 fails.append((GateReason.MISSING_SECTION, rule))
             elif not has[section]:
@@ -250,19 +293,20 @@ class GateEvaluator:
                 errors += not ok
         return checked, errors
 
-    def _decide(self, fails: list[_Failure]) -> tuple[Any, ...]:
+    @staticmethod
+    def _decide(fails: list[_Failure], hard: Mapping[GateReason, bool]) -> tuple[Any, ...]:
         """Per gate its first hard (else first soft) reason; then the row's first hard reason."""
         chosen: dict[GateName, _Failure] = {}
         soft: list[str] = []
         gated: _Failure | None = None
         for reason, rule in sorted(fails, key=lambda fail: _REASON_RANK[fail[0]]):
-            hard = self._hard[reason]
-            if not hard:
+            is_hard = hard[reason]
+            if not is_hard:
                 soft.append(reason.value)
             elif gated is None:
                 gated = (reason, rule)
             current = chosen.get(reason.gate)
-            if current is None or (hard and not self._hard[current[0]]):
+            if current is None or (is_hard and not hard[current[0]]):
                 chosen[reason.gate] = (reason, rule)
         verdicts: list[Any] = []
         for gate in GateName:
@@ -278,22 +322,35 @@ def _text(failure: _Failure) -> tuple[str, str]:
     return failure[0].value, failure[1]
 
 
+def _tool_failures(measures: ToolUseMeasures) -> list[_Failure]:
+    """One failure per broken call or result (each reason counts as often as it fires)."""
+    return [
+        (reason, f"gates.tool_use: {rule}")
+        for attribute, reason, rule in _TOOL_RULES
+        for _ in range(getattr(measures, attribute))
+    ]
+
+
+def _optional(table: pa.Table, name: str) -> list[Any]:
+    if name in table.column_names:
+        return table.column(name).to_pylist()
+    return [None] * table.num_rows
+
+
+_OPTIONAL_INPUTS = ("fence_parses", "messages", "tools")
+
+
 def _as_table(batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) -> pa.Table:
     columns = ("example_id", "benchmark_family", "prompt", "response")
     if isinstance(batch, pa.RecordBatch):
         batch = pa.Table.from_batches([batch])
     if not isinstance(batch, pa.Table):
-        return pa.table({name: [row[name] for row in batch] for name in columns})
+        optional = [name for name in _OPTIONAL_INPUTS if batch and name in batch[0]]
+        return pa.table({name: [row[name] for row in batch] for name in (*columns, *optional)})
     missing = [name for name in columns if name not in batch.column_names]
     if missing:
         raise KeyError(f"gates input lacks columns {missing}")
     return batch
-
-
-def _fence_parses(table: pa.Table) -> list[str | None]:
-    if "fence_parses" in table.column_names:
-        return table.column("fence_parses").to_pylist()
-    return [None] * table.num_rows
 
 
 def _text_column(table: pa.Table, name: str) -> pa.ChunkedArray:

@@ -1,9 +1,9 @@
-"""The `gated` and `deduplicated` stages over Parquet, in bounded batches (Dagster-free).
+"""The `gated` stage over Parquet, in bounded batches (Dagster-free).
 
 Gating runs in two passes. Pass one measures and judges every sanitized row, batch by batch,
 into a narrow verdict table. Pass two counts, over the narrow verdict columns, how many other
 prompts share each normalized response (the soft duplicate signal), then streams the verdicts
-again to add `curation_score`. Dedup then ranks the rows that passed the gates.
+again to add `curation_score`. `dedup_stage` then deduplicates the rows that passed.
 """
 
 from __future__ import annotations
@@ -13,27 +13,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets import layout
-from born_assets.curation.dedup import dedup_prompts, response_duplicate_counts
+from born_assets.curation.dedup import response_duplicate_counts
 from born_assets.curation.gates import GATES_SCHEMA, GateEvaluator
 from born_assets.curation.score import curation_scores
 from born_assets.sanitize.stage import CARRIED_COLUMNS
-from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord
+from born_assets.schemas.curation import GatedRecord
 from born_assets.schemas.fates import ExitRecord, exit_row
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.specs.policy import Policy
 from born_assets.store.memo import RowMemo, code_version, in_input_order, remembered_stream
 from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 
-GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses"]
+GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses", "messages", "tools"]
 _ORIGIN_COLUMNS = [name for name in CARRIED_COLUMNS if name != "example_id"]
-DUPLICATE_PROMPT = "duplicate_prompt"
 
 
 @dataclass
@@ -181,82 +178,3 @@ def gate(
             score(scratch, policy, rows, exits, batch_rows, summary)
     scratch.unlink(missing_ok=True)
     return summary
-
-
-_DEDUP_INPUT_SQL = """
-SELECT g.example_id, g.prompt_hash, g.curation_score, g.origin_id AS generation_lane,
-       s.generation_timestamp
-FROM read_parquet($gated) AS g
-JOIN (SELECT example_id, generation_timestamp FROM read_parquet($sources)) AS s
-  ON g.example_id = s.example_id
-WHERE NOT g.is_gated_out
-"""
-
-
-@dataclass
-class DedupSummary:
-    """Counts from one dedup run."""
-
-    rows_in: int = 0
-    survivors: int = 0
-    duplicates: Counter[str] = field(default_factory=Counter)
-
-
-def deduplicate(
-    con: duckdb.DuckDBPyConnection,
-    gated_path: Path,
-    source_rows: list[Path],
-    policy: Policy,
-    out_dir: Path,
-    batch_rows: int,
-) -> DedupSummary:
-    """Rank the rows that passed the gates; survivors to `rows.parquet`, the rest to exits."""
-    params: dict[str, Any] = {
-        "gated": gated_path.as_posix(),
-        "sources": [p.as_posix() for p in source_rows],
-    }
-    keys = con.sql(_DEDUP_INPUT_SQL, params=params).to_arrow_table()
-    decisions = dedup_prompts(keys, policy)
-    summary = DedupSummary(rows_in=decisions.num_rows)
-    con.register("decisions", decisions)
-    try:
-        # Column names come from the schemas, never from data.
-        selected = [f"g.{c}" for c in _DECISION_COLUMNS] + [f"d.{c}" for c in _DECISIONS]
-        joined = con.execute(
-            f"SELECT {', '.join(selected)} FROM read_parquet($gated) AS g "
-            "JOIN decisions AS d ON g.example_id = d.example_id ORDER BY g.example_id",
-            {"gated": gated_path.as_posix()},
-        )
-        with (
-            ParquetSink(out_dir / layout.ROWS, DeduplicatedRecord, batch_rows) as rows,
-            ParquetSink(out_dir / layout.EXITS, ExitRecord, batch_rows) as exits,
-        ):
-            while batch := joined.fetchmany(batch_rows):
-                for values in batch:
-                    _route_decision(
-                        dict(zip([*_DECISION_COLUMNS, *_DECISIONS], values, strict=True)),
-                        rows,
-                        exits,
-                        summary,
-                    )
-    finally:
-        con.unregister("decisions")
-    return summary
-
-
-_DECISION_COLUMNS = [*CARRIED_COLUMNS, "curation_score"]
-_DECISIONS = ["is_duplicate", "duplicate_of", "duplicate_group_size"]
-
-
-def _route_decision(
-    row: dict[str, Any], rows: ParquetSink, exits: ParquetSink, summary: DedupSummary
-) -> None:
-    if not row["is_duplicate"]:
-        summary.survivors += 1
-        rows.append({k: row[k] for k in DEDUPLICATED_COLUMNS})
-        return
-    summary.duplicates[row["origin_id"]] += 1
-    exits.append(exit_row(row, Fate.DUPLICATE, Stage.DEDUP, DUPLICATE_PROMPT, row["duplicate_of"]))
-
-
-DEDUPLICATED_COLUMNS = [*_DECISION_COLUMNS, "duplicate_group_size"]

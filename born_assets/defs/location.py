@@ -20,6 +20,13 @@ from born_assets.defs.assets.curation import (
     gated_asset,
 )
 from born_assets.defs.assets.erasure import erasure_asset, erasure_checks
+from born_assets.defs.assets.executed import (
+    EXECUTED_KEY,
+    executed_asset,
+    executed_checks,
+    execution_cache_from_env,
+    lane_tests,
+)
 from born_assets.defs.assets.fates import row_fates_asset, row_fates_checks
 from born_assets.defs.assets.imports import GROUP as IMPORTS
 from born_assets.defs.assets.imports import import_asset, import_key
@@ -29,6 +36,7 @@ from born_assets.defs.assets.pii import pii_asset, pii_checks
 from born_assets.defs.assets.release import release_asset, transparency_table_asset
 from born_assets.defs.assets.review import human_reviews, human_reviews_checks
 from born_assets.defs.assets.sanitized import SANITIZED_KEY, sanitized_asset, sanitized_checks
+from born_assets.defs.assets.similarity import similarity_index_asset
 from born_assets.defs.assets.sources import source_checks
 from born_assets.defs.automation import build_automation
 from born_assets.defs.executor import executor_from_env, workers_from_env
@@ -59,15 +67,17 @@ def build_definitions(project: Project) -> dg.Definitions:
     assets.append(sanitized_asset(sources))
     assets += [gated_asset(), deduplicated_asset(sources)]
     assets += [contamination_asset(sources), contamination_report_asset(), pii_asset()]
+    assets.append(executed_asset(sources, lane_tests(project)))
     stages = [
         (key, layout.EXITS)
-        for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY, CONTAMINATION_KEY)
+        for key in (SANITIZED_KEY, GATED_KEY, DEDUPLICATED_KEY, CONTAMINATION_KEY, EXECUTED_KEY)
     ]
     assets.append(row_fates_asset(sources, stages))
     assets.append(erasure_asset(sources))
     assets.append(human_reviews)
     assets.append(release_asset(sources, source_metas(project), project.spec_hashes()))
     assets.append(transparency_table_asset())
+    assets.append(similarity_index_asset())
     checks = [check for key in sources for check in source_checks(key)]
     checks += sanitized_checks(sources)
     checks += curation_checks()
@@ -75,6 +85,7 @@ def build_definitions(project: Project) -> dg.Definitions:
     checks += human_reviews_checks()
     checks += contamination_checks()
     checks += pii_checks()
+    checks += executed_checks()
     checks += row_fates_checks(sources)
     automation = build_automation(project, assets)
     return dg.Definitions(
@@ -85,7 +96,9 @@ def build_definitions(project: Project) -> dg.Definitions:
         sensors=automation.sensors,
         resources={
             "warehouse": WarehouseResource(
-                data_dir=str(project.data.root), workers=workers_from_env()
+                data_dir=str(project.data.root),
+                workers=workers_from_env(),
+                execution_cache=execution_cache_from_env(),
             ),
             "release_gate": release_gate(checks),
         },

@@ -38,6 +38,22 @@ class WarehouseResource(dg.ConfigurableResource):
         ),
     )
 
+    execution_cache: str = Field(
+        default="",
+        description=(
+            "Folder of sandboxed test results by code, tests and environment hash; empty: "
+            "`<data_dir>/cache/execution`. Results depend only on those hashes, so data dirs "
+            "may share one."
+        ),
+    )
+
+    @property
+    def execution_cache_dir(self) -> Path:
+        """Where `executed` keeps its results (see `execution_cache`)."""
+        if self.execution_cache:
+            return Path(self.execution_cache).resolve()
+        return self.data.execution_cache
+
     @property
     def data(self) -> DataDir:
         """The data dir and every path under it."""

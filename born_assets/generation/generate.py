@@ -224,7 +224,8 @@ def generate_lane(
         client: From `chat_client` (or any `ChatClient`).
         run_label: Names the output file `generated-<run_label>.jsonl`; default the UTC date.
         required_sections: Closure sections a response must hold (the policy's
-            `gates.structural.required_sections`); one without them is a failed attempt.
+            `gates.kinds.<kind>.required_sections` for the lane's family); one without them is
+            a failed attempt.
 
     Returns:
         Counts of tasks done before, rows written, tasks given up, failures by reason.

@@ -5,7 +5,7 @@ Every candidate row is measured against every item of every registered eval set
 
 1. Exact (`exact_prompt`, `exact_response`): the row's normalized prompt (response) equals the
    normalized text of one indexed field of an eval item. Normalization is NFKC, casefold,
-   whitespace runs collapsed, ends stripped (`ngrams.normalize_text`); texts are compared as
+   whitespace runs collapsed, ends stripped (`text.words.normalize_text`); texts are compared as
    BLAKE2b-128 digests in a dict built once from the eval side. Empty texts never match.
 2. N-gram (`ngram`): the overlap fraction of the row with an eval text, the share of that text's
    distinct word n-grams found anywhere in the row (`ngrams` defines words, n-grams and the
@@ -42,7 +42,13 @@ import pyarrow as pa
 
 from born_assets.governance.contamination_report import ContaminationReport, GeneratorOverlap
 from born_assets.governance.eval_index import EvalIndex, Match, exact_digest
-from born_assets.governance.ngrams import NgramOverlaps, normalize_text
+from born_assets.governance.eval_similarity import (
+    EvalSimilarity,
+    FloatMatrix,
+    NearestRows,
+    similarity_threshold_text,
+)
+from born_assets.governance.ngrams import NgramOverlaps
 from born_assets.governance.row_checks import RowCheck, check_table, row_check_from_json
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import (
@@ -54,6 +60,8 @@ from born_assets.specs.evals import EvalSet
 from born_assets.specs.model_families import GeneratorOverlapAction
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo, equal_values
+from born_assets.text.minhash import MinHashParams
+from born_assets.text.words import normalize_text
 
 CONTAMINATION_READ_COLUMNS = [
     "example_id",
@@ -74,10 +82,21 @@ def ngram_threshold(policy: ContaminationPolicy) -> str:
     )
 
 
+SimilarBatch = tuple[EvalSimilarity, FloatMatrix]
+"""The eval texts' signatures and one batch's similarities to them (rows x eval texts)."""
+
+
 def check_batch(
-    batch: pa.RecordBatch | pa.Table, index: EvalIndex, policy: ContaminationPolicy
+    batch: pa.RecordBatch | pa.Table,
+    index: EvalIndex,
+    policy: ContaminationPolicy,
+    similar: SimilarBatch | None = None,
 ) -> list[RowCheck]:
-    """Measure and match every row of a batch (columns: `CONTAMINATION_READ_COLUMNS`)."""
+    """Measure and match every row of a batch (columns: `CONTAMINATION_READ_COLUMNS`).
+
+    `similar` adds the MinHash similarity of each prompt to each eval text (the `similar`
+    check); without it the similarity is not measured (0).
+    """
     missing = [name for name in CONTAMINATION_READ_COLUMNS if name not in batch.schema.names]
     if missing:
         raise KeyError(f"contamination input lacks columns {missing}")
@@ -86,6 +105,7 @@ def check_batch(
     responses = [normalize_text(text or "") for text in rows["response"]]
     overlaps = index.ngrams.overlaps(list(zip(prompts, responses, strict=True)))
     ngram_matches = _ngram_matches(overlaps, index, policy.min_overlap_fraction)
+    similar_matches, best_similarity = _similar_matches(similar, policy, batch.num_rows)
     checks = []
     for number, example_id in enumerate(rows["example_id"]):
         matches = [
@@ -95,6 +115,7 @@ def check_batch(
         ]
         best, per_eval, above = ngram_matches.get(number, (0.0, {}, []))
         matches.extend(above)
+        matches.extend(similar_matches[number])
         generated = index.generator_texts(rows["generator_model"][number])
         if policy.generator_overlap is GeneratorOverlapAction.BLOCK:
             matches += [Match.of(t, ContaminationMethod.GENERATOR_OVERLAP, None) for t in generated]
@@ -108,6 +129,7 @@ def check_batch(
                 eval_overlaps=per_eval,
                 matches=tuple(sorted(matches)),
                 generator_evals=tuple(t.eval_id for t in generated),
+                max_similarity=best_similarity[number],
             )
         )
     return checks
@@ -124,6 +146,18 @@ def _task_matches(family: str | None, task_id: str | None, index: EvalIndex) -> 
         return []
     named = index.tasks.get((family, task_id), [])
     return [Match.of(text, ContaminationMethod.TASK_ID, None) for text in named]
+
+
+def _similar_matches(
+    similar: SimilarBatch | None, policy: ContaminationPolicy, rows: int
+) -> tuple[list[list[Match]], list[float]]:
+    if similar is None:
+        return [[] for _ in range(rows)], [0.0] * rows
+    measure, similarities = similar
+    best = similarities.max(axis=1) if similarities.shape[1] else np.zeros(rows)
+    return measure.matches(similarities, policy.similarity_threshold), [
+        round(float(value), 6) for value in best
+    ]
 
 
 NgramResult = tuple[float, dict[str, float], list[Match]]
@@ -148,12 +182,16 @@ def _ngram_matches(
     return results
 
 
-def verdict_table(checks: Sequence[RowCheck], policy: ContaminationPolicy) -> pa.Table:
+def verdict_table(
+    checks: Sequence[RowCheck], policy: ContaminationPolicy, params: MinHashParams | None = None
+) -> pa.Table:
     """One `ContaminationVerdictRecord` row per checked row, in input order."""
+    thresholds = {ContaminationMethod.NGRAM: ngram_threshold(policy)}
+    if params is not None and policy.similarity_threshold is not None:
+        thresholds[ContaminationMethod.SIMILAR] = similarity_threshold_text(policy, params)
     rows = []
     for check in checks:
         decided = check.matches[0] if check.matches else None
-        is_ngram = decided is not None and decided.method is ContaminationMethod.NGRAM
         rows.append(
             {
                 "example_id": check.example_id,
@@ -161,13 +199,14 @@ def verdict_table(checks: Sequence[RowCheck], policy: ContaminationPolicy) -> pa
                 "source_benchmark": check.source_benchmark,
                 "ngram_count": check.ngram_count,
                 "overlap_fraction": check.overlap_fraction,
+                "max_similarity": check.max_similarity,
                 **{f"has_{m.value}_match": check.has(m) for m in ContaminationMethod},
                 "is_contaminated": decided is not None,
                 "method": decided.method.value if decided else None,
                 "eval_id": decided.eval_id if decided else None,
                 "eval_item_id": decided.eval_item_id if decided else None,
                 "eval_field": decided.eval_field if decided else None,
-                "threshold": ngram_threshold(policy) if is_ngram else None,
+                "threshold": thresholds.get(decided.method) if decided else None,
             }
         )
     return pa.Table.from_pylist(rows, schema=arrow_schema(ContaminationVerdictRecord))
@@ -206,6 +245,7 @@ class ContaminationSummary:
     excluded_by_method: dict[ContaminationMethod, int]
     report: pa.Table
     generator_overlaps: list[GeneratorOverlap]
+    nearest: pa.Table
 
 
 def stream_contamination(
@@ -215,6 +255,7 @@ def stream_contamination(
     verdicts: TableSink,
     matches: TableSink,
     memo: CheckMemo | None = None,
+    similarity: MinHashParams | None = None,
 ) -> ContaminationSummary:
     """Check every row against every eval set, writing verdicts and matches batch by batch.
 
@@ -227,24 +268,45 @@ def stream_contamination(
         matches: Receives `ContaminationMatchRecord` batches, one row per match.
         memo: The last run's row checks (rows it knows are not checked again) and where this
             run's go; None to check every row and keep nothing.
+        similarity: The MinHash of the `similar` check and of the nearest rows (the policy's
+            `similarity.params`); None measures no similarity.
 
     Returns:
-        Row counts, exclusions by deciding method, the report and the generator overlaps.
+        Row counts, exclusions by deciding method, the report, the generator overlaps and each
+        eval text's nearest rows.
     """
     index = EvalIndex(eval_sets, policy.ngram_size, policy.model_families)
     report = ContaminationReport(index.eval_sets, policy.top_matches)
+    measure = None
+    if similarity is not None:
+        measure = EvalSimilarity.build(index.texts, index.raw_texts, similarity)
+    nearest = NearestRows(policy.nearest_rows, policy.similarity_threshold)
     rows_checked = 0
     excluded = dict.fromkeys(ContaminationMethod, 0)
     for batch in batches:
-        checks = memo.checks(batch, index, policy) if memo else check_batch(batch, index, policy)
+        similar = None
+        if measure is not None:
+            similar = (measure, measure.measure(batch.column("prompt").to_pylist()))
+            ids = batch.column("example_id").to_pylist()
+            nearest.add(ids, batch.column("origin_id").to_pylist(), similar[1])
+        if memo is not None:
+            checks = memo.checks(batch, index, policy, similar)
+        else:
+            checks = check_batch(batch, index, policy, similar)
         rows_checked += len(checks)
         for check in checks:
             if check.matches:
                 excluded[check.matches[0].method] += 1
         report.add(checks)
-        verdicts.write_batch(verdict_table(checks, policy))
+        verdicts.write_batch(verdict_table(checks, policy, similarity))
         matches.write_batch(match_table(checks))
-    return ContaminationSummary(rows_checked, excluded, report.table(), report.generator_overlaps())
+    return ContaminationSummary(
+        rows_checked,
+        excluded,
+        report.table(),
+        report.generator_overlaps(),
+        nearest.table(index.texts),
+    )
 
 
 CHECK_MEMO_COLUMNS = ["source_benchmark", "generator_model", "row_check"]
@@ -259,7 +321,11 @@ class CheckMemo:
     rows_remembered: int = 0
 
     def checks(
-        self, batch: pa.RecordBatch | pa.Table, index: EvalIndex, policy: ContaminationPolicy
+        self,
+        batch: pa.RecordBatch | pa.Table,
+        index: EvalIndex,
+        policy: ContaminationPolicy,
+        similar: SimilarBatch | None = None,
     ) -> list[RowCheck]:
         """The row checks of `batch`, in order: remembered, or computed by `check_batch`."""
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
@@ -274,7 +340,8 @@ class CheckMemo:
                 agrees &= equal_values(inputs.column(name), remembered.column(name))
             known[np.flatnonzero(known)[~agrees]] = False
             stored = iter(remembered.filter(pa.array(agrees)).column("row_check").to_pylist())
-        fresh = iter(check_batch(table.filter(pa.array(~known)), index, policy))
+        fresh_similar = None if similar is None else (similar[0], similar[1][~known])
+        fresh = iter(check_batch(table.filter(pa.array(~known)), index, policy, fresh_similar))
         checks = [row_check_from_json(next(stored)) if hit else next(fresh) for hit in known]
         self.rows_remembered += int(known.sum())
         self.sink.write_batch(check_table(checks, table))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from born_assets.schemas.fates import ExitRecord
 from born_assets.schemas.governance import (
     ContaminationCheckRecord,
     ContaminationMatchRecord,
+    ContaminationNearestRecord,
     ContaminationReportRecord,
     ContaminationVerdictRecord,
 )
@@ -31,13 +33,16 @@ from born_assets.specs.evals import EvalSet
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parquet import ParquetSink
+from born_assets.text.minhash import MinHashParams
 
 
 def contamination_versions(
-    policy: ContaminationPolicy, eval_sets: Sequence[EvalSet]
+    policy: ContaminationPolicy, eval_sets: Sequence[EvalSet], similarity: MinHashParams
 ) -> dict[str, str]:
     """What a row's checks depend on besides the row: the code, the policy, the eval sets."""
-    settings = json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+    settings = json.dumps(
+        {**policy.model_dump(mode="json"), "similarity": asdict(similarity)}, sort_keys=True
+    )
     evals = sorted((e.eval_id, e.content_hash, e.data_sha256) for e in eval_sets)
     return {
         "code": code_version(),
@@ -74,6 +79,7 @@ def check_candidates(
     sources: Sequence[Path],
     eval_sets: Sequence[EvalSet],
     policy: ContaminationPolicy,
+    similarity: MinHashParams,
     out_dir: Path,
     batch_rows: int,
     remembered: RowMemo | None = None,
@@ -98,9 +104,13 @@ def check_candidates(
         ParquetSink(out_dir / layout.CHECKS, ContaminationCheckRecord, batch_rows) as checks,
     ):
         memo = CheckMemo(remembered, checks)
-        summary = stream_contamination(reader, eval_sets, policy, verdicts, matches, memo)
+        summary = stream_contamination(
+            reader, eval_sets, policy, verdicts, matches, memo, similarity
+        )
     with ParquetSink(out_dir / layout.REPORT, ContaminationReportRecord, batch_rows) as report:
         report.write_batch(summary.report)
+    with ParquetSink(out_dir / layout.NEAREST, ContaminationNearestRecord, batch_rows) as nearest:
+        nearest.write_batch(summary.nearest)
     exits = con.sql(
         _EXITS_SQL,
         params={
@@ -123,6 +133,27 @@ def report_rows(folder: Path) -> list[dict[str, Any]]:
     for row in rows:
         row["top_matches"] = json.loads(row["top_matches"])
     return rows
+
+
+def nearest_rows(folder: Path) -> list[dict[str, Any]]:
+    """Each eval text's nearest training rows (empty for a report built before they existed)."""
+    path = folder / layout.NEAREST
+    return pq.read_table(path).to_pylist() if path.exists() else []
+
+
+def format_nearest(rows: Sequence[dict[str, Any]], limit: int = 10) -> str:
+    """The `limit` closest (eval text, training row) pairs, for `born contamination`."""
+    closest = sorted(rows, key=lambda r: (-r["similarity"], r["eval_id"], r["eval_item_id"]))
+    lines = [
+        f"closest training rows to eval texts (MinHash similarity of the prompt, top {limit}):"
+    ]
+    for row in closest[:limit]:
+        blocked = "  BLOCKED" if row["is_blocked"] else ""
+        lines.append(
+            f"    {row['similarity']:.3f}  {row['eval_id']}/{row['eval_item_id']} "
+            f"({row['eval_field']}) ~ {row['example_id']} ({row['origin_id']}){blocked}"
+        )
+    return "\n".join(lines)
 
 
 def format_report(rows: Sequence[dict[str, Any]]) -> str:

@@ -15,10 +15,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from born_assets.governance.ngrams import NgramIndex, normalize_text
+from born_assets.governance.ngrams import NgramIndex
 from born_assets.schemas.vocabulary import ContaminationMethod
 from born_assets.specs.evals import EvalSet
 from born_assets.specs.model_families import ModelFamilyRules
+from born_assets.text.words import normalize_text
 
 _RANK = {method: rank for rank, method in enumerate(ContaminationMethod)}
 GENERATOR_FIELD = "generator_model"
@@ -74,6 +75,7 @@ class EvalIndex:
         self.families = families if families is not None else ModelFamilyRules()
         self.eval_sets = sorted(eval_sets, key=lambda s: s.eval_id)
         self.texts: list[EvalText] = []
+        self.raw_texts: list[str] = []  # as written, row for row with `texts`
         normalized: list[str] = []
         self.exact: dict[bytes, list[int]] = {}
         self.tasks: dict[tuple[str, str], list[EvalText]] = {}
@@ -89,6 +91,7 @@ class EvalIndex:
             for name, text in zip(eval_set.spec.text_fields, item.texts, strict=True):
                 key = len(self.texts)
                 self.texts.append(EvalText(eval_order, key, eval_set.eval_id, item.item_id, name))
+                self.raw_texts.append(text)
                 normalized.append(normalize_text(text))
                 digest = exact_digest(normalized[-1])
                 if digest is not None:

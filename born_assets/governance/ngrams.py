@@ -1,15 +1,9 @@
-r"""Text normalization and word n-gram overlap between training texts and indexed eval texts.
+r"""Word n-gram overlap between training texts and indexed eval texts.
 
-Normalization (`normalize_text`), used by the exact check and before splitting into words:
-Unicode NFKC (compatibility forms fold: full-width letters, ligatures, non-breaking spaces),
-then `str.casefold` (lowercase, Unicode-aware), then every run of whitespace becomes one space
-and the ends are stripped. Line endings, indentation and case therefore never matter; all other
-characters (punctuation included) do.
-
-Words (`text_words`): the maximal runs of word characters of the normalized text, exactly
-Python's `\w+` (Unicode letters and digits, and `_`); punctuation and symbols separate words
-and are dropped, so `a+b` and `a + b` give the same words. An n-gram is a run of n consecutive
-words inside one text: n-grams never span the boundary between a row's prompt and response.
+Texts are normalized and split into words by `born_assets.text.words` (`normalize_text`,
+`text_words`: NFKC, casefold, whitespace collapsed; words are `\w+` runs, punctuation dropped).
+An n-gram is a run of n consecutive words inside one text: n-grams never span the boundary
+between a row's prompt and response.
 
 Overlap (`NgramIndex.overlaps`): for an indexed eval text E and a training row R, the shared
 count is the number of distinct n-grams of E that occur anywhere in R (prompt or response), and
@@ -30,7 +24,6 @@ collision can never produce a match.
 from __future__ import annotations
 
 import itertools
-import unicodedata
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,32 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-_WORD_BYTES = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
-# ASCII non-word bytes become spaces; bytes >= 0x80 (parts of non-ASCII word characters) stay.
-_NON_WORD_TO_SPACE = bytes(c if c in _WORD_BYTES or c >= 0x80 else 0x20 for c in range(256))
-_ASCII = frozenset(chr(code) for code in range(128))
+from born_assets.text.words import text_words
+
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 IntArray = npt.NDArray[np.int64]
 HashArray = npt.NDArray[np.uint64]
-
-
-def normalize_text(text: str) -> str:
-    """NFKC, casefold, whitespace runs collapsed to one space, ends stripped."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def text_words(normalized: str) -> list[bytes]:
-    r"""The `\w+` runs of a (normalized) text, as UTF-8 bytes, in order.
-
-    ASCII text takes a fast byte path; in other text each distinct non-ASCII character that is
-    not alphanumeric (Python's definition of `\w`) is first replaced by a space.
-    """
-    if not normalized.isascii():
-        for char in set(normalized) - _ASCII:
-            if not char.isalnum():
-                normalized = normalized.replace(char, " ")
-    return normalized.encode("utf-8").translate(_NON_WORD_TO_SPACE).split()
 
 
 def _rolling_hashes(ids: HashArray, n: int) -> HashArray:

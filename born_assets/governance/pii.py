@@ -15,7 +15,7 @@ matched text. Same text and policy, same result.
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -227,7 +227,9 @@ class RowPiiResult:
         pii_scan_status: ``clean`` (nothing real), ``redacted`` (every real finding replaced) or
             ``flagged`` (a real finding is still in the text).
         transform: The ``redact_pii`` step for `post_processing`; None if nothing was redacted.
-        stats: Counts per kind over prompt and response.
+        stats: Counts per kind over prompt, response and the other texts.
+        others: The row's other texts (its messages' contents and tool arguments) after
+            redaction, in the order given.
     """
 
     prompt: str
@@ -236,10 +238,13 @@ class RowPiiResult:
     pii_scan_status: PiiScanStatus
     transform: dict[str, int | str] | None
     stats: RedactionStats
+    others: tuple[str, ...] = ()
 
 
-def scan_row(prompt: str, response: str, scanner: PiiScanner = _DEFAULT) -> RowPiiResult:
-    """Scan and redact a row's prompt and response.
+def scan_row(
+    prompt: str, response: str, scanner: PiiScanner = _DEFAULT, others: Sequence[str] = ()
+) -> RowPiiResult:
+    """Scan and redact a row's prompt, response and other texts.
 
     A real secret found in one place (``password="..."``) is also redacted wherever else the same
     value occurs in the row, e.g. where a trace repeats it in prose.
@@ -248,31 +253,44 @@ def scan_row(prompt: str, response: str, scanner: PiiScanner = _DEFAULT) -> RowP
         prompt: The prompt text.
         response: The sanitized response (closure format, tool arguments and results included).
         scanner: Actions per kind and placeholder rules.
+        others: More texts of the row (its messages), scanned and redacted alike.
 
     Returns:
         The redacted texts, the row's verdict and the counts.
     """
-    prompt_findings, response_findings = scan(prompt, scanner), scan(response, scanner)
-    if not prompt_findings and not response_findings:
-        return RowPiiResult(prompt, response, False, PiiScanStatus.CLEAN, None, _NO_STATS)
+    texts = [prompt, response, *others]
+    findings = [scan(text, scanner) for text in texts]
+    if not any(findings):
+        return RowPiiResult(
+            prompt, response, False, PiiScanStatus.CLEAN, None, _NO_STATS, tuple(others)
+        )
     secrets = {
         text[f.start : f.end]: f.kind
-        for text, findings in ((prompt, prompt_findings), (response, response_findings))
-        for f in findings
+        for text, found in zip(texts, findings, strict=True)
+        for f in found
         if f.is_secret and not f.is_placeholder
     }
-    new_prompt, prompt_stats = redact(prompt, _propagate(prompt, prompt_findings, secrets), scanner)
-    new_response, response_stats = redact(
-        response, _propagate(response, response_findings, secrets), scanner
-    )
-    stats = prompt_stats + response_stats
+    stats = _NO_STATS
+    redacted: list[str] = []
+    for text, found in zip(texts, findings, strict=True):
+        new_text, text_stats = redact(text, _propagate(text, found, secrets), scanner)
+        redacted.append(new_text)
+        stats = stats + text_stats
     status = PiiScanStatus.CLEAN
     if stats.flagged:
         status = PiiScanStatus.FLAGGED
     elif stats.redacted:
         status = PiiScanStatus.REDACTED
     contains_real = bool(stats.flagged or stats.redacted)
-    return RowPiiResult(new_prompt, new_response, contains_real, status, stats.transform(), stats)
+    return RowPiiResult(
+        redacted[0],
+        redacted[1],
+        contains_real,
+        status,
+        stats.transform(),
+        stats,
+        tuple(redacted[2:]),
+    )
 
 
 def _propagate(text: str, findings: list[Finding], secrets: Mapping[str, PiiKind]) -> list[Finding]:

@@ -39,7 +39,8 @@ _WORD = r"[A-Z][a-z\u00df-\u00ff]+(?:['\u2019-][A-Z][a-z\u00df-\u00ff]+)?"
 _BEFORE = r"(?<![\w.@/\\#$%&*'\"-])"  # not inside an identifier, path, address or quote
 _AFTER = r"(?![\w@/(\[{-]|\.\w)"  # not a call, an index, a path or an attribute chain
 _FULL = re.compile(
-    _BEFORE + rf"(?P<first>{_WORD})(?: (?P<middle>[A-Z]\.))? (?P<last>(?:Mc|Mac|O')?{_WORD})"
+    _BEFORE
+    + rf"(?P<first>{_WORD})(?: (?P<middle>[A-Z]\.))? (?P<last>(?:Mc|Mac|O')?{_WORD})"
     + _AFTER
 )
 _INITIALS = r"(?:[A-Z]\.){1,3}"
@@ -89,12 +90,8 @@ def gazetteer(policy: NamePolicy) -> Gazetteer:
 def _patterns(policy: NamePolicy) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     titles = "|".join(re.escape(t.rstrip(".")) for t in sorted(policy.titles, key=len)[::-1])
     cues = "|".join(re.escape(c) for c in sorted(policy.cues, key=len)[::-1])
-    title = re.compile(
-        rf"(?<![\w.])(?:{titles})\.? (?P<name>{_WORD}(?: {_WORD})?)" + _AFTER
-    )
-    cue = re.compile(
-        rf"(?<![\w.])(?i:{cues})[,:]?[ \t]+(?P<name>{_WORD}(?: {_WORD})?)" + _AFTER
-    )
+    title = re.compile(rf"(?<![\w.])(?:{titles})\.? (?P<name>{_WORD}(?: {_WORD})?)" + _AFTER)
+    cue = re.compile(rf"(?<![\w.])(?i:{cues})[,:]?[ \t]+(?P<name>{_WORD}(?: {_WORD})?)" + _AFTER)
     keys = "|".join(re.escape(k) for k in sorted(policy.name_keys, key=len)[::-1])
     field = re.compile(
         rf"(?<![\w.])(?:{keys})\\?[\"']?\s*[:=]\s*\\?[\"'](?P<name>{_FIELD_VALUE})\\?[\"']"

@@ -36,7 +36,6 @@ from born_assets.schemas.vocabulary import SECRET_KINDS, PiiKind
 __all__ = ["DETECTORS", "SECRET_KINDS", "Detector", "fake_secret", "fictional_phone"]
 
 
-
 Hit = tuple[int, int, PiiKind]
 Finder = Callable[[str, str], Iterator[Hit]]
 Check = Callable[[str, re.Match[str]], bool]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parquet import ParquetSink
 
 _CANDIDATES_SQL = """
-SELECT d.example_id, d.origin_id, s.prompt, s.response
+SELECT d.example_id, d.origin_id, s.prompt, s.response, s.messages, s.tools
 FROM read_parquet($deduplicated) AS d
 JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
 ORDER BY d.example_id
@@ -82,16 +83,17 @@ class PiiMemo:
         """The memo of a published `pii` folder (empty when its versions differ)."""
         return cls(
             RowMemo.open(folder, layout.ROWS, versions, _VERDICT_COLUMNS),
-            RowMemo.open(folder, layout.REDACTED, versions, ["prompt", "response"]),
+            RowMemo.open(folder, layout.REDACTED, versions, _REDACTED_COLUMNS),
         )
 
     @classmethod
     def empty(cls) -> PiiMemo:
         """Nothing remembered: scan every row."""
-        return cls(RowMemo(None, _VERDICT_COLUMNS), RowMemo(None, ["prompt", "response"]))
+        return cls(RowMemo(None, _VERDICT_COLUMNS), RowMemo(None, _REDACTED_COLUMNS))
 
 
 _VERDICT_COLUMNS = [name for name in arrow_schema(PiiVerdictRecord).names if name != "example_id"]
+_REDACTED_COLUMNS = [n for n in arrow_schema(RedactedTextRecord).names if n != "example_id"]
 
 
 def scan_candidates(
@@ -133,8 +135,37 @@ def scan_candidates(
 _Result = tuple[dict[str, Any], dict[str, Any] | None]
 
 
+def conversation_texts(messages: list[dict[str, Any]]) -> list[str]:
+    """Every text of a conversation, in order: each message's content, each call's arguments."""
+    texts: list[str] = []
+    for message in messages:
+        texts.append(message["content"] or "")
+        texts.extend(call["function"]["arguments"] or "" for call in message["tool_calls"] or [])
+    return texts
+
+
+def _with_texts(messages: list[dict[str, Any]], texts: Iterator[str]) -> list[dict[str, Any]]:
+    """The messages with their texts replaced, in `_message_texts` order."""
+    rebuilt = []
+    for message in messages:
+        content = next(texts)
+        calls = [
+            {**call, "function": {**call["function"], "arguments": next(texts)}}
+            for call in message["tool_calls"] or []
+        ]
+        rebuilt.append(
+            {
+                **message,
+                "content": content if message["content"] is not None else None,
+                "tool_calls": calls if message["tool_calls"] is not None else None,
+            }
+        )
+    return rebuilt
+
+
 def _scan(row: dict[str, Any], scanner: PiiScanner) -> _Result:
-    result = scan_row(row["prompt"], row["response"], scanner)
+    messages = row["messages"] or []
+    result = scan_row(row["prompt"], row["response"], scanner, conversation_texts(messages))
     transform = result.transform
     verdict = {
         "example_id": row["example_id"],
@@ -150,6 +181,8 @@ def _scan(row: dict[str, Any], scanner: PiiScanner) -> _Result:
             "example_id": row["example_id"],
             "prompt": result.prompt,
             "response": result.response,
+            "messages": _with_texts(messages, iter(result.others)),
+            "tools": row["tools"],
         }
     return verdict, texts
 

@@ -26,6 +26,7 @@ class RowCheck:
     eval_overlaps: dict[str, float]
     matches: tuple[Match, ...]
     generator_evals: tuple[str, ...]
+    max_similarity: float = 0.0
 
     @property
     def is_contaminated(self) -> bool:
@@ -52,6 +53,7 @@ def row_check_json(check: RowCheck) -> str:
             for m in check.matches
         ],
         "generator_evals": list(check.generator_evals),
+        "max_similarity": check.max_similarity,
     }  # fmt: skip
     return json.dumps(document, sort_keys=True)
 
@@ -72,6 +74,7 @@ def row_check_from_json(text: str) -> RowCheck:
         eval_overlaps=document["eval_overlaps"],
         matches=matches,
         generator_evals=tuple(document["generator_evals"]),
+        max_similarity=document["max_similarity"],
     )
 
 

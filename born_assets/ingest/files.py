@@ -1,8 +1,10 @@
-"""Streaming ingest: every line of every input file becomes an accepted row or a quarantined one.
+"""Streaming ingest: every record of every input file becomes an accepted row or a quarantined one.
 
 Shared by lanes and imports: the caller supplies how one parsed JSON object becomes a lineage row
-(`RowParser`); this module reads, counts, de-duplicates repeated lines, and writes three tables in
-bounded batches: `rows.parquet`, `quarantine.parquet` and the per-file ledger `files.parquet`.
+(`RowParser`); this module reads (`readers`: JSONL, gzip and zstd JSONL, JSON arrays), counts,
+de-duplicates repeated records, and writes three tables in bounded batches: `rows.parquet`,
+`quarantine.parquet` and the per-file ledger `files.parquet`. A record is a line of a JSONL file
+or an element of a JSON array; `source_line` is its number and `lines_read` counts them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from born_assets import layout
-from born_assets.ingest.jsonl import iter_lines, parse_object
+from born_assets.ingest.jsonl import RawLine, parse_object
 from born_assets.ingest.quarantine import RejectedLine, Rejection
+from born_assets.ingest.readers import iter_records
 from born_assets.ingest.record import Origin
 from born_assets.layout import DataDir
 from born_assets.schemas.fates import quarantine_row
@@ -74,10 +77,10 @@ def ingest_files(
             source_file = data.relative(path)
             digest = hashlib.sha256()
             lines = 0
-            for line in iter_lines(path, digest):
+            for line in iter_records(path, digest):
                 lines = line.number
                 where = (source_file, line.number)
-                row, rejection = _accept(line.raw, where, parse_row, seen_ids, eraser)
+                row, rejection = _accept(line, where, parse_row, seen_ids, eraser)
                 if rejection is None:
                     rows.append(row)
                     summary.accepted += 1
@@ -116,17 +119,19 @@ def ingest_files(
 
 
 def _accept(
-    raw: bytes,
+    line: RawLine,
     where: tuple[str, int],
     parse_row: RowParser,
     seen_ids: set[str],
     eraser: ErasureFilter | None,
 ) -> tuple[dict[str, Any], Rejection | None]:
+    if line.unreadable is not None:
+        return {}, line.unreadable
     try:
-        row = parse_row(parse_object(raw), *where)
+        row = parse_row(parse_object(line.raw), *where)
     except RejectedLine as refused:
         return {}, refused.rejection
-    if eraser is not None and (request := eraser.request_for(row, sha256_hex(raw))):
+    if eraser is not None and (request := eraser.request_for(row, sha256_hex(line.raw))):
         return row, Rejection(QuarantineReason.ERASED, request, f"erased by request {request}")
     if row["example_id"] in seen_ids:
         return row, Rejection(

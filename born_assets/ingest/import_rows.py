@@ -2,22 +2,26 @@
 
 The declared format's adapter cuts the record into prompt turns and response turns; a record that
 does not fit the format is refused as `format_mismatch` naming the field, never guessed at. The
-prompt is stored as rendered text (`render_prompt`), the response as the normalized turns (JSON),
-so that sanitization sees every hidden-reasoning form exactly as the source had it.
+prompt is stored as rendered text (`render_prompt`, what its hash and the dedup read), the
+response as the whole normalized trace (`codec.encode_trace`: prompt and response turns, the tools
+and the recorded outcome), so that sanitization sees every hidden-reasoning form exactly as the
+source had it and can build the row's messages from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from born_assets.ingest.quarantine import RejectedLine
-from born_assets.ingest.record import Origin, Provenance, lineage_record
+from born_assets.ingest.record import Origin, Provenance, generation_time, lineage_record
 from born_assets.schemas.identity import parse_utc_timestamp, prompt_hash
 from born_assets.schemas.vocabulary import OriginKind, QuarantineReason, ResponseFormat, SourceType
 from born_assets.specs.imports import LoadedImport
-from born_assets.traces.conversation import TraceExample, encode_turns, render_prompt
+from born_assets.traces.codec import encode_trace
+from born_assets.traces.conversation import TraceExample, render_prompt
 from born_assets.traces.fields import AdapterSpec, FormatMismatch
 from born_assets.traces.registry import get_adapter
 
@@ -28,7 +32,7 @@ class ImportContext:
 
     loaded: LoadedImport
 
-    @property
+    @cached_property
     def adapter_spec(self) -> AdapterSpec:
         """The adapter's view of the import spec."""
         return self.loaded.spec.adapter_spec()
@@ -67,9 +71,16 @@ def _provenance(context: ImportContext, example: TraceExample) -> Provenance:
             "a synthetic row must name the model that generated it (in the row or the spec)",
         )
     version = default.version if default and model == default.model else model
-    generated_at = _generated_at(
-        example, fields.timestamp_field or "timestamp", spec.assume_timezone
-    )
+    field = fields.timestamp_field or "timestamp"
+    recorded = _generated_at(example, field, spec.assume_timezone)
+    generated = generation_time(recorded, spec.generated_at)
+    if generated is None:
+        raise RejectedLine(
+            QuarantineReason.MISSING_PROVENANCE,
+            field,
+            "the record carries no generation time and the spec declares no generated_at",
+        )
+    generated_at, timestamp_source = generated
     is_real = spec.source_type is SourceType.REAL
     return Provenance(
         source_type=spec.source_type.value,
@@ -77,6 +88,7 @@ def _provenance(context: ImportContext, example: TraceExample) -> Provenance:
         generator_model=None if is_real else model,
         generator_version=None if is_real else version,
         generation_timestamp=generated_at,
+        timestamp_source=timestamp_source,
         created_at=generated_at,
         prompt_template_id=None,
         prompt_template_sha256=None,
@@ -106,7 +118,7 @@ def import_row(
         source_line=source_line,
         prompt=prompt,
         prompt_sha256=digest,
-        response=encode_turns(example.response_turns),
+        response=encode_trace(example),
         response_format=ResponseFormat.TURNS,
         provenance=_provenance(context, example),
         terms=spec,

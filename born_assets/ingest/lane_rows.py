@@ -8,9 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from born_assets.ingest.quarantine import RejectedLine
-from born_assets.ingest.record import Origin, Provenance, lineage_record
+from born_assets.ingest.record import Origin, Provenance, generation_time, lineage_record
 from born_assets.schemas.identity import parse_utc_timestamp, prompt_hash
-from born_assets.schemas.vocabulary import OriginKind, QuarantineReason, ResponseFormat, SourceType
+from born_assets.schemas.vocabulary import (
+    OriginKind,
+    QuarantineReason,
+    ResponseFormat,
+    SourceType,
+    TimestampSource,
+)
 from born_assets.specs.manifests import LoadedManifest
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -117,12 +123,12 @@ def _sampling_params(record: dict[str, Any], name: str, default: dict[str, Any])
 
 def _provenance(
     record: dict[str, Any], context: LaneContext
-) -> tuple[str, str | None, datetime | None]:
+) -> tuple[str, str | None, tuple[datetime, TimestampSource]]:
     """Teacher, generator and generation time, enforcing the synthetic-provenance rule."""
     manifest = context.loaded.manifest
     fields = manifest.output.fields
     teacher = _optional_text(record, fields.teacher_model)
-    generated_at = _timestamp(record, fields.generation_timestamp)
+    recorded = _timestamp(record, fields.generation_timestamp)
     if manifest.source_type is SourceType.SYNTHETIC:
         if teacher is None:
             raise RejectedLine(
@@ -130,12 +136,15 @@ def _provenance(
                 fields.teacher_model,
                 "a synthetic row must name the model that generated it",
             )
-        if generated_at is None:
+        if recorded is None:
             raise RejectedLine(
                 QuarantineReason.MISSING_PROVENANCE,
                 fields.generation_timestamp,
                 "a synthetic row must say when it was generated",
             )
+    generated = generation_time(recorded, manifest.generated_at)
+    # A synthetic row carries its time (checked above); any other lane declares generated_at.
+    assert generated is not None
     if teacher is not None and teacher != manifest.teacher.model:
         raise RejectedLine(
             QuarantineReason.TEACHER_MISMATCH,
@@ -143,7 +152,7 @@ def _provenance(
             f"row names {teacher!r} but the lane's teacher is {manifest.teacher.model!r}",
         )
     generator = manifest.teacher.model if manifest.source_type is not SourceType.REAL else None
-    return manifest.teacher.model, generator, generated_at
+    return manifest.teacher.model, generator, generated
 
 
 def _generator_version(record: dict[str, Any], context: LaneContext) -> str:
@@ -194,7 +203,7 @@ def lane_row(
             f"task {task_id!r} is not assigned to lane {manifest.lane_id!r}",
         )
     _source_type(record, context)
-    teacher, generator, generated_at = _provenance(record, context)
+    teacher, generator, (generated_at, timestamp_source) = _provenance(record, context)
     digest = _checked_prompt_hash(record, fields.prompt_hash, prompt)
     return lineage_record(
         origin=Origin(OriginKind.LANE.value, manifest.lane_id, context.loaded.content_hash),
@@ -212,6 +221,7 @@ def lane_row(
             generator_model=generator,
             generator_version=_generator_version(record, context) if generator else None,
             generation_timestamp=generated_at,
+            timestamp_source=timestamp_source,
             created_at=_timestamp(record, fields.created_at) or generated_at,
             prompt_template_id=_optional_text(record, TEMPLATE_ID) or manifest.prompt_template.id,
             prompt_template_sha256=_template_sha256(record, context),

@@ -7,8 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from born_assets.schemas.identity import canonical_json, example_id
-from born_assets.schemas.vocabulary import IntendedUse, PiiScanStatus, ResponseFormat, ReviewStatus
+from born_assets.schemas.vocabulary import (
+    IntendedUse,
+    PiiScanStatus,
+    ResponseFormat,
+    ReviewStatus,
+    TimestampSource,
+)
 from born_assets.specs.common import UsageTerms
+from born_assets.specs.generated_at import GeneratedAt
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,17 @@ class Origin:
     spec_hash: str = ""
 
 
+def generation_time(
+    recorded: datetime | None, declared: GeneratedAt | None
+) -> tuple[datetime, TimestampSource] | None:
+    """The row's generation time and where it came from: its record, else the spec's declaration."""
+    if recorded is not None:
+        return recorded, TimestampSource.RECORD
+    if declared is not None:
+        return declared.latest, TimestampSource.DECLARED
+    return None
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Who made the response, when, and how."""
@@ -28,7 +46,8 @@ class Provenance:
     teacher_model: str
     generator_model: str | None
     generator_version: str | None
-    generation_timestamp: datetime | None
+    generation_timestamp: datetime
+    timestamp_source: TimestampSource
     created_at: datetime | None
     prompt_template_id: str | None
     prompt_template_sha256: str | None
@@ -65,6 +84,7 @@ def lineage_record(
         "generator_version": provenance.generator_version,
         "generation_lane": origin.id,
         "generation_timestamp": provenance.generation_timestamp,
+        "timestamp_source": provenance.timestamp_source.value,
         "created_at": provenance.created_at,
         "prompt_hash": prompt_sha256,
         "prompt": prompt,

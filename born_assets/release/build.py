@@ -8,7 +8,7 @@ The build time goes into `release.json` alone, which is not among the hashed fil
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets import layout
+from born_assets.execution.observed import annotate, observed_sql
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ColumnInfo
 from born_assets.review.rules import (
@@ -59,6 +60,7 @@ class WarehouseInputs:
     deduplicated: Path  # folder
     contamination: Path  # folder
     pii: Path  # folder
+    executed: Path  # folder
     review: ReviewInputs = ReviewInputs()
     contamination_applies: bool = True  # policy contamination.applies_to lists the use
 
@@ -75,6 +77,7 @@ class WarehouseInputs:
         stages = [self.sanitized, self.gated, self.deduplicated]
         if self.contamination_applies:
             stages.append(self.contamination)
+        stages.append(self.executed)
         return [folder / layout.EXITS for folder in stages]
 
     def contaminated(self) -> list[Path]:
@@ -85,14 +88,20 @@ class WarehouseInputs:
 def _release_rows_sql(inputs: WarehouseInputs) -> str:
     """Released rows: clean dedup survivors whose use limits allow `$use`.
 
-    The text is the sanitized text, or the redacted text where the PII scan changed it.
+    The text is the sanitized text, or the redacted text where the PII scan changed it; the
+    messages come with it, from the same place.
     """
     columns = ", ".join(f"src.{c}" for c in arrow_schema(ReleaseRecord).names if c not in _REPLACED)
     return f"""
         SELECT {columns},
                coalesce(r.prompt, s.prompt) AS prompt,
                coalesce(r.response, s.response) AS response,
-               'closure' AS response_format, g.curation_score AS curation_score,
+               CASE WHEN r.example_id IS NULL THEN s.messages ELSE r.messages END AS messages,
+               s.tools AS tools,
+               'closure' AS response_format,
+               round(g.curation_score * x.score_factor, 6) AS curation_score,
+               x.execution_status, x.tests_passed, x.tests_total,
+               x.isolation AS execution_isolation, {observed_sql()},
                CASE WHEN p.redaction IS NULL THEN s.post_processing
                     ELSE left(s.post_processing, -1) || ',' || p.redaction || ']'
                END AS post_processing,
@@ -105,6 +114,7 @@ def _release_rows_sql(inputs: WarehouseInputs) -> str:
         JOIN read_parquet($pii) AS p ON p.example_id = d.example_id
         LEFT JOIN read_parquet($redacted) AS r ON r.example_id = d.example_id
         JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
+        JOIN read_parquet($executed) AS x ON x.example_id = d.example_id
         {inputs.review_join()}
         WHERE NOT {use_blocked_sql("src")} AND ({REVIEW_BLOCK_SQL}) IS NULL
           AND {NOT_EXCLUDED_SQL} AND list_contains(CAST($licenses AS VARCHAR[]), src.license)
@@ -114,6 +124,8 @@ def _release_rows_sql(inputs: WarehouseInputs) -> str:
 _REPLACED = {
     "prompt",
     "response",
+    "messages",
+    "tools",
     "response_format",
     "curation_score",
     "post_processing",
@@ -122,6 +134,10 @@ _REPLACED = {
     "human_review_status",
     "reviewer_id",
     "reviewed_at",
+    "execution_status",
+    "tests_passed",
+    "tests_total",
+    "execution_isolation",
 }
 
 
@@ -172,6 +188,7 @@ def _params(inputs: WarehouseInputs, use: str, excluded: Sequence[Path]) -> dict
         "excluded": [p.as_posix() for p in excluded],
         "pii": (inputs.pii / layout.ROWS).as_posix(),
         "redacted": (inputs.pii / layout.REDACTED).as_posix(),
+        "executed": (inputs.executed / layout.ROWS).as_posix(),
         "use": use,
         "review_required_for": list(inputs.review.required_for),
         **(
@@ -225,14 +242,15 @@ def write_shards(
     names = [ReleaseDir.shard_name(i, shards, config) for i in range(shards)]
     ReleaseDir(out_dir).data.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(ReleaseRecord)
-    ordered = f"SELECT {', '.join(schema.names)} FROM ({query}) ORDER BY example_id"
+    ordered = f"SELECT * FROM ({query}) ORDER BY example_id"
     reader = con.sql(ordered, params=params).to_arrow_reader(ROW_GROUP_ROWS)
-    _split_into_shards(reader, schema, [out_dir / n for n in names], shard_rows)
+    annotated = (annotate(batch, schema) for batch in reader)  # observed test outcomes
+    _split_into_shards(annotated, schema, [out_dir / n for n in names], shard_rows)
     return total, names
 
 
 def _split_into_shards(
-    reader: pa.RecordBatchReader, schema: pa.Schema, paths: Sequence[Path], shard_rows: int
+    reader: Iterable[pa.RecordBatch], schema: pa.Schema, paths: Sequence[Path], shard_rows: int
 ) -> None:
     index, written = 0, 0
     writer = parquet_writer(paths[0], schema)
@@ -279,18 +297,34 @@ def write_fates(
     return fate_counts(con, path)
 
 
+_TYPE_NAMES = {
+    pa.string(): "string",
+    pa.int64(): "int64",
+    pa.float64(): "float64",
+    pa.bool_(): "bool",
+    pa.timestamp("us", tz="UTC"): "timestamp",
+}
+
+
 def release_columns() -> tuple[ColumnInfo, ...]:
     """The released columns as the card and Croissant metadata describe them."""
-    names = {
-        pa.string(): "string",
-        pa.int64(): "int64",
-        pa.float64(): "float64",
-        pa.bool_(): "bool",
-    }
     return tuple(
-        ColumnInfo(doc.name, names.get(doc.arrow_type, "timestamp"), doc.description)
+        _column_info(doc.name, doc.arrow_type, doc.description)
         for doc in column_docs(ReleaseRecord)
     )
+
+
+def _column_info(name: str, arrow_type: pa.DataType, description: str) -> ColumnInfo:
+    """A column (or a nested field): lists are repeated values, structs have sub-fields."""
+    if pa.types.is_list(arrow_type):
+        item = _column_info(name, arrow_type.value_type, description)
+        return ColumnInfo(name, item.data_type, description, True, item.sub_fields)
+    if pa.types.is_struct(arrow_type):
+        fields = tuple(
+            _column_info(field.name, field.type, f"`{name}.{field.name}`") for field in arrow_type
+        )
+        return ColumnInfo(name, "struct", description, False, fields)
+    return ColumnInfo(name, _TYPE_NAMES[arrow_type], description)
 
 
 def file_sha256(path: Path) -> str:

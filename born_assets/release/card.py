@@ -21,7 +21,7 @@ from born_assets.release.croissant import (
     sorted_counts,
     summary_sentence,
 )
-from born_assets.release.info import ReleaseInfo
+from born_assets.release.info import ColumnInfo, ReleaseInfo
 from born_assets.release.statements import contamination_statements, pii_statements
 
 # SPDX id -> Hugging Face Hub license id (https://huggingface.co/docs/hub/repositories-licenses).
@@ -238,9 +238,10 @@ def _contamination(info: ReleaseInfo) -> str:
 
 
 def _plots(info: ReleaseInfo) -> str:
-    return "\n\n".join(
-        f"![{Path(plot).stem.replace('_', ' ')}]({plot})" for plot in info.plots
-    ) or "No plots."
+    return (
+        "\n\n".join(f"![{Path(plot).stem.replace('_', ' ')}]({plot})" for plot in info.plots)
+        or "No plots."
+    )
 
 
 def _files(info: ReleaseInfo) -> str:
@@ -250,10 +251,18 @@ def _files(info: ReleaseInfo) -> str:
 
 def _columns(info: ReleaseInfo) -> str:
     rows = [
-        f"| `{column.name}` | {column.data_type} | {_cell(column.description)} |"
+        f"| `{column.name}` | {_type_text(column)} | {_cell(column.description)} |"
         for column in info.columns
     ]
     return "\n".join(["| column | type | description |", "|---|---|---|", *rows])
+
+
+def _type_text(column: ColumnInfo) -> str:
+    """`string`, or a nested column's shape: `list<struct<role: string, ...>>`."""
+    text = column.data_type
+    if column.sub_fields:
+        text = "struct<" + ", ".join(f"{f.name}: {_type_text(f)}" for f in column.sub_fields) + ">"
+    return f"list<{text}>" if column.repeated else text
 
 
 def _bullets(items: tuple[str, ...] | list[str]) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from born_assets.layout import ReleaseDir
-from born_assets.release.info import ReleaseInfo
+from born_assets.release.info import ColumnInfo, ReleaseInfo
 from born_assets.release.statements import (
     contamination_statements,
     license_statements,
@@ -233,20 +233,39 @@ def _record_set(info: ReleaseInfo, record_set_id: str, file_set_id: str) -> dict
         "name": record_set_id,
         "description": f"One row per released example (config {record_set_id}).",
         "field": [
-            {
-                "@type": "cr:Field",
-                "@id": f"{record_set_id}/{column.name}",
-                "name": column.name,
-                "description": column.description,
-                "dataType": _data_type(column.data_type),
-                "source": {"fileSet": {"@id": file_set_id}, "extract": {"column": column.name}},
-            }
-            for column in info.columns
+            _field(column, (record_set_id, file_set_id), column.name, ()) for column in info.columns
         ],
     }
     if any(column.name == KEY_COLUMN for column in info.columns):
         record_set["key"] = {"@id": f"{record_set_id}/{KEY_COLUMN}"}
     return record_set
+
+
+def _field(
+    column: ColumnInfo, sets: tuple[str, str], top: str, path: tuple[str, ...]
+) -> dict[str, Any]:
+    """A Croissant field of the (record set, file set) `sets`.
+
+    A nested column's fields are its `subField`s, read by JSON path.
+    """
+    record_set_id, file_set_id = sets
+    source: dict[str, Any] = {"fileSet": {"@id": file_set_id}, "extract": {"column": top}}
+    if path:
+        source["transform"] = {"jsonPath": ".".join(path)}
+    field: dict[str, Any] = {
+        "@type": "cr:Field",
+        "@id": "/".join((record_set_id, top, *path)),
+        "name": column.name,
+        "description": column.description,
+        "source": source,
+    }
+    if column.repeated:
+        field["repeated"] = True
+    if column.sub_fields:
+        field["subField"] = [_field(sub, sets, top, (*path, sub.name)) for sub in column.sub_fields]
+    else:
+        field["dataType"] = _data_type(column.data_type)
+    return field
 
 
 def _data_type(data_type: str) -> str:

@@ -22,15 +22,20 @@ from born_assets.release.plots import write_plots
 from born_assets.release.refusals import DEFAULT_CONFIG
 from born_assets.release.reports import summarize_contamination, summarize_pii
 from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, transparency_rows
+from born_assets.schemas.execution import Isolation
 from born_assets.specs.licenses import combine
 from born_assets.store.fates import fate_counts
 
 LIMITATIONS = (
-    "Rows are only as correct as their sources: reference solutions and teacher outputs were not "
-    "executed against tests by this pipeline.",
+    "Lane rows whose manifest names task tests were run against them in a sandbox "
+    "(`execution_status`, `tests_passed`, `tests_total`; the policy's `execution` section says "
+    "which families must pass). Other rows (imports, lanes without tests, SWE-bench patches, "
+    "which need a repository checkout) were not executed: they are only as correct as their "
+    "sources.",
     "Closure sections are derived from the source text; a section marked absent was not in the "
     "source, and nothing was invented to fill it.",
-    "Deduplication is exact on the prompt hash; paraphrased prompts are not merged.",
+    "Deduplication is exact on the prompt hash, then near (MinHash over the dialogue, "
+    "`near_dedup` in the policy); rewordings below the similarity threshold are not merged.",
 )
 _USES = {"train": "training", "eval": "evaluation", "red_team": "red-teaming", "demo": "demos"}
 
@@ -82,6 +87,7 @@ def write_documents(
         pii=summarize_pii(con, folder),
         contamination=summarize_contamination(con, folder),
         plots=tuple(plots),
+        limitations=(*info.limitations, _isolation(con, shard_paths)),
     )
     write_card(folder, info)
     files = {
@@ -157,6 +163,31 @@ def _info(
         transparency_markdown=markdown,
         out_of_scope_uses=_out_of_scope(facts.use),
         limitations=LIMITATIONS,
+    )
+
+
+def _isolation(con: duckdb.DuckDBPyConnection, shards: Sequence[Path]) -> str:
+    """How the released rows' code was contained when it ran (the card says so)."""
+    counts: dict[str, int] = {}
+    if shards:
+        counts = dict(
+            con.execute(
+                "SELECT execution_isolation, count(*) FROM read_parquet($p) "
+                "WHERE execution_isolation <> $none GROUP BY ALL",
+                {"p": [p.as_posix() for p in shards], "none": Isolation.NONE.value},
+            ).fetchall()
+        )
+    weaker = counts.get(Isolation.LIMITS.value, 0)
+    if weaker:
+        return (
+            f"{weaker:,} of {sum(counts.values()):,} executed rows ran with resource limits only "
+            "(bubblewrap was not available): their code was not isolated from the file system "
+            "or the network while it ran."
+        )
+    return (
+        f"{counts.get(Isolation.BWRAP.value, 0):,} executed rows ran in bubblewrap sandboxes: "
+        "no network, a read-only system, the data dir hidden, CPU, memory, file-size and "
+        "process limits, a wall-clock timeout."
     )
 
 

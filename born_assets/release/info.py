@@ -9,11 +9,13 @@ from born_assets.release.reports import EvalHits, PiiSummary
 
 @dataclass(frozen=True)
 class ColumnInfo:
-    """One column of the released rows."""
+    """One column of the released rows (or one field inside a nested column)."""
 
     name: str
-    data_type: str  # "string", "int64", "float64", "bool", "timestamp"
+    data_type: str  # "string", "int64", "float64", "bool", "timestamp", or "struct" (nested)
     description: str
+    repeated: bool = False  # a list of values of this type
+    sub_fields: tuple[ColumnInfo, ...] = ()  # the fields of a struct
 
 
 @dataclass(frozen=True)

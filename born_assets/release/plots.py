@@ -130,4 +130,3 @@ def write_plots(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
         _lengths(con, shards, release.plot(PLOT_NAMES[2]))
         _scores(con, shards, release.plot(PLOT_NAMES[3]))
     return [release.plot(name).relative_to(folder).as_posix() for name in PLOT_NAMES]
-

@@ -85,9 +85,7 @@ def contamination_statements(info: ReleaseInfo) -> list[str]:
 
 def license_statements(info: ReleaseInfo) -> list[str]:
     """The release's licence expression, per config, and rows per source and licence."""
-    configs = "; ".join(
-        f"config {c.name} ({c.rows:,} rows): {c.license}" for c in info.configs
-    )
+    configs = "; ".join(f"config {c.name} ({c.rows:,} rows): {c.license}" for c in info.configs)
     per_source = "; ".join(f"{r.origin_id} {r.license}: {r.rows:,} rows" for r in info.license_rows)
     return [
         f"License (SPDX): {info.license}.",

@@ -24,6 +24,7 @@ SOURCE_FIELDS = [
     "generator_model",
     "generator_version",
     "generation_timestamp",
+    "timestamp_source",
     "created_at",
     "prompt_template_id",
     "prompt_template_sha256",
@@ -55,6 +56,11 @@ GATE_FIELDS = [
     "format_reason",
     "is_length_ok",
     "length_reason",
+    "row_kind",
+    "tool_call_count",
+    "tool_result_count",
+    "is_tool_use_ok",
+    "tool_use_reason",
     "soft_failure_reasons",
     "other_prompts_sharing_response",
     "is_gated_out",
@@ -73,6 +79,11 @@ SANITIZE_FIELDS = ", ".join(
         "hidden_blocks_removed",
         "hidden_chars_removed",
     ]
+)
+EXECUTION_FIELDS = (
+    "require_tests, execution_status, execution_reason, execution_detail, tests_passed, "
+    "tests_total, test_command, harness, duration_s, peak_memory_kb, isolation, interpreter, "
+    "library_versions, is_cached, is_gated_out, score_factor"
 )
 CONTAMINATION_FIELDS = (
     "is_contaminated, method, eval_id, eval_item_id, eval_field, overlap_fraction, threshold"
@@ -131,6 +142,9 @@ def trace(
         ("gates", _stage(con, paths.data.stage(Asset.GATED), ", ".join(GATE_FIELDS), key))
     )
     sections.append(("dedup", _dedup(con, paths.data.stage(Asset.DEDUPLICATED), key)))
+    sections.append(
+        ("tests run", _stage(con, paths.data.stage(Asset.EXECUTED), EXECUTION_FIELDS, key))
+    )
     sections.append(
         (
             "contamination",

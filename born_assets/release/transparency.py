@@ -1,4 +1,4 @@
-"""The transparency table: one row per lane and import, a footer per family, and a total."""
+"""The transparency table: one row per lane and import, a footer per family and teacher, a total."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from born_assets.schemas.vocabulary import Fate
+from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.specs.project import Project
 
 FATE_COLUMNS = [
@@ -24,6 +24,9 @@ FATE_COLUMNS = [
     Fate.RELEASED,
 ]
 SCORE_COLUMNS = ["score_mean", "score_p25", "score_median", "score_p75"]
+# Rows whose code ran against their task's tests (released, or gated out as tests_failed), how
+# many passed, and the share: per lane, per teacher (footer rows `kind: teacher`), per family.
+TEST_COLUMNS = ["rows_tested", "rows_passing", "pass_rate"]
 COLUMNS = [
     "kind",
     "id",
@@ -34,6 +37,7 @@ COLUMNS = [
     "rows_read",
     *(f.value for f in FATE_COLUMNS),
     *SCORE_COLUMNS,
+    *TEST_COLUMNS,
 ]
 CSV_COLUMNS = [*COLUMNS, "source_url"]
 
@@ -101,13 +105,14 @@ def transparency_rows(
     shards: Sequence[Path],
     sources: Sequence[SourceMeta],
 ) -> list[dict[str, Any]]:
-    """Rows of the table: sources sorted by family and id, each family's footer, then the total."""
+    """Rows of the table: sources by family and id, each family's footer, teachers, the total."""
     counts: dict[str, dict[str, int]] = {}
     for origin_id, fate, n in con.execute(
         "SELECT origin_id, fate, count(*) FROM read_parquet($p) GROUP BY ALL",
         {"p": fates.as_posix()},
     ).fetchall():
         counts.setdefault(origin_id, {})[fate] = int(n)
+    tested = _tested(con, fates, shards)
     by_source = _scores(con, shards, "origin_id")
     by_family = _scores(con, shards, "source_benchmark")
     total_scores = _scores(con, shards, "'total'").get("total", [None] * 4)
@@ -115,13 +120,52 @@ def transparency_rows(
     for family in sorted({s.family for s in sources}):
         members = sorted((s for s in sources if s.family == family), key=lambda s: s.origin_id)
         body = [
-            _source_row(s, counts.get(s.origin_id, {}), by_source.get(s.origin_id)) for s in members
+            _source_row(s, counts.get(s.origin_id, {}), by_source.get(s.origin_id))
+            | _pass_rate(*tested.get(s.origin_id, (0, 0)))
+            for s in members
         ]
         rows += body
         rows.append(_footer("family", family, body, by_family.get(family)))
     sources_only = [r for r in rows if r["kind"] in ("lane", "import")]
+    for teacher in sorted({r["teacher"] for r in sources_only if r["rows_tested"]}):
+        body = [r for r in sources_only if r["teacher"] == teacher]
+        rows.append(_footer("teacher", "", body, None) | {"id": teacher, "teacher": teacher})
     rows.append(_footer("total", "", sources_only, total_scores))
     return rows
+
+
+_TESTED_SQL = """
+SELECT origin_id, count(*) FILTER (WHERE execution_status <> 'not_executable'),
+       count(*) FILTER (WHERE execution_status = 'passed')
+FROM read_parquet($shards) GROUP BY ALL
+"""
+
+
+def _tested(
+    con: duckdb.DuckDBPyConnection, fates: Path, shards: Sequence[Path]
+) -> dict[str, tuple[int, int]]:
+    """Origin id -> (rows tested, rows passing): released rows, plus those gated out by tests."""
+    found: dict[str, tuple[int, int]] = {}
+    if shards:
+        params = {"shards": [p.as_posix() for p in shards]}
+        for origin, ran, passing in con.execute(_TESTED_SQL, params).fetchall():
+            found[origin] = (int(ran), int(passing))
+    failed = con.execute(
+        "SELECT origin_id, count(*) FROM read_parquet($p) WHERE stage = $stage GROUP BY ALL",
+        {"p": fates.as_posix(), "stage": Stage.EXECUTE.value},
+    ).fetchall()
+    for origin, n in failed:
+        ran, passing = found.get(origin, (0, 0))
+        found[origin] = (ran + int(n), passing)
+    return found
+
+
+def _pass_rate(ran: int, passing: int) -> dict[str, Any]:
+    return {
+        "rows_tested": ran,
+        "rows_passing": passing,
+        "pass_rate": round(passing / ran, 4) if ran else None,
+    }
 
 
 def _source_row(
@@ -157,6 +201,8 @@ def _footer(
     }
     row.update({f.value: sum(r[f.value] for r in body) for f in FATE_COLUMNS})
     row.update(zip(SCORE_COLUMNS, scores or [None] * 4, strict=True))
+    tested = sum(r["rows_tested"] for r in body)
+    row.update(_pass_rate(tested, sum(r["rows_passing"] for r in body)))
     return row
 
 
@@ -183,7 +229,7 @@ def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in rows:
         cells = [_cell(c, row[c]) for c in COLUMNS]
-        if row["kind"] in ("family", "total"):
+        if row["kind"] in ("family", "teacher", "total"):
             cells = [f"**{c}**" if c else c for c in cells]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -1,15 +1,18 @@
-"""`sanitize_row`: the one entry point that turns a raw prompt/response into what a user would see.
+"""`sanitize_row`: one raw row in, what a user would see out: messages, tools and a closure.
 
-Steps, in order, each recorded as a `Transform` (counts only, never the removed text):
+A row is a conversation: a lane row is one user turn (the prompt as sent) and one assistant turn
+(the response text); an import row carries its whole trace (`traces.codec`). Steps, each recorded
+as a `Transform` with counts only, never the removed text, and the field it applied to:
 
-1. `strip_think_tags` on the prompt (`field=prompt`).
-2. For a text response: `strip_think_tags` (`field=response`). For a turns response
-   (`encode_turns` JSON): `drop_thinking_blocks`, `drop_redacted_thinking`, `strip_think_tags`,
-   then `drop_followup_turns` for user/system turns after the first assistant turn (they are not
-   the response; a later tool result is kept).
-3. `rewrite_closure` into the closure format (always recorded, with the derived/absent sections).
+1. `link_tool_calls`: calls and results without ids are paired (`traces.messages`);
+2. hidden reasoning goes, from the prompt turns and the response turns (`sanitize.turns`):
+   `drop_thinking_blocks`, `drop_redacted_thinking`, `strip_think_tags`, and
+   `drop_think_tool_calls` (a think-style tool's calls, results and declaration);
+3. the visible turns become the row's `messages` (canonical for training) and its prompt text;
+4. `rewrite_closure`: the visible response rendered as Plan / Code / Checks / Result
+   (`sanitize.closure`), with `cut_tool_output` when a command's output was cut there.
 
-A step that removed nothing is not recorded, except `rewrite_closure`. When nothing visible is
+A step that changed nothing is not recorded, except `rewrite_closure`. When nothing visible is
 left, the row is `EmptyVisible` with a reason from `EmptyReason`.
 """
 
@@ -17,12 +20,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from born_assets.sanitize.closure import ClosureResult, to_closure
-from born_assets.sanitize.turns import strip_turns
-from born_assets.text.thinking import StripStats, strip_thinking
-from born_assets.traces.conversation import BlockKind, Role, Turn, decode_turns
+from born_assets.sanitize.turns import TurnStripStats, strip_turns, visible_tools
+from born_assets.specs.closure_policy import ClosurePolicy
+from born_assets.text.thinking import StripStats
+from born_assets.traces.codec import Trace, decode_trace
+from born_assets.traces.conversation import Block, BlockKind, Role, Turn, render_prompt
+from born_assets.traces.messages import link_tool_calls, to_messages
+from born_assets.traces.tools import tools_payload
 
 
 class EmptyReason(StrEnum):
@@ -47,8 +54,10 @@ class SanitizedRow:
     """A row that kept visible content.
 
     Attributes:
-        prompt: The prompt with hidden reasoning removed.
+        prompt: The prompt text with hidden reasoning removed.
         response: The response in closure format.
+        messages: The visible conversation (`traces.messages.to_messages`).
+        tools: The declared tools without think-style ones (`traces.tools.tools_payload`).
         transforms: The steps applied, in order.
         sections_derived: Closure sections taken from the source.
         sections_absent: Closure sections holding the absent marker.
@@ -57,6 +66,8 @@ class SanitizedRow:
 
     prompt: str
     response: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
     transforms: tuple[Transform, ...]
     sections_derived: tuple[str, ...]
     sections_absent: tuple[str, ...]
@@ -71,46 +82,74 @@ class EmptyVisible:
 
 
 def sanitize_row(
-    prompt: str, response: str, response_format: Literal["text", "turns"]
+    prompt: str,
+    response: str,
+    response_format: Literal["text", "turns"],
+    policy: ClosurePolicy | None = None,
 ) -> SanitizedRow | EmptyVisible:
-    """Strip hidden reasoning from a prompt and response, and rewrite the response as a closure.
+    """Strip hidden reasoning from a row and render what is left (see the module docstring).
 
     Args:
-        prompt: Prompt text (a rendered prompt for traces).
-        response: Teacher text (`"text"`) or `encode_turns` JSON (`"turns"`).
+        prompt: Prompt text (for an import row, its rendered prompt turns).
+        response: Teacher text (`"text"`) or `codec.encode_trace` JSON (`"turns"`).
         response_format: Which of the two `response` is.
+        policy: The policy's `closure` section.
 
     Returns:
         The sanitized row, or `EmptyVisible` when the prompt or response has nothing visible.
 
     Raises:
-        FormatMismatch: `response` is not valid `encode_turns` JSON.
+        FormatMismatch: `response` is not valid `encode_trace` JSON.
         ValueError: `response_format` is neither "text" nor "turns".
     """
-    transforms: list[Transform] = []
-    visible_prompt, stats = strip_thinking(prompt)
-    _record(transforms, "strip_think_tags", stats, field="prompt")
-    if not visible_prompt.strip():
-        return EmptyVisible(
-            EmptyReason.PROMPT_ONLY_HIDDEN_REASONING if stats.blocks else EmptyReason.EMPTY_PROMPT
-        )
     if response_format == "text":
-        closure = _text_response(response, transforms)
+        trace = Trace(
+            (Turn(Role.USER, (Block(BlockKind.TEXT, prompt),)),),
+            (Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, response),)),),
+        )
     elif response_format == "turns":
-        closure = _turns_response(decode_turns(response), transforms)
+        trace = decode_trace(response)
     else:
         raise ValueError(f"response_format must be 'text' or 'turns', got {response_format!r}")
-    if isinstance(closure, EmptyVisible):
-        return closure
-    transforms.append(
-        Transform(
-            "rewrite_closure",
-            {"derived": ",".join(closure.derived), "absent": ",".join(closure.absent)},
+    return _sanitize(trace, prompt if response_format == "text" else None, policy)
+
+
+def _sanitize(
+    trace: Trace, prompt_text: str | None, policy: ClosurePolicy | None
+) -> SanitizedRow | EmptyVisible:
+    transforms: list[Transform] = []
+    turns, links = link_tool_calls((*trace.prompt_turns, *trace.response_turns))
+    if links.call_ids or links.results_linked or links.ids_renamed:
+        links_detail: dict[str, int | str] = {
+            "call_ids": links.call_ids,
+            "results": links.results_linked,
+            "renamed": links.ids_renamed,
+        }
+        transforms.append(Transform("link_tool_calls", links_detail))
+    cut = len(trace.prompt_turns)
+    prompt_turns, prompt_stats = strip_turns(turns[:cut])
+    response_turns, response_stats = strip_turns(turns[cut:])
+    tools, think_tools = visible_tools(trace.tools)
+    _record(transforms, prompt_stats, "prompt", 0)
+    _record(transforms, response_stats, "response", think_tools)
+    visible_prompt = _prompt(prompt_turns, prompt_text)
+    if not visible_prompt.strip():
+        hidden = prompt_stats.hidden.blocks
+        return EmptyVisible(
+            EmptyReason.PROMPT_ONLY_HIDDEN_REASONING if hidden else EmptyReason.EMPTY_PROMPT
         )
-    )
+    if not any(turn.role is Role.ASSISTANT for turn in response_turns):
+        hidden = response_stats.hidden.blocks
+        return EmptyVisible(
+            EmptyReason.RESPONSE_ONLY_HIDDEN_REASONING if hidden else EmptyReason.EMPTY_RESPONSE
+        )
+    closure = to_closure(_closure_input(response_turns, prompt_text), trace.outcome, policy)
+    _closure_steps(transforms, closure)
     return SanitizedRow(
         visible_prompt,
         closure.text,
+        to_messages((*prompt_turns, *response_turns)),
+        tools_payload(tools),
         tuple(transforms),
         closure.derived,
         closure.absent,
@@ -118,59 +157,47 @@ def sanitize_row(
     )
 
 
-def _record(transforms: list[Transform], name: str, stats: StripStats, **extra: str) -> None:
-    if stats.blocks:
-        transforms.append(Transform(name, {**extra, "blocks": stats.blocks, "chars": stats.chars}))
+def _prompt(turns: tuple[Turn, ...], text: str | None) -> str:
+    """The prompt as text: a lane's own text, stripped; else the visible turns rendered."""
+    if text is None:
+        return render_prompt(turns)
+    return "\n\n".join(b.text for turn in turns for b in turn.blocks)
 
 
-def _empty(hidden_blocks: int) -> EmptyVisible:
-    if hidden_blocks:
-        return EmptyVisible(EmptyReason.RESPONSE_ONLY_HIDDEN_REASONING)
-    return EmptyVisible(EmptyReason.EMPTY_RESPONSE)
+def _closure_input(turns: tuple[Turn, ...], prompt_text: str | None) -> str | tuple[Turn, ...]:
+    """A lane response is text (so an existing closure stays as it is); a trace is its turns."""
+    if prompt_text is not None:
+        return "\n\n".join(b.text for turn in turns for b in turn.blocks)
+    return turns
 
 
-def _text_response(response: str, transforms: list[Transform]) -> ClosureResult | EmptyVisible:
-    visible, stats = strip_thinking(response)
-    _record(transforms, "strip_think_tags", stats, field="response")
-    if not visible.strip():
-        return _empty(stats.blocks)
-    return to_closure(visible)
+def _record(transforms: list[Transform], stats: TurnStripStats, where: str, tools: int) -> None:
+    steps: list[tuple[str, StripStats]] = [
+        ("drop_thinking_blocks", stats.thinking_blocks),
+        ("drop_redacted_thinking", stats.redacted_thinking),
+        ("strip_think_tags", stats.think_tags),
+    ]
+    for name, found in steps:
+        if found.blocks:
+            detail: dict[str, int | str] = {"field": where, "blocks": found.blocks}
+            if name != "drop_redacted_thinking":
+                detail["chars"] = found.chars
+            transforms.append(Transform(name, detail))
+    calls = stats.think_tool_calls
+    if calls.blocks or calls.chars or tools:
+        detail = {"field": where, "calls": calls.blocks, "chars": calls.chars}
+        if tools:
+            detail["tool_declarations"] = tools
+        transforms.append(Transform("drop_think_tool_calls", detail))
 
 
-def _turns_response(
-    turns: tuple[Turn, ...], transforms: list[Transform]
-) -> ClosureResult | EmptyVisible:
-    visible, stats = strip_turns(turns)
-    _record(transforms, "drop_thinking_blocks", stats.thinking_blocks)
-    if stats.redacted_thinking.blocks:
-        transforms.append(
-            Transform("drop_redacted_thinking", {"blocks": stats.redacted_thinking.blocks})
+def _closure_steps(transforms: list[Transform], closure: ClosureResult) -> None:
+    if closure.outputs_cut:
+        detail: dict[str, int | str] = {"outputs": closure.outputs_cut, "chars": closure.chars_cut}
+        transforms.append(Transform("cut_tool_output", detail))
+    transforms.append(
+        Transform(
+            "rewrite_closure",
+            {"derived": ",".join(closure.derived), "absent": ",".join(closure.absent)},
         )
-    _record(transforms, "strip_think_tags", stats.think_tags, field="response")
-    kept, dropped_turns, dropped_chars = _split_followups(visible)
-    if dropped_turns:
-        transforms.append(
-            Transform("drop_followup_turns", {"turns": dropped_turns, "chars": dropped_chars})
-        )
-    if not kept:
-        hidden = stats.thinking_blocks + stats.redacted_thinking + stats.think_tags
-        return _empty(hidden.blocks)
-    return to_closure(kept)
-
-
-def _split_followups(turns: tuple[Turn, ...]) -> tuple[tuple[Turn, ...], int, int]:
-    """Keep assistant and tool turns and tool results anywhere; count dropped turns and chars."""
-    kept: list[Turn] = []
-    dropped_turns = dropped_chars = 0
-    for turn in turns:
-        if turn.role in (Role.ASSISTANT, Role.TOOL):
-            kept.append(turn)
-            continue
-        results = tuple(b for b in turn.blocks if b.kind is BlockKind.TOOL_RESULT)
-        others = [b for b in turn.blocks if b.kind is not BlockKind.TOOL_RESULT]
-        if results:
-            kept.append(Turn(turn.role, results))
-        if others:
-            dropped_turns += 1
-            dropped_chars += sum(len(b.text) for b in others)
-    return tuple(kept), dropped_turns, dropped_chars
+    )

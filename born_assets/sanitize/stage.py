@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, cast
 
 import orjson
@@ -17,15 +18,23 @@ from born_assets.schemas.curation import SanitizedRecord
 from born_assets.schemas.derive import arrow_schema, column_names
 from born_assets.schemas.fates import exit_row
 from born_assets.schemas.vocabulary import Fate, QuarantineReason, Stage
-from born_assets.store.memo import RowMemo, in_input_order, remembered_stream
+from born_assets.specs.closure_policy import ClosurePolicy
+from born_assets.store.memo import RowMemo, code_version, in_input_order, remembered_stream
 from born_assets.text.closure import fence_parse_record
 from born_assets.text.thinking import TAG_CANDIDATE, find_hidden_markers
 
 CARRIED_COLUMNS = column_names(ExampleColumns)
 """Taken from the input row as it is now (where a row sits may change; what it is may not)."""
 READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "response_format", "post_processing"]
-_HIDDEN_TRANSFORMS = {"strip_think_tags", "drop_thinking_blocks", "drop_redacted_thinking"}
-KNOWN_TRANSFORMS = frozenset({*_HIDDEN_TRANSFORMS, "drop_followup_turns", "rewrite_closure"})
+_HIDDEN_TRANSFORMS = {
+    "strip_think_tags",
+    "drop_thinking_blocks",
+    "drop_redacted_thinking",
+    "drop_think_tool_calls",
+}
+KNOWN_TRANSFORMS = frozenset(
+    {*_HIDDEN_TRANSFORMS, "link_tool_calls", "cut_tool_output", "rewrite_closure"}
+)
 FINAL_TRANSFORM = "rewrite_closure"
 ROWS_SCHEMA = arrow_schema(SanitizedRecord)
 DERIVED_COLUMNS = [name for name in ROWS_SCHEMA.names if name not in CARRIED_COLUMNS]
@@ -62,9 +71,14 @@ def _hidden_counts(transforms: tuple[Transform, ...]) -> tuple[int, int]:
     blocks = chars = 0
     for transform in transforms:
         if transform.name in _HIDDEN_TRANSFORMS:
-            blocks += int(transform.detail.get("blocks", 0))
+            blocks += int(transform.detail.get("blocks", transform.detail.get("calls", 0)))
             chars += int(transform.detail.get("chars", 0))
     return blocks, chars
+
+
+def sanitize_versions(policy: ClosurePolicy) -> dict[str, str]:
+    """What a sanitized row depends on besides its content: the code and the closure policy."""
+    return {"code": code_version(), "closure_policy": policy.content_hash}
 
 
 def _kept(row: dict[str, Any], result: SanitizedRow) -> dict[str, Any]:
@@ -78,6 +92,8 @@ def _kept(row: dict[str, Any], result: SanitizedRow) -> dict[str, Any]:
         "source_file": row["source_file"],
         "source_line": row["source_line"],
         "prompt_hash": row["prompt_hash"],
+        "messages": result.messages,
+        "tools": result.tools,
         "prompt": result.prompt,
         "response": result.response,
         "post_processing": orjson.dumps(history).decode("utf-8"),
@@ -108,7 +124,7 @@ class SanitizedBatch:
     summary: SanitizeSummary
 
 
-def sanitize_batch(batch: pa.RecordBatch) -> SanitizedBatch:
+def sanitize_batch(policy: ClosurePolicy, batch: pa.RecordBatch) -> SanitizedBatch:
     """Sanitize one batch of lineage rows (`READ_COLUMNS`); runs in a worker process too."""
     summary = SanitizeSummary()
     kept: list[dict[str, Any]] = []
@@ -116,7 +132,7 @@ def sanitize_batch(batch: pa.RecordBatch) -> SanitizedBatch:
     for row in batch.to_pylist():
         summary.rows_in += 1
         fmt = cast(Literal["text", "turns"], row["response_format"])
-        result = sanitize_row(row["prompt"], row["response"], fmt)
+        result = sanitize_row(row["prompt"], row["response"], fmt, policy)
         if isinstance(result, EmptyVisible):
             summary.empty[str(result.reason)] += 1
             exits.append(_exit(row, result))
@@ -130,13 +146,14 @@ def sanitize_batch(batch: pa.RecordBatch) -> SanitizedBatch:
 
 
 def sanitize_stream(
-    batches: Iterable[pa.RecordBatch], memo: RowMemo, workers: int
+    batches: Iterable[pa.RecordBatch], memo: RowMemo, workers: int, policy: ClosurePolicy
 ) -> Iterator[SanitizedBatch]:
     """`sanitize_batch` over a stream, taking the rows the memo remembers instead.
 
     Each output batch has its input batch's rows in input order, however they were obtained.
+    The memo must have been written under `sanitize_versions(policy)`.
     """
-    for part in remembered_stream(sanitize_batch, batches, memo, workers):
+    for part in remembered_stream(partial(sanitize_batch, policy), batches, memo, workers):
         remembered = _remembered(part.known, part.remembered)
         summary = part.computed.summary
         summary.add(_remembered_summary(remembered))
@@ -161,10 +178,13 @@ def _remembered_summary(rows: pa.Table) -> SanitizeSummary:
 
 
 def hidden_markers(batch: pa.RecordBatch) -> list[dict[str, Any]]:
-    """Rows of a sanitized batch (`example_id, prompt, response`) that still hold a marker.
+    """Rows of a sanitized batch (`example_id, prompt, response, messages`) holding a marker.
 
-    Arrow's RE2 pre-filter (`TAG_CANDIDATE`, case-insensitive) picks the few rows that could;
-    only those go through `find_hidden_markers`.
+    Searched: the prompt, the closure, and in `messages` every text a model or person wrote
+    (contents of system, user and assistant messages, tool-call arguments). A tool's output is
+    the environment's text, not reasoning: like in the closure, where it is fenced code, it is
+    not searched. Arrow's RE2 pre-filter (`TAG_CANDIDATE`, case-insensitive) picks the few rows
+    that could hold one; only those go through `find_hidden_markers`.
     """
     candidates = pc.or_(
         *(
@@ -172,12 +192,40 @@ def hidden_markers(batch: pa.RecordBatch) -> list[dict[str, Any]]:
             for name in ("prompt", "response")
         )
     )
+    candidates = pc.or_(pc.fill_null(candidates, False), _message_candidates(batch))
     found = []
-    for row in batch.filter(pc.fill_null(candidates, False)).to_pylist():
-        markers = find_hidden_markers(row["prompt"]) + find_hidden_markers(row["response"])
+    for row in batch.filter(candidates).to_pylist():
+        texts = [row["prompt"], row["response"], *message_texts(row["messages"])]
+        markers = [marker for text in texts for marker in find_hidden_markers(text)]
         if markers:
             found.append({"example_id": row["example_id"], "markers": markers[:3]})
     return found
+
+
+def message_texts(messages: list[dict[str, Any]] | None) -> Iterator[str]:
+    """The texts of a row's messages that a model or person wrote (not a tool's output)."""
+    for message in messages or []:
+        if message["role"] != "tool" and message["content"]:
+            yield message["content"]
+        for call in message["tool_calls"] or []:
+            yield call["function"]["arguments"] or ""
+
+
+def _message_candidates(batch: pa.RecordBatch) -> pa.Array:
+    """Per row: whether any message text may hold a marker (a cheap Arrow pre-filter)."""
+    messages = batch.column("messages")
+    flat = pc.list_flatten(messages)
+    hit = pc.match_substring_regex(
+        pc.struct_field(flat, "content"), TAG_CANDIDATE, ignore_case=True
+    )
+    calls = pc.list_flatten(pc.struct_field(flat, "tool_calls"))
+    arguments = pc.struct_field(pc.struct_field(calls, "function"), "arguments")
+    call_hit = pc.match_substring_regex(arguments, TAG_CANDIDATE, ignore_case=True)
+    rows = set(pc.list_parent_indices(messages).filter(pc.fill_null(hit, False)).to_pylist())
+    call_messages = pc.list_parent_indices(pc.struct_field(flat, "tool_calls"))
+    for message in call_messages.filter(pc.fill_null(call_hit, False)).to_pylist():
+        rows.add(pc.list_parent_indices(messages)[message].as_py())
+    return pa.array([index in rows for index in range(batch.num_rows)], pa.bool_())
 
 
 def transform_problem(post_processing: str) -> str | None:

@@ -7,9 +7,11 @@ lineage record) declares it itself.
 
 from __future__ import annotations
 
+import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from born_assets.schemas.conversation import MESSAGES, TOOLS
 from born_assets.schemas.vocabulary import OriginKind, values
 
 UTC = {"unit": "us", "tz": "UTC"}
@@ -46,3 +48,23 @@ class VerdictColumns(pa.DataFrameModel):
 
     example_id: Series[str] = pa.Field(unique=True, description="The judged example.")
     origin_id: Series[str] = pa.Field(description="The lane id or import id.")
+
+
+class ConversationColumns(pa.DataFrameModel):
+    """A row as a conversation: its visible messages and the tools its teacher was given."""
+
+    messages: Series[pd.ArrowDtype] = pa.Field(
+        dtype_kwargs={"pyarrow_dtype": MESSAGES},
+        description=(
+            "Every visible turn in order (system, user, assistant text, each tool call, each "
+            "tool result), hidden reasoning removed: {role, content, tool_calls [{id, type, "
+            "function {name, arguments (JSON text)}}], tool_call_id, name}. Canonical for training."
+        ),
+    )
+    tools: Series[pd.ArrowDtype] = pa.Field(
+        dtype_kwargs={"pyarrow_dtype": TOOLS},
+        description=(
+            "The function schemas the teacher was given: [{type, function {name, description, "
+            "parameters (JSON Schema as text)}}]; empty when none were declared."
+        ),
+    )

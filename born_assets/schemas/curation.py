@@ -6,10 +6,11 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from born_assets.schemas.columns import SHA256_HEX, ExampleColumns
+from born_assets.schemas.columns import SHA256_HEX, ConversationColumns, ExampleColumns
+from born_assets.schemas.vocabulary import RowKind, values
 
 
-class SanitizedRecord(ExampleColumns):
+class SanitizedRecord(ConversationColumns, ExampleColumns):
     """One row per example with visible content: hidden reasoning removed, closure format."""
 
     prompt_hash: Series[str] = pa.Field(
@@ -85,6 +86,27 @@ class GateVerdictRecord(pa.DataFrameModel):
     response_norm_hash: Series[str] = pa.Field(
         nullable=True, description="Fingerprint of the response with ASCII whitespace removed."
     )
+    row_kind: Series[str] = pa.Field(
+        isin=values(RowKind),
+        description="code_task, tool_use or chat: which gates.kinds rules judged the row.",
+    )
+    tool_call_count: Series[int] = pa.Field(ge=0, description="Tool calls in the messages.")
+    tool_result_count: Series[int] = pa.Field(ge=0, description="Tool results in the messages.")
+    undeclared_tool_calls: Series[int] = pa.Field(
+        ge=0, description="Calls naming a tool the row's `tools` does not declare."
+    )
+    tool_argument_json_errors: Series[int] = pa.Field(
+        ge=0, description="Calls whose arguments are not a JSON object."
+    )
+    tool_argument_schema_errors: Series[int] = pa.Field(
+        ge=0, description="Calls whose arguments fail the declared tool's JSON Schema."
+    )
+    orphan_tool_results: Series[int] = pa.Field(
+        ge=0, description="Tool results that answer no earlier call."
+    )
+    unanswered_tool_calls: Series[int] = pa.Field(
+        ge=0, description="Calls without a result, outside the last assistant message."
+    )
     is_structural_ok: Series[bool] = pa.Field(description="No structural reason fired.")
     structural_reason: Series[str] = pa.Field(
         nullable=True, description="Structural GateReason (first hard, else first soft)."
@@ -105,6 +127,13 @@ class GateVerdictRecord(pa.DataFrameModel):
     )
     length_threshold: Series[str] = pa.Field(
         nullable=True, description="Policy key and value behind length_reason."
+    )
+    is_tool_use_ok: Series[bool] = pa.Field(description="No tool-use reason fired.")
+    tool_use_reason: Series[str] = pa.Field(
+        nullable=True, description="Tool-use GateReason (first hard, else first soft)."
+    )
+    tool_use_threshold: Series[str] = pa.Field(
+        nullable=True, description="Policy key and rule behind tool_use_reason."
     )
     soft_failure_count: Series[int] = pa.Field(
         ge=0, description="Soft reasons that fired; each lowers the score."
@@ -163,4 +192,22 @@ class DeduplicatedRecord(ExampleColumns):
     )
     duplicate_group_size: Series[int] = pa.Field(
         ge=1, description="Rows that shared this prompt hash (1 when the prompt was unique)."
+    )
+    near_duplicate_count: Series[int] = pa.Field(
+        ge=0, description="Rows removed as near duplicates of this one (see near_duplicates)."
+    )
+
+
+class NearDuplicateRecord(pa.DataFrameModel):
+    """One row per example removed as a near duplicate: its survivor and their similarity."""
+
+    example_id: Series[str] = pa.Field(unique=True, description="The removed example.")
+    origin_id: Series[str] = pa.Field(description="The lane id or import id it came from.")
+    duplicate_of: Series[str] = pa.Field(description="The surviving example it duplicates.")
+    estimated_similarity: Series[float] = pa.Field(
+        in_range={"min_value": 0.0, "max_value": 1.0},
+        description="MinHash estimate of the Jaccard similarity of their shingle sets.",
+    )
+    threshold: Series[str] = pa.Field(
+        description="Policy keys and values behind the decision (threshold, shingles, bands)."
     )

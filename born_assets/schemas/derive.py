@@ -1,4 +1,10 @@
-"""Derivations from the Pandera models: Arrow schemas, column docs, and batch validation."""
+"""Derivations from the Pandera models: Arrow schemas, column docs, and batch validation.
+
+A column's Arrow type follows from its pandas dtype (`_ARROW_TYPES`); a nested column (a list of
+structs, such as a conversation's messages) is declared on the model as `pd.ArrowDtype` of its
+Arrow type (`dtype_kwargs={"pyarrow_dtype": ...}`), and that type is used as it is, so the
+Parquet schema is still derived from the model, never restated.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
+import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 import pyarrow as pa_arrow
@@ -42,11 +49,20 @@ def column_docs(model: type[pa.DataFrameModel]) -> tuple[ColumnDoc, ...]:
     schema = model.to_schema()
     docs = []
     for name, column in schema.columns.items():
-        dtype = str(column.dtype)
-        if dtype not in _ARROW_TYPES:
+        native = column.dtype.type
+        if isinstance(native, pd.ArrowDtype):
+            arrow_type = native.pyarrow_dtype
+        elif (dtype := str(column.dtype)) in _ARROW_TYPES:
+            arrow_type = _ARROW_TYPES[dtype]
+        else:
             raise TypeError(f"{model.__name__}.{name}: no Arrow type for dtype {dtype!r}")
-        docs.append(ColumnDoc(name, _ARROW_TYPES[dtype], column.nullable, column.description or ""))
+        docs.append(ColumnDoc(name, arrow_type, column.nullable, column.description or ""))
     return tuple(docs)
+
+
+def is_nested(arrow_type: pa_arrow.DataType) -> bool:
+    """Whether a column holds lists or structs (kept as Arrow data when read into pandas)."""
+    return pa_arrow.types.is_nested(arrow_type)
 
 
 @cache
@@ -108,8 +124,14 @@ def validate_batches(
         for d in column_docs(model)
         if d.nullable and d.arrow_type in _NULLABLE_PANDAS
     }
+    nested = {d.name: d.arrow_type for d in column_docs(model) if is_nested(d.arrow_type)}
+    dtypes = {arrow_type: pd.ArrowDtype(arrow_type) for arrow_type in nested.values()}
     for batch in batches:
-        frame = batch.to_pandas()
+        for name, arrow_type in nested.items():  # Parquet may name list items differently
+            if name in batch.schema.names:
+                index = batch.schema.get_field_index(name)
+                batch = batch.set_column(index, name, batch.column(name).cast(arrow_type))
+        frame = batch.to_pandas(types_mapper=dtypes.get)
         for name, dtype in nullable.items():  # Arrow gives float/object for ints/bools with nulls
             frame[name] = frame[name].astype(dtype)
         report.rows += len(frame)

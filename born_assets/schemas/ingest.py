@@ -14,6 +14,7 @@ from born_assets.schemas.vocabulary import (
     ResponseFormat,
     ReviewStatus,
     SourceType,
+    TimestampSource,
     values,
 )
 
@@ -59,9 +60,15 @@ class LineageRecord(pa.DataFrameModel):
     )
     generation_lane: Series[str] = pa.Field(description="Lane (or import) that produced the row.")
     generation_timestamp: Series[pd.DatetimeTZDtype] = pa.Field(
-        nullable=True,
-        description="When the response was generated (UTC); lanes require it of synthetic rows.",
+        description=(
+            "When the response was generated (UTC): the record's own time, else the latest "
+            "moment of the spec's declared `generated_at` (see `timestamp_source`)."
+        ),
         dtype_kwargs=UTC,
+    )
+    timestamp_source: Series[str] = pa.Field(
+        isin=values(TimestampSource),
+        description="`record`: the row carried its generation time; `declared`: the spec's.",
     )
     created_at: Series[pd.DatetimeTZDtype] = pa.Field(
         nullable=True,

@@ -1,7 +1,8 @@
 """The reasons a gate fails (in reporting precedence), the gates they belong to, their severities.
 
 The policy names these (`gates.severity`, `gates.reason_severity`), so it can only name reasons the
-gates know; `born_assets.curation.gates` reports them in the `gated` table.
+gates know; `born_assets.curation.gates` reports them in the `gated` table. `DedupReason` names
+why dedup removed a row.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ class GateName(StrEnum):
     STRUCTURAL = "structural"
     FORMAT = "format"
     LENGTH = "length"
+    TOOL_USE = "tool_use"
 
 
 class GateReason(StrEnum):
@@ -30,6 +32,11 @@ class GateReason(StrEnum):
     PROMPT_TOO_LONG = "prompt_too_long"
     RESPONSE_TOO_SHORT = "response_too_short"
     RESPONSE_TOO_LONG = "response_too_long"
+    TOOL_ARGUMENTS_NOT_JSON = "tool_arguments_not_json"
+    UNDECLARED_TOOL = "undeclared_tool"
+    TOOL_ARGUMENTS_INVALID = "tool_arguments_invalid"
+    ORPHAN_TOOL_RESULT = "orphan_tool_result"
+    UNANSWERED_TOOL_CALL = "unanswered_tool_call"
     MISSING_SECTION = "missing_section"
     EMPTY_SECTION = "empty_section"
     NOT_CLOSURE_FORMAT = "not_closure_format"
@@ -51,6 +58,11 @@ _REASON_GATE = {
     GateReason.PROMPT_TOO_LONG: GateName.LENGTH,
     GateReason.RESPONSE_TOO_SHORT: GateName.LENGTH,
     GateReason.RESPONSE_TOO_LONG: GateName.LENGTH,
+    GateReason.TOOL_ARGUMENTS_NOT_JSON: GateName.TOOL_USE,
+    GateReason.UNDECLARED_TOOL: GateName.TOOL_USE,
+    GateReason.TOOL_ARGUMENTS_INVALID: GateName.TOOL_USE,
+    GateReason.ORPHAN_TOOL_RESULT: GateName.TOOL_USE,
+    GateReason.UNANSWERED_TOOL_CALL: GateName.TOOL_USE,
     GateReason.MISSING_SECTION: GateName.STRUCTURAL,
     GateReason.EMPTY_SECTION: GateName.STRUCTURAL,
     GateReason.NOT_CLOSURE_FORMAT: GateName.FORMAT,
@@ -65,3 +77,10 @@ class Severity(StrEnum):
 
     HARD = "hard"
     SOFT = "soft"
+
+
+class DedupReason(StrEnum):
+    """Why dedup removed a row (its fate is `duplicate`; the detail names the survivor)."""
+
+    DUPLICATE_PROMPT = "duplicate_prompt"  # same prompt_hash as the survivor
+    NEAR_DUPLICATE = "near_duplicate"  # estimated similarity >= near_dedup.threshold

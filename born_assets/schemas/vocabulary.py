@@ -59,6 +59,25 @@ class ResponseFormat(StrEnum):
     CLOSURE = "closure"
 
 
+class RowKind(StrEnum):
+    """What a row is, for the policy's per-kind rules (`gates.kinds`).
+
+    `tool_use`: its conversation declares tools or holds a tool call or result; else
+    `code_task`: its family is one of `gates.kinds.code_task.families`; else `chat`.
+    """
+
+    CODE_TASK = "code_task"
+    TOOL_USE = "tool_use"
+    CHAT = "chat"
+
+
+class TimestampSource(StrEnum):
+    """Where a row's `generation_timestamp` comes from."""
+
+    RECORD = "record"
+    DECLARED = "declared"
+
+
 class Fate(StrEnum):
     """The one recorded end of an input line.
 
@@ -97,6 +116,8 @@ class QuarantineReason(StrEnum):
     EMPTY_VISIBLE_CONTENT = "empty_visible_content"
     ERASED = "erased"
     UNKNOWN_SEED_EXAMPLE = "unknown_seed_example"
+    UNSUPPORTED_FILE = "unsupported_file"
+    UNREADABLE_FILE = "unreadable_file"
 
 
 class Stage(StrEnum):
@@ -106,6 +127,7 @@ class Stage(StrEnum):
     SANITIZE = "sanitize"
     GATE = "gate"
     DEDUP = "dedup"
+    EXECUTE = "execute"
     GOVERNANCE = "governance"
     RELEASE = "release"
 
@@ -118,6 +140,7 @@ class ContaminationMethod(StrEnum):
     NGRAM = "ngram"
     TASK_ID = "task_id"
     GENERATOR_OVERLAP = "generator_overlap"
+    SIMILAR = "similar"  # MinHash similarity of the prompt to an eval text (paraphrases)
 
 
 class PiiKind(StrEnum):

@@ -1,7 +1,13 @@
 """The curation sections of the policy: the gates, the curation_score weights, the dedup order.
 
 `born_assets.curation` acts on these; the vocabularies they name (gate reasons, closure sections,
-dedup keys) are enums, so a policy can only name what the code knows.
+row kinds, dedup keys) are enums, so a policy can only name what the code knows.
+
+A row is judged by what it is (`RowKind`: code task, tool use, chat): `gates.kinds.<kind>` sets
+its required closure sections, partial length bounds and reason severities. A rule resolves from
+the most specific place that sets it: lengths from `gates.length.<family>`, then
+`gates.kinds.<kind>.length`, then `gates.length.default`; severities from
+`gates.kinds.<kind>.reason_severity`, then `gates.reason_severity`, then `gates.severity`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from born_assets.schemas.reasons import GateName, GateReason, Severity
+from born_assets.schemas.vocabulary import RowKind
 from born_assets.specs.common import (
     NonEmptyStr,
     NonNegativeFloat,
@@ -63,9 +70,8 @@ class SortDirection(StrEnum):
 
 
 class StructuralGatePolicy(StrictModel):
-    """Structural gate: required closure sections and which code blocks must parse."""
+    """Structural gate: which code blocks must parse (required sections are per kind)."""
 
-    required_sections: tuple[Section, ...]
     python_languages: tuple[NonEmptyStr, ...]
     python_families: tuple[NonEmptyStr, ...]
 
@@ -164,30 +170,61 @@ class LengthPolicy(StrictModel):
         """The per-family entries (every key of `gates.length` but `default`)."""
         return self.__pydantic_extra__ or {}
 
-    def resolve(self, family: str | None) -> ResolvedLengthBounds:
-        """The bounds for `family`: its own keys where set, `default` for the rest."""
+    def resolve(
+        self, family: str | None, kind: tuple[str, LengthBounds] | None = None
+    ) -> ResolvedLengthBounds:
+        """The bounds for `family`: its own keys, then the row kind's, then `default`'s.
+
+        `kind` is the policy key of the kind's bounds and the bounds.
+        """
         entry = self.families.get(family) if family is not None else None
+        places = [(f"gates.length.{family}", entry), kind, ("gates.length.default", self.default)]
         values: dict[str, int] = {}
         keys: dict[str, str] = {}
         for name in LENGTH_FIELDS:
-            own = getattr(entry, name) if entry is not None else None
-            source = family if own is not None else "default"
-            value = own if own is not None else getattr(self.default, name)
-            values[name] = int(value)
-            keys[name] = f"gates.length.{source}.{name}"
+            for key, bounds in (place for place in places if place and place[1] is not None):
+                value = getattr(bounds, name)
+                if value is not None:
+                    values[name] = int(value)
+                    keys[name] = f"{key}.{name}"
+                    break
         return ResolvedLengthBounds(
             family=family if entry is not None and family else "default", values=values, keys=keys
         )
 
 
+class KindPolicy(StrictModel):
+    """`gates.kinds.<kind>`: what a row of this kind must hold and how strictly it is judged."""
+
+    families: tuple[NonEmptyStr, ...] = ()
+    """For `code_task`: the benchmark families whose rows are code tasks."""
+    required_sections: tuple[Section, ...] = ()
+    """Closure sections that must be present and hold more than the absent marker."""
+    length: LengthBounds = LengthBounds()
+    """Length bounds for the kind (a family's own bounds win)."""
+    reason_severity: dict[GateReason, Severity] = Field(default_factory=dict)
+    """Severity overrides for the kind."""
+
+
+class ToolUseGatePolicy(StrictModel):
+    """`gates.tool_use`: the tool-use structure checks (see `born_assets.curation.tool_use`)."""
+
+    require_declared_tools: bool = False
+    """A tool call in a row that declares no tools counts as `undeclared_tool`."""
+    validate_arguments: bool = True
+    """Arguments must validate against the declared tool's JSON Schema, when it is a valid one."""
+
+
 class GatesPolicy(StrictModel):
-    """`gates`: severities and the settings of the structural, format and length gates."""
+    """`gates`: severities, the settings of each gate, and the rules of each row kind."""
 
     severity: dict[GateName, Severity]
     reason_severity: dict[GateReason, Severity] = Field(default_factory=dict)
     structural: StructuralGatePolicy
     format: FormatGatePolicy
     length: LengthPolicy
+    tool_use: ToolUseGatePolicy = ToolUseGatePolicy()
+    kinds: dict[RowKind, KindPolicy]
 
     @field_validator("severity")
     @classmethod
@@ -197,10 +234,34 @@ class GatesPolicy(StrictModel):
                 raise key_error(gate.value, "required")
         return value
 
-    def severity_of(self, reason: GateReason) -> Severity:
-        """The severity of `reason`: its override, else its gate's severity."""
+    @field_validator("kinds")
+    @classmethod
+    def _every_kind(cls, value: dict[RowKind, KindPolicy]) -> dict[RowKind, KindPolicy]:
+        for kind in RowKind:
+            if kind not in value:
+                raise key_error(kind.value, "required")
+        for kind, rules in value.items():
+            if rules.families and kind is not RowKind.CODE_TASK:
+                raise key_error(f"{kind.value}.families", "only code_task names families")
+        return value
+
+    def severity_of(self, reason: GateReason, kind: RowKind | None = None) -> Severity:
+        """The severity of `reason` for a row of `kind`.
+
+        The kind's override, else the reason's, else its gate's severity.
+        """
+        if kind is not None and reason in self.kinds[kind].reason_severity:
+            return self.kinds[kind].reason_severity[reason]
         override = self.reason_severity.get(reason)
         return override if override is not None else self.severity[reason.gate]
+
+    def kind_of(self, family: str | None, uses_tools: bool) -> RowKind:
+        """A row's kind (see `RowKind`)."""
+        if uses_tools:
+            return RowKind.TOOL_USE
+        if family in self.kinds[RowKind.CODE_TASK].families:
+            return RowKind.CODE_TASK
+        return RowKind.CHAT
 
 
 class ScorePolicy(StrictModel):

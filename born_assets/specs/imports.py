@@ -1,12 +1,27 @@
-"""Import specs: the YAML that names a public trace dataset, its format, license and use."""
+"""Import specs: the YAML that names a public trace dataset, its format, options, license and use.
+
+Everything about reading a file is declared, nothing is guessed at build time: the `format`, the
+format's `options` (validated by the format's own options model: `options.template` of
+`chat_template`, `options.select` of `scored_rollout_group`...), where fields are (`fields`), and
+when the rows were generated when they do not say (`generated_at`). A spec that gives neither a
+record time (`fields.timestamp_field`) nor `generated_at` is refused at load.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import (
+    Field,
+    HttpUrl,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from born_assets.layout import DataDir
 from born_assets.schemas.vocabulary import SourceType
@@ -18,6 +33,7 @@ from born_assets.specs.common import (
     load_specs,
     parse_spec,
 )
+from born_assets.specs.generated_at import NO_TIME_SOURCE, GeneratedAt
 from born_assets.traces.fields import AdapterSpec
 from born_assets.traces.registry import FORMATS
 
@@ -38,13 +54,21 @@ class ImportFields(StrictModel):
     messages_field: str | None = None
     model_field: str | None = None
     timestamp_field: str | None = None
+    tools_field: str | None = None
+    system_field: str | None = None
+    completion_field: str | None = None
+    reward_field: str | None = None
 
 
 class ImportFiles(StrictModel):
-    """Where the dataset's JSONL files are, relative to the data dir."""
+    """Where the dataset's files are, relative to the data dir; `glob` picks them in `path`.
+
+    Every picked file must be `.jsonl`, `.jsonl.gz`, `.jsonl.zst` or `.json`
+    (`born_assets.ingest.readers`); any other is refused as `unsupported_file`, not skipped.
+    """
 
     path: str = Field(min_length=1)
-    glob: str = "*.jsonl"
+    glob: str = "*"
 
 
 class ImportSpec(UsageTerms):
@@ -58,10 +82,12 @@ class ImportSpec(UsageTerms):
     name: str = Field(min_length=1)
     source_url: HttpUrl
     format: str
+    options: dict[str, Any] = Field(default_factory=dict, validate_default=True)
     fields: ImportFields = ImportFields()
     dataset_family: Identifier
     source_type: SourceType
     generator: Generator | None = None
+    generated_at: GeneratedAt | None = None
     assume_timezone: str | None = None
     files: ImportFiles
 
@@ -71,6 +97,32 @@ class ImportSpec(UsageTerms):
         if value not in FORMATS:
             raise ValueError(f"unknown format {value!r}; known: {', '.join(sorted(FORMATS))}")
         return value
+
+    @field_validator("options")
+    @classmethod
+    def _options_fit_the_format(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        trace_format = FORMATS.get(info.data.get("format", ""))
+        if trace_format is None:
+            return value
+        if trace_format.options is None:
+            if value:
+                raise ValueError(f"format {info.data['format']!r} takes no options")
+            return value
+        try:
+            trace_format.options.model_validate(value)
+        except ValidationError as error:
+            problems = [
+                f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
+                for detail in error.errors()
+            ]
+            raise ValueError("; ".join(problems)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _time_has_a_source(self) -> Self:
+        if self.generated_at is None and self.fields.timestamp_field is None:
+            raise ValueError(NO_TIME_SOURCE + " (`fields.timestamp_field`)")
+        return self
 
     @field_validator("assume_timezone")
     @classmethod
@@ -83,8 +135,10 @@ class ImportSpec(UsageTerms):
         return value
 
     def adapter_spec(self) -> AdapterSpec:
-        """The adapter's view of this spec."""
-        return AdapterSpec(**self.fields.model_dump())
+        """The adapter's view of this spec (its options validated by the format's model)."""
+        model = FORMATS[self.format].options
+        options = model.model_validate(self.options) if model is not None else None
+        return AdapterSpec(**self.fields.model_dump(), options=options)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from born_assets.specs.common import (
     parse_spec,
     resolve_file,
 )
+from born_assets.specs.generated_at import NO_TIME_SOURCE, GeneratedAt
 from born_assets.specs.generation import GenerationSpec
+from born_assets.specs.task_tests import LoadedTests, TestsSpec, load_tests
 
 
 class Teacher(StrictModel):
@@ -83,10 +85,14 @@ class OutputFields(StrictModel):
 
 
 class LaneOutput(StrictModel):
-    """Where the lane's output files are, relative to the data dir."""
+    """Where the lane's output files are, relative to the data dir; `glob` picks them in `path`.
+
+    Every picked file must be a kind `born_assets.ingest.readers` reads; any other is refused as
+    `unsupported_file`, not skipped.
+    """
 
     path: str = Field(min_length=1)
-    glob: str = "*.jsonl"
+    glob: str = "*"
     fields: OutputFields = OutputFields()
 
 
@@ -103,11 +109,24 @@ class LaneManifest(UsageTerms):
     schedule: str | None = None
     output: LaneOutput
     generation: GenerationSpec | None = None
+    tests: TestsSpec | None = None
+    generated_at: GeneratedAt | None = None
+    """When the rows were made, for rows that carry no `generation_timestamp` (see
+    `specs.generated_at`). A synthetic lane's rows must carry their own time, so only a lane of
+    another source type must declare it."""
 
     @model_validator(mode="after")
     def _generation_is_synthetic(self) -> LaneManifest:
         if self.generation is not None and self.source_type is not SourceType.SYNTHETIC:
             raise ValueError("a lane with `generation` has source_type synthetic")
+        return self
+
+    @model_validator(mode="after")
+    def _time_has_a_source(self) -> LaneManifest:
+        if self.generated_at is None and self.source_type is not SourceType.SYNTHETIC:
+            raise ValueError(
+                NO_TIME_SOURCE + " (a synthetic lane's rows carry `generation_timestamp`)"
+            )
         return self
 
     @field_validator("schedule")
@@ -127,6 +146,7 @@ class LoadedManifest:
     content_hash: str
     task_ids: frozenset[str]
     template_hash: str
+    tests: LoadedTests | None = None
 
     @property
     def tasks_hash(self) -> str:
@@ -153,6 +173,7 @@ def load_manifest(path: Path, data: DataDir) -> LoadedManifest | SpecError:
     try:
         task_ids = _read_task_ids(manifest.tasks, path.parent, data)
         template = _read_template(manifest.prompt_template, path.parent, data)
+        tests = _read_tests(manifest, path.parent, data)
     except SpecFieldError as error:
         return SpecError(path, error.field, error.message)
     template_hash = sha256_hex(template.encode("utf-8"))
@@ -169,6 +190,7 @@ def load_manifest(path: Path, data: DataDir) -> LoadedManifest | SpecError:
         content_hash=content_hash,
         task_ids=task_ids,
         template_hash=template_hash,
+        tests=tests,
     )
 
 
@@ -200,6 +222,13 @@ def _ids_from_file(path: Path, id_field: str | None) -> list[str]:
             raise SpecFieldError("tasks.id_field", f"{path.name} line {number}: {error}") from error
         ids.append(str(value))
     return ids
+
+
+def _read_tests(manifest: LaneManifest, manifest_dir: Path, data: DataDir) -> LoadedTests | None:
+    if manifest.tests is None:
+        return None
+    tasks = manifest.tasks
+    return load_tests(manifest.tests, tasks.file, tasks.id_field, manifest_dir, data)
 
 
 def _read_template(template: PromptTemplate, manifest_dir: Path, data: DataDir) -> str:

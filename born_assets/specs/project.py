@@ -52,6 +52,8 @@ class Project:
             hashes[name] = m.content_hash
             hashes[f"{name}#tasks"] = m.tasks_hash
             hashes[f"{name}#prompt_template"] = m.template_hash
+            if m.tests is not None:
+                hashes[f"{name}#tests"] = m.tests.file_sha256
         for i in self.imports:
             hashes[self.data.relative(i.path)] = i.content_hash
         return hashes

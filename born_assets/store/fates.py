@@ -3,7 +3,10 @@
 Fates come from three places: lines quarantined at ingest, rows that a later stage removed (its
 "exits" table, one row per removed example with fate, stage, reason and detail), and rows that
 made it through every stage built so far, which get the final fate (`accepted` until a release
-includes them, then `released`). The query streams Parquet to Parquet in bounded Arrow batches.
+includes them, then `released`). Stages that judge the same rows side by side (contamination and
+the test run both read the dedup survivors) may both remove one example: its fate is then the
+earliest stage's, in pipeline order (`Stage`), so each line still has exactly one. The query
+streams Parquet to Parquet in bounded Arrow batches.
 """
 
 from __future__ import annotations
@@ -43,7 +46,12 @@ def row_fates_query(
     exits += "NULL::VARCHAR AS reason, NULL::VARCHAR AS detail WHERE false"
     if exit_tables:
         params["exits"] = _list(exit_tables)
-        exits = f"SELECT {EXIT_COLUMNS} FROM read_parquet($exits, union_by_name = true)"
+        params["stage_order"] = [stage.value for stage in Stage]
+        exits = (
+            f"SELECT {EXIT_COLUMNS} FROM read_parquet($exits, union_by_name = true) "
+            "QUALIFY row_number() OVER (PARTITION BY example_id "
+            "ORDER BY list_position($stage_order, stage), fate, reason) = 1"
+        )
     query = f"""
         WITH rows AS (
             SELECT origin_kind, origin_id, source_file, source_line, example_id

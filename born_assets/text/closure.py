@@ -237,6 +237,30 @@ def read_closure(text: str) -> RenderedClosure | None:
     return RenderedClosure(text, tuple(derived), tuple(absent))
 
 
+def append_observed(text: str, checks: str, result: str) -> str:
+    """A rendered closure with what a run observed added to its Checks and Result sections.
+
+    `checks` (what ran) ends the Checks section and `result` (what it showed) the Result section;
+    a section that held only `ABSENT_MARKER` holds the observation instead. Text that is not a
+    rendered closure (`read_closure`) comes back unchanged.
+    """
+    if read_closure(text) is None:
+        return text
+    checks_at = text.find(f"\n{SECTION_CHECKS}\n") + 1
+    result_at = text.find(f"\n{SECTION_RESULT}\n", checks_at) + 1
+    if not 0 < checks_at < result_at:
+        return text
+
+    def _with(body: str, observed: str) -> str:
+        kept = body.strip()
+        return observed if kept in ("", ABSENT_MARKER) else f"{kept}\n\n{observed}"
+
+    head = text[: checks_at + len(SECTION_CHECKS) + 1]
+    checks_body = text[checks_at + len(SECTION_CHECKS) + 1 : result_at]
+    result_body = text[result_at + len(SECTION_RESULT) + 1 :]
+    return f"{head}{_with(checks_body, checks)}\n\n{SECTION_RESULT}\n{_with(result_body, result)}\n"
+
+
 def prose_text(text: str, spans: list[tuple[int, int]]) -> str:
     """The text outside the code spans."""
     if not spans:

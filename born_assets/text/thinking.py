@@ -22,7 +22,12 @@ Rules (the contract the `sanitized` stage and its checks rely on):
   `StripStats.chars` counts every removed character: `len(text) - len(stripped)`.
 
 `find_hidden_markers` uses the same scanner, and `strip_thinking` re-checks its output, so after
-stripping no marker is ever found. The scan is linear: one precompiled regex whose attribute run
+stripping no marker is ever found.
+
+Reasoning can also be smuggled through a tool: a "think" tool (tau-bench, Anthropic's think tool,
+the sequential-thinking MCP server) takes the model's reasoning as its argument and returns
+nothing new. `is_think_tool` names them: a tool whose name, lowercased without separators, is one
+of `THINK_TOOL_NAMES`. The scan is linear: one precompiled regex whose attribute run
 cannot backtrack, plus a line scan for code that only runs when a tag candidate exists.
 """
 
@@ -42,6 +47,9 @@ HIDDEN_TAGS: tuple[str, ...] = (
     "scratchpad",
 )
 """Tag names whose content is hidden reasoning (matched case-insensitively)."""
+
+THINK_TOOL_NAMES = frozenset({*HIDDEN_TAGS, "reflect", "sequentialthinking"})
+"""Tool names (lowercased, separators removed) whose calls carry hidden reasoning."""
 
 _LT = r"(?:<|&lt;|&#0*60;|&#x0*3c;)"
 _GT = r"(?:>|&gt;|&#0*62;|&#x0*3e;)"
@@ -243,3 +251,10 @@ def strip_thinking(text: str) -> tuple[str, StripStats]:
 def find_hidden_markers(text: str) -> list[str]:
     """Return every hidden-reasoning tag found outside code, as written (empty when clean)."""
     return [match.group(0) for match in _markers(text)]
+
+
+def is_think_tool(name: str | None) -> bool:
+    """Whether a tool of this name exists to hold the model's reasoning (see the module doc)."""
+    if not name:
+        return False
+    return "".join(char for char in name.lower() if char.isalnum()) in THINK_TOOL_NAMES

@@ -1,7 +1,9 @@
 """Anthropic Messages adapter for the `{request, response}` wrapper of `/v1/messages` calls.
 
 The prompt is `request.system` (a string or text blocks, as a system turn) followed by
-`request.messages`; the response is the `response` Message (type `message`, role `assistant`).
+`request.messages`; the response is the `response` Message (type `message`, role `assistant`);
+the tools are `request.tools` (`{name, description, input_schema}`; server tools by name, and
+the code execution tool's `bash_code_execution` / `text_editor_code_execution` sub-tools).
 
 Block mapping (any other block type is a `FormatMismatch`, never dropped silently):
 
@@ -24,7 +26,14 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from born_assets.traces.conversation import Block, BlockKind, Role, TraceExample, Turn
+from born_assets.traces.conversation import (
+    Block,
+    BlockKind,
+    Role,
+    TraceExample,
+    Turn,
+    recorded_outcome,
+)
 from born_assets.traces.fields import (
     AdapterSpec,
     FormatMismatch,
@@ -39,6 +48,7 @@ from born_assets.traces.fields import (
     row_id,
     timestamp,
 )
+from born_assets.traces.tools import ToolSpec, declared_tools
 
 ROLES: dict[str, Role] = {"system": Role.SYSTEM, "user": Role.USER, "assistant": Role.ASSISTANT}
 """Anthropic message roles (pydantic-ai also sends `system` messages) and their neutral roles."""
@@ -48,6 +58,10 @@ TOOL_CALL_TYPES = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 
 OPAQUE_KEYS = frozenset({"encrypted_content", "encrypted_index", "signature"})
 """Keys holding opaque provider blobs, left out of tool-result text."""
+
+CODE_EXECUTION_SUBTOOLS = ("bash_code_execution", "text_editor_code_execution")
+"""The calls Anthropic's code execution tool (`code_execution_20250825` and later) makes."""
+_OLD_CODE_EXECUTION = frozenset({"code_execution_20250522"})
 
 
 def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
@@ -83,7 +97,33 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, "response.model"),
         timestamp=timestamp(record, spec, None),
+        tools=_with_server_subtools(request, declared_tools(record, spec, "request.tools")),
+        outcome=recorded_outcome(record, spec),
     )
+
+
+def _with_server_subtools(
+    request: dict[str, Any], tools: tuple[ToolSpec, ...]
+) -> tuple[ToolSpec, ...]:
+    """The declared tools plus the tools a declared server tool calls by other names.
+
+    Anthropic's code execution tool from `code_execution_20250825` on runs its work as
+    `bash_code_execution` and `text_editor_code_execution` calls (`CODE_EXECUTION_SUBTOOLS`).
+    """
+    declared = request.get("tools")
+    types = (
+        {t.get("type") for t in declared if isinstance(t, dict)}
+        if isinstance(declared, list)
+        else set()
+    )
+    if any(
+        isinstance(kind, str)
+        and kind.startswith("code_execution_")
+        and kind not in _OLD_CODE_EXECUTION
+        for kind in types
+    ):
+        return (*tools, *(ToolSpec(name) for name in CODE_EXECUTION_SUBTOOLS))
+    return tools
 
 
 def _message_turns(message: Any, path: str) -> list[Turn]:

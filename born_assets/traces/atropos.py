@@ -1,36 +1,47 @@
-"""Atropos rollout adapter: Hermes-XML agent rollouts from a scored group.
+"""Atropos adapters: one Hermes-XML rollout, or a scored group of rollouts on one line.
 
-An Atropos record is a scored group: `messages` holds one message list per rollout. `rollouts`
-splits a group into one record per rollout (`messages`, `rollout_index`, `score`, `seed`); `adapt`
-reads one such rollout record, so every rollout becomes its own example. A group passed to `adapt`
-directly is a mismatch, not a guess at which rollout was meant.
+An Atropos `ScoredDataGroup` (what `process` mode and the trainer API write, one per line) holds
+`messages`, one message list per rollout of the same prompt, and `scores`, one number per rollout
+(plus `tokens`, `masks`, ... that this adapter does not read). A line is one input record with one
+fate, so the group adapter (`scored_rollout_group`) makes one example of the rollout its spec's
+`options.select` names: `best_score` (the highest score; the first of equal ones) or `first`.
+Its outcome records that rollout's `score`, its index and every score of the group. `messages`
+and `scores` of different lengths, a missing or non-numeric score, or an empty group is a
+`FormatMismatch` naming the field. `atropos_rollout` reads a record that already holds one rollout
+(`messages` = one message list, optional `score`).
 
 Roles: `system`; `environment` is the user before the first agent turn and a tool result after
 it (the environment's answer to the agent's move); `agent` is the assistant, whose text keeps
 inline `<think>` for the sanitizer and whose `<tool_call>{json}</tool_call>` become tool calls.
+The tools are the JSON inside `<tools>...</tools>` of the system prompt.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from born_assets.traces.conversation import (
     Block,
     BlockKind,
+    Outcome,
     Role,
     TraceExample,
     Turn,
     split_at_first_assistant,
+    system_prompt_tools,
 )
 from born_assets.traces.fields import (
     AdapterSpec,
     FormatMismatch,
+    Options,
     child,
     expect_dict,
     expect_list,
     expect_str,
     get_field,
     model_name,
+    optional_field,
     required,
     row_id,
     timestamp,
@@ -48,35 +59,77 @@ ROLES: dict[str, Role] = {
 """Atropos roles and their neutral roles (`environment` after the first agent turn: tool)."""
 
 
-def rollouts(group: dict[str, Any]) -> list[dict[str, Any]]:
-    """Split a scored group into one record per rollout, keeping its score and the group seed.
+class Selection(StrEnum):
+    """Which rollout of a group becomes the example."""
 
-    Raises:
-        FormatMismatch: `messages` is not a list of rollouts.
-    """
-    groups = expect_list(get_field(group, "messages"), "messages")
-    scores = group.get("scores")
-    return [
-        {
-            "messages": expect_list(rollout, child("messages", index)),
-            "rollout_index": index,
-            "score": scores[index] if isinstance(scores, list) and index < len(scores) else None,
-            "seed": group.get("seed"),
-        }
-        for index, rollout in enumerate(groups)
-    ]
+    BEST_SCORE = "best_score"
+    FIRST = "first"
+
+
+class RolloutGroupOptions(Options):
+    """`options` of the `scored_rollout_group` format."""
+
+    select: Selection
 
 
 def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
-    """Adapt one rollout record from `rollouts` (`messages_field` defaults to `messages`).
+    """Adapt one rollout record (`messages_field` defaults to `messages`; `score` is its outcome).
 
     Raises:
         FormatMismatch: The record does not fit (path of the offending field).
     """
     path = spec.messages_field or "messages"
+    score = optional_field(record, "score")
+    outcome = () if score is None else (Outcome("score", str(_number(score, "score"))),)
+    return _example(record, spec, get_field(record, path), path, outcome)
+
+
+def adapt_group(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
+    """Adapt a scored group: the rollout `options.select` names (see the module docstring).
+
+    Raises:
+        ValueError: The spec names no selection (a configuration error, not a row error).
+        FormatMismatch: The group does not fit (path of the offending field).
+    """
+    if not isinstance(spec.options, RolloutGroupOptions):
+        raise ValueError("scored_rollout_group needs options.select (best_score or first)")
+    path = spec.messages_field or "messages"
+    rollouts = expect_list(get_field(record, path), path)
+    scores = [
+        _number(value, child("scores", i))
+        for i, value in enumerate(expect_list(get_field(record, "scores"), "scores"))
+    ]
+    if not rollouts:
+        raise FormatMismatch(path, "the group holds no rollout")
+    if len(scores) != len(rollouts):
+        raise FormatMismatch("scores", f"{len(scores)} scores for {len(rollouts)} rollouts")
+    chosen = 0
+    if spec.options.select is Selection.BEST_SCORE:
+        chosen = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    outcome = (
+        Outcome("score", str(scores[chosen])),
+        Outcome("rollout", f"{chosen} of {len(rollouts)} ({spec.options.select.value})"),
+        Outcome("group_scores", ", ".join(str(score) for score in scores)),
+    )
+    return _example(record, spec, rollouts[chosen], child(path, chosen), outcome)
+
+
+def _number(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FormatMismatch(path, f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _example(
+    record: dict[str, Any],
+    spec: AdapterSpec,
+    messages: Any,
+    path: str,
+    outcome: tuple[Outcome, ...],
+) -> TraceExample:
     turns: list[Turn] = []
     after_agent = False
-    for index, message in enumerate(expect_list(get_field(record, path), path)):
+    for index, message in enumerate(expect_list(messages, path)):
         turns.append(_turn(message, child(path, index), after_agent))
         after_agent = after_agent or turns[-1].role is Role.ASSISTANT
     prompt, response = split_at_first_assistant(turns, path)
@@ -86,6 +139,8 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, None),
         timestamp=timestamp(record, spec, None),
+        tools=system_prompt_tools(prompt, path),
+        outcome=outcome,
     )
 
 

@@ -1,11 +1,16 @@
-"""The neutral conversation model every trace adapter produces, and its text/JSON renderings.
+"""The neutral conversation model every trace adapter produces, and its prompt text.
 
-A trace is a list of `Turn`s, each a role and typed `Block`s. An adapter turns one source record
-into one `TraceExample` by splitting the turns at the first assistant turn: the prompt is every
-turn before it; the response is that assistant turn and everything after it (tool results, later
-user turns, later assistant turns). Request/response wrappers are the exception: the prompt is the
-request's messages (earlier replayed assistant turns included) and the response is the response
-message.
+A trace is a list of `Turn`s, each a role and typed `Block`s, plus the tools the teacher was given
+(`ToolSpec`) and the outcome the source recorded (`Outcome`: a reward, a score, an exit status).
+An adapter turns one source record into one `TraceExample` by splitting the turns at the first
+assistant turn: the prompt is every turn before it; the response is that assistant turn and
+everything after it (tool results, later user turns, later assistant turns). Request/response
+wrappers are the exception: the prompt is the request's messages (earlier replayed assistant turns
+included) and the response is the response message. `codec` stores a trace as JSON; `messages`
+turns it into the OpenAI / TRL message list.
+
+A tool result normally sits in a `tool` turn. In a `user` turn it is an observation the
+environment sent as a user message (SWE-agent's text mode): the model saw it as user text.
 
 `render_prompt` layout: one section per turn, sections separated by a blank line. A section is a
 header line `### <role>` followed by the turn's blocks, one after another, each on its own lines:
@@ -25,16 +30,10 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
-from born_assets.traces.fields import (
-    AdapterSpec,
-    FormatMismatch,
-    child,
-    expect_dict,
-    expect_list,
-    expect_str,
-)
+from born_assets.traces.fields import AdapterSpec, FormatMismatch, optional_field
+from born_assets.traces.tools import ToolSpec, tools_in_text
 
 
 class BlockKind(StrEnum):
@@ -82,6 +81,14 @@ class Turn:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """A result the source recorded for the trace: `reward` = `1.0`, `exit_status` = `submitted`."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class TraceExample:
     """One training example cut from a trace (see the module docstring for the split rule)."""
 
@@ -90,12 +97,42 @@ class TraceExample:
     source_row_id: str | None
     model: str | None
     timestamp: str | None
+    tools: tuple[ToolSpec, ...] = ()
+    outcome: tuple[Outcome, ...] = ()
 
 
 Adapter: TypeAlias = Callable[[dict[str, Any], AdapterSpec], TraceExample]
 """Every adapter: `adapt(record, spec) -> TraceExample`."""
 
-_E = TypeVar("_E", bound=StrEnum)
+
+def recorded_outcome(record: dict[str, Any], spec: AdapterSpec) -> tuple[Outcome, ...]:
+    """The reward or score at `spec.reward_field`, named by that path (none when unset or absent).
+
+    Raises:
+        FormatMismatch: The value is not a number, a boolean or a string.
+    """
+    path = spec.reward_field
+    value = optional_field(record, path) if path else None
+    if path is None or value is None:
+        return ()
+    if isinstance(value, bool):
+        return (Outcome(path, "true" if value else "false"),)
+    if isinstance(value, int | float | str):
+        return (Outcome(path, str(value)),)
+    raise FormatMismatch(
+        path, f"expected a number, a boolean or a string, got {type(value).__name__}"
+    )
+
+
+def system_prompt_tools(turns: Iterable[Turn], path: str) -> tuple[ToolSpec, ...]:
+    """The tools the system turns declare in Hermes `<tools>...</tools>` (`tools.tools_in_text`)."""
+    return tuple(
+        tool
+        for turn in turns
+        if turn.role is Role.SYSTEM
+        for block in turn.blocks
+        for tool in tools_in_text(block.text, path)
+    )
 
 
 def split_at_first_assistant(
@@ -128,71 +165,3 @@ def _render_block(block: Block) -> str:
     )
     tag = block.kind.value
     return f"<{tag}{attributes}>\n{block.text}\n</{tag}>"
-
-
-def encode_turns(turns: Iterable[Turn]) -> str:
-    """Encode turns as canonical compact JSON (sorted keys, None fields omitted, UTF-8 text)."""
-    payload = [
-        {"role": turn.role.value, "blocks": [_block_payload(b) for b in turn.blocks]}
-        for turn in turns
-    ]
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _block_payload(block: Block) -> dict[str, str]:
-    payload = {"kind": block.kind.value, "text": block.text}
-    if block.name is not None:
-        payload["name"] = block.name
-    if block.call_id is not None:
-        payload["call_id"] = block.call_id
-    return payload
-
-
-def decode_turns(encoded: str) -> tuple[Turn, ...]:
-    """Decode `encode_turns` output exactly; anything else raises `FormatMismatch`."""
-    try:
-        payload = json.loads(encoded)
-    except json.JSONDecodeError as error:
-        raise FormatMismatch("turns", f"not JSON: {error.msg}") from None
-    return tuple(
-        _decode_turn(item, f"turns[{index}]")
-        for index, item in enumerate(expect_list(payload, "turns"))
-    )
-
-
-def _decode_turn(item: Any, path: str) -> Turn:
-    item = _exact_keys(item, path, required={"role", "blocks"}, optional=set())
-    role = _enum(Role, item["role"], child(path, "role"))
-    blocks = expect_list(item["blocks"], child(path, "blocks"))
-    return Turn(
-        role,
-        tuple(_decode_block(b, child(child(path, "blocks"), i)) for i, b in enumerate(blocks)),
-    )
-
-
-def _decode_block(item: Any, path: str) -> Block:
-    item = _exact_keys(item, path, required={"kind", "text"}, optional={"name", "call_id"})
-    name, call_id = item.get("name"), item.get("call_id")
-    return Block(
-        kind=_enum(BlockKind, item["kind"], child(path, "kind")),
-        text=expect_str(item["text"], child(path, "text")),
-        name=None if name is None else expect_str(name, child(path, "name")),
-        call_id=None if call_id is None else expect_str(call_id, child(path, "call_id")),
-    )
-
-
-def _exact_keys(item: Any, path: str, required: set[str], optional: set[str]) -> dict[str, Any]:
-    item = expect_dict(item, path)
-    for key in sorted(required - item.keys()):
-        raise FormatMismatch(child(path, key), "missing")
-    for key in sorted(item.keys() - required - optional):
-        raise FormatMismatch(child(path, key), "unknown key")
-    return item
-
-
-def _enum(enum: type[_E], value: Any, path: str) -> _E:
-    try:
-        return enum(expect_str(value, path))
-    except ValueError:
-        known = ", ".join(member.value for member in enum)
-        raise FormatMismatch(path, f"unknown value {value!r}; expected one of {known}") from None

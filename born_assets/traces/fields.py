@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 
 @dataclass(frozen=True, slots=True)
 class AdapterSpec:
@@ -20,12 +22,18 @@ class AdapterSpec:
 
     Attributes:
         id_field: Path to the source's own row id; None when the source has none.
-        prompt_field: Prompt text path (`prompt_response` only).
+        prompt_field: Prompt path (`prompt_response`: text; `prompt_completion`: messages).
         response_field: Response text path (`prompt_response` only).
         messages_field: Path to the message list when it is not the format's usual one
             (`conversations` for ShareGPT, `messages` for OpenAI chat; `traj` for tau-bench).
         model_field: Path to the generating model name, overriding the format's usual place.
-        timestamp_field: Path to the generation time (ISO string, or Unix seconds).
+        timestamp_field: Path to the generation time (ISO string, or Unix seconds); a record
+            without it has no recorded time.
+        tools_field: Path to the tool declarations, overriding the format's usual place.
+        system_field: Path to a system prompt kept beside the messages (LLaMA-Factory `system`).
+        completion_field: Path to the completion messages (`prompt_completion` only).
+        reward_field: Path to a reward or score the source recorded for the whole trace.
+        options: The format's options, validated by its options model (see `registry`).
     """
 
     id_field: str | None = None
@@ -34,6 +42,17 @@ class AdapterSpec:
     messages_field: str | None = None
     model_field: str | None = None
     timestamp_field: str | None = None
+    tools_field: str | None = None
+    system_field: str | None = None
+    completion_field: str | None = None
+    reward_field: str | None = None
+    options: Any = None
+
+
+class Options(BaseModel):
+    """Base of a format's options model: frozen, and an unknown key is an error, not a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class FormatMismatch(Exception):
@@ -132,15 +151,15 @@ def model_name(record: dict[str, Any], spec: AdapterSpec, native: str | None) ->
 
 
 def timestamp(record: dict[str, Any], spec: AdapterSpec, native: str | None) -> str | None:
-    """Read the generation time: a string is kept verbatim, Unix seconds become ISO 8601 UTC."""
-    if spec.timestamp_field is not None:
-        path = spec.timestamp_field
-        value = get_field(record, path)
-    else:
-        path = native or ""
-        value = optional_field(record, native) if native else None
-        if value is None:
-            return None
+    """Read the generation time: a string is kept verbatim, Unix seconds become ISO 8601 UTC.
+
+    The time is read at `spec.timestamp_field`, else at the format's `native` place; a record
+    without one there has none (None).
+    """
+    path = spec.timestamp_field or native
+    value = optional_field(record, path) if path else None
+    if value is None or path is None:
+        return None
     if isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):

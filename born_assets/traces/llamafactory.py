@@ -2,7 +2,8 @@
 
 Block types: `text` (text; in a `tool` message, a tool result), `reasoning` (thinking), and
 `tool_call` (JSON `{"name", "arguments"}`; anything else is a mismatch). Roles are `system`,
-`user`, `assistant`, `tool`. The example splits at the first assistant turn.
+`user`, `assistant`, `tool`. The example splits at the first assistant turn. `tools` (a JSON
+string of function schemas, as LLaMA-Factory writes it) are the tools the teacher was given.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
+    recorded_outcome,
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
@@ -32,6 +34,7 @@ from born_assets.traces.fields import (
     row_id,
     timestamp,
 )
+from born_assets.traces.tools import declared_tools
 
 
 def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
@@ -50,6 +53,8 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, None),
         timestamp=timestamp(record, spec, None),
+        tools=declared_tools(record, spec, "tools"),
+        outcome=recorded_outcome(record, spec),
     )
 
 

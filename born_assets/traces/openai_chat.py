@@ -1,9 +1,11 @@
 """OpenAI chat adapters: a message list (`adapt`) and a request/response wrapper (`adapt_exchange`).
 
 `adapt` reads an OpenAI message list at `spec.messages_field` (default `messages`; tau-bench run
-records use `traj`) and splits it at the first assistant turn. `adapt_exchange` reads the wrapper
+records use `traj`) and splits it at the first assistant turn; the tools are the record's `tools`
+(the OpenAI fine-tuning and TRL layout). `adapt_exchange` reads the wrapper
 `{"request": <chat body>, "response": <chat.completion>}`: the prompt is `request.messages`, the
-response is the single choice's message (more or fewer than one choice is a mismatch).
+response is the single choice's message (more or fewer than one choice is a mismatch), the tools
+are `request.tools`.
 
 Message mapping (roles by `ROLES`; anything else is a `FormatMismatch`):
 
@@ -15,8 +17,11 @@ Message mapping (roles by `ROLES`; anything else is a `FormatMismatch`):
   redacted_thinking), else the first non-empty of `reasoning_content`, `reasoning` (providers that
   send several send the same reasoning twice). `<think>` inside `content` stays in the text for
   the sanitizer.
-* `tool_calls` (function or custom) and a legacy `function_call` with a name become tool-call
-  blocks (arguments verbatim); Groq `executed_tools` become a tool call and its result.
+* `tool_calls` (function or custom; several in one message are parallel calls) and a legacy
+  `function_call` with a name become tool-call blocks, in order, with their ids; `arguments` is
+  kept as the source wrote it (a JSON string, as OpenAI sends it; an object is written as JSON),
+  whether or not it parses (the tool-use gate judges that); Groq `executed_tools` become a tool
+  call and its result.
 * A `tool` (or legacy `function`) message is a tool turn of one tool-result block.
 """
 
@@ -30,6 +35,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
+    recorded_outcome,
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
@@ -46,6 +52,7 @@ from born_assets.traces.fields import (
     row_id,
     timestamp,
 )
+from born_assets.traces.tools import declared_tools
 
 ROLES: dict[str, Role] = {
     "system": Role.SYSTEM,
@@ -86,6 +93,8 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, "model"),
         timestamp=timestamp(record, spec, None),
+        tools=declared_tools(record, spec, "tools"),
+        outcome=recorded_outcome(record, spec),
     )
 
 
@@ -120,6 +129,8 @@ def adapt_exchange(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, "response.model"),
         timestamp=timestamp(record, spec, "response.created"),
+        tools=declared_tools(record, spec, "request.tools"),
+        outcome=recorded_outcome(record, spec),
     )
 
 

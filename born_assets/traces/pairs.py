@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from born_assets.traces.conversation import Block, BlockKind, Role, TraceExample, Turn
+from born_assets.traces.conversation import (
+    Block,
+    BlockKind,
+    Role,
+    TraceExample,
+    Turn,
+    recorded_outcome,
+)
 from born_assets.traces.fields import (
     AdapterSpec,
     expect_str,
@@ -46,4 +53,5 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, None),
         timestamp=timestamp(record, spec, None),
+        outcome=recorded_outcome(record, spec),
     )

@@ -1,50 +1,70 @@
-"""Format name -> adapter, as import specs and lane manifests name them.
+"""Format name -> adapter and its options, as import specs name them.
 
-| name | record |
-|---|---|
-| `sharegpt` | `conversations` [{from, value}]: plain, Hermes, function_call/observation |
-| `openai_chat` | an OpenAI message list (`messages`; tau-bench: `messages_field="traj"`) |
-| `openai_chat_exchange` | `{request: chat body, response: chat.completion}` |
-| `anthropic_messages` | `{request: /v1/messages body, response: Message}` |
-| `prompt_response` | one prompt column and one response column (`prompt_field`, `response_field`) |
-| `llamafactory_blocks` | LLaMA-Factory v1 `messages` with typed content blocks |
-| `atropos_rollout` | one Atropos rollout (split a scored group with `atropos.rollouts` first) |
-| `swe_agent_trajectory` | a SWE-agent `.traj` record (`history`) |
+| name | record | options |
+|---|---|---|
+| `sharegpt` | `conversations` [{from, value}]: plain, Hermes, LLaMA-Factory | `role_key`, |
+|   | (`tools`, `system`, `function_call` / `observation` turns) | `content_key`, `speakers` |
+| `openai_chat` | an OpenAI message list (`messages`, tau-bench `traj`) and `tools` | - |
+| `openai_chat_exchange` | `{request: chat body, response: chat.completion}` | - |
+| `anthropic_messages` | `{request: /v1/messages body, response: Message}` | - |
+| `prompt_response` | one prompt text and one response text | - |
+| `prompt_completion` | `prompt` and `completion` message lists (TRL, RL frameworks) | - |
+| `chat_template` | one rendered chat string (ChatML / Hermes, Llama 3) | `template` |
+| `llamafactory_blocks` | LLaMA-Factory v1 `messages` with typed content blocks | - |
+| `atropos_rollout` | one Atropos rollout | - |
+| `scored_rollout_group` | an Atropos scored group: message lists per rollout, `scores` | `select` |
+| `swe_agent_trajectory` | a SWE-agent `.traj` record (`history`) | - |
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from born_assets.traces import (
     anthropic,
     atropos,
+    chat_template,
     llamafactory,
     openai_chat,
     pairs,
+    prompt_completion,
     sharegpt,
     swe_agent,
 )
 from born_assets.traces.conversation import Adapter
+from born_assets.traces.fields import Options
 
-FORMATS: Mapping[str, Adapter] = MappingProxyType(
+
+@dataclass(frozen=True)
+class TraceFormat:
+    """One format: its adapter, and the model its `options` must fit (None: it takes none)."""
+
+    adapt: Adapter
+    options: type[Options] | None = None
+
+
+FORMATS: Mapping[str, TraceFormat] = MappingProxyType(
     {
-        "sharegpt": sharegpt.adapt,
-        "openai_chat": openai_chat.adapt,
-        "openai_chat_exchange": openai_chat.adapt_exchange,
-        "anthropic_messages": anthropic.adapt,
-        "prompt_response": pairs.adapt,
-        "llamafactory_blocks": llamafactory.adapt,
-        "atropos_rollout": atropos.adapt,
-        "swe_agent_trajectory": swe_agent.adapt,
+        "sharegpt": TraceFormat(sharegpt.adapt, sharegpt.ShareGPTOptions),
+        "openai_chat": TraceFormat(openai_chat.adapt),
+        "openai_chat_exchange": TraceFormat(openai_chat.adapt_exchange),
+        "anthropic_messages": TraceFormat(anthropic.adapt),
+        "prompt_response": TraceFormat(pairs.adapt),
+        "prompt_completion": TraceFormat(prompt_completion.adapt),
+        "chat_template": TraceFormat(chat_template.adapt, chat_template.ChatTemplateOptions),
+        "llamafactory_blocks": TraceFormat(llamafactory.adapt),
+        "atropos_rollout": TraceFormat(atropos.adapt),
+        "scored_rollout_group": TraceFormat(atropos.adapt_group, atropos.RolloutGroupOptions),
+        "swe_agent_trajectory": TraceFormat(swe_agent.adapt),
     }
 )
-"""Every known trace format and its adapter."""
+"""Every known trace format."""
 
 
-def get_adapter(name: str) -> Adapter:
-    """Return the adapter for format `name`.
+def get_format(name: str) -> TraceFormat:
+    """Return format `name`.
 
     Raises:
         KeyError: `name` is not a known format; the message lists the known ones.
@@ -54,3 +74,8 @@ def get_adapter(name: str) -> Adapter:
     except KeyError:
         known = ", ".join(sorted(FORMATS))
         raise KeyError(f"unknown trace format {name!r}; known formats: {known}") from None
+
+
+def get_adapter(name: str) -> Adapter:
+    """Return the adapter of format `name` (see `get_format`)."""
+    return get_format(name).adapt

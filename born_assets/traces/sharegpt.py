@@ -1,11 +1,18 @@
-"""ShareGPT adapter: plain (`human`/`gpt`), Hermes, and `function_call`/`observation` variants.
+"""ShareGPT adapter: plain, Hermes, and LLaMA-Factory (`tools`, `function_call`, `observation`).
 
-A record holds `conversations` (or `spec.messages_field`): a list of `{"from", "value"}`.
-Speakers map to roles by `SPEAKERS`; any other speaker is a `FormatMismatch`, never a guess.
+A record holds `conversations` (or `spec.messages_field`): a list of `{"from", "value"}` (the keys
+are options: LLaMA-Factory's `role_tag`/`content_tag`). Speakers map to roles by `SPEAKERS` plus
+`options.speakers`; any other speaker is a `FormatMismatch`, never a guess. As LLaMA-Factory
+documents the layout:
 
-* `function_call` turns (LLaMA-Factory / glaive) are assistant turns holding one tool call; the
-  value must be JSON `{"name": str, "arguments": object | str}`.
-* `observation` and `tool` turns are tool turns holding one tool result (the value verbatim).
+* `system` may also be a field beside the turns (`spec.system_field`): it becomes the first turn;
+* `tools` (a JSON string or list of function schemas; `spec.tools_field` moves it) are the tools
+  the teacher was given; a Hermes system prompt's `<tools>...</tools>` JSON declares them too;
+* a `function_call` turn is an assistant turn holding one call (`{"name", "arguments"}`) or, for
+  parallel calls, a JSON list of them; a `<think>...</think>` before the JSON (LLaMA-Factory's
+  `thought_words`) is hidden reasoning, kept as a thinking block for the sanitizer;
+* `observation` and `tool` turns are tool turns of one result (the value verbatim), each answering
+  the oldest unanswered call (`messages.link_tool_calls`);
 * Hermes assistant turns keep their text verbatim (inline `<think>` is left for the sanitizer),
   except that each `<tool_call>{"name", "arguments"}</tool_call>` outside code and outside hidden
   reasoning becomes a tool-call block. A `<tool_call>` whose body is not such JSON stays text.
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
+from enum import StrEnum
 from typing import Any
 
 from born_assets.text.thinking import code_ranges, hidden_spans
@@ -24,11 +32,14 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
+    recorded_outcome,
     split_at_first_assistant,
+    system_prompt_tools,
 )
 from born_assets.traces.fields import (
     AdapterSpec,
     FormatMismatch,
+    Options,
     child,
     expect_dict,
     expect_list,
@@ -36,24 +47,58 @@ from born_assets.traces.fields import (
     get_field,
     json_text,
     model_name,
+    optional_field,
     required,
     row_id,
     timestamp,
 )
+from born_assets.traces.tools import declared_tools
 
-SPEAKERS: dict[str, Role] = {
-    "system": Role.SYSTEM,
-    "human": Role.USER,
-    "user": Role.USER,
-    "gpt": Role.ASSISTANT,
-    "assistant": Role.ASSISTANT,
-    "function_call": Role.ASSISTANT,
-    "observation": Role.TOOL,
-    "tool": Role.TOOL,
+
+class Speaker(StrEnum):
+    """What a ShareGPT speaker is."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+    FUNCTION_CALL = "function_call"
+    OBSERVATION = "observation"
+
+
+SPEAKERS: dict[str, Speaker] = {
+    "system": Speaker.SYSTEM,
+    "human": Speaker.USER,
+    "user": Speaker.USER,
+    "gpt": Speaker.ASSISTANT,
+    "assistant": Speaker.ASSISTANT,
+    "function_call": Speaker.FUNCTION_CALL,
+    "observation": Speaker.OBSERVATION,
+    "tool": Speaker.OBSERVATION,
 }
-"""ShareGPT speaker names (`from`) and the role each one is."""
+"""ShareGPT speaker names (`from`) and what each one is (LLaMA-Factory's default tags)."""
 
+_ROLES = {
+    Speaker.SYSTEM: Role.SYSTEM,
+    Speaker.USER: Role.USER,
+    Speaker.ASSISTANT: Role.ASSISTANT,
+    Speaker.FUNCTION_CALL: Role.ASSISTANT,
+    Speaker.OBSERVATION: Role.TOOL,
+}
 _CALL_OPEN, _CALL_CLOSE = "<tool_call>", "</tool_call>"
+
+
+class ShareGPTOptions(Options):
+    """`options` of the `sharegpt` format (LLaMA-Factory's `tags`).
+
+    Attributes:
+        role_key: The turn key naming the speaker (LLaMA-Factory `role_tag`).
+        content_key: The turn key holding the text (`content_tag`).
+        speakers: More speaker names and what each is (`user_tag: human` is `{human: user}`).
+    """
+
+    role_key: str = "from"
+    content_key: str = "value"
+    speakers: dict[str, Speaker] = {}
 
 
 def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
@@ -62,7 +107,8 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
     Args:
         record: The parsed JSON line.
         spec: Field locations; `messages_field` defaults to `conversations`, `model_field` and
-            `timestamp_field` to the top-level `model` / `timestamp` when present (Hermes).
+            `timestamp_field` to the top-level `model` / `timestamp` when present (Hermes),
+            `tools_field` to `tools`.
 
     Returns:
         The example, split at the first assistant turn.
@@ -70,9 +116,13 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
     Raises:
         FormatMismatch: The record is not ShareGPT (path of the offending field).
     """
+    options = spec.options if isinstance(spec.options, ShareGPTOptions) else ShareGPTOptions()
+    speakers = {**SPEAKERS, **options.speakers}
     path = spec.messages_field or "conversations"
     entries = expect_list(get_field(record, path), path)
-    turns = [_turn(entry, child(path, index)) for index, entry in enumerate(entries)]
+    system = _system(record, spec)
+    turns = [system] if system is not None else []
+    turns += [_turn(entry, child(path, i), options, speakers) for i, entry in enumerate(entries)]
     prompt, response = split_at_first_assistant(turns, path)
     return TraceExample(
         prompt_turns=prompt,
@@ -80,20 +130,32 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, "model"),
         timestamp=timestamp(record, spec, "timestamp"),
+        tools=(*declared_tools(record, spec, "tools"), *system_prompt_tools(prompt, path)),
+        outcome=recorded_outcome(record, spec),
     )
 
 
-def _turn(entry: Any, path: str) -> Turn:
+def _system(record: dict[str, Any], spec: AdapterSpec) -> Turn | None:
+    path = spec.system_field
+    value = optional_field(record, path) if path else None
+    if path is None or value is None or not expect_str(value, path):
+        return None
+    return Turn(Role.SYSTEM, (Block(BlockKind.TEXT, value),))
+
+
+def _turn(entry: Any, path: str, options: ShareGPTOptions, speakers: dict[str, Speaker]) -> Turn:
     entry = expect_dict(entry, path)
-    speaker = expect_str(required(entry, "from", path), child(path, "from"))
-    role = SPEAKERS.get(speaker)
-    if role is None:
-        known = ", ".join(SPEAKERS)
-        raise FormatMismatch(child(path, "from"), f"unknown speaker {speaker!r}; known: {known}")
-    value_path = child(path, "value")
-    value = expect_str(required(entry, "value", path), value_path)
-    if speaker == "function_call":
-        return Turn(role, (_function_call(value, value_path),))
+    speaker_path = child(path, options.role_key)
+    name = expect_str(required(entry, options.role_key, path), speaker_path)
+    speaker = speakers.get(name)
+    if speaker is None:
+        known = ", ".join(speakers)
+        raise FormatMismatch(speaker_path, f"unknown speaker {name!r}; known: {known}")
+    value_path = child(path, options.content_key)
+    value = expect_str(required(entry, options.content_key, path), value_path)
+    role = _ROLES[speaker]
+    if speaker is Speaker.FUNCTION_CALL:
+        return Turn(role, function_call_blocks(value, value_path))
     if role is Role.TOOL:
         return Turn(role, (Block(BlockKind.TOOL_RESULT, value),))
     if role is Role.ASSISTANT:
@@ -101,11 +163,23 @@ def _turn(entry: Any, path: str) -> Turn:
     return Turn(role, (Block(BlockKind.TEXT, value),))
 
 
-def _function_call(value: str, path: str) -> Block:
+def function_call_blocks(value: str, path: str) -> tuple[Block, ...]:
+    """The blocks of a `function_call` value: hidden reasoning first, then one call per object."""
+    spans = hidden_spans(value)
+    thinking = tuple(Block(BlockKind.THINKING, value[start:end]) for start, end in spans)
+    body = value[spans[-1][1] :] if spans else value
     try:
-        call = json.loads(value)
+        parsed = json.loads(body)
     except json.JSONDecodeError as error:
         raise FormatMismatch(path, f"function_call value is not JSON: {error.msg}") from None
+    calls = parsed if isinstance(parsed, list) else [parsed]
+    return thinking + tuple(
+        _function_call(call, child(path, i) if isinstance(parsed, list) else path)
+        for i, call in enumerate(calls)
+    )
+
+
+def _function_call(call: Any, path: str) -> Block:
     call = expect_dict(call, path)
     name = expect_str(call.get("name"), child(path, "name"))
     if "arguments" not in call:

@@ -5,10 +5,13 @@ function-calling runs, `role: tool` results). SWE-agent rules on top:
 
 * a tool message's `tool_call_ids` (a list) gives the result its call id when it names one call;
 * every user message after the first assistant message is an environment observation (the
-  output of the agent's last command), so it becomes a tool result, not a user turn.
+  output of the agent's last command, `message_type: observation`): the model saw it as a user
+  message, so it stays a user turn, but its text is a tool-result block (the output of the
+  command the assistant's last message ran).
 
 `thought` / `action` fields repeat what the assistant `content` already shows and are not read;
-`trajectory` is the same run step by step and is not read either.
+`trajectory` is the same run step by step and is not read either. The outcome is
+`info.exit_status` and `info.submission` (the patch or answer the agent submitted), when present.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from born_assets.traces.conversation import (
     Block,
     BlockKind,
+    Outcome,
     Role,
     TraceExample,
     Turn,
@@ -31,6 +35,7 @@ from born_assets.traces.fields import (
     expect_list,
     get_field,
     model_name,
+    optional_field,
     row_id,
     timestamp,
 )
@@ -52,7 +57,7 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         if turn.role is Role.TOOL:
             turn = _with_call_id(turn, message.get("tool_call_ids"))
         elif turn.role is Role.USER and after_assistant:
-            turn = Turn(Role.TOOL, tuple(Block(BlockKind.TOOL_RESULT, b.text) for b in turn.blocks))
+            turn = Turn(Role.USER, tuple(Block(BlockKind.TOOL_RESULT, b.text) for b in turn.blocks))
         after_assistant = after_assistant or turn.role is Role.ASSISTANT
         turns.append(turn)
     prompt, response = split_at_first_assistant(turns, path)
@@ -62,7 +67,17 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         source_row_id=row_id(record, spec),
         model=model_name(record, spec, None),
         timestamp=timestamp(record, spec, None),
+        outcome=_outcome(record),
     )
+
+
+def _outcome(record: dict[str, Any]) -> tuple[Outcome, ...]:
+    found = []
+    for key in ("exit_status", "submission"):
+        value = optional_field(record, f"info.{key}")
+        if isinstance(value, str) and value.strip():
+            found.append(Outcome(key, value))
+    return tuple(found)
 
 
 def _with_call_id(turn: Turn, call_ids: Any) -> Turn:

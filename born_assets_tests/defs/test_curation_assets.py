@@ -47,10 +47,14 @@ def test_curation_checks_pass_and_fates_reconcile_across_the_graph(data_dir: Pat
             "SELECT count(*) FROM read_parquet(?)",
             [table(data_dir, "deduplicated", "exits.parquet")],
         ).fetchone()
+        tests_failed = con.execute(
+            "SELECT count(*) FROM read_parquet(?)", [table(data_dir, "executed", "exits.parquet")]
+        ).fetchone()
     assert sum(fates.values()) == input_lines(data_dir)
-    assert survivors is not None
-    assert fates["accepted"] + fates.get("contaminated", 0) == survivors[0]
-    assert gated_out is not None and fates["gated_out"] == gated_out[0]
+    assert survivors is not None and tests_failed is not None
+    # a survivor is accepted, contaminated, or gated out by its tests (the earlier stage wins)
+    assert fates["accepted"] + fates.get("contaminated", 0) + tests_failed[0] == survivors[0]
+    assert gated_out is not None and fates["gated_out"] == gated_out[0] + tests_failed[0]
     assert duplicates is not None and fates["duplicate"] == duplicates[0] > 0
 
 

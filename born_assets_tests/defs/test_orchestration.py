@@ -323,7 +323,8 @@ def test_jobs_are_named_for_what_people_do_and_select_what_they_say(data_dir: Pa
     } | after_ingest(defs)
     assert selected(jobs[CURATION_JOB], defs) == after_ingest(defs)
     assert selected(jobs[WAREHOUSE_JOB], defs) == all_but_the_release(defs)
-    assert selected(jobs[RELEASE_JOB], defs) == {"release", "transparency_table"}
+    release = {"release", "transparency_table", "similarity_index"}
+    assert selected(jobs[RELEASE_JOB], defs) == release
 
 
 def test_lane_ids_that_differ_only_by_dash_and_underscore_get_two_jobs(data_dir: Path) -> None:

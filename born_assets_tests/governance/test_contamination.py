@@ -25,7 +25,7 @@ from born_assets.governance.contamination import (
     stream_contamination,
 )
 from born_assets.governance.contamination_report import GeneratorOverlap
-from born_assets.governance.ngrams import NgramIndex, normalize_text, text_words
+from born_assets.governance.ngrams import NgramIndex
 from born_assets.layout import DataDir
 from born_assets.schemas.derive import validate_batches
 from born_assets.schemas.governance import (
@@ -38,6 +38,7 @@ from born_assets.specs.evals import EvalSet, load_eval_sets
 from born_assets.specs.model_families import GeneratorOverlapAction, ModelFamilyRules
 from born_assets.specs.policy import ContaminationPolicy, Policy, PolicyError
 from born_assets.store.parquet import ParquetSink
+from born_assets.text.words import normalize_text, text_words
 from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 from born_assets_tests.conftest import REPO
 
@@ -125,6 +126,7 @@ def test_the_ngram_verdict_records_the_policy_that_decided() -> None:
         "has_ngram_match": True,
         "has_task_id_match": False,
         "has_generator_overlap_match": False,
+        "has_similar_match": False,
     }
 
 
@@ -359,6 +361,7 @@ def test_streaming_writes_the_tables_through_parquet_sinks(tmp_path: Path) -> No
         ContaminationMethod.NGRAM: 2,
         ContaminationMethod.TASK_ID: 2,
         ContaminationMethod.GENERATOR_OVERLAP: 2,
+        ContaminationMethod.SIMILAR: 0,
     }
     in_memory = scan()
     assert pq.read_table(verdicts_path).to_pylist() == in_memory.verdicts.to_pylist()

@@ -1,7 +1,9 @@
 """An import spec brings a public trace dataset in with full lineage, or says exactly why not.
 
 Rows that do not fit the declared format are quarantined naming the field; synthetic rows that
-cannot name their generator never get in; a bad spec names its file and field.
+cannot name their generator never get in; every row says when it was generated, from its record
+or from the spec's declaration, and a spec that gives neither is refused at load; a bad spec
+names its file and field.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from born_assets.ingest.record import Origin
 from born_assets.layout import DataDir
 from born_assets.specs.common import SpecError
 from born_assets.specs.imports import LoadedImport, load_import
-from born_assets.traces.conversation import decode_turns
+from born_assets.traces.codec import decode_trace
 
 SPEC = {
     "import_id": "chats",
@@ -85,8 +87,10 @@ def test_a_conversation_becomes_a_row_with_its_lineage(tmp_path: Path) -> None:
     assert row["generation_timestamp"].isoformat() == "2026-04-13T21:38:56+00:00"
     assert row["response_format"] == "turns"
     assert "What is 2+2?" in row["prompt"]
-    turns = decode_turns(row["response"])
-    assert turns[0].role.value == "assistant"
+    assert row["timestamp_source"] == "record"
+    trace = decode_trace(row["response"])
+    assert trace.response_turns[0].role.value == "assistant"
+    assert trace.prompt_turns[0].blocks[0].text == "What is 2+2?"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +122,10 @@ def test_records_that_do_not_fit_are_quarantined_naming_the_field(
 def test_a_synthetic_row_without_a_model_is_quarantined(tmp_path: Path) -> None:
     fields = {"id_field": "id"}
     rows, (bad,) = ingest(
-        tmp_path, [{k: v for k, v in GOOD.items() if k != "model"}], fields=fields
+        tmp_path,
+        [{k: v for k, v in GOOD.items() if k != "model"}],
+        fields=fields,
+        generated_at="2026-04-13",
     )
     assert rows == []
     assert bad["reason"] == "missing_provenance"
@@ -140,7 +147,7 @@ def test_the_spec_can_name_the_generator_and_the_zone_of_naive_times(tmp_path: P
 
 
 def test_rows_without_a_source_id_get_a_content_derived_one(tmp_path: Path) -> None:
-    (row,), _ = ingest(tmp_path, [GOOD], fields={"model_field": "model"})
+    (row,), _ = ingest(tmp_path, [GOOD], fields={"model_field": "model"}, generated_at="2026-04-13")
     assert row["source_id"] == "sha256:" + row["prompt_hash"][:16]
 
 
@@ -150,6 +157,7 @@ def test_real_rows_name_no_generator(tmp_path: Path) -> None:
         [{k: v for k, v in GOOD.items() if k != "model"}],
         source_type="real",
         fields={"id_field": "id"},
+        generated_at="2026-04-13",
     )
     assert row["generator_model"] is None
     assert row["teacher_model"] == "source:chats"
@@ -162,9 +170,38 @@ def test_real_rows_name_no_generator(tmp_path: Path) -> None:
         ({"source_url": "not a url"}, "source_url"),
         ({"assume_timezone": "Mars/Olympus"}, "assume_timezone"),
         ({"fields": {"idfield": "id"}}, "fields.idfield"),
+        ({"options": {"template": "chatml"}}, "options"),
+        ({"format": "chat_template", "options": {"template": "jinja"}}, "options"),
+        ({"format": "scored_rollout_group"}, "options"),
+        ({"generated_at": {"from": "2026-05-01", "to": "2026-01-01"}}, "generated_at"),
+        ({"generated_at": "2026-04-13T10:00:00"}, "generated_at"),
     ],
 )
 def test_a_bad_import_spec_names_the_field(tmp_path: Path, change: dict, field: str) -> None:
     error = load_import(write_spec(tmp_path, **change))
     assert isinstance(error, SpecError)
     assert error.field == field
+
+
+def test_a_row_without_its_time_takes_the_declared_one_and_says_so(tmp_path: Path) -> None:
+    record = {k: v for k, v in GOOD.items() if k != "ts"}
+    (with_time, declared), _ = ingest(
+        tmp_path,
+        [GOOD, {**record, "id": "c2"}],
+        generated_at={"from": "2026-01-01", "to": "2026-03-31"},
+    )
+    assert (with_time["timestamp_source"], declared["timestamp_source"]) == ("record", "declared")
+    assert declared["generation_timestamp"].isoformat() == "2026-03-31T23:59:59.999999+00:00"
+
+
+def test_a_row_without_its_time_and_no_declaration_is_quarantined(tmp_path: Path) -> None:
+    rows, (bad,) = ingest(tmp_path, [{k: v for k, v in GOOD.items() if k != "ts"}])
+    assert rows == []
+    assert (bad["reason"], bad["field"]) == ("missing_provenance", "ts")
+    assert "declares no generated_at" in bad["message"]
+
+
+def test_a_spec_with_no_source_of_time_is_refused_at_load(tmp_path: Path) -> None:
+    error = load_import(write_spec(tmp_path, fields={"id_field": "id"}))
+    assert isinstance(error, SpecError)
+    assert "generated_at" in error.message and "timestamp_field" in error.message

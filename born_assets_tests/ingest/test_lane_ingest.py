@@ -18,7 +18,9 @@ from born_assets.ingest.files import ingest_files
 from born_assets.ingest.lane_rows import LaneContext, lane_row
 from born_assets.ingest.record import Origin
 from born_assets.layout import DataDir
+from born_assets.specs.common import SpecError
 from born_assets.specs.manifests import LoadedManifest, load_manifest
+from born_assets_tests.conftest import SAMPLE_DATA
 
 PROMPT = "Write a function to add two numbers."
 GOOD = {
@@ -30,7 +32,9 @@ GOOD = {
 }
 
 
-def manifest(tmp_path: Path, source_type: str = "synthetic") -> LoadedManifest:
+def manifest(
+    tmp_path: Path, source_type: str = "synthetic", generated_at: object = None
+) -> LoadedManifest:
     path = tmp_path / "manifests" / "lane.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
@@ -48,7 +52,8 @@ intended_use: train
 license: MIT
 consent_basis: test
 output: {{path: lanes/lane-a}}
-""",
+"""
+        + (f"generated_at: {json.dumps(generated_at)}\n" if generated_at else ""),
         encoding="utf-8",
     )
     loaded = load_manifest(path, DataDir.at(tmp_path))
@@ -56,8 +61,10 @@ output: {{path: lanes/lane-a}}
     return loaded
 
 
-def ingest(tmp_path: Path, lines: list[bytes], source_type: str = "synthetic") -> tuple[list, list]:
-    loaded = manifest(tmp_path, source_type)
+def ingest(
+    tmp_path: Path, lines: list[bytes], source_type: str = "synthetic", generated_at: object = None
+) -> tuple[list, list]:
+    loaded = manifest(tmp_path, source_type, generated_at)
     lane_dir = tmp_path / "lanes" / "lane-a"
     lane_dir.mkdir(parents=True, exist_ok=True)
     (lane_dir / "out.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
@@ -154,12 +161,29 @@ def test_integer_task_ids_are_read_as_text(tmp_path: Path) -> None:
 
 def test_real_rows_need_no_generator_and_name_none(tmp_path: Path) -> None:
     rows, quarantined = ingest(
-        tmp_path, [line(teacher_model=..., generation_timestamp=...)], source_type="real"
+        tmp_path,
+        [line(teacher_model=..., generation_timestamp=...), line(task_id="Mbpp/2")],
+        source_type="real",
+        generated_at={"from": "2021-08-16", "to": "2023-11-16"},
     )
     assert quarantined == []
     assert rows[0]["generator_model"] is None
     assert rows[0]["generator_version"] is None
     assert rows[0]["teacher_model"] == "teacher-x"
+    # No time in the row: the manifest's declaration, its latest moment, and it says so.
+    assert rows[0]["timestamp_source"] == "declared"
+    assert rows[0]["generation_timestamp"].isoformat() == "2023-11-16T23:59:59.999999+00:00"
+    assert rows[1]["timestamp_source"] == "record"
+
+
+def test_a_lane_that_is_not_synthetic_must_declare_generated_at(tmp_path: Path) -> None:
+    path = tmp_path / "manifests" / "lane.yaml"
+    path.parent.mkdir(parents=True)
+    text = (SAMPLE_DATA / "manifests" / "humaneval-reference.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("generated_at:", "# generated_at:"), encoding="utf-8")
+    error = load_manifest(path, DataDir.at(SAMPLE_DATA))
+    assert isinstance(error, SpecError)
+    assert "declare `generated_at`" in error.message
 
 
 def test_a_final_line_without_newline_and_crlf_endings_are_read(tmp_path: Path) -> None:

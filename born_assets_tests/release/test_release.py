@@ -86,6 +86,55 @@ def test_the_release_loads_with_pandas_duckdb_and_datasets(built: Path, tmp_path
     )
     assert loaded.num_rows == rows
     assert "generator_model" in loaded.column_names
+    # The conversation is nested features, not one JSON string: a trainer reads it as it is.
+    messages = loaded.features["messages"]
+    assert isinstance(messages, datasets.List)
+    assert set(messages.feature) == {"role", "content", "tool_calls", "tool_call_id", "name"}
+    assert isinstance(messages.feature["tool_calls"], datasets.List)
+    assert set(messages.feature["tool_calls"].feature["function"]) == {"name", "arguments"}
+    assert set(loaded.features["tools"].feature["function"]) == {
+        "name",
+        "description",
+        "parameters",
+    }
+    with_calls = loaded.filter(lambda row: any(m["tool_calls"] for m in row["messages"]))
+    assert with_calls.num_rows > 0
+
+
+def test_every_released_row_has_its_time_and_a_conversation(built: Path) -> None:
+    folder = release(built, "v1")
+    with duckdb.connect() as con:
+        ((missing_time, no_messages, bad_source, sources),) = con.execute(
+            "SELECT count(*) FILTER (WHERE generation_timestamp IS NULL),"
+            " count(*) FILTER (WHERE len(messages) < 2),"
+            " count(*) FILTER (WHERE timestamp_source NOT IN ('record', 'declared')),"
+            " count(DISTINCT timestamp_source)"
+            " FROM read_parquet(?)",
+            [str(folder / "data" / "*.parquet")],
+        ).fetchall()
+    assert (missing_time, no_messages, bad_source, sources) == (0, 0, 0, 2)
+
+
+@pytest.mark.parametrize("fmt", ["trl", "openai"])
+def test_export_writes_what_each_trainer_takes(built: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"v1-{fmt}.jsonl"
+    assert main(["--data-dir", str(built), "export", "--format", fmt, "v1", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == read_release_json(release(built, "v1"))["rows"]
+    messages = [m for row in rows for m in row["messages"]]
+    calls = [c for m in messages for c in m.get("tool_calls", [])]
+    results = [m for m in messages if m["role"] == "tool"]
+    assert calls and results
+    assert all(c["id"] and c["type"] == "function" for c in calls)
+    assert all(m["tool_call_id"] for m in results)
+    if fmt == "openai":
+        assert all(isinstance(c["function"]["arguments"], str) for c in calls)
+        assert all("name" not in m for m in results)
+    else:
+        assert any(isinstance(c["function"]["arguments"], dict) for c in calls)
+        assert all(m["name"] for m in results)
+    tools = [t for row in rows for t in row.get("tools", [])]
+    assert tools and all(isinstance(t["function"].get("parameters", {}), dict) for t in tools)
 
 
 def test_columns_carry_descriptions_and_rows_are_use_compatible(built: Path) -> None:

@@ -242,9 +242,7 @@ def test_a_license_the_use_does_not_accept_is_withheld_with_the_policy_key(
     assert detail == "CC-BY-SA-4.0: CC-BY-SA-4.0 not in policy licenses.accepted.train"
 
 
-def test_a_seed_example_id_that_names_no_row_is_quarantined(
-    two_uses: Path, tmp_path: Path
-) -> None:
+def test_a_seed_example_id_that_names_no_row_is_quarantined(two_uses: Path, tmp_path: Path) -> None:
     data_dir = _copy(two_uses, tmp_path)
     lane = data_dir / "lanes" / "swebench-lite-gold" / "part-000.jsonl"
     lines = lane.read_bytes().splitlines()

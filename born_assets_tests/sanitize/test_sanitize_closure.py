@@ -7,6 +7,8 @@ absent sections carry the exact absent marker, and every rule (bare solution bod
 Patch, asserts and tool runs as Checks, final prose as Result) is pinned with exact outputs.
 `sanitize_row` is tested end to end: its transforms are the lineage record of what happened to
 each row, and rows with nothing visible left must come back as `EmptyVisible` with a reason.
+Rendering a conversation by meaning (edits, commands, submissions) is pinned in
+`test_sanitize_conversations.py`.
 """
 
 from __future__ import annotations
@@ -37,16 +39,11 @@ from born_assets.text.closure import (
     scan_closure,
 )
 from born_assets.text.thinking import find_hidden_markers
-from born_assets.traces import atropos
-from born_assets.traces.conversation import (
-    Block,
-    BlockKind,
-    Role,
-    Turn,
-    encode_turns,
-    render_prompt,
-)
+from born_assets.traces.atropos import RolloutGroupOptions, Selection
+from born_assets.traces.codec import Trace, encode_trace
+from born_assets.traces.conversation import Block, BlockKind, Role, Turn, render_prompt
 from born_assets.traces.fields import AdapterSpec, FormatMismatch
+from born_assets.traces.messages import message
 from born_assets.traces.registry import get_adapter
 from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 
@@ -143,14 +140,14 @@ CLOSURE_CASES = [
         + SWEBENCH_STYLE_PATCH
         + "```\nRun tests:\n```bash\n$ pytest -q\n```\nDone.",
         closure(
-            plan="Patch:\n\nRun tests:",
+            plan="Patch:",
             code="```diff\n" + SWEBENCH_STYLE_PATCH.rstrip() + "\n```",
-            checks="```bash\n$ pytest -q\n```",
+            checks="Run tests:\n\n```bash\n$ pytest -q\n```",
             result="Done.",
             patch=True,
         ),
         ("plan", "patch", "checks", "result"),
-        id="fenced-diff-and-test-command",
+        id="fenced-diff-and-test-command-prose-joins-its-step",
     ),
     pytest.param(
         "Install it:\n```sh\npip install requests\n```",
@@ -240,7 +237,7 @@ def test_mbpp_reference_code_is_code_verbatim() -> None:
     )
 
 
-def test_closure_from_turns_puts_tool_runs_in_checks() -> None:
+def test_closure_from_turns_puts_a_command_and_its_output_in_checks() -> None:
     turns = (
         Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, "I'll run the tests."),)),
         Turn(
@@ -254,8 +251,8 @@ def test_closure_from_turns_puts_tool_runs_in_checks() -> None:
     assert to_closure(turns) == ClosureResult(
         closure(
             plan="I'll run the tests.",
-            checks='Tool call `bash`:\n```json\n{"command": "pytest -q"}\n```\n\n'
-            "Tool result:\n```\n3 passed\n```",
+            checks='Ran `bash`:\n```json\n{"command": "pytest -q"}\n```\n'
+            "Output:\n```\n3 passed\n```",
             result="All tests pass.",
         ),
         ("plan", "checks", "result"),
@@ -282,6 +279,8 @@ def test_sanitize_text_response() -> None:
     assert row == SanitizedRow(
         prompt="Add 1 and 2.",
         response=closure(result="3"),
+        messages=[message("user", "Add 1 and 2."), message("assistant", "3")],
+        tools=[],
         transforms=(
             Transform("strip_think_tags", {"field": "prompt", "blocks": 1, "chars": 25}),
             Transform("strip_think_tags", {"field": "response", "blocks": 1, "chars": 20}),
@@ -300,14 +299,17 @@ def fixture_example(name: str, row: int, fmt: str) -> Any:
 def test_sanitize_turns_drops_reasoning_blocks() -> None:
     example = fixture_example("openai_chat_api", 0, "openai_chat_exchange")
     reasoning = example.response_turns[0].blocks[0].text
-    row = sanitize_row(
-        render_prompt(example.prompt_turns), encode_turns(example.response_turns), "turns"
-    )
+    row = sanitize_row(render_prompt(example.prompt_turns), encode_trace(example), "turns")
     assert row == SanitizedRow(
         prompt="### user\nReply with exactly SAFE.",
         response=closure(result="SAFE"),
+        messages=[message("user", "Reply with exactly SAFE."), message("assistant", "SAFE")],
+        tools=[],
         transforms=(
-            Transform("drop_thinking_blocks", {"blocks": 1, "chars": len(reasoning)}),
+            Transform(
+                "drop_thinking_blocks",
+                {"field": "response", "blocks": 1, "chars": len(reasoning)},
+            ),
             Transform("rewrite_closure", {"derived": "result", "absent": "plan,code,checks"}),
         ),
         sections_derived=("result",),
@@ -315,23 +317,36 @@ def test_sanitize_turns_drops_reasoning_blocks() -> None:
     )
 
 
-def test_sanitize_turns_counts_redacted_thinking_and_followups() -> None:
+def test_sanitize_turns_counts_redacted_thinking_and_keeps_followups() -> None:
     redacted = fixture_example("anthropic_messages", 2, "anthropic_messages")
-    row = sanitize_row(
-        render_prompt(redacted.prompt_turns), encode_turns(redacted.response_turns), "turns"
-    )
+    row = sanitize_row(render_prompt(redacted.prompt_turns), encode_trace(redacted), "turns")
     assert isinstance(row, SanitizedRow)
-    assert row.transforms[0] == Transform("drop_redacted_thinking", {"blocks": 1})
+    assert row.transforms[0] == Transform(
+        "drop_redacted_thinking", {"field": "response", "blocks": 1}
+    )
     plain = fixture_example("sharegpt_plain", 0, "sharegpt")
-    row = sanitize_row(
-        render_prompt(plain.prompt_turns), encode_turns(plain.response_turns), "turns"
-    )
+    row = sanitize_row(render_prompt(plain.prompt_turns), encode_trace(plain), "turns")
     assert isinstance(row, SanitizedRow)
-    assert row.transforms[0] == Transform("drop_followup_turns", {"turns": 1, "chars": 16})
-    assert row.response == closure(
-        result="I am Vicuna, a language model trained by researchers from Large Model Systems "
-        "Organization (LMSYS).\n\nYou too!"
+    first = (
+        "I am Vicuna, a language model trained by researchers from Large Model Systems "
+        "Organization (LMSYS)."
     )
+    # Every observable turn stays in the messages, the user's follow-up too; the closure's
+    # Result is the final answer (the earlier one is an answer to an earlier question).
+    assert row.messages == [
+        message("user", "Who are you?"),
+        message("assistant", first),
+        message("user", "Have a nice day!"),
+        message("assistant", "You too!"),
+    ]
+    assert row.transforms == (
+        Transform("rewrite_closure", {"derived": "result", "absent": "plan,code,checks"}),
+    )
+    assert row.response == closure(result="You too!")
+
+
+def _trace(*response: Turn) -> str:
+    return encode_trace(Trace((Turn(Role.USER, (Block(BlockKind.TEXT, "q"),)),), response))
 
 
 @pytest.mark.parametrize(
@@ -342,16 +357,22 @@ def test_sanitize_turns_counts_redacted_thinking_and_followups() -> None:
         ("<think>x</think>", "a", "text", EmptyReason.PROMPT_ONLY_HIDDEN_REASONING),
         ("", "a", "text", EmptyReason.EMPTY_PROMPT),
         (
-            "q",
-            encode_turns([Turn(Role.ASSISTANT, (Block(BlockKind.THINKING, "x"),))]),
+            "### user\nq",
+            _trace(Turn(Role.ASSISTANT, (Block(BlockKind.THINKING, "x"),))),
             "turns",
             EmptyReason.RESPONSE_ONLY_HIDDEN_REASONING,
         ),
         (
-            "q",
-            encode_turns([Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, ""),))]),
+            "### user\nq",
+            _trace(Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, ""),))),
             "turns",
             EmptyReason.EMPTY_RESPONSE,
+        ),
+        (
+            "",
+            encode_trace(Trace((), (Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, "a"),)),))),
+            "turns",
+            EmptyReason.EMPTY_PROMPT,
         ),
     ],
 )
@@ -377,7 +398,7 @@ def all_fixture_examples() -> list[Any]:
         "openai_tool_calls": "openai_chat",
         "anthropic_messages": "anthropic_messages",
         "llamafactory_blocks": "llamafactory_blocks",
-        "atropos_rollouts": "atropos_rollout",
+        "atropos_rollouts": "scored_rollout_group",
         "swe_agent_trajectories": "swe_agent_trajectory",
         "prompt_response_mbpp": "prompt_response",
     }
@@ -387,14 +408,15 @@ def all_fixture_examples() -> list[Any]:
             messages_field="traj" if name == "openai_tool_calls" else None,
             prompt_field="text",
             response_field="code",
+            options=RolloutGroupOptions(select=Selection.BEST_SCORE)
+            if name == "atropos_rollouts"
+            else None,
         )
         for line in (FIXTURES / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            for row in atropos.rollouts(record) if fmt == "atropos_rollout" else [record]:
-                try:
-                    examples.append(get_adapter(fmt)(row, spec))
-                except FormatMismatch:
-                    continue
+            try:
+                examples.append(get_adapter(fmt)(json.loads(line), spec))
+            except FormatMismatch:
+                continue
     return examples
 
 
@@ -402,24 +424,24 @@ def test_every_fixture_sanitizes_clean_and_idempotent() -> None:
     examples = all_fixture_examples()
     assert len(examples) == 22
     for example in examples:
-        row = sanitize_row(
-            render_prompt(example.prompt_turns), encode_turns(example.response_turns), "turns"
-        )
+        row = sanitize_row(render_prompt(example.prompt_turns), encode_trace(example), "turns")
         assert isinstance(row, SanitizedRow)
         assert find_hidden_markers(row.prompt) == []
         assert find_hidden_markers(row.response) == []
+        for item in row.messages:
+            if item["role"] != "tool":
+                assert find_hidden_markers(item["content"] or "") == []
         again = to_closure(row.response)
         assert (again.text, again.derived, again.absent) == (
             row.response,
             row.sections_derived,
             row.sections_absent,
         )
-        assert sanitize_row(row.prompt, row.response, "text") == SanitizedRow(
-            row.prompt,
-            row.response,
-            (Transform("rewrite_closure", dict(row.transforms[-1].detail)),),
-            row.sections_derived,
-            row.sections_absent,
+        again_row = sanitize_row(row.prompt, row.response, "text")
+        assert isinstance(again_row, SanitizedRow)
+        assert (again_row.prompt, again_row.response) == (row.prompt, row.response)
+        assert again_row.transforms == (
+            Transform("rewrite_closure", dict(row.transforms[-1].detail)),
         )
 
 

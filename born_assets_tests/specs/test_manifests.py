@@ -117,3 +117,42 @@ def test_one_broken_manifest_does_not_stop_the_others(tmp_path: Path) -> None:
         ("b.yaml", "teacher"),
         ("c.yaml", "lane_id"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("generated_at", "latest"),
+    [
+        ("2021-07-07", "2021-07-07T23:59:59.999999+00:00"),
+        ({"from": "2021-08-16", "to": "2023-11-16"}, "2023-11-16T23:59:59.999999+00:00"),
+        ({"to": "2024-03-19"}, "2024-03-19T23:59:59.999999+00:00"),
+        ("2024-03-19T10:00:00+02:00", "2024-03-19T08:00:00+00:00"),
+    ],
+)
+def test_generated_at_is_a_date_a_range_or_an_end(
+    tmp_path: Path, generated_at: object, latest: str
+) -> None:
+    document = {**VALID, "source_type": "real", "generated_at": generated_at}
+    loaded = load_manifest(write(tmp_path, "a.yaml", document), DataDir.at(tmp_path))
+    assert isinstance(loaded, LoadedManifest), loaded
+    assert loaded.manifest.generated_at is not None
+    assert loaded.manifest.generated_at.latest.isoformat() == latest
+
+
+@pytest.mark.parametrize(
+    ("generated_at", "message"),
+    [
+        (None, "declare `generated_at`"),
+        ({"from": "2024-02-01", "to": "2024-01-01"}, "is after"),
+        ("2024-01-01T10:00:00", "no time zone"),
+        ({"until": "2024-01-01"}, "Extra inputs"),
+    ],
+)
+def test_a_lane_without_a_time_source_is_refused(
+    tmp_path: Path, generated_at: object, message: str
+) -> None:
+    document: dict[str, object] = {**VALID, "source_type": "real"}
+    if generated_at is not None:
+        document["generated_at"] = generated_at
+    error = load_manifest(write(tmp_path, "a.yaml", document), DataDir.at(tmp_path))
+    assert isinstance(error, SpecError)
+    assert message in error.message

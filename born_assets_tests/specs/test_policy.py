@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from born_assets.schemas.reasons import GateName, GateReason, Severity
+from born_assets.schemas.vocabulary import RowKind
 from born_assets.specs.curation_policy import DedupKey, ScanTarget, SortDirection
 from born_assets.specs.policy import Policy, PolicyError
 from born_assets.text.closure import Section
@@ -102,8 +103,15 @@ ERROR_CASES = [
     ("gates.length.humaneval", 5, "gates.length.humaneval: must be a mapping"),
     ("gates.severity.format", _DELETE, "gates.severity.format: required"),
     ("gates.severity.format", "medium", "gates.severity.format: must be 'hard' or 'soft'"),
-    ("gates.structural.required_sections", ["code", "appendix"],
-     "gates.structural.required_sections[1]: must be 'plan', 'code', 'checks' or 'result'"),
+    ("gates.kinds.code_task.required_sections", ["code", "appendix"],
+     "gates.kinds.code_task.required_sections[1]: must be 'plan', 'code', 'checks' or 'result'"),
+    ("gates.kinds.chat", _DELETE, "gates.kinds.chat: required"),
+    ("gates.kinds.chat.families", ["x"],
+     "gates.kinds.chat.families: only code_task names families"),
+    ("gates.kinds.tool_use.reason_severity.refusal", "mild",
+     "gates.kinds.tool_use.reason_severity.refusal: must be 'hard' or 'soft'"),
+    ("gates.severity.tool_use", _DELETE, "gates.severity.tool_use: required"),
+    ("closure.max_output_chars", 0, "closure.max_output_chars: must be > 0"),
     ("gates.format.placeholder_patterns.0.pattern", "(unclosed",
      "gates.format.placeholder_patterns[0].pattern: not a valid regex: "
      "missing ), unterminated subpattern at position 0"),
@@ -209,11 +217,31 @@ def test_severity_of_uses_override_then_gate() -> None:
     assert gates.severity_of(GateReason.TRUNCATED_AT_LIMIT) is Severity.SOFT
     assert gates.severity_of(GateReason.TRUNCATED_IN_CODE_FENCE) is Severity.HARD
     assert gates.severity_of(GateReason.PYTHON_SYNTAX_ERROR) is Severity.HARD
+    # A row kind overrides again: an agent declining against its policy only loses score.
+    assert gates.severity_of(GateReason.REFUSAL) is Severity.HARD
+    assert gates.severity_of(GateReason.REFUSAL, RowKind.TOOL_USE) is Severity.SOFT
+    assert gates.severity_of(GateReason.REFUSAL, RowKind.CHAT) is Severity.HARD
+
+
+def test_kind_of_a_row_and_its_length_bounds() -> None:
+    """A tool-using row is tool_use whatever its family; lengths: family, kind, then default."""
+    gates = Policy.load(POLICY_PATH).gates
+    assert gates.kind_of("mbpp_plus", uses_tools=True) is RowKind.TOOL_USE
+    assert gates.kind_of("mbpp_plus", uses_tools=False) is RowKind.CODE_TASK
+    assert gates.kind_of("fastchat_identity", uses_tools=False) is RowKind.CHAT
+    kind = ("gates.kinds.tool_use.length", gates.kinds[RowKind.TOOL_USE].length)
+    bounds = gates.length.resolve("tau_bench_airline", kind)
+    assert bounds.threshold("max_response_chars") == (
+        "gates.kinds.tool_use.length.max_response_chars=200000"
+    )
+    assert bounds.threshold("min_prompt_chars") == "gates.length.default.min_prompt_chars=20"
+    own = gates.length.resolve("swebench_lite", kind)
+    assert own.threshold("max_prompt_chars") == "gates.length.swebench_lite.max_prompt_chars=400000"
 
 
 def test_parsed_vocabularies_are_enums() -> None:
     policy = Policy.load(POLICY_PATH)
-    assert policy.gates.structural.required_sections == (Section.CODE,)
+    assert policy.gates.kinds[RowKind.CODE_TASK].required_sections == (Section.CODE,)
     assert all(
         isinstance(target, ScanTarget)
         for item in policy.gates.format.placeholder_patterns

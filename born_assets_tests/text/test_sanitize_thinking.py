@@ -20,6 +20,7 @@ import pytest
 
 from born_assets.sanitize.stage import hidden_markers
 from born_assets.sanitize.turns import TurnStripStats, strip_turns
+from born_assets.schemas.conversation import MESSAGES
 from born_assets.text.thinking import (
     HIDDEN_TAGS,
     StripStats,
@@ -236,6 +237,7 @@ def test_arrow_prefilter_misses_no_marker() -> None:
             "example_id": [str(i) for i in range(len(texts))],
             "prompt": ["p"] * len(texts),
             "response": texts,
+            "messages": pa.array([[]] * len(texts), MESSAGES),
         }
     )
     expected = [str(i) for i, text in enumerate(texts) if find_hidden_markers(text)]

@@ -15,19 +15,20 @@ from typing import Any
 
 import pytest
 
-from born_assets.traces import atropos
+from born_assets.traces.atropos import RolloutGroupOptions, Selection
+from born_assets.traces.codec import Trace, decode_trace, encode_trace
 from born_assets.traces.conversation import (
     Block,
     BlockKind,
+    Outcome,
     Role,
     TraceExample,
     Turn,
-    decode_turns,
-    encode_turns,
     render_prompt,
 )
 from born_assets.traces.fields import AdapterSpec, FormatMismatch
 from born_assets.traces.registry import FORMATS, get_adapter
+from born_assets.traces.tools import ToolSpec
 from born_assets_tests.conftest import FIXTURES as FIXTURES_ROOT
 
 FIXTURES = FIXTURES_ROOT / "traces"
@@ -96,6 +97,8 @@ def test_sharegpt_hermes_keeps_inline_think_and_reads_model_and_time() -> None:
 def test_sharegpt_function_call_and_observation_become_tool_turns() -> None:
     record = records("sharegpt_function_call")[0]
     example = get_adapter("sharegpt")(record, AdapterSpec())
+    assert [tool.name for tool in example.tools] == ["search_recipes"]
+    assert example.tools[0].parameters is not None
     assert shape(example.response_turns) == [
         ("assistant", [("text", None, None)]),
         ("user", [("text", None, None)]),
@@ -362,15 +365,15 @@ def test_llamafactory_blocks() -> None:
     assert example.response_turns[0].blocks[1].text == '{"title": "Inception"}'
 
 
-def test_atropos_rollouts_each_become_an_example() -> None:
+def test_atropos_scored_group_becomes_one_example_of_its_selected_rollout() -> None:
     group = records("atropos_rollouts")[0]
-    (rollout,) = atropos.rollouts(group)
-    assert (rollout["rollout_index"], rollout["score"], rollout["seed"]) == (
-        0,
-        0.6455555555555557,
-        263075,
+    spec = AdapterSpec(options=RolloutGroupOptions(select=Selection.BEST_SCORE))
+    example = get_adapter("scored_rollout_group")(group, spec)
+    assert example.outcome == (
+        Outcome("score", "0.6455555555555557"),
+        Outcome("rollout", "0 of 1 (best_score)"),
+        Outcome("group_scores", "0.6455555555555557"),
     )
-    example = get_adapter("atropos_rollout")(rollout, AdapterSpec())
     assert [t.role for t in example.prompt_turns] == [SYSTEM, USER]
     assert shape(example.response_turns) == [
         ("assistant", [("text", None, None), ("tool_call", "apply_move", None)]),
@@ -388,9 +391,11 @@ def test_swe_agent_observations_are_tool_results() -> None:
         for r in records("swe_agent_trajectories")
     )
     assert plain.source_row_id == "trajectories/demonstrations/ctf/crypto/BabyEncryption.traj"
+    # A text-mode observation is what the model saw as a user message: a user turn whose
+    # block is a tool result (the output of the command the message before it ran).
     assert shape(plain.response_turns) == [
         ("assistant", [("text", None, None)]),
-        ("tool", [("tool_result", None, None)]),
+        ("user", [("tool_result", None, None)]),
         ("assistant", [("text", None, None)]),
     ]
     assert shape(function_calling.response_turns) == [
@@ -582,8 +587,11 @@ def test_registry_names_and_unknown_format() -> None:
         "openai_chat_exchange",
         "anthropic_messages",
         "prompt_response",
+        "prompt_completion",
+        "chat_template",
         "llamafactory_blocks",
         "atropos_rollout",
+        "scored_rollout_group",
         "swe_agent_trajectory",
     }
     with pytest.raises(KeyError, match="unknown trace format 'alpaca'; known formats: anthropic"):
@@ -610,18 +618,24 @@ def test_render_prompt_layout() -> None:
     )
 
 
-def test_encode_turns_is_canonical_and_round_trips() -> None:
-    turns = (
-        turn(USER, text("héllo ✓")),
-        turn(ASSISTANT, Block(THINKING, ""), Block(CALL, "{}", name="f", call_id="1")),
+def test_encode_trace_is_canonical_and_round_trips() -> None:
+    trace = Trace(
+        prompt_turns=(turn(USER, text("héllo ✓")),),
+        response_turns=(
+            turn(ASSISTANT, Block(THINKING, ""), Block(CALL, "{}", name="f", call_id="1")),
+        ),
+        tools=(ToolSpec("f", None, '{"type": "object"}'),),
+        outcome=(Outcome("reward", "1.0"),),
     )
-    encoded = encode_turns(turns)
+    encoded = encode_trace(trace)
     assert encoded == (
-        '[{"blocks":[{"kind":"text","text":"héllo ✓"}],"role":"user"},'
-        '{"blocks":[{"kind":"thinking","text":""},'
-        '{"call_id":"1","kind":"tool_call","name":"f","text":"{}"}],"role":"assistant"}]'
+        '{"outcome":[{"name":"reward","value":"1.0"}],'
+        '"prompt":[{"blocks":[{"kind":"text","text":"héllo ✓"}],"role":"user"}],'
+        '"response":[{"blocks":[{"kind":"thinking","text":""},'
+        '{"call_id":"1","kind":"tool_call","name":"f","text":"{}"}],"role":"assistant"}],'
+        '"tools":[{"name":"f","parameters":"{\\"type\\": \\"object\\"}"}]}'
     )
-    assert decode_turns(encoded) == turns
+    assert decode_trace(encoded) == trace
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.jsonl")))
@@ -634,7 +648,7 @@ def test_every_fixture_record_round_trips(name: str) -> None:
         "openai_tool_calls": "openai_chat",
         "anthropic_messages": "anthropic_messages",
         "llamafactory_blocks": "llamafactory_blocks",
-        "atropos_rollouts": "atropos_rollout",
+        "atropos_rollouts": "scored_rollout_group",
         "swe_agent_trajectories": "swe_agent_trajectory",
         "prompt_response_mbpp": "prompt_response",
     }[name]
@@ -642,37 +656,47 @@ def test_every_fixture_record_round_trips(name: str) -> None:
         messages_field="traj" if name == "openai_tool_calls" else None,
         prompt_field="text",
         response_field="code",
+        options=RolloutGroupOptions(select=Selection.FIRST) if name == "atropos_rollouts" else None,
     )
     for record in records(name):
-        rows = atropos.rollouts(record) if name == "atropos_rollouts" else [record]
-        for row in rows:
-            try:
-                example = get_adapter(fmt)(row, spec)
-            except FormatMismatch:
-                continue
-            assert decode_turns(encode_turns(example.prompt_turns)) == example.prompt_turns
-            assert decode_turns(encode_turns(example.response_turns)) == example.response_turns
+        try:
+            example = get_adapter(fmt)(record, spec)
+        except FormatMismatch:
+            continue
+        decoded = decode_trace(encode_trace(example))
+        assert decoded == Trace(
+            example.prompt_turns, example.response_turns, example.tools, example.outcome
+        )
+
+
+def _trace_json(prompt: str = "[]", tools: str = "[]") -> str:
+    return f'{{"prompt": {prompt}, "response": [], "tools": {tools}, "outcome": []}}'
 
 
 @pytest.mark.parametrize(
     ("encoded", "field"),
     [
-        ("{", "turns"),
-        ('{"role": "user"}', "turns"),
-        ('[{"role": "robot", "blocks": []}]', "turns[0].role"),
-        ('[{"role": "user"}]', "turns[0].blocks"),
-        ('[{"role": "user", "blocks": [{"kind": "text"}]}]', "turns[0].blocks[0].text"),
+        ("{", "trace"),
+        ("[]", "trace"),
+        ('{"prompt": [], "response": []}', "trace.outcome"),
+        (_trace_json('[{"role": "robot", "blocks": []}]'), "prompt[0].role"),
+        (_trace_json('[{"role": "user"}]'), "prompt[0].blocks"),
         (
-            '[{"role": "user", "blocks": [{"kind": "text", "text": "", "x": 1}]}]',
-            "turns[0].blocks[0].x",
+            _trace_json('[{"role": "user", "blocks": [{"kind": "text"}]}]'),
+            "prompt[0].blocks[0].text",
         ),
         (
-            '[{"role": "user", "blocks": [{"kind": "image", "text": ""}]}]',
-            "turns[0].blocks[0].kind",
+            _trace_json('[{"role": "user", "blocks": [{"kind": "text", "text": "", "x": 1}]}]'),
+            "prompt[0].blocks[0].x",
         ),
+        (
+            _trace_json('[{"role": "user", "blocks": [{"kind": "image", "text": ""}]}]'),
+            "prompt[0].blocks[0].kind",
+        ),
+        (_trace_json(tools='[{"description": "d"}]'), "tools[0].name"),
     ],
 )
-def test_decode_turns_rejects_anything_else(encoded: str, field: str) -> None:
+def test_decode_trace_rejects_anything_else(encoded: str, field: str) -> None:
     with pytest.raises(FormatMismatch) as raised:
-        decode_turns(encoded)
+        decode_trace(encoded)
     assert raised.value.field == field

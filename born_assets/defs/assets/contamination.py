@@ -22,6 +22,7 @@ from born_assets.schemas.fates import ExitRecord
 from born_assets.schemas.governance import (
     ContaminationCheckRecord,
     ContaminationMatchRecord,
+    ContaminationNearestRecord,
     ContaminationReportRecord,
     ContaminationVerdictRecord,
 )
@@ -46,8 +47,9 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         kinds={"python", "duckdb", "parquet"},
         owners=OWNERS,
         description=(
-            "One row per candidate training row (dedup survivor): exact, n-gram and task-id "
-            "matches against every eval set in data/evals/, and the verdict."
+            "One row per candidate training row (dedup survivor): exact, n-gram, task-id and "
+            "MinHash-similarity matches against every eval set in data/evals/, and the verdict; "
+            "nearest.parquet lists each eval text's most similar training rows."
         ),
     )
     def _contamination(warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -55,7 +57,7 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         eval_sets, errors = load_eval_sets(warehouse.data)
         if errors:
             raise dg.Failure(description="; ".join(str(e) for e in errors))
-        versions = contamination_versions(policy.contamination, eval_sets)
+        versions = contamination_versions(policy.contamination, eval_sets, policy.similarity.params)
         folder = warehouse.asset_dir(CONTAMINATION_KEY)
         remembered = RowMemo.open(folder, layout.CHECKS, versions, CHECK_MEMO_COLUMNS)
         with warehouse.publish(CONTAMINATION_KEY) as staging, warehouse.connect() as con:
@@ -66,6 +68,7 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                 sources=[warehouse.table(k, layout.ROWS) for k in sources],
                 eval_sets=eval_sets,
                 policy=policy.contamination,
+                similarity=policy.similarity.params,
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
                 remembered=remembered,
@@ -162,6 +165,7 @@ def contamination_checks() -> list[dg.AssetChecksDefinition]:
         schema_check(CONTAMINATION_KEY, layout.ROWS, ContaminationVerdictRecord),
         schema_check(CONTAMINATION_KEY, layout.MATCHES, ContaminationMatchRecord),
         schema_check(CONTAMINATION_KEY, layout.REPORT, ContaminationReportRecord),
+        schema_check(CONTAMINATION_KEY, layout.NEAREST, ContaminationNearestRecord),
         schema_check(CONTAMINATION_KEY, layout.EXITS, ExitRecord),
         schema_check(CONTAMINATION_KEY, layout.CHECKS, ContaminationCheckRecord),
         _generator_overlap,

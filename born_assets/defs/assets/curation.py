@@ -7,19 +7,18 @@ from typing import Any
 import dagster as dg
 
 from born_assets import layout
-from born_assets.curation.stage import (
-    VERDICT_COLUMNS,
+from born_assets.curation.dedup_stage import (
+    DedupInputs,
     DedupSummary,
-    GateSummary,
     deduplicate,
-    gate,
-    gate_versions,
+    duplicates_without_survivor,
 )
+from born_assets.curation.stage import VERDICT_COLUMNS, GateSummary, gate, gate_versions
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.checks import MAX_EXAMPLES, reconcile_result, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
 from born_assets.defs.resources import WarehouseResource
-from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord
+from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord, NearDuplicateRecord
 from born_assets.schemas.fates import ExitRecord
 from born_assets.store.conservation import Flow, RowFilter, unreconciled_flow
 from born_assets.store.memo import RowMemo, write_versions
@@ -111,29 +110,40 @@ def gated_asset() -> dg.AssetsDefinition:
 
 
 def deduplicated_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
-    """Exact dedup on prompt_hash across every source, with the policy's survivor order."""
+    """Exact dedup on prompt_hash across every source, then near-dedup, one survivor order.
+
+    Near-dedup is part of this asset, not one of its own: both decide the same fate (`duplicate`)
+    by the same survivor rule over the same rows, and every stage after reads the survivors.
+    """
 
     @dg.asset(
         key=DEDUPLICATED_KEY,
-        deps=[GATED_KEY, *sources],
+        deps=[GATED_KEY, SANITIZED_KEY, *sources],
         group_name=GROUP,
-        kinds={"duckdb", "parquet"},
+        kinds={"duckdb", "parquet", "python"},
         owners=OWNERS,
         description=(
-            "One row per example that passed the gates and won its prompt: exact dedup on "
-            "prompt_hash across all lanes and imports, survivor chosen by the policy's order."
+            "One row per example that passed the gates and survived dedup: exact dedup on "
+            "prompt_hash across all lanes and imports, then MinHash near-dedup of the survivors "
+            "(near_duplicates.parquet), each cluster's survivor chosen by the policy's order."
         ),
     )
     def _deduplicated(warehouse: WarehouseResource) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
+        sanitized = warehouse.table(SANITIZED_KEY, layout.ROWS)
         with warehouse.publish(DEDUPLICATED_KEY) as staging, warehouse.connect() as con:
+            inputs = DedupInputs(
+                sanitized=sanitized,
+                policy=policy,
+                out_dir=staging,
+                batch_rows=warehouse.batch_rows,
+                workers=warehouse.worker_count([sanitized]),
+            )
             summary = deduplicate(
                 con,
                 warehouse.table(GATED_KEY, layout.ROWS),
                 [warehouse.table(k, layout.ROWS) for k in sources],
-                policy,
-                staging,
-                warehouse.batch_rows,
+                inputs,
             )
         return dg.MaterializeResult(
             metadata=_dedup_metadata(summary, warehouse, policy.content_hash)
@@ -153,7 +163,14 @@ def _dedup_metadata(
         "rows_in": summary.rows_in,
         "survivors": summary.survivors,
         "duplicates_by_source": counts_table(Counter(summary.duplicates), "origin_id"),
+        "near_duplicates_by_source": counts_table(Counter(summary.near_duplicates), "origin_id"),
+        "exact_dedup_seconds": round(summary.exact_seconds, 3),
+        "near_dedup_seconds": round(summary.near_seconds, 3),
         "duplicates_preview": preview(exits, ["example_id", "origin_id", "reason", "detail"]),
+        "near_duplicates_preview": preview(
+            warehouse.table(DEDUPLICATED_KEY, layout.NEAR_DUPLICATES),
+            ["example_id", "origin_id", "duplicate_of", "estimated_similarity"],
+        ),
         "path": dg.MetadataValue.path(str(warehouse.table(DEDUPLICATED_KEY, layout.ROWS))),
     }
 
@@ -183,22 +200,21 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
     @dg.asset_check(
         asset=DEDUPLICATED_KEY,
         name="duplicates_name_their_survivor",
-        description="Every duplicate names a surviving example with the same prompt hash.",
+        description=(
+            "Every duplicate names the row it duplicates: one with the same prompt hash (exact; "
+            "kept, or itself a near duplicate of a kept row), or a kept row listed with an "
+            "estimated similarity >= near_dedup.threshold (near)."
+        ),
         blocking=True,
     )
     def _survivors(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
-            bad = con.execute(
-                "SELECT e.example_id, e.detail FROM read_parquet($exits) AS e "
-                "LEFT JOIN read_parquet($rows) AS r ON e.detail = r.example_id "
-                "LEFT JOIN read_parquet($gated) AS g ON e.example_id = g.example_id "
-                "WHERE r.example_id IS NULL OR r.prompt_hash <> g.prompt_hash",
-                {
-                    "exits": warehouse.table(DEDUPLICATED_KEY, layout.EXITS).as_posix(),
-                    "rows": warehouse.table(DEDUPLICATED_KEY, layout.ROWS).as_posix(),
-                    "gated": warehouse.table(GATED_KEY, layout.ROWS).as_posix(),
-                },
-            ).fetchall()
+            bad = duplicates_without_survivor(
+                con,
+                warehouse.asset_dir(DEDUPLICATED_KEY),
+                warehouse.table(GATED_KEY, layout.ROWS),
+                warehouse.load_policy(),
+            )
         return dg.AssetCheckResult(
             passed=not bad,
             metadata={
@@ -218,6 +234,7 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
         ),
         schema_check(DEDUPLICATED_KEY, layout.ROWS, DeduplicatedRecord),
         schema_check(DEDUPLICATED_KEY, layout.EXITS, ExitRecord),
+        schema_check(DEDUPLICATED_KEY, layout.NEAR_DUPLICATES, NearDuplicateRecord),
         _reconcile_check(
             DEDUPLICATED_KEY,
             GATED_KEY,

@@ -38,7 +38,9 @@ def generate_responses(
             description=f"{loaded.path}: generation.base_url_env: ${spec.base_url_env} is not set"
         )
     api_key = dg.EnvVar(spec.api_key_env).get_value() if spec.api_key_env else None
-    required = warehouse.load_policy().gates.structural.required_sections
+    gates = warehouse.load_policy().gates
+    kind = gates.kind_of(loaded.manifest.benchmark_family, uses_tools=False)
+    required = gates.kinds[kind].required_sections
     try:
         plan = plan_generation(loaded, spec, warehouse.data)
         summary = generate_lane(

@@ -10,7 +10,12 @@ from born_assets.defs.metadata import column_schema, counts_table
 from born_assets.defs.resources import WarehouseResource
 from born_assets.governance.pii import scan
 from born_assets.governance.pii_scanner import PiiScanner
-from born_assets.governance.pii_stage import PiiMemo, pii_versions, scan_candidates
+from born_assets.governance.pii_stage import (
+    PiiMemo,
+    conversation_texts,
+    pii_versions,
+    scan_candidates,
+)
 from born_assets.schemas.governance import (
     PiiVerdictRecord,
     RedactedTextRecord,
@@ -84,9 +89,10 @@ def pii_checks() -> list[dg.AssetChecksDefinition]:
         path = warehouse.table(PII_KEY, layout.REDACTED)
         for batch in iter_parquet_batches([path], warehouse.batch_rows):
             for row in batch.to_pylist():
+                texts = [row["prompt"], row["response"], *conversation_texts(row["messages"])]
                 kinds = {
                     f.kind.value
-                    for text in (row["prompt"], row["response"])
+                    for text in texts
                     for f in scan(text, scanner)
                     if not f.is_placeholder and policy.actions[f.kind] is PiiAction.REDACT
                 }

@@ -9,6 +9,7 @@ from pydantic import Field
 from born_assets.defs.assets.contamination import CONTAMINATION_KEY
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY, GATED_KEY
 from born_assets.defs.assets.erasure import ERASURE_KEY
+from born_assets.defs.assets.executed import EXECUTED_KEY
 from born_assets.defs.assets.pii import PII_KEY
 from born_assets.defs.assets.review import HUMAN_REVIEWS_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
@@ -39,6 +40,7 @@ class ReleaseConfig(dg.Config):
         "it are withheld, each with its reason.",
     )
 
+
 CHECK_NAMES = (
     "release_schema",
     "unique_example_id",
@@ -63,6 +65,7 @@ def release_asset(
             PII_KEY,
             ERASURE_KEY,
             HUMAN_REVIEWS_KEY,
+            EXECUTED_KEY,
             *sources,
         ],
         partitions_def=RELEASE_VERSIONS,
@@ -100,6 +103,7 @@ def release_asset(
                 deduplicated=warehouse.asset_dir(DEDUPLICATED_KEY),
                 contamination=warehouse.asset_dir(CONTAMINATION_KEY),
                 pii=warehouse.asset_dir(PII_KEY),
+                executed=warehouse.asset_dir(EXECUTED_KEY),
                 review=ReviewInputs(
                     table=warehouse.asset_dir(HUMAN_REVIEWS_KEY),
                     required_for=tuple(u.value for u in policy.review.required_for),

@@ -15,12 +15,13 @@ from born_assets.sanitize.stage import (
     SanitizeSummary,
     hidden_markers,
     sanitize_stream,
+    sanitize_versions,
     transform_problem,
 )
 from born_assets.schemas.curation import SanitizedRecord
 from born_assets.schemas.fates import ExitRecord
 from born_assets.store.conservation import Flow, unreconciled_flow
-from born_assets.store.memo import RowMemo, code_version, write_versions
+from born_assets.store.memo import RowMemo, write_versions
 from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 
 SANITIZED_KEY = dg.AssetKey(layout.Asset.SANITIZED)
@@ -33,6 +34,13 @@ def _lineage(sources: Sequence[dg.AssetKey]) -> dg.TableColumnLineage:
         deps_by_column={
             column: [dg.TableColumnDep(asset_key=k, column_name=column) for k in sources]
             for column in ("prompt", "response", "prompt_hash", "post_processing")
+        }
+        | {
+            "messages": [
+                dg.TableColumnDep(asset_key=k, column_name=column)
+                for k in sources
+                for column in ("prompt", "response")
+            ]
         }
     )
 
@@ -72,7 +80,8 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     def _sanitized(warehouse: WarehouseResource) -> dg.MaterializeResult:
         summary = SanitizeSummary()
         inputs = [warehouse.table(k, layout.ROWS) for k in sources]
-        versions = {"code": code_version()}
+        policy = warehouse.load_policy().closure
+        versions = sanitize_versions(policy)
         memo = RowMemo.open(
             warehouse.asset_dir(SANITIZED_KEY), layout.ROWS, versions, DERIVED_COLUMNS
         )
@@ -82,7 +91,8 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             ParquetSink(staging / layout.EXITS, ExitRecord, warehouse.batch_rows) as exits,
         ):
             batches = iter_parquet_batches(inputs, warehouse.batch_rows, READ_COLUMNS)
-            for done in sanitize_stream(batches, memo, warehouse.worker_count(inputs)):
+            workers = warehouse.worker_count(inputs)
+            for done in sanitize_stream(batches, memo, workers, policy):
                 summary.add(done.summary)
                 rows.write_batch(done.rows)
                 for row in done.exits:
@@ -100,7 +110,10 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
     @dg.asset_check(
         asset=SANITIZED_KEY,
         name="no_hidden_reasoning",
-        description="No hidden-reasoning marker of any known form is left in a prompt or response.",
+        description=(
+            "No hidden-reasoning marker of any known form is left in a prompt, a response or "
+            "the messages."
+        ),
         blocking=True,
     )
     def _no_hidden(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -108,7 +121,7 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
         found: list[dict[str, object]] = []
         rows = 0
         for batch in iter_parquet_batches(
-            [path], warehouse.batch_rows, ["example_id", "prompt", "response"]
+            [path], warehouse.batch_rows, ["example_id", "prompt", "response", "messages"]
         ):
             rows += batch.num_rows
             found.extend(hidden_markers(batch))

@@ -1,0 +1,91 @@
+"""`born similar`: which released rows look like this text, this failing task, this example."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from born_assets.release.similar import Hit, choose_indexes, hit_dict, similar, text_of
+
+
+def _queries(args: argparse.Namespace) -> Iterator[tuple[str, list[str]]]:
+    """(label, texts) of each query the arguments name."""
+    if args.text is not None:
+        yield "text", [args.text]
+    elif args.id is not None:
+        yield args.id, []  # resolved once the indexes are open
+    else:
+        yield from _file_queries(args.file, args.field)
+
+
+def _file_queries(path: Path, field: str) -> Iterator[tuple[str, list[str]]]:
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path} line {number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{where}: not JSON ({error.msg})") from None
+            value = record.get(field) if isinstance(record, dict) else None
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{where}, field {field!r}: missing or not a non-empty string")
+            yield f"{path.name}:{number}", [value]
+
+
+def _print_table(label: str, hits: list[Hit]) -> None:
+    print(f"# {label}")
+    if not hits:
+        print("  (no released row shares a shingle with it)")
+    for hit in hits:
+        print(
+            f"  {hit.score:.3f}  {hit.release}  {hit.example_id}  {hit.origin}  "
+            f"{hit.teacher_model}  {hit.family}  {hit.source}"
+        )
+        print(f"         {hit.preview}")
+
+
+def _similar(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise ValueError("-k must be >= 1")
+    indexes = choose_indexes(args.data, args.release, args.all)
+    results: list[dict[str, Any]] = []
+    for label, texts in _queries(args):
+        if args.id is not None:
+            found = text_of(indexes, args.data, args.id)
+            hits = [h for h in similar(indexes, found, args.k + 1) if h.example_id != args.id]
+            hits = hits[: args.k]
+        else:
+            hits = similar(indexes, texts, args.k)
+        if args.json:
+            results += [{"query": label, "rank": n, **hit_dict(h)} for n, h in enumerate(hits, 1)]
+        else:
+            _print_table(label, hits)
+    if args.json:
+        json.dump(results, sys.stdout, indent=2)
+        print()
+    return 0
+
+
+def register(add: Any) -> None:
+    """Add `born similar`; `add(name, run, help)` returns the subcommand's parser."""
+    parser = add(
+        "similar",
+        _similar,
+        "the released rows most similar to a text, a JSONL file of failing tasks, or an example",
+    )
+    query = parser.add_mutually_exclusive_group(required=True)
+    query.add_argument("--text", help="the text to look for (e.g. a failing task's prompt)")
+    query.add_argument("--file", type=Path, help="JSONL of failing tasks, one a line")
+    query.add_argument("--id", metavar="EXAMPLE_ID", help="rows similar to this example")
+    parser.add_argument("--field", default="prompt", help="the JSONL field holding the text")
+    parser.add_argument("-k", type=int, default=5, help="rows per query (default 5)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--release", metavar="VERSION", help="one release (default: the latest)")
+    which.add_argument("--all", action="store_true", help="every published release")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of objects")

@@ -1,0 +1,227 @@
+"""Near-duplicate dedup: MinHash signatures, LSH candidates, one survivor per cluster.
+
+Runs after exact dedup, over its survivors. Each row is signed over the texts `near_dedup.fields`
+names (`text.minhash`, settings from `similarity`). LSH banding proposes candidates: two rows
+whose signatures agree on all `rows_per_band` values of one of the `bands` bands. A candidate
+pair counts only when its estimated similarity (the share of the whole signature that agrees) is
+at least `near_dedup.threshold`.
+
+Two lane rows that name different task ids of one benchmark family are different tasks by the
+benchmark's own definition (DS-1000's perturbations, HumanEval/56 and /61), however alike their
+texts: with `near_dedup.distinct_task_ids` (default on) they are never near duplicates of each
+other. Imports carry row ids, not task ids, so their rows are always compared.
+
+Survivors follow the exact-dedup rule: rows are visited in `dedup.survivor_order`
+(`dedup.survivor_ranks`); a row stays unless it is similar to a row that stayed before it, in
+which case it is a near duplicate of the best-ranked such row. So each removed row names a
+survivor at least `threshold` similar to it (no chains through removed rows), every cluster
+keeps its best row, and the result depends on the rows, never on their input order.
+
+Memory holds the signature matrix (rows x bands x rows_per_band 32-bit values, 448 bytes a row
+with the default 112), never the text: texts stream through `sign_batch` in bounded batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from born_assets.curation.dedup import survivor_ranks
+from born_assets.specs.policy import Policy
+from born_assets.specs.similarity_policy import SimilarityPolicy, TextField, field_texts
+from born_assets.store.parallel import ordered_map
+from born_assets.store.parquet import iter_parquet_batches
+from born_assets.text.minhash import MinHashParams, Signatures, sign
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def sign_batch(
+    fields: Sequence[TextField], params: MinHashParams, batch: pa.RecordBatch
+) -> tuple[list[str], Signatures]:
+    """The example ids and signatures of one batch (a module-level function, for workers)."""
+    texts = [field_texts(batch, field) for field in fields]
+    rows = [list(row) for row in zip(*texts, strict=True)]
+    return batch.column("example_id").to_pylist(), sign(rows, params)
+
+
+@dataclass(frozen=True)
+class NearDuplicates:
+    """Per row: the index of its survivor (-1: it stays) and their estimated similarity."""
+
+    duplicate_of: IntArray
+    similarity: FloatArray
+
+    def counts(self) -> IntArray:
+        """Per row: how many rows were removed as its near duplicates."""
+        kept = self.duplicate_of[self.duplicate_of >= 0]
+        return np.bincount(kept, minlength=len(self.duplicate_of)).astype(np.int64)
+
+
+def _band_labels(signatures: Signatures, settings: SimilarityPolicy) -> list[IntArray]:
+    """Per band, a label per row: equal labels mean equal band values."""
+    labels = []
+    width = settings.rows_per_band
+    for band in range(settings.bands):
+        values = np.ascontiguousarray(signatures.matrix[:, band * width : (band + 1) * width])
+        keys = values.view(np.dtype((np.void, values.dtype.itemsize * width))).ravel()
+        labels.append(np.unique(keys, return_inverse=True)[1].astype(np.int64))
+    return labels
+
+
+def _sharing(labels: list[IntArray], empty: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Rows that share at least one band with another row (the only ones that can be removed)."""
+    sharing = np.zeros(len(empty), dtype=bool)
+    for band in labels:
+        sharing |= np.bincount(band)[band] > 1
+    return sharing & ~empty
+
+
+def find_near_duplicates(
+    signatures: Signatures,
+    ranks: IntArray,
+    policy: Policy,
+    tasks: Sequence[str | None] | None = None,
+) -> NearDuplicates:
+    """Decide every row: kept, or a near duplicate of a better-ranked kept row.
+
+    Args:
+        signatures: One signature per row (`sign`, near-dedup's shingles).
+        ranks: Per row, its place under `dedup.survivor_order` (distinct; smaller is better).
+        policy: `similarity` (bands), `near_dedup.threshold` and `.distinct_task_ids`.
+        tasks: Per row, its benchmark task (`family:task_id`; None for an import's row). With
+            `distinct_task_ids`, rows naming two different tasks are never near duplicates.
+
+    Returns:
+        Per row, the index of its survivor (-1 when kept) and the estimated similarity.
+    """
+    count = len(signatures)
+    duplicate_of = np.full(count, -1, dtype=np.int64)
+    similarity = np.zeros(count, dtype=np.float64)
+    if count == 0:
+        return NearDuplicates(duplicate_of, similarity)
+    labels = _band_labels(signatures, policy.similarity)
+    sharing = _sharing(labels, signatures.empty)
+    buckets: list[dict[int, list[int]]] = [{} for _ in labels]
+    matrix, threshold = signatures.matrix, policy.near_dedup.threshold
+    task_of = list(tasks) if tasks is not None and policy.near_dedup.distinct_task_ids else None
+    for row in (int(i) for i in np.argsort(ranks, kind="stable") if sharing[i]):
+        row_labels = [int(band[row]) for band in labels]
+        candidates = sorted(
+            {kept for band, label in enumerate(row_labels) for kept in buckets[band].get(label, ())}
+        )
+        if task_of is not None and task_of[row] is not None:
+            own = task_of[row]
+            candidates = [c for c in candidates if task_of[c] is None or task_of[c] == own]
+        if candidates:
+            scores = np.mean(matrix[candidates] == matrix[row], axis=1)
+            similar = [(ranks[c], c, s) for c, s in zip(candidates, scores, strict=True)]
+            best = min((item for item in similar if item[2] >= threshold), default=None)
+            if best is not None:
+                duplicate_of[row], similarity[row] = best[1], round(float(best[2]), 6)
+                continue
+        for band, label in enumerate(row_labels):
+            buckets[band].setdefault(label, []).append(row)
+    return NearDuplicates(duplicate_of, similarity)
+
+
+def threshold_text(policy: Policy) -> str:
+    """The policy keys and values behind a near-duplicate verdict, as recorded with the row."""
+    settings = policy.similarity
+    return (
+        f"near_dedup.threshold={policy.near_dedup.threshold:g}, "
+        f"near_dedup.shingle_words={policy.near_dedup.shingle_words}, "
+        f"similarity.bands={settings.bands}, similarity.rows_per_band={settings.rows_per_band}"
+    )
+
+
+NEAR_DECISIONS_SCHEMA = pa.schema(
+    [
+        pa.field("example_id", pa.string(), nullable=False),
+        pa.field("near_duplicate_of", pa.string()),
+        pa.field("estimated_similarity", pa.float64()),
+        pa.field("near_duplicate_count", pa.int64(), nullable=False),
+    ]
+)
+
+
+def _signed_rows(
+    texts: Sequence[Path], candidates: pa.Array, policy: Policy, batch_rows: int, workers: int
+) -> tuple[npt.NDArray[np.str_], Signatures]:
+    """The candidates' example ids (sorted) and their signatures, texts streamed in batches."""
+    fields = policy.near_dedup.fields
+    columns = ["example_id", *(field.column for field in fields)]
+    batches = (
+        batch.filter(pc.is_in(batch.column("example_id"), value_set=candidates))
+        for batch in iter_parquet_batches(texts, batch_rows, columns)
+    )
+    worker = partial(
+        sign_batch, fields, policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    )
+    ids: list[str] = []
+    parts: list[Signatures] = []
+    for batch_ids, signatures in ordered_map(worker, batches, workers):
+        ids.extend(batch_ids)
+        parts.append(signatures)
+    order = np.argsort(np.array(ids, dtype=object), kind="stable")
+    signed = Signatures.concat(parts, policy.similarity.num_perm)
+    return np.array(ids, dtype=object)[order], Signatures(signed.matrix[order], signed.empty[order])
+
+
+def _tasks(survivors: pa.Table) -> list[str | None]:
+    """Each survivor's benchmark task (`task` column), None where it has none."""
+    if "task" not in survivors.column_names:
+        return [None] * survivors.num_rows
+    return survivors.column("task").to_pylist()
+
+
+def near_decisions(
+    survivors: pa.Table,
+    texts: Sequence[Path],
+    policy: Policy,
+    batch_rows: int,
+    workers: int = 1,
+) -> pa.Table:
+    """Near-dedup the exact survivors; one `NEAR_DECISIONS_SCHEMA` row each, by `example_id`.
+
+    Args:
+        survivors: The rows exact dedup kept, with the columns `dedup.survivor_ranks` takes.
+        texts: Parquet files with `example_id` and the `near_dedup.fields` texts (sanitized).
+        policy: `near_dedup`, `similarity` and `dedup.survivor_order`.
+        batch_rows: Rows per text batch.
+        workers: Processes that sign batches.
+
+    Raises:
+        ValueError: a survivor has no text row.
+    """
+    ranks = survivor_ranks(survivors, policy)
+    ids, signatures = _signed_rows(texts, ranks.column("example_id"), policy, batch_rows, workers)
+    if len(ids) != ranks.num_rows or list(ids) != ranks.column("example_id").to_pylist():
+        raise ValueError("near dedup: some surviving examples have no text row")
+    tasks = dict(zip(survivors.column("example_id").to_pylist(), _tasks(survivors), strict=True))
+    found = find_near_duplicates(
+        signatures,
+        ranks.column("survivor_rank").to_numpy().astype(np.int64),
+        policy,
+        [tasks[example_id] for example_id in ids],
+    )
+    removed = found.duplicate_of >= 0
+    return pa.table(
+        {
+            "example_id": pa.array(ids, pa.string()),
+            "near_duplicate_of": pa.array(
+                [ids[j] if j >= 0 else None for j in found.duplicate_of.tolist()], pa.string()
+            ),
+            "estimated_similarity": pa.array(found.similarity, mask=~removed),
+            "near_duplicate_count": pa.array(found.counts()),
+        },
+        schema=NEAR_DECISIONS_SCHEMA,
+    )

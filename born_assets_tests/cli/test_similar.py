@@ -1,0 +1,99 @@
+"""`born similar` is how a failing task is traced to the training rows that look like it.
+
+A small published release (real BigCodeBench prompts from the sample lanes, written as Parquet
+shards with a release.json) gets its similarity index built by the real builder; the real command
+line then answers from the stored index: a reworded prompt finds its row first, `--json` carries
+every field, `--id` leaves the row itself out, a bad JSONL line is refused naming its line, and a
+release without an index says how to build one.
+"""
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from born_assets.cli.main import main
+from born_assets.layout import DataDir
+from born_assets.release.similarity_index import build_index
+from born_assets.specs.policy import Policy
+from born_assets_tests.conftest import SAMPLE_DATA
+from born_assets_tests.planted import lane_rows, reworded
+
+FIELDS = {"score", "release", "example_id", "origin", "teacher_model", "family", "source"}
+
+
+def _publish(data: DataDir, version: str, rows: int) -> list[str]:
+    release = data.release(version)
+    release.data.mkdir(parents=True)
+    source = lane_rows(("bigcodebench-reference",))[:rows]
+    ids = [f"ex_{n:024x}" for n in range(len(source))]
+    table = pa.table(
+        {
+            "example_id": ids,
+            "origin_kind": ["lane"] * len(ids),
+            "origin_id": ["bigcodebench-reference"] * len(ids),
+            "teacher_model": ["reference:bigcode-bigcodebench"] * len(ids),
+            "source_benchmark": ["bigcodebench"] * len(ids),
+            "source_file": ["lanes/bigcodebench-reference/part-000.jsonl"] * len(ids),
+            "source_line": pa.array(range(1, len(ids) + 1), pa.int64()),
+            "prompt": [row.prompt for row in source],
+        }
+    )
+    pq.write_table(table, release.data / "train-00000-of-00001.parquet")
+    release.release_json.write_text(json.dumps({"built_at": "2026-01-01T00:00:00Z"}))
+    return ids
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    data = DataDir.at(tmp_path_factory.mktemp("similar"))
+    _publish(data, "v1", 60)
+    build_index(data, "v1", Policy.load(SAMPLE_DATA / "policy.yaml"), batch_rows=16)
+    return data
+
+
+def _run(data: DataDir, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["--data-dir", str(data.root), "similar", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_a_reworded_prompt_finds_its_row_first(data: DataDir, capsys) -> None:
+    import random
+
+    row = lane_rows(("bigcodebench-reference",))[7]
+    code, out, _ = _run(data, capsys, "--text", reworded(row.prompt, random.Random(1)), "--json")
+    assert code == 0
+    hits = json.loads(out)
+    assert len(hits) == 5
+    assert hits[0]["example_id"] == f"ex_{7:024x}"
+    assert hits[0]["source"] == "lanes/bigcodebench-reference/part-000.jsonl:8"
+    assert set(hits[0]) >= FIELDS and hits[0]["score"] > hits[1]["score"]
+
+
+def test_id_leaves_the_row_out_and_k_bounds_the_answer(data: DataDir, capsys) -> None:
+    code, out, _ = _run(data, capsys, "--id", f"ex_{3:024x}", "-k", "2", "--json")
+    assert code == 0
+    hits = json.loads(out)
+    assert [h["rank"] for h in hits] == [1, 2]
+    assert f"ex_{3:024x}" not in {h["example_id"] for h in hits}
+
+
+def test_a_file_of_failing_tasks_is_read_line_by_line(data: DataDir, capsys, tmp_path) -> None:
+    rows = lane_rows(("bigcodebench-reference",))
+    tasks = tmp_path / "failing.jsonl"
+    tasks.write_text(json.dumps({"task": rows[0].prompt}) + "\n" + json.dumps({"task": 3}) + "\n")
+    code, _, err = _run(data, capsys, "--file", str(tasks), "--field", "task")
+    assert code == 2
+    assert "failing.jsonl line 2, field 'task'" in err
+    tasks.write_text(json.dumps({"task": rows[0].prompt}) + "\n")
+    code, out, _ = _run(data, capsys, "--file", str(tasks), "--field", "task", "-k", "1")
+    assert code == 0 and f"ex_{0:024x}" in out and "# failing.jsonl:1" in out
+
+
+def test_a_release_without_an_index_says_how_to_build_it(data: DataDir, capsys) -> None:
+    _publish(data, "v2", 3)
+    code, _, err = _run(data, capsys, "--text", "anything")
+    assert code == 2
+    assert "release v2 has no similarity index" in err

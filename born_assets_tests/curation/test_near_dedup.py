@@ -1,0 +1,134 @@
+"""Near-dedup removes training rows for good: it must catch copies and never unrelated rows.
+
+Planted copies of real rows (reformatted, reworded, renamed; see `born_assets_tests.planted`) are
+measured at the policy's settings: reformatting is always caught, unrelated real tasks never
+collide, and the survivor rule holds whatever the input order (each removed row names a kept row
+at least `near_dedup.threshold` similar to it).
+"""
+
+import random
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from born_assets.curation.near_dedup import find_near_duplicates, sign_batch
+from born_assets.specs.policy import Policy
+from born_assets.specs.similarity_policy import TextField
+from born_assets.text.dialogue import dialogue_text
+from born_assets.text.minhash import sign
+from born_assets_tests.conftest import SAMPLE_DATA
+from born_assets_tests.planted import lane_rows, near_dedup_quality, planted_copy
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return Policy.load(SAMPLE_DATA / "policy.yaml")
+
+
+def test_planted_copies_at_the_policy_threshold(policy: Policy) -> None:
+    quality = near_dedup_quality(policy)
+    assert quality["reformatted"]["recall"] == 1.0
+    # Measured floors (docs/similarity.md): 5-word shingles at 0.8 catch few heavy rewordings.
+    assert quality["reworded"]["recall"] >= 0.05
+    assert quality["renamed"]["recall"] >= 0.05
+    assert all(q["false_positive_rate"] == 0.0 for q in quality.values())
+
+
+def test_survivors_do_not_depend_on_input_order(policy: Policy) -> None:
+    rows = lane_rows()[:40]
+    rows += [planted_copy(r, "reformatted", 1) for r in rows[:10]]
+    rows += [planted_copy(r, "reformatted", 2) for r in rows[:10]]
+    params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    ranks = np.array(random.Random(3).sample(range(len(rows)), len(rows)), dtype=np.int64)
+
+    def decide(order: list[int]) -> dict[str, str | None]:
+        signatures = sign([[rows[i].prompt, rows[i].response] for i in order], params)
+        found = find_near_duplicates(signatures, ranks[order], policy)
+        return {
+            rows[order[n]].row_id: rows[order[j]].row_id if j >= 0 else None
+            for n, j in enumerate(found.duplicate_of.tolist())
+        }
+
+    first = decide(list(range(len(rows))))
+    shuffled = list(range(len(rows)))
+    random.Random(5).shuffle(shuffled)
+    assert decide(shuffled) == first
+    removed = {k: v for k, v in first.items() if v is not None}
+    assert len(removed) == 20  # both copies of each of the 10 rows go; the best-ranked stays
+    assert all(first[survivor] is None for survivor in removed.values())
+
+
+def test_a_removed_row_is_similar_enough_to_its_survivor(policy: Policy) -> None:
+    rows = lane_rows()[:30]
+    rows += [planted_copy(r, "reformatted", 1) for r in rows[:5]]
+    params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    signatures = sign([[r.prompt, r.response] for r in rows], params)
+    found = find_near_duplicates(signatures, np.arange(len(rows), dtype=np.int64), policy)
+    for row, survivor in enumerate(found.duplicate_of.tolist()):
+        if survivor >= 0:
+            assert found.similarity[row] >= policy.near_dedup.threshold
+            assert found.duplicate_of[survivor] == -1
+    assert found.counts().sum() == np.count_nonzero(found.duplicate_of >= 0) == 5
+
+
+def test_an_empty_text_is_similar_to_nothing(policy: Policy) -> None:
+    params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    signatures = sign([["", " \n\t "], ["", ""], ["a b c d e f", ""]], params)
+    assert signatures.empty.tolist() == [True, True, False]
+    found = find_near_duplicates(signatures, np.arange(3, dtype=np.int64), policy)
+    assert found.duplicate_of.tolist() == [-1, -1, -1]
+
+
+def test_different_tasks_of_one_benchmark_are_never_near_duplicates(policy: Policy) -> None:
+    params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    text = "Return the sum of the even numbers of a list, and raise ValueError when it is empty."
+    rows = [[text, "def f(xs): return sum(x for x in xs if x % 2 == 0)"]] * 3
+    signatures = sign(rows, params)
+    ranks = np.arange(3, dtype=np.int64)
+    lanes = ["humaneval:HumanEval/56", "humaneval:HumanEval/61", "humaneval:HumanEval/56"]
+    found = find_near_duplicates(signatures, ranks, policy, lanes)
+    assert found.duplicate_of.tolist() == [-1, -1, 0]  # the same task twice still is one
+    imports = [None, None, "humaneval:HumanEval/61"]
+    found = find_near_duplicates(signatures, ranks, policy, imports)
+    assert found.duplicate_of.tolist() == [-1, 0, 0]  # import rows carry no task id
+    off = policy.model_copy(
+        update={"near_dedup": policy.near_dedup.model_copy(update={"distinct_task_ids": False})}
+    )
+    assert find_near_duplicates(signatures, ranks, off, lanes).duplicate_of.tolist() == [-1, 0, 0]
+
+
+def test_the_dialogue_leaves_out_system_turns_and_keeps_tool_calls() -> None:
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "a long shared policy"},
+        {"role": "user", "content": "cancel my flight"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"function": {"name": "cancel", "arguments": '{"id": "X1"}'}}],
+        },
+        {"role": "tool", "content": "cancelled", "tool_call_id": "c1"},
+    ]
+    assert dialogue_text(messages) == 'cancel my flight\n\ncancel {"id": "X1"}\n\ncancelled'
+    assert dialogue_text(None) == ""
+
+
+def test_rows_sharing_only_a_system_prompt_are_not_near_duplicates(policy: Policy) -> None:
+    system = {"role": "system", "content": " ".join(f"rule {i} says something" for i in range(300))}
+    rows = [
+        [system, {"role": "user", "content": f"question {i} about topic {i * 7}"},
+         {"role": "assistant", "content": f"an answer of its own, number {i}, value {i * 13}"}]
+        for i in range(20)
+    ]  # fmt: skip
+    batch = pa.RecordBatch.from_pylist(
+        [
+            {"example_id": f"ex_{i}", "messages": m, "prompt": system["content"]}
+            for i, m in enumerate(rows)
+        ]  # fmt: skip
+    )
+    params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    for fields, expected_removed in (((TextField.DIALOGUE,), 0), ((TextField.PROMPT,), 19)):
+        _, signatures = sign_batch(fields, params, batch)
+        found = find_near_duplicates(signatures, np.arange(20), policy, [None] * 20)
+        assert int((found.duplicate_of >= 0).sum()) == expected_removed

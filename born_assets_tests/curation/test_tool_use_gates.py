@@ -1,0 +1,200 @@
+"""Rows are judged by what they are, and a tool-use trace by its tool-use structure.
+
+A chat or an agent trace has no code, so asking it for a Code section gated out every such
+trace; the policy now sets required sections, lengths and severities per kind (code task, tool
+use, chat). A tool-use trace is a training example only if its calls make sense: each names a
+declared tool, its arguments are a JSON object that fits the tool's schema, every result answers
+a call and no call is left hanging. Each failure is its own reason with the rule that decided,
+so a maintainer can tell a broken export from a model that called a tool wrongly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from born_assets.curation.gates import evaluate_gates
+from born_assets.schemas.reasons import GateReason
+from born_assets.specs.policy import Policy
+from born_assets.traces.messages import message
+from born_assets_tests.conftest import SAMPLE_DATA
+
+POLICY = Policy.load(SAMPLE_DATA / "policy.yaml")
+PROMPT = "Book a flight from JFK to SEA on May 20."
+SCHEMA = json.dumps(
+    {"type": "object", "properties": {"date": {"type": "string"}}, "required": ["date"]}
+)
+TOOLS = [
+    {"type": "function", "function": {"name": "search", "description": None, "parameters": SCHEMA}}
+]
+
+
+def closure(
+    plan: str = "x", code: str = "_Not present in the source._", result: str = "Done."
+) -> str:
+    return f"## Plan\n{plan}\n\n## Code\n{code}\n\n## Checks\nRan it.\n\n## Result\n{result}\n"
+
+
+def call(call_id: str, arguments: str, name: str = "search") -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def judged(
+    messages: list[dict[str, Any]] | None,
+    tools: list[dict[str, Any]] | None = None,
+    policy: Policy = POLICY,
+    response: str | None = None,
+    family: str = "tau_bench_airline",
+) -> dict[str, Any]:
+    row = {
+        "example_id": "ex1",
+        "benchmark_family": family,
+        "prompt": PROMPT,
+        "response": response or closure(),
+        "messages": messages,
+        "tools": tools,
+    }
+    return evaluate_gates([row], policy).to_pylist()[0]
+
+
+def conversation(*middle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [message("user", PROMPT), *middle, message("assistant", "Done.")]
+
+
+GOOD = conversation(
+    message("assistant", None, [call("c1", '{"date": "2024-05-20"}')]),
+    message("tool", "[]", tool_call_id="c1", name="search"),
+)
+
+
+def test_a_well_formed_tool_use_trace_passes() -> None:
+    row = judged(GOOD, TOOLS)
+    assert (row["row_kind"], row["is_tool_use_ok"], row["is_gated_out"]) == (
+        "tool_use",
+        True,
+        False,
+    )
+    assert (row["tool_call_count"], row["tool_result_count"]) == (1, 1)
+
+
+BROKEN = [
+    pytest.param(
+        conversation(
+            message("assistant", None, [call("c1", '{"date": "x"}', name="book")]),
+            message("tool", "ok", tool_call_id="c1"),
+        ),
+        GateReason.UNDECLARED_TOOL,
+        "undeclared_tool_calls",
+        id="undeclared-tool",
+    ),
+    pytest.param(
+        conversation(
+            message("assistant", None, [call("c1", '{"date": ')]),
+            message("tool", "error", tool_call_id="c1"),
+        ),
+        GateReason.TOOL_ARGUMENTS_NOT_JSON,
+        "tool_argument_json_errors",
+        id="arguments-not-json",
+    ),
+    pytest.param(
+        conversation(
+            message("assistant", None, [call("c1", '["2024-05-20"]')]),
+            message("tool", "error", tool_call_id="c1"),
+        ),
+        GateReason.TOOL_ARGUMENTS_NOT_JSON,
+        "tool_argument_json_errors",
+        id="arguments-not-an-object",
+    ),
+    pytest.param(
+        conversation(
+            message("assistant", None, [call("c1", '{"day": "2024-05-20"}')]),
+            message("tool", "error", tool_call_id="c1"),
+        ),
+        GateReason.TOOL_ARGUMENTS_INVALID,
+        "tool_argument_schema_errors",
+        id="arguments-fail-the-schema",
+    ),
+    pytest.param(
+        conversation(message("tool", "[]", tool_call_id="nobody")),
+        GateReason.ORPHAN_TOOL_RESULT,
+        "orphan_tool_results",
+        id="orphan-result",
+    ),
+    pytest.param(
+        conversation(message("assistant", None, [call("c1", '{"date": "x"}')])),
+        GateReason.UNANSWERED_TOOL_CALL,
+        "unanswered_tool_calls",
+        id="unanswered-before-the-end",
+    ),
+]
+
+
+@pytest.mark.parametrize(("messages", "reason", "measure"), BROKEN)
+def test_each_broken_structure_is_its_own_reason(
+    messages: list[dict[str, Any]], reason: GateReason, measure: str
+) -> None:
+    row = judged(messages, TOOLS)
+    assert row[measure] == 1
+    assert (row["is_gated_out"], row["gated_out_gate"], row["gated_out_reason"]) == (
+        True,
+        "tool_use",
+        reason.value,
+    )
+    assert row["gated_out_threshold"].startswith("gates.tool_use: ")
+
+
+def test_a_call_the_trace_ends_on_may_wait_for_its_result() -> None:
+    """An exchange row ends on the model's call: it is waiting for the tool, not broken."""
+    messages = [message("user", PROMPT), message("assistant", None, [call("c1", '{"date": "x"}')])]
+    assert judged(messages, TOOLS)["unanswered_tool_calls"] == 0
+
+
+def test_a_schema_that_is_not_json_schema_cannot_judge_arguments() -> None:
+    loose = [
+        {
+            "type": "function",
+            "function": {"name": "search", "description": None, "parameters": '{"type": "dict"}'},
+        }
+    ]
+    messages = conversation(
+        message("assistant", None, [call("c1", '{"anything": 1}')]),
+        message("tool", "ok", tool_call_id="c1"),
+    )
+    assert judged(messages, loose)["tool_argument_schema_errors"] == 0
+
+
+def test_undeclared_calls_are_checked_only_where_tools_are_declared_unless_required() -> None:
+    assert judged(GOOD, [])["undeclared_tool_calls"] == 0
+    document = yaml.safe_load((SAMPLE_DATA / "policy.yaml").read_text())
+    document["gates"]["tool_use"]["require_declared_tools"] = True
+    strict = Policy.from_yaml(yaml.safe_dump(document))
+    assert judged(GOOD, [], strict)["gated_out_reason"] == GateReason.UNDECLARED_TOOL.value
+
+
+def test_kind_decides_the_required_sections() -> None:
+    chat = judged([message("user", "Hi"), message("assistant", "Hello!")], family="chats")
+    assert (chat["row_kind"], chat["is_gated_out"]) == ("chat", False)
+    code = judged(None, family="mbpp_plus")
+    assert (code["row_kind"], code["gated_out_reason"]) == ("code_task", "empty_section")
+    assert code["gated_out_threshold"].startswith("gates.kinds.code_task.required_sections")
+    empty_chat = judged(
+        None, family="chats", response=closure(result="_Not present in the source._")
+    )
+    assert empty_chat["gated_out_reason"] == "empty_section"
+
+
+def test_kind_overrides_severity_and_length() -> None:
+    refusal = closure(result="I'm sorry, but I can't change a basic economy booking.")
+    agent = judged(GOOD, TOOLS, response=refusal)
+    assert (agent["is_gated_out"], agent["soft_failure_reasons"]) == (False, "refusal")
+    chat = judged(
+        [message("user", "Hi"), message("assistant", "x")], family="chats", response=refusal
+    )
+    assert chat["gated_out_reason"] == "refusal"
+    long = closure(result="y" * 70000 + ".")
+    assert judged(GOOD, TOOLS, response=long)["is_length_ok"] is True
+    too_long = judged([message("user", "Hi")], family="chats", response=long)
+    assert too_long["length_threshold"] == "gates.length.default.max_response_chars=60000"
