@@ -164,6 +164,21 @@ def test_a_reused_call_id_is_renamed_with_the_result_that_answers_it() -> None:
     assert stats.ids_renamed == 1
 
 
+def test_an_empty_call_id_is_made_and_its_result_still_answers_it() -> None:
+    """pydantic-ai's OpenAI recordings hold calls with `"id": ""`; an id must name a call."""
+    turns, stats = link_tool_calls(
+        (
+            Turn(Role.ASSISTANT, (call("now", "{}", ""),)),
+            Turn(Role.TOOL, (result("12:00", ""),)),
+        )
+    )
+    assert [(b.name, b.call_id) for t in turns for b in t.blocks] == [
+        ("now", "call_1"),
+        ("now", "call_1"),
+    ]
+    assert stats.call_ids == 1
+
+
 def test_text_after_a_call_starts_a_new_message_so_order_is_kept() -> None:
     turns, _ = link_tool_calls(
         (
