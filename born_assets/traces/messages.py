@@ -3,9 +3,10 @@
 `link_tool_calls` first gives every tool call an id and every tool result the id of the call it
 answers, where the source left them out (ShareGPT, Hermes tags and Atropos rollouts carry no ids):
 
-* a call without an id (or with an empty one: pydantic-ai records `""`) gets `call_<n>` (`n` = its position among the trace's calls, from 1;
-  suffixed if the source already uses that id); a call whose id an earlier call already used
-  gets that id suffixed, and so does the result that answers it;
+* a call without an id (or with an empty one: pydantic-ai records `""`) gets `call_<n>`
+  (`n` = its position among the trace's calls, from 1; suffixed if the source already uses that
+  id); a call whose id an earlier call already used gets that id suffixed, and so does the
+  result that answers it;
 * a result with an id answers the oldest unanswered call of that id; a result without one
   answers the oldest unanswered call (of its tool's name, when the result names one); a result
   that answers nothing keeps its id or none (the tool-use gate reports it);

@@ -88,14 +88,14 @@ def test_the_eval_card_states_what_was_measured_not_a_fixed_sentence(two_uses: P
     assert "No PII scan" not in card
     assert f"Of {APPROVED} released rows, by pii_scan_status: clean {APPROVED}." in card
     assert "Policy contamination.applies_to does not list eval" in card
-    assert "| humaneval | 109 | 0 | exact_prompt 109, ngram 109, task_id 109 |" in card
+    assert "| humaneval | 109 | 0 | exact_prompt 109, ngram 109, similar 109, task_id 109 |" in card
     assert "| humaneval-reference | `MIT` | 5 |" in card
     train_card = (two_uses / "releases" / "v1" / "README.md").read_text()
     assert "| humaneval | 109 | 109 |" in train_card
     assert "| cc-by-sa-4.0 | `CC-BY-SA-4.0` | 150 | `data/cc-by-sa-4.0.train-*.parquet` |" in (
         train_card
     )
-    assert "| username | no | 6 | 26 | 0 | 0 | 4 |" in train_card
+    assert "| username | no | 7 | 54 | 0 | 0 | 8 |" in train_card
     assert "before any redaction" in train_card
 
 
@@ -216,9 +216,12 @@ def test_a_mix_of_share_alike_and_other_terms_is_refused_naming_the_sources(
     assert not result.success
     message = " ".join(failure_messages(result))
     assert "share-alike CC-BY-SA-4.0 (150 rows): ds1000-reference" in message
-    assert "no share-alike terms (211 rows): bigcodebench-reference, mbpp-plus-reference" in (
-        message
-    )
+    assert (
+        "no share-alike terms (520 rows): atropos-rubiks, bigcodebench-reference, "
+        "cassettes-gpt-5-mini, fastchat-identity, hermes-agent-trajectories, mbpp-plus-reference, "
+        "pydantic-ai-anthropic, pydantic-ai-openai-chat, swe-agent-demonstrations, "
+        "swebench-lite-gold, tau-bench-gpt-4o-airline;"
+    ) in message
     assert not (data_dir / "releases" / "v3").exists()
 
 
