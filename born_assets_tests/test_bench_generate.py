@@ -59,8 +59,14 @@ def test_every_quarantine_kind_gets_the_requested_share() -> None:
     assert set(kinds.values()) == {4}  # 0.1% of 60,000 rows over 15 kinds
     assert len(bad) / spec.rows == pytest.approx(0.001)
     not_generated = set(QuarantineReason) - {*LANE_KINDS, *IMPORT_KINDS}
-    # erased: a governance fate; unknown_seed_example: decided by a release across rows
-    assert not_generated <= {QuarantineReason.ERASED, QuarantineReason.UNKNOWN_SEED_EXAMPLE}
+    # erased: a governance fate; unknown_seed_example: decided by a release across rows;
+    # unsupported_file and unreadable_file: a whole file's verdict, not a line's
+    assert not_generated <= {
+        QuarantineReason.ERASED,
+        QuarantineReason.UNKNOWN_SEED_EXAMPLE,
+        QuarantineReason.UNSUPPORTED_FILE,
+        QuarantineReason.UNREADABLE_FILE,
+    }
 
 
 def test_the_plan_counts_one_malformed_line_of_each_kind(

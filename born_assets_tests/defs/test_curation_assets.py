@@ -79,23 +79,32 @@ def test_deduplicated_has_unique_prompts_and_prefers_the_policy_order(data_dir: 
             "SELECT count(*), count(DISTINCT prompt_hash) FROM read_parquet(?)",
             [table(data_dir, "deduplicated")],
         ).fetchone()
+        # Exact duplicates: the survivor ranks first by dedup.survivor_order (score desc, lane
+        # priority (all equal here), generation_timestamp asc, example_id asc).
         pairs = con.execute(
-            "SELECT d.curation_score, s.curation_score, d.example_id, s.example_id "
+            "SELECT (-s.curation_score, st.generation_timestamp, s.example_id) "
+            "    <= (-d.curation_score, dt.generation_timestamp, d.example_id), "
+            "  d.example_id, s.example_id "
             "FROM read_parquet($exits) AS e "
             "JOIN read_parquet($gated) AS d ON d.example_id = e.example_id "
-            "JOIN read_parquet($gated) AS s ON s.example_id = e.detail",
+            "JOIN read_parquet($gated) AS s ON s.example_id = e.detail "
+            "JOIN read_parquet($sources, union_by_name = true) AS dt "
+            "  ON dt.example_id = d.example_id "
+            "JOIN read_parquet($sources, union_by_name = true) AS st "
+            "  ON st.example_id = s.example_id "
+            "WHERE e.reason = 'duplicate_prompt'",
             {
                 "exits": table(data_dir, "deduplicated", "exits.parquet"),
                 "gated": table(data_dir, "gated"),
+                "sources": [
+                    str(data_dir / "warehouse" / kind / "*" / "rows.parquet")
+                    for kind in ("lanes", "imports")
+                ],
             },
         ).fetchall()
     assert counts is not None and counts[0] == counts[1]
     assert pairs
-    for dropped_score, survivor_score, dropped_id, survivor_id in pairs:
-        assert (survivor_score, dropped_id) >= (
-            dropped_score,
-            survivor_id,
-        ) or survivor_score > dropped_score
+    assert [(dropped, survivor) for ranked, dropped, survivor in pairs if not ranked] == []
 
 
 def test_a_bad_policy_fails_the_gate_naming_the_key(data_dir: Path) -> None:

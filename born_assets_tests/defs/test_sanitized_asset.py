@@ -41,10 +41,31 @@ def test_sanitized_rows_hold_no_hidden_text_and_record_counts_only(data_dir: Pat
         assert find_hidden_markers(prompt) == [] and find_hidden_markers(response) == []
         steps = json.loads(post_processing)
         assert steps[-1]["name"] == "rewrite_closure"
+        # Counts and names only: no text of the row is copied into its lineage.
         assert all(
-            set(step) <= {"name", "field", "blocks", "chars", "turns", "derived", "absent"}
+            set(step)
+            <= {
+                "name",
+                "field",
+                "blocks",
+                "chars",
+                "turns",
+                "derived",
+                "absent",
+                "call_ids",
+                "results",
+                "renamed",
+                "calls",
+                "tool_declarations",
+                "outputs",
+            }  # fmt: skip
             for step in steps
         )
+        assert all(
+            isinstance(value, int) or key in {"name", "field", "derived", "absent"}
+            for step in steps
+            for key, value in step.items()
+        ), steps
         assert response.startswith("## Plan\n")
 
 

@@ -68,6 +68,7 @@ intended_use: train
 license: MIT
 consent_basis: test fixture
 output: {path: lanes/gen-lane}
+generated_at: {to: 2026-01-01}   # read only for a lane that is not synthetic
 """
 FAST = {"timeout_s": 2.0, "backoff_s": 0.01, "max_backoff_s": 1.0, "concurrency": 2}
 
