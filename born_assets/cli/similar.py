@@ -54,6 +54,9 @@ def _similar(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ValueError("-k must be >= 1")
     indexes = choose_indexes(args.data, args.release, args.all)
+    for index in indexes:
+        if (reason := index.stale(args.data)) is not None:
+            print(f"born: warning: {reason}", file=sys.stderr)
     results: list[dict[str, Any]] = []
     for label, texts in _queries(args):
         if args.id is not None:

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from born_assets.layout import ROWS, Asset, DataDir, ReleaseDir, SimilarityIndexDir
 from born_assets.release.similarity_index import IndexInfo, query_text
+from born_assets.schemas.identity import sha256_hex
 from born_assets.text.embedding import embed
 from born_assets.text.minhash import Signatures, pairwise_similarities, sign
 
@@ -78,6 +79,19 @@ class LoadedIndex:
         has = rows.read(columns=["has_shingles"]).column(0)
         empty = pc.invert(has).to_numpy(zero_copy_only=False)
         return cls(folder, info, rows, Signatures(matrix, empty))
+
+    def stale(self, data: DataDir) -> str | None:
+        """Why the index no longer matches its release (rewritten since, e.g. by an erasure)."""
+        release_json = data.release(self.info.version).release_json
+        if not release_json.exists():
+            return f"release {self.info.version} is no longer published"
+        if sha256_hex(release_json.read_bytes()) != self.info.release_json_sha256:
+            return (
+                f"release {self.info.version} changed after its similarity index was built "
+                f"(release.json differs): rebuild similarity_index for partition "
+                f"{self.info.version}"
+            )
+        return None
 
     def _row(self, row: int) -> dict[str, Any]:
         """Row `row` of the index, read from its row group only."""

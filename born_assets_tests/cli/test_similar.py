@@ -93,6 +93,20 @@ def test_a_file_of_failing_tasks_is_read_line_by_line(data: DataDir, capsys, tmp
     assert code == 0 and f"ex_{0:024x}" in out and "# failing.jsonl:1" in out
 
 
+def test_a_release_changed_after_its_index_is_named_stale(embedded: DataDir, capsys) -> None:
+    release_json = embedded.release("v1").release_json
+    original = release_json.read_text()
+    code, _, err = _run(embedded, capsys, "--text", "anything")
+    assert code == 0 and "warning" not in err
+    release_json.write_text(json.dumps({"built_at": "2026-02-02T00:00:00Z"}))
+    try:
+        code, _, err = _run(embedded, capsys, "--text", "anything")
+    finally:
+        release_json.write_text(original)
+    assert code == 0
+    assert "release v1 changed after its similarity index was built" in err
+
+
 def test_a_release_without_an_index_says_how_to_build_it(data: DataDir, capsys) -> None:
     _publish(data, "v2", 3)
     code, _, err = _run(data, capsys, "--text", "anything")
