@@ -17,7 +17,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev,execution]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,execution,embedding]'
 	touch $@
 
 install: $(VENV)/.installed

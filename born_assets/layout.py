@@ -173,6 +173,7 @@ class SimilarityIndexDir:
     ```
     rows.parquet       one row per released example: where it came from, a one-line preview
     signatures.npy     its MinHash signatures, row for row (uint32, rows x permutations)
+    embeddings.npy     optional: sentence embeddings, row for row (float32, rows x dimensions)
     index.json         the MinHash settings, the fields signed, the release and policy hashes
     ```
     """
@@ -181,6 +182,7 @@ class SimilarityIndexDir:
 
     ROWS = "rows.parquet"
     SIGNATURES = "signatures.npy"
+    EMBEDDINGS = "embeddings.npy"
     INFO = "index.json"
 
     @property
@@ -197,6 +199,11 @@ class SimilarityIndexDir:
     def signatures(self) -> Path:
         """The signature matrix."""
         return self.path / self.SIGNATURES
+
+    @property
+    def embeddings(self) -> Path:
+        """The embedding matrix (present when the policy names an embedding model)."""
+        return self.path / self.EMBEDDINGS
 
     @property
     def info(self) -> Path:

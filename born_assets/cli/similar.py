@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from born_assets.release.similar import Hit, choose_indexes, hit_dict, similar, text_of
+from born_assets.release.similar import Hit, Method, choose_indexes, hit_dict, similar, text_of
 
 
 def _queries(args: argparse.Namespace) -> Iterator[tuple[str, list[str]]]:
@@ -54,14 +54,17 @@ def _similar(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ValueError("-k must be >= 1")
     indexes = choose_indexes(args.data, args.release, args.all)
+    for index in indexes:
+        if (reason := index.stale(args.data)) is not None:
+            print(f"born: warning: {reason}", file=sys.stderr)
     results: list[dict[str, Any]] = []
     for label, texts in _queries(args):
         if args.id is not None:
             found = text_of(indexes, args.data, args.id)
-            hits = [h for h in similar(indexes, found, args.k + 1) if h.example_id != args.id]
-            hits = hits[: args.k]
+            more = similar(indexes, found, args.k + 1, args.method)
+            hits = [h for h in more if h.example_id != args.id][: args.k]
         else:
-            hits = similar(indexes, texts, args.k)
+            hits = similar(indexes, texts, args.k, args.method)
         if args.json:
             results += [{"query": label, "rank": n, **hit_dict(h)} for n, h in enumerate(hits, 1)]
         else:
@@ -89,3 +92,11 @@ def register(add: Any) -> None:
     which.add_argument("--release", metavar="VERSION", help="one release (default: the latest)")
     which.add_argument("--all", action="store_true", help="every published release")
     parser.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    parser.add_argument(
+        "--method",
+        type=Method,
+        choices=list(Method),
+        default=Method.MINHASH,
+        help="minhash (estimated Jaccard, default) or embedding (cosine; an index built with "
+        "similarity.embedding_model, the embedding extra)",
+    )

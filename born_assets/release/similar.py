@@ -3,7 +3,9 @@
 A query text is signed with the settings the index was built with (`index.json`), compared with
 every signature of the index (the matrix is memory-mapped, positions compared one at a time), and
 the `k` best rows come back with their estimated Jaccard similarity (`score`), ties broken by
-example_id. Rows with no word never match. With several indexes (`--all`) the same example
+example_id. Rows with no word never match. With `method="embedding"` the query is embedded by
+the model the index names and scored by cosine similarity against `embeddings.npy` instead
+(an index built with `similarity.embedding_model`). With several indexes (`--all`) the same example
 counts once, in its newest release. Nothing is rebuilt: a release without an index is an error
 that says how to build it.
 """
@@ -13,16 +15,27 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from born_assets.layout import ROWS, Asset, DataDir, ReleaseDir, SimilarityIndexDir
-from born_assets.release.similarity_index import IndexInfo
+from born_assets.release.similarity_index import IndexInfo, query_text
+from born_assets.schemas.identity import sha256_hex
+from born_assets.text.embedding import embed
 from born_assets.text.minhash import Signatures, pairwise_similarities, sign
+
+
+class Method(StrEnum):
+    """How `born similar` scores rows: estimated Jaccard (MinHash) or embedding cosine."""
+
+    MINHASH = "minhash"
+    EMBEDDING = "embedding"
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,19 @@ class LoadedIndex:
         empty = pc.invert(has).to_numpy(zero_copy_only=False)
         return cls(folder, info, rows, Signatures(matrix, empty))
 
+    def stale(self, data: DataDir) -> str | None:
+        """Why the index no longer matches its release (rewritten since, e.g. by an erasure)."""
+        release_json = data.release(self.info.version).release_json
+        if not release_json.exists():
+            return f"release {self.info.version} is no longer published"
+        if sha256_hex(release_json.read_bytes()) != self.info.release_json_sha256:
+            return (
+                f"release {self.info.version} changed after its similarity index was built "
+                f"(release.json differs): rebuild similarity_index for partition "
+                f"{self.info.version}"
+            )
+        return None
+
     def _row(self, row: int) -> dict[str, Any]:
         """Row `row` of the index, read from its row group only."""
         metadata = self.rows.metadata
@@ -77,10 +103,28 @@ class LoadedIndex:
             row -= size
         raise IndexError(f"row {row} is past the end of {self.folder.rows}")
 
-    def best(self, texts: Sequence[str], k: int) -> list[Hit]:
+    def scores(self, texts: Sequence[str], method: Method) -> npt.NDArray[np.float64]:
+        """Every row's similarity to a query (its texts) by `method`.
+
+        Raises:
+            MissingIndex: `method` is embedding and the index holds no embeddings.
+        """
+        if method is Method.MINHASH:
+            query = sign([list(texts)], self.info.params)
+            return pairwise_similarities(self.signatures, query)[:, 0]
+        if self.info.embedding_model is None:
+            raise MissingIndex(
+                f"the similarity index of release {self.info.version} holds no embeddings: set "
+                "similarity.embedding_model in the policy and rebuild similarity_index for "
+                f"partition {self.info.version}"
+            )
+        matrix = np.load(self.folder.embeddings, mmap_mode="r", allow_pickle=False)
+        query_vector = embed([query_text(texts)], self.info.embedding_model)[0]
+        return np.asarray(matrix @ query_vector, dtype=np.float64)
+
+    def best(self, texts: Sequence[str], k: int, method: Method = Method.MINHASH) -> list[Hit]:
         """The `k` rows most similar to a query (its texts), best first (ties: smaller id)."""
-        query = sign([list(texts)], self.info.params)
-        scores = pairwise_similarities(self.signatures, query)[:, 0]
+        scores = self.scores(texts, method)
         top = np.arange(len(scores))
         if k < len(scores):
             cutoff = np.partition(scores, len(scores) - k)[len(scores) - k]
@@ -128,11 +172,13 @@ def _built_at(release: ReleaseDir) -> tuple[str, str]:
     return str(document.get("built_at", "")), release.version
 
 
-def similar(indexes: Sequence[LoadedIndex], texts: Sequence[str], k: int) -> list[Hit]:
+def similar(
+    indexes: Sequence[LoadedIndex], texts: Sequence[str], k: int, method: Method = Method.MINHASH
+) -> list[Hit]:
     """The `k` rows of `indexes` (oldest first) most similar to `texts`; an example once, newest."""
     newest: dict[str, Hit] = {}
     for index in indexes:
-        for hit in index.best(texts, k):
+        for hit in index.best(texts, k, method):
             newest[hit.example_id] = hit
     return sorted(newest.values(), key=lambda hit: (-hit.score, hit.example_id))[:k]
 

@@ -5,19 +5,25 @@ by default the prompt: the task a row teaches), signs them on worker processes
 (`text.minhash`), and publishes `similarity/<version>/` atomically: `rows.parquet`
 (`SimilarityIndexRecord`: origin, teacher, family, source line and a one-line preview),
 `signatures.npy` (row for row) and `index.json` (the MinHash settings and the hashes of the
-release and policy it was built from). `born similar` then reads the index and never the text.
-Memory: one batch of text plus the signature matrix (448 bytes a row with 112 permutations).
+release and policy it was built from). With `similarity.embedding_model` set it also writes
+`embeddings.npy`: the same texts as sentence embeddings (`text.embedding`, the optional
+`embedding` extra). `born similar` then reads the index and never the text.
+Memory: one batch of text plus the matrices (448 bytes a row with 112 permutations; 1,536 more
+with 384-dimension embeddings).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from born_assets.layout import DataDir, SimilarityIndexDir
 from born_assets.schemas.identity import sha256_hex
@@ -27,6 +33,7 @@ from born_assets.specs.similarity_policy import TextField, field_texts
 from born_assets.store.atomic import atomic_dir
 from born_assets.store.parallel import ordered_map
 from born_assets.store.parquet import ParquetSink, iter_parquet_batches
+from born_assets.text.embedding import Vectors, embed
 from born_assets.text.minhash import MinHashParams, Signatures, sign
 
 PREVIEW_CHARS = 120
@@ -47,17 +54,65 @@ def preview(text: str) -> str:
     return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "\u2026"
 
 
+@dataclass(frozen=True)
+class IndexedBatch:
+    """One batch of the index: its rows, signatures and (when asked for) embeddings."""
+
+    rows: pa.Table
+    signatures: Signatures
+    embeddings: Vectors | None
+
+
+def query_text(texts: Sequence[str]) -> str:
+    """The one text a row's (or a query's) field texts are embedded as."""
+    return "\n".join(texts)
+
+
 def index_batch(
-    fields: tuple[TextField, ...], params: MinHashParams, batch: pa.RecordBatch
-) -> tuple[pa.Table, Signatures]:
-    """The index rows and signatures of one batch of released rows (runs in workers)."""
+    fields: tuple[TextField, ...],
+    params: MinHashParams,
+    embedding_model: str | None,
+    batch: pa.RecordBatch,
+) -> IndexedBatch:
+    """The index rows, signatures and embeddings of one batch of released rows (in workers)."""
     texts = [field_texts(batch, field) for field in fields]
     rows = [list(row) for row in zip(*texts, strict=True)]
     signatures = sign(rows, params)
     columns = {name: batch.column(name) for name in META_COLUMNS}
-    columns["preview"] = pa.array([preview("\n".join(row)) for row in rows], pa.string())
+    columns["preview"] = pa.array([preview(query_text(row)) for row in rows], pa.string())
     columns["has_shingles"] = pa.array(~signatures.empty)
-    return pa.table(columns), signatures
+    vectors = embed([query_text(row) for row in rows], embedding_model) if embedding_model else None
+    return IndexedBatch(pa.table(columns), signatures, vectors)
+
+
+def _row_count(shards: Sequence[Path]) -> int:
+    return sum(pq.ParquetFile(shard).metadata.num_rows for shard in shards)
+
+
+class _EmbeddingFile:
+    """`embeddings.npy` written batch by batch into a memory map (never whole in memory)."""
+
+    def __init__(self, path: Path, rows: int) -> None:
+        self.path, self.rows, self.written = path, rows, 0
+        self.matrix: np.memmap[Any, np.dtype[np.float32]] | None = None
+
+    def write(self, vectors: Vectors) -> None:
+        if self.matrix is None:
+            self.matrix = np.lib.format.open_memmap(
+                self.path, mode="w+", dtype=np.float32, shape=(self.rows, vectors.shape[1])
+            )
+        self.matrix[self.written : self.written + len(vectors)] = vectors
+        self.written += len(vectors)
+
+    def close(self) -> None:
+        """Flush the map (or write an empty matrix for an empty release)."""
+        if self.matrix is None:
+            np.save(self.path, np.zeros((0, 0), np.float32), allow_pickle=False)
+            return
+        if self.written != self.rows:
+            raise ValueError(f"{self.path}: {self.written} embeddings for {self.rows} rows")
+        self.matrix.flush()
+        del self.matrix
 
 
 @dataclass(frozen=True)
@@ -72,6 +127,7 @@ class IndexInfo:
     seed: int
     release_json_sha256: str
     policy_sha256: str
+    embedding_model: str | None = None
 
     @property
     def params(self) -> MinHashParams:
@@ -100,17 +156,22 @@ def build_index(
     fields = settings.index_fields
     columns = [*META_COLUMNS, *(f.column for f in fields)]
     batches = iter_parquet_batches(release.shards(), batch_rows, columns)
-    worker = partial(index_batch, fields, settings.params)
+    worker = partial(index_batch, fields, settings.params, settings.embedding_model)
     target = data.similarity_index(version)
     with atomic_dir(target.path) as staging:
         folder = SimilarityIndexDir(staging)
         parts: list[Signatures] = []
+        vectors = _EmbeddingFile(folder.embeddings, _row_count(release.shards()))
         with ParquetSink(folder.rows, SimilarityIndexRecord, batch_rows) as sink:
-            for rows, signatures in ordered_map(worker, batches, workers):
-                sink.write_batch(rows)
-                parts.append(signatures)
+            for indexed in ordered_map(worker, batches, workers):
+                sink.write_batch(indexed.rows)
+                parts.append(indexed.signatures)
+                if indexed.embeddings is not None:
+                    vectors.write(indexed.embeddings)
         matrix = Signatures.concat(parts, settings.num_perm).matrix
         np.save(folder.signatures, matrix, allow_pickle=False)
+        if settings.embedding_model:
+            vectors.close()
         info = IndexInfo(
             version=version,
             rows=len(matrix),
@@ -120,6 +181,7 @@ def build_index(
             seed=settings.seed,
             release_json_sha256=sha256_hex(release.release_json.read_bytes()),
             policy_sha256=policy.content_hash,
+            embedding_model=settings.embedding_model,
         )
         folder.info.write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
     return info

@@ -59,13 +59,18 @@ Fields = Annotated[tuple[TextField, ...], Field(min_length=1)]
 
 
 class SimilarityPolicy(StrictModel):
-    """`similarity`: the MinHash every similarity in born_assets uses, and what the index holds."""
+    """`similarity`: the MinHash every similarity in born_assets uses, and what the index holds.
+
+    `embedding_model` (optional, the `embedding` extra) adds sentence embeddings of the same
+    texts to each release's index, for `born similar --method embedding`.
+    """
 
     shingle_words: Annotated[int, Field(strict=True, ge=1, le=32)] = 2
     bands: Annotated[int, Field(strict=True, ge=1)] = 14
     rows_per_band: Annotated[int, Field(strict=True, ge=1)] = 8
     seed: Annotated[int, Field(strict=True, ge=0, lt=2**32)] = 1
     index_fields: Fields = (TextField.PROMPT,)
+    embedding_model: str | None = None
 
     _distinct_fields = field_validator("index_fields")(_distinct)
 

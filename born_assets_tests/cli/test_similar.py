@@ -17,6 +17,7 @@ from born_assets.cli.main import main
 from born_assets.layout import DataDir
 from born_assets.release.similarity_index import build_index
 from born_assets.specs.policy import Policy
+from born_assets.text.embedding import MODEL_NAME
 from born_assets_tests.conftest import SAMPLE_DATA
 from born_assets_tests.planted import lane_rows, reworded
 
@@ -92,8 +93,55 @@ def test_a_file_of_failing_tasks_is_read_line_by_line(data: DataDir, capsys, tmp
     assert code == 0 and f"ex_{0:024x}" in out and "# failing.jsonl:1" in out
 
 
+def test_a_release_changed_after_its_index_is_named_stale(embedded: DataDir, capsys) -> None:
+    release_json = embedded.release("v1").release_json
+    original = release_json.read_text()
+    code, _, err = _run(embedded, capsys, "--text", "anything")
+    assert code == 0 and "warning" not in err
+    release_json.write_text(json.dumps({"built_at": "2026-02-02T00:00:00Z"}))
+    try:
+        code, _, err = _run(embedded, capsys, "--text", "anything")
+    finally:
+        release_json.write_text(original)
+    assert code == 0
+    assert "release v1 changed after its similarity index was built" in err
+
+
 def test_a_release_without_an_index_says_how_to_build_it(data: DataDir, capsys) -> None:
     _publish(data, "v2", 3)
     code, _, err = _run(data, capsys, "--text", "anything")
     assert code == 2
     assert "release v2 has no similarity index" in err
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    """The same release with the optional sentence embeddings in its index."""
+    data = DataDir.at(tmp_path_factory.mktemp("similar-embedding"))
+    _publish(data, "v1", 60)
+    policy = Policy.load(SAMPLE_DATA / "policy.yaml")
+    settings = policy.similarity.model_copy(update={"embedding_model": MODEL_NAME})
+    build_index(data, "v1", policy.model_copy(update={"similarity": settings}), batch_rows=16)
+    return data
+
+
+def test_embeddings_find_a_paraphrase_that_shares_few_words(embedded: DataDir, capsys) -> None:
+    """A prompt restated in other words (written by hand, not by a word swap) finds its row."""
+    row = lane_rows(("bigcodebench-reference",))[7]
+    first_line = next(line for line in row.prompt.splitlines() if line.strip())
+    code, out, _ = _run(
+        embedded, capsys, "--text", f"{first_line} (in other words)", "--method", "embedding",
+        "--json", "-k", "3",
+    )  # fmt: skip
+    assert code == 0
+    hits = json.loads(out)
+    assert hits[0]["example_id"] == f"ex_{7:024x}", hits
+    assert 0 < hits[0]["score"] <= 1 and hits[0]["score"] > hits[1]["score"]
+    info = json.loads((embedded.similarity_index("v1").path / "index.json").read_text())
+    assert info["embedding_model"] == MODEL_NAME
+
+
+def test_an_index_without_embeddings_says_how_to_add_them(data: DataDir, capsys) -> None:
+    code, _, err = _run(data, capsys, "--release", "v1", "--text", "x", "--method", "embedding")
+    assert code == 2
+    assert "holds no embeddings: set similarity.embedding_model" in err
