@@ -18,6 +18,8 @@ from born_assets.defs.release_gate import ReleaseGate
 from born_assets.defs.resources import WarehouseResource
 from born_assets.layout import ReleaseDir
 from born_assets.release.build import ReviewInputs, WarehouseInputs
+from born_assets.release.catalog import next_version
+from born_assets.release.changes import changes_since_previous
 from born_assets.release.preflight import release_preflight
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
 from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
@@ -122,14 +124,21 @@ def release_asset(
                 outcome = cut_release(con, request)
             except ReleaseRefused as refused:
                 raise dg.Failure(description=str(refused)) from refused
+            changes = changes_since_previous(con, warehouse.data, version)
+        suggested = next_version(warehouse.data)
         context.log.info(
-            f"release {version}: {outcome.status}, {outcome.rows} rows at {outcome.path}"
+            f"release {version}: {outcome.status}, {outcome.rows} rows at {outcome.path}; "
+            f"{changes.sentence()}; the next version would be {suggested}"
         )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": outcome.rows,
                 "dagster/column_schema": column_schema(ReleaseRecord),
                 "status": outcome.status,
+                "changes_since_previous": changes.sentence(),
+                "previous_version": changes.previous or "",
+                "rows_changed_since_previous": dict(sorted(changes.totals.items())),
+                "next_version": suggested,
                 "release_path": dg.MetadataValue.path(str(outcome.path)),
                 "transparency_table": dg.MetadataValue.path(
                     str(outcome.path / ReleaseDir.TRANSPARENCY_MD)
