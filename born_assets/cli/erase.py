@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from born_assets.cli.output import note
+from born_assets.cli.progress import run_output
 from born_assets.governance.erasure_stage import preview
 from born_assets.specs.erasure import ErasureFilter, ErasureRequest, ErasureTarget, append_request
 from born_assets.specs.project import Project
@@ -49,7 +50,8 @@ def _erase(args: argparse.Namespace) -> int:
         return 0
     path = append_request(args.data, request)
     note(f"request recorded in {path}; rebuilding the warehouse and rewriting releases")
-    result = materialize_graph(args.data)
+    with run_output(args) as log_level:
+        result = materialize_graph(args.data, log_level)
     for message in failure_messages(result):
         print(f"born: {message}", file=sys.stderr)
     return 0 if result.success else 1

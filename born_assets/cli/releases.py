@@ -12,6 +12,7 @@ import duckdb
 
 from born_assets import layout
 from born_assets.cli.output import add_json_flag, note, print_json
+from born_assets.cli.progress import run_output
 from born_assets.cli.summary import fate_summary, format_summary
 from born_assets.layout import Asset
 from born_assets.release.catalog import next_version, refusal_counts, verify_release
@@ -54,7 +55,8 @@ def _release(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     version = args.version or next_version(args.data)
-    result = materialize_release(args.data, version, IntendedUse(args.use))
+    with run_output(args) as log_level:
+        result = materialize_release(args.data, version, IntendedUse(args.use), log_level)
     if not result.success:
         for message in failure_messages(result):
             print(f"born: {message}", file=sys.stderr)

@@ -39,6 +39,7 @@ from born_assets.defs.assets.sanitized import SANITIZED_KEY, sanitized_asset, sa
 from born_assets.defs.assets.similarity import similarity_index_asset
 from born_assets.defs.assets.sources import source_checks
 from born_assets.defs.automation import build_automation
+from born_assets.defs.console import console_logger
 from born_assets.defs.executor import executor_from_env, workers_from_env
 from born_assets.defs.release_gate import release_gate
 from born_assets.defs.resources import WarehouseResource
@@ -103,6 +104,7 @@ def build_definitions(project: Project) -> dg.Definitions:
             "release_gate": release_gate(checks),
         },
         executor=executor_from_env(),
+        loggers={"console": console_logger()},
     )
 
 

@@ -23,12 +23,17 @@ from born_assets.layout import DataDir
 from born_assets.release.publish import VERSION_PATTERN
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.project import Project
+from born_assets.store.progress import LOGGER as PROGRESS_LOGGER
 
 PARTITIONS = RELEASE_VERSIONS.name or "release_version"
 VERSION_TAG = "born/release_version"
 USE_TAG = "born/release_use"
 WHO_TAG = "born/launched_by"
 FROM_TAG = "born/launched_from"
+
+
+# As dagster.yaml says: the stages' progress lines go to the run's log.
+PYTHON_LOGS = {"managed_python_loggers": [PROGRESS_LOGGER.name], "python_log_level": "INFO"}
 
 
 @contextmanager
@@ -38,7 +43,7 @@ def instance() -> Iterator[dg.DagsterInstance]:
         with dg.DagsterInstance.get() as found:
             yield found
     else:
-        with dg.DagsterInstance.ephemeral() as ephemeral:
+        with dg.DagsterInstance.ephemeral(settings={"python_logs": PYTHON_LOGS}) as ephemeral:
             yield ephemeral
 
 
@@ -86,26 +91,32 @@ def _run_job(
     name: str,
     dagster_instance: dg.DagsterInstance,
     tags: dict[str, str],
-    **kwargs: object,
+    log_level: str,
+    partition_key: str | None = None,
+    ops: dict[str, object] | None = None,
 ) -> dg.ExecuteInProcessResult:
     job = defs.resolve_job_def(name)
     return job.execute_in_process(
         instance=dagster_instance,
         raise_on_error=False,
         tags={FROM_TAG: "cli", WHO_TAG: launcher(), **tags},
-        **kwargs,  # type: ignore[arg-type]
+        partition_key=partition_key,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, "ops": ops or {}},
     )
 
 
 def materialize_release(
-    data: DataDir, version: str, use: IntendedUse = IntendedUse.TRAIN
+    data: DataDir, version: str, use: IntendedUse = IntendedUse.TRAIN, log_level: str = "INFO"
 ) -> JobRuns:
-    """Run `build_warehouse`, then `cut_release` for partition `version`, cut for `use`."""
+    """Run `build_warehouse`, then `cut_release` for partition `version`, cut for `use`.
+
+    `log_level` is what the runs print on stderr (their log in the instance keeps everything).
+    """
     check_version_name(version)
     defs = build_definitions(Project.load(data))
     tags = {VERSION_TAG: version, USE_TAG: use.value}
     with instance() as dagster_instance:
-        warehouse = _run_job(defs, WAREHOUSE_JOB, dagster_instance, tags)
+        warehouse = _run_job(defs, WAREHOUSE_JOB, dagster_instance, tags, log_level)
         if not warehouse.success:
             return JobRuns((warehouse,))
         added = not dagster_instance.has_dynamic_partition(PARTITIONS, version)
@@ -116,19 +127,20 @@ def materialize_release(
             RELEASE_JOB,
             dagster_instance,
             tags,
+            log_level,
             partition_key=version,
-            run_config={"ops": {RELEASE_KEY.to_python_identifier(): {"config": {"use": use.name}}}},
+            ops={RELEASE_KEY.to_python_identifier(): {"config": {"use": use.name}}},
         )
         if added and not data.release(version).is_published():
             dagster_instance.delete_dynamic_partition(PARTITIONS, version)
         return JobRuns((warehouse, release))
 
 
-def materialize_graph(data: DataDir) -> JobRuns:
+def materialize_graph(data: DataDir, log_level: str = "INFO") -> JobRuns:
     """Run `build_warehouse`: every lane, import and stage but the release partitions."""
     defs = build_definitions(Project.load(data))
     with instance() as dagster_instance:
-        return JobRuns((_run_job(defs, WAREHOUSE_JOB, dagster_instance, {}),))
+        return JobRuns((_run_job(defs, WAREHOUSE_JOB, dagster_instance, {}, log_level),))
 
 
 def junk_partitions(data: DataDir, dagster_instance: dg.DagsterInstance) -> list[str]:

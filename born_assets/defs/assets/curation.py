@@ -15,7 +15,7 @@ from born_assets.curation.dedup_stage import (
 )
 from born_assets.curation.stage import VERDICT_COLUMNS, GateSummary, gate, gate_versions
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, reconcile_result, schema_check
+from born_assets.defs.checks import MAX_EXAMPLES, in_words, reconcile_result, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
 from born_assets.defs.resources import WarehouseResource
 from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord, NearDuplicateRecord
@@ -217,6 +217,7 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
             )
         return dg.AssetCheckResult(
             passed=not bad,
+            description=in_words(len(bad), "duplicates whose survivor is not kept", bad),
             metadata={
                 "duplicates_without_survivor": len(bad),
                 "examples": [list(b) for b in bad[:MAX_EXAMPLES]],
