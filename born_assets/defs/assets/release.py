@@ -13,7 +13,7 @@ from born_assets.defs.assets.executed import EXECUTED_KEY
 from born_assets.defs.assets.pii import PII_KEY
 from born_assets.defs.assets.review import HUMAN_REVIEWS_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.metadata import column_schema, plot_metadata
+from born_assets.defs.metadata import column_schema, passthrough_lineage, plot_metadata
 from born_assets.defs.release_gate import ReleaseGate
 from born_assets.defs.resources import WarehouseResource
 from born_assets.layout import ReleaseDir
@@ -23,6 +23,8 @@ from born_assets.release.changes import changes_since_previous
 from born_assets.release.preflight import release_preflight
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
 from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
+from born_assets.schemas.curation import DeduplicatedRecord, SanitizedRecord
+from born_assets.schemas.execution import ExecutedRecord
 from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.vocabulary import IntendedUse
 
@@ -30,6 +32,7 @@ RELEASE_VERSIONS = dg.DynamicPartitionsDefinition(name="release_version")
 RELEASE_KEY = dg.AssetKey("release")
 TRANSPARENCY_KEY = dg.AssetKey("transparency_table")
 GROUP = "release"
+TRANSPARENCY_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in CSV_COLUMNS])
 
 
 class ReleaseConfig(dg.Config):
@@ -42,6 +45,13 @@ class ReleaseConfig(dg.Config):
         "it are withheld, each with its reason.",
     )
 
+
+# Where the released columns come from: the first of these tables that has a column of that name.
+_RELEASE_UPSTREAM = [
+    (DEDUPLICATED_KEY, DeduplicatedRecord),
+    (EXECUTED_KEY, ExecutedRecord),
+    (SANITIZED_KEY, SanitizedRecord),
+]
 
 CHECK_NAMES = (
     "release_schema",
@@ -134,6 +144,7 @@ def release_asset(
             metadata={
                 "dagster/row_count": outcome.rows,
                 "dagster/column_schema": column_schema(ReleaseRecord),
+                "dagster/column_lineage": passthrough_lineage(ReleaseRecord, _RELEASE_UPSTREAM),
                 "status": outcome.status,
                 "changes_since_previous": changes.sentence(),
                 "previous_version": changes.previous or "",
@@ -189,11 +200,12 @@ def transparency_table_asset() -> dg.AssetsDefinition:
         folder = warehouse.data.release(context.partition_key).path
         with (folder / ReleaseDir.TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-        schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in CSV_COLUMNS])
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(rows),
-                "table": dg.MetadataValue.table([dg.TableRecord(r) for r in rows], schema=schema),
+                "table": dg.MetadataValue.table(
+                    [dg.TableRecord(r) for r in rows], schema=TRANSPARENCY_SCHEMA
+                ),
                 "markdown": dg.MetadataValue.md(
                     (folder / ReleaseDir.TRANSPARENCY_MD).read_text(encoding="utf-8")
                 ),
