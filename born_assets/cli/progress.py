@@ -1,6 +1,6 @@
 """What a long `born` command shows while it runs: progress bars on a terminal, log lines if not.
 
-On a terminal, each stage's batch loop gets a bar on stderr and the runs print only warnings;
+On a terminal, each stage's batch loop gets a bar on stderr and the runs print only errors;
 piped or redirected, the runs print their INFO lines (the stages' throttled progress lines among
 them) and no bar; `--quiet` prints errors only, `--verbose` every Dagster line.
 """
@@ -62,6 +62,6 @@ def run_output(args: argparse.Namespace) -> Iterator[str]:
         yield "DEBUG"
     elif sys.stderr.isatty():
         with _bars():
-            yield "WARNING"
+            yield "ERROR"  # per-row warnings would tear the bars; the summary counts them
     else:
         yield "INFO"

@@ -26,7 +26,7 @@ def _args(**flags: bool) -> argparse.Namespace:
     return argparse.Namespace(quiet=flags.get("quiet", False), verbose=flags.get("verbose", False))
 
 
-def test_a_terminal_gets_a_bar_per_loop_and_the_runs_print_warnings_only(
+def test_a_terminal_gets_a_bar_per_loop_and_the_runs_print_errors_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     terminal = Terminal()
@@ -36,7 +36,7 @@ def test_a_terminal_gets_a_bar_per_loop_and_the_runs_print_warnings_only(
         progress.advance(400)
         progress.advance(600)
         progress.finish()
-    assert level == "WARNING"
+    assert level == "ERROR"
     shown = terminal.getvalue()
     assert "sanitize" in shown and "1000/1000" in shown
 
