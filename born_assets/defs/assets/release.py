@@ -18,7 +18,7 @@ from born_assets.defs.release_gate import ReleaseGate
 from born_assets.defs.resources import WarehouseResource
 from born_assets.layout import ReleaseDir
 from born_assets.release.build import ReviewInputs, WarehouseInputs
-from born_assets.release.catalog import next_version
+from born_assets.release.catalog import next_version, released_on
 from born_assets.release.changes import changes_since_previous
 from born_assets.release.preflight import release_preflight
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
@@ -127,6 +127,7 @@ def release_asset(
             policy_sha256=policy.content_hash,
             licenses=policy.licenses,
             dataset_id=policy.release.dataset_id,
+            released_on=released_on(warehouse.data.release(version)),
         )
         with warehouse.exclusive(), warehouse.connect() as con:
             release_gate.refuse_if_failed(context)  # under the lock: no run rewrites meanwhile
