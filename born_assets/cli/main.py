@@ -8,6 +8,7 @@ Results go to stdout (`--json` on every reading command), messages to stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -119,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.data = DataDir.at(args.data_dir) if args.data_dir else DataDir.from_env()
     try:
         return int(args.run(args))
+    except BrokenPipeError:  # the reader stopped reading (`born releases --json | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 0
     except (ValueError, FileNotFoundError) as error:  # also pydantic.ValidationError
         return _refusal(error, args, USAGE_ERROR)
     except Exception as error:  # every other error: one line, the stack only under --debug
