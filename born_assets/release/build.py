@@ -82,8 +82,13 @@ class WarehouseInputs:
         return [folder / layout.EXITS for folder in stages]
 
     def contaminated(self) -> list[Path]:
-        """The contamination exits, when they apply to the release's use."""
-        return [self.contamination / layout.EXITS] if self.contamination_applies else []
+        """The exits after dedup a release honours, besides its own.
+
+        Contamination where it applies to the release's use, and the rows the executed stage
+        gated out (their tests failed where the policy requires a pass).
+        """
+        contamination = [self.contamination / layout.EXITS] if self.contamination_applies else []
+        return [*contamination, self.executed / layout.EXITS]
 
 
 def _release_rows_sql(inputs: WarehouseInputs) -> str:
