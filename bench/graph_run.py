@@ -78,18 +78,20 @@ def main(argv: list[str] | None = None) -> None:
     start = time.time()
     if args.select:
         result = _materialize_selection(DataDir.at(args.data_dir), args.select)
+        run_ids = [result.run_id]
     else:
         result = materialize_release(DataDir.at(args.data_dir), args.version)
+        run_ids = result.run_ids
     end = time.time()
     report = {
         "code_version": code,
         "success": result.success,
         "failures": failure_messages(result),
-        "run_id": result.run_id,
+        "run_ids": run_ids,
         "run_start": start,
         "run_end": end,
-        "steps": step_times(result.run_id),
-        "dedup": dedup_seconds(result.run_id),
+        "steps": [step for run_id in run_ids for step in step_times(run_id)],
+        "dedup": dedup_seconds(run_ids[0]),
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

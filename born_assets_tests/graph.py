@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 
 from born_assets.defs.location import build_definitions
+from born_assets.defs.runner import JobRuns
 from born_assets.layout import DataDir
 from born_assets.specs.project import Project
 
@@ -29,7 +30,7 @@ def materialize_all(data_dir: Path, selection: str = UNPARTITIONED) -> dg.Execut
     """Materialize the selection (assets and their checks) in process; raise on failure.
 
     The default is everything but the release group, whose assets need a release partition
-    (see `born_assets.defs.runner.materialize_release`).
+    (see `born_assets.defs.runner.materialize_release`, which runs the jobs).
     """
     defs = definitions(data_dir)
     return dg.materialize(
@@ -40,7 +41,7 @@ def materialize_all(data_dir: Path, selection: str = UNPARTITIONED) -> dg.Execut
     )
 
 
-def check_results(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
+def check_results(result: dg.ExecuteInProcessResult | JobRuns) -> dict[tuple[str, str], bool]:
     """(asset key, check name) -> passed, for every check evaluated in the run."""
     return {
         (e.asset_key.to_user_string(), e.check_name): e.passed
@@ -48,7 +49,9 @@ def check_results(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bo
     }
 
 
-def materialization_metadata(result: dg.ExecuteInProcessResult, key: str) -> dict[str, object]:
+def materialization_metadata(
+    result: dg.ExecuteInProcessResult | JobRuns, key: str
+) -> dict[str, object]:
     """Metadata values of the asset's materialization in the run."""
     (event,) = [
         e

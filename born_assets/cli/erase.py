@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 
+from born_assets.cli.output import note
+from born_assets.cli.progress import run_output
 from born_assets.governance.erasure_stage import preview
 from born_assets.specs.erasure import ErasureFilter, ErasureRequest, ErasureTarget, append_request
 from born_assets.specs.project import Project
@@ -47,16 +49,23 @@ def _erase(args: argparse.Namespace) -> int:
         print("dry run: nothing was changed")
         return 0
     path = append_request(args.data, request)
-    print(f"request recorded in {path}; rebuilding the warehouse and rewriting releases")
-    result = materialize_graph(args.data)
+    note(f"request recorded in {path}; rebuilding the warehouse and rewriting releases")
+    with run_output(args) as log_level:
+        result = materialize_graph(args.data, log_level)
     for message in failure_messages(result):
         print(f"born: {message}", file=sys.stderr)
     return 0 if result.success else 1
 
 
 def register(add: Any) -> None:
-    """Add `born erase`; `add(name, run, help)` returns the subcommand's parser."""
-    erase = add("erase", _erase, "record an erasure request and honour it everywhere")
+    """Add `born erase`; `add(name, run, help, example)` returns its parser."""
+    erase = add(
+        "erase",
+        _erase,
+        "record an erasure request and honour it everywhere",
+        "born erase --source swebench_lite:django__django-15202 --reason 'author request' "
+        "--requester legal@example.org --dry-run",
+    )
     target = erase.add_mutually_exclusive_group(required=True)
     target.add_argument("--example-id")
     target.add_argument(

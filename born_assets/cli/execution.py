@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from born_assets.cli.output import note
 from born_assets.execution.cache import ResultCache
 from born_assets.execution.calibration import FAMILIES, calibrate, format_report
 from born_assets.execution.environment import Environment
@@ -52,19 +53,25 @@ def _calibrate(args: argparse.Namespace) -> int:
         reports = []
         for name, path in found:
             reports.append(calibrate(name, path, runner, workers, args.limit))
-            print(f"{name}: {path.name} done", flush=True)
+            note(f"{name}: {path.name} done")
     print(f"isolation: {sandbox.isolation}, {environment.interpreter}, {workers} workers")
     print(format_report(reports))
     return 0
 
 
 def register(add: Any) -> None:
-    """Add `tests` and `calibrate`; `add(name, run, help)` returns the subcommand's parser."""
-    add("tests", _tests, "rows of the executed stage by source, status and reason")
+    """Add `tests` and `calibrate`; `add(name, run, help, example)` returns its parser."""
+    add(
+        "tests",
+        _tests,
+        "rows of the executed stage by source, status and reason",
+        "born tests",
+    )
     calibrate_cmd = add(
         "calibrate",
         _calibrate,
         "run benchmark files' reference solutions (must pass) and planted wrong ones (must fail)",
+        "born calibrate ../benchmarks --family mbpp --limit 20",
     )
     calibrate_cmd.add_argument(
         "benchmarks", type=Path, help="folder with <family>/*.jsonl (e.g. real/benchmarks)"

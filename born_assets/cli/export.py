@@ -25,9 +25,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def register(add: Any) -> None:
-    """Add `export`; `add(name, run, help)` returns the subcommand's parser."""
+    """Add `export`; `add(name, run, help, example)` returns its parser."""
     command = add(
-        "export", _export, "write a release's messages and tools as JSONL for TRL or OpenAI"
+        "export",
+        _export,
+        "write a release's messages and tools as JSONL for TRL or OpenAI",
+        "born export v1 --format trl --out v1-trl.jsonl",
     )
     command.add_argument("version", help="the release version, e.g. v1")
     command.add_argument(

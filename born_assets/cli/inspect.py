@@ -53,7 +53,22 @@ def _views(args: argparse.Namespace) -> int:
 
 
 def register(add: Any) -> None:
-    """Add the inspection commands; `add(name, run, help)` returns the subcommand's parser."""
-    add("manifests", _manifests, "validate every lane manifest; exit 1 on any error")
-    add("contamination", _contamination, "print the contamination report per eval set and source")
-    add("views", _views, "write warehouse.duckdb: one SQL view per warehouse and release table")
+    """Add the inspection commands; `add(name, run, help, example)` returns its parser."""
+    add(
+        "manifests",
+        _manifests,
+        "validate every lane manifest; exit 1 on any error",
+        "born manifests",
+    )
+    add(
+        "contamination",
+        _contamination,
+        "print the contamination report per eval set and source",
+        "born contamination",
+    )
+    add(
+        "views",
+        _views,
+        "write warehouse.duckdb: one SQL view per warehouse and release table",
+        "born views && duckdb data/warehouse.duckdb -c 'SELECT count(*) FROM row_fates'",
+    )

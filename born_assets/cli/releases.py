@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from born_assets import layout
+from born_assets.cli.output import add_json_flag, note, print_json
+from born_assets.cli.progress import run_output
 from born_assets.cli.summary import fate_summary, format_summary
 from born_assets.layout import Asset
 from born_assets.release.catalog import next_version, refusal_counts, verify_release
+from born_assets.release.changes import changes_since_previous
 from born_assets.release.diff import diff_releases, format_diff
 from born_assets.release.pins import ChangedInput, changed_inputs
 from born_assets.release.preflight import release_preflight
@@ -25,19 +29,25 @@ from born_assets.store.memo import code_version
 
 def _summary(args: argparse.Namespace) -> int:
     releases = args.data.published_releases()
-    if releases:
-        ledger = releases[-1].fates
-        print(f"fates in release {releases[-1].version} ({ledger}):")
+    version = releases[-1].version if releases else None
+    ledger = releases[-1].fates if releases else args.data.stage(Asset.ROW_FATES) / layout.ROW_FATES
+    summaries = fate_summary(ledger)
+    if args.json:
+        print_json({"release": version, "ledger": ledger, "sources": summaries})
+        return 0
+    if version:
+        print(f"fates in release {version} ({ledger}):")
     else:
-        ledger = args.data.stage(Asset.ROW_FATES) / layout.ROW_FATES
         print(f"fates in the warehouse, no release yet ({ledger}):")
-    print(format_summary(fate_summary(ledger)))
+    print(format_summary(summaries))
     return 0
 
 
 def _release(args: argparse.Namespace) -> int:
-    from born_assets.defs.runner import failure_messages, materialize_release
+    from born_assets.defs.runner import check_version_name, failure_messages, materialize_release
 
+    if args.version:
+        check_version_name(args.version)
     problems = release_preflight(args.data)
     if problems:
         print("born: release refused before building; fix these first:", file=sys.stderr)
@@ -45,7 +55,8 @@ def _release(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     version = args.version or next_version(args.data)
-    result = materialize_release(args.data, version, IntendedUse(args.use))
+    with run_output(args) as log_level:
+        result = materialize_release(args.data, version, IntendedUse(args.use), log_level)
     if not result.success:
         for message in failure_messages(result):
             print(f"born: {message}", file=sys.stderr)
@@ -62,21 +73,35 @@ def _release(args: argparse.Namespace) -> int:
         print("lines not released, by fate, stage and reason:")
         for (fate, stage, reason), lines in refused.items():
             print(f"  {fate:<12} {stage:<10} {reason:<28} {lines:>6}")
+    with duckdb.connect() as con:
+        print(f"changes: {changes_since_previous(con, args.data, version).sentence()}")
+    print(f"next version: {next_version(args.data)}")
     return 0
 
 
 def _releases(args: argparse.Namespace) -> int:
     releases = args.data.published_releases()
+    documents = [read_release_json(release.path) for release in releases]
+    if args.json:
+        print_json(
+            [
+                {"version": r.version, "path": r.path, **{k: d[k] for k in _LISTED if k in d}}
+                for r, d in zip(releases, documents, strict=True)
+            ]
+        )
+        return 0
     if not releases:
-        print("no releases yet (make release)")
-    for release in releases:
-        doc = read_release_json(release.path)
+        note("no releases yet (make release)")
+    for release, doc in zip(releases, documents, strict=True):
         fates = ", ".join(f"{k} {v}" for k, v in doc["counts_by_fate"].items())
         print(
             f"{release.version:<12} {doc['rows']:>8} rows  use={doc['use']}  "
             f"built {doc['built_at']}  ({fates})"
         )
     return 0
+
+
+_LISTED = ("rows", "use", "built_at", "dataset_id", "license", "counts_by_fate")
 
 
 def _published(args: argparse.Namespace, version: str) -> Path | None:
@@ -92,23 +117,38 @@ def _verify(args: argparse.Namespace) -> int:
     if folder is None:
         return 2
     mismatches = verify_release(folder)
+    document = read_release_json(folder)
+    inputs = document["inputs"]
+    changed = changed_inputs(args.data, inputs)
+    pinned = len({**inputs["pins"]["files"], **inputs["source_files"]})
+    now = code_version()
+    code_changed = now != inputs["code_version"]
+    if code_changed:
+        changed.append(ChangedInput("code_version", inputs["code_version"], now))
+    status = 1 if mismatches or changed else 0
+    if args.json:
+        print_json(
+            {
+                "version": args.version,
+                "intact": status == 0,
+                "files": len(document["files"]),
+                "mismatches": mismatches,
+                "pinned_inputs": pinned,
+                "changed_inputs": changed,
+            }
+        )
+        return status
     for m in mismatches:
         print(
             f"MISMATCH {m.path}: expected {m.expected or 'no file'}, found {m.actual or 'no file'}"
         )
-    document = read_release_json(folder)
     print(f"release {args.version}: {len(document['files'])} files, {len(mismatches)} mismatches")
-    inputs = document["inputs"]
-    changed = changed_inputs(args.data, inputs)
-    for change in changed:
+    for change in changed[:-1] if code_changed else changed:
         print(f"INPUT CHANGED {change}")
-    pinned = len({**inputs["pins"]["files"], **inputs["source_files"]})
-    print(f"pinned inputs: {pinned} files, {len(changed)} changed")
-    now = code_version()
-    if now != inputs["code_version"]:
-        changed.append(ChangedInput("code_version", inputs["code_version"], now))
+    print(f"pinned inputs: {pinned} files, {len(changed) - code_changed} changed")
+    if code_changed:
         print(f"INPUT CHANGED code version: pinned {inputs['code_version']}, now {now}")
-    return 1 if mismatches or changed else 0
+    return status
 
 
 def _trace(args: argparse.Namespace) -> int:
@@ -116,7 +156,15 @@ def _trace(args: argparse.Namespace) -> int:
     paths = TracePaths(args.data, project.source_dirs(), project.spec_files())
     with duckdb.connect() as con:
         sections = trace(con, paths, args.example_id)
-    print(format_trace(args.example_id, sections))
+    if args.json:
+        print_json(
+            {
+                "example_id": args.example_id,
+                "sections": [{"section": t, "content": c} for t, c in sections],
+            }
+        )
+    else:
+        print(format_trace(args.example_id, sections))
     return 1 if sections and sections[0][0] == "not found" else 0
 
 
@@ -126,16 +174,31 @@ def _diff(args: argparse.Namespace) -> int:
         return 2
     with duckdb.connect() as con:
         result = diff_releases(con, old, new, args.out)
-    print(format_diff(args.old, args.new, result))
+    if args.json:
+        print_json({"old": args.old, "new": args.new, "out": args.out, **asdict(result)})
+    else:
+        print(format_diff(args.old, args.new, result))
     if args.out:
-        print(f"row-level diff written to {args.out}")
+        note(f"row-level diff written to {args.out}")
     return 0
 
 
 def register(add: Any) -> None:
-    """Add the release commands; `add(name, run, help)` returns the subcommand's parser."""
-    add("summary", _summary, "lines read and lines per fate, per lane and import")
-    release = add("release", _release, "build everything and cut a release version")
+    """Add the release commands; `add(name, run, help, example)` returns its parser."""
+    summary = add(
+        "summary",
+        _summary,
+        "lines read and lines per fate, per lane and import",
+        "born summary\nborn summary --json",
+    )
+    add_json_flag(summary)
+    release = add(
+        "release",
+        _release,
+        "build everything and cut a release version",
+        "born release                      # the next version, for training\n"
+        "born release --version v4 --use eval",
+    )
     release.add_argument("--version", help="release version (default: the next vN)")
     release.add_argument(
         "--use",
@@ -143,16 +206,36 @@ def register(add: Any) -> None:
         choices=[u.value for u in IntendedUse],
         help="what the release is for (default train); the use rules follow from it",
     )
-    add("releases", _releases, "list published releases with their counts")
+    listed = add(
+        "releases",
+        _releases,
+        "list published releases with their counts",
+        "born releases\nborn releases --json",
+    )
+    add_json_flag(listed)
     verify = add(
         "verify",
         _verify,
         "recompute every file hash of a release and of its pinned inputs; exit 1 on a change",
+        "born verify v1\nborn verify v1 --json",
     )
     verify.add_argument("version")
-    trace_cmd = add("trace", _trace, "print the whole chain of one example")
+    add_json_flag(verify)
+    trace_cmd = add(
+        "trace",
+        _trace,
+        "print the whole chain of one example",
+        "born trace ex_4a7ee04f7a0ce3082e0c1717\nborn trace ex_4a7ee04f7a0ce3082e0c1717 --json",
+    )
     trace_cmd.add_argument("example_id")
-    diff = add("diff", _diff, "compare two releases by lane, teacher, family and fate")
+    add_json_flag(trace_cmd)
+    diff = add(
+        "diff",
+        _diff,
+        "compare two releases by lane, teacher, family and fate",
+        "born diff v1 v2\nborn diff v1 v2 --out diff.parquet --json",
+    )
+    add_json_flag(diff)
     diff.add_argument("old")
     diff.add_argument("new")
     diff.add_argument("--out", type=Path, help="write the row-level diff to this Parquet file")

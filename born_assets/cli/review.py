@@ -2,7 +2,7 @@
 
 `born_assets.cli.main` registers them with `add_review_commands(commands)`; `main` sets
 `args.data` (the data dir) before they run, and turns `ValueError` (a refused sheet) and
-`FileNotFoundError` into `born: <message>` with exit status 2.
+`FileNotFoundError` into one line `born: <message>` with exit status 2.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from born_assets.cli.output import note
 from born_assets.review.candidates import review_candidates, row_hashes
 from born_assets.review.records import write_review_records
 from born_assets.review.sheet import export_review_sheet
@@ -57,7 +58,7 @@ def review_export(args: argparse.Namespace) -> int:
         name=args.name,
     )
     print(f"{len(sheet.example_ids)} rows to review:\n  {sheet.csv_path}\n  {sheet.jsonl_path}")
-    print(
+    note(
         "fill in `verdict` (approved, rejected or needs_review; empty: not reviewed), then run "
         f"born review import {sheet.csv_path.name} --reviewer YOU"
     )
@@ -81,11 +82,18 @@ def review_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_review_commands(commands: Any) -> None:
-    """Add `review export` and `review import` to the `born` subcommands."""
-    review = commands.add_parser("review", help="human review: export a sample, import verdicts")
-    actions = review.add_subparsers(dest="review_command", required=True)
-    export = actions.add_parser("export", help="write a review sheet (CSV + JSONL) of a sample")
+def add_review_commands(commands: Any, with_example: Any) -> None:
+    """Add `review export` and `review import`; `with_example(parser, text)` adds the example."""
+    review = with_example(
+        commands.add_parser("review", help="human review: export a sample, import verdicts"),
+        "born review export --lane mbpp-plus-reference --sample-n 20\n"
+        "born review import review-mbpp-plus-reference-s0-n20.csv --reviewer me@example.org",
+    )
+    actions = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    export = with_example(
+        actions.add_parser("export", help="write a review sheet (CSV + JSONL) of a sample"),
+        "born review export --lane mbpp-plus-reference --sample-n 20 --seed 1",
+    )
     export.set_defaults(run=review_export)
     export.add_argument("--sample-n", type=int, default=50, help="rows to sample (default 50)")
     export.add_argument("--lane", help="only this lane or import id")
@@ -100,7 +108,10 @@ def add_review_commands(commands: Any) -> None:
     )
     export.add_argument("--name", help="file stem (default review-<lane>-s<seed>-n<n>)")
     export.add_argument("--out", type=Path, help="folder (default <data dir>/reviews/sheets)")
-    imported = actions.add_parser("import", help="store the verdicts of a filled-in sheet")
+    imported = with_example(
+        actions.add_parser("import", help="store the verdicts of a filled-in sheet"),
+        "born review import review-mbpp-plus-reference-s0-n20.csv --reviewer me@example.org",
+    )
     imported.set_defaults(run=review_import)
     imported.add_argument("sheet", type=Path, help="the .csv or .jsonl sheet")
     imported.add_argument("--reviewer", required=True, help="who reviewed (e-mail or id)")

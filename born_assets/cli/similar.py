@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from born_assets.cli.output import add_json_flag, note, print_json
 from born_assets.release.similar import Hit, Method, choose_indexes, hit_dict, similar, text_of
 
 
@@ -56,7 +56,7 @@ def _similar(args: argparse.Namespace) -> int:
     indexes = choose_indexes(args.data, args.release, args.all)
     for index in indexes:
         if (reason := index.stale(args.data)) is not None:
-            print(f"born: warning: {reason}", file=sys.stderr)
+            note(f"warning: {reason}")
     results: list[dict[str, Any]] = []
     for label, texts in _queries(args):
         if args.id is not None:
@@ -70,17 +70,18 @@ def _similar(args: argparse.Namespace) -> int:
         else:
             _print_table(label, hits)
     if args.json:
-        json.dump(results, sys.stdout, indent=2)
-        print()
+        print_json(results)
     return 0
 
 
 def register(add: Any) -> None:
-    """Add `born similar`; `add(name, run, help)` returns the subcommand's parser."""
+    """Add `born similar`; `add(name, run, help, example)` returns its parser."""
     parser = add(
         "similar",
         _similar,
         "the released rows most similar to a text, a JSONL file of failing tasks, or an example",
+        "born similar --text 'Write a function to reverse a linked list' -k 3\n"
+        "born similar --file failing.jsonl --field prompt --all --json",
     )
     query = parser.add_mutually_exclusive_group(required=True)
     query.add_argument("--text", help="the text to look for (e.g. a failing task's prompt)")
@@ -91,7 +92,7 @@ def register(add: Any) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--release", metavar="VERSION", help="one release (default: the latest)")
     which.add_argument("--all", action="store_true", help="every published release")
-    parser.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    add_json_flag(parser)
     parser.add_argument(
         "--method",
         type=Method,

@@ -19,12 +19,13 @@ def _sniff(args: argparse.Namespace) -> int:
 
 
 def register(add: Any) -> None:
-    """Add `sniff`; `add(name, run, help)` returns the subcommand's parser."""
+    """Add `sniff`; `add(name, run, help, example)` returns its parser."""
     command = add(
         "sniff",
         _sniff,
         "try every trace format on a file's first records; print how many each adapts and the "
         "import-spec lines of the best",
+        "born sniff traces.jsonl --records 50",
     )
     command.add_argument("file", help="a .jsonl, .jsonl.gz, .jsonl.zst or .json file")
     command.add_argument(

@@ -161,7 +161,7 @@ def _signed_rows(
     columns = ["example_id", *(field.column for field in fields)]
     batches = (
         batch.filter(pc.is_in(batch.column("example_id"), value_set=candidates))
-        for batch in iter_parquet_batches(texts, batch_rows, columns)
+        for batch in iter_parquet_batches(texts, batch_rows, columns, "near-dedup signatures")
     )
     worker = partial(
         sign_batch, fields, policy.similarity.with_shingles(policy.near_dedup.shingle_words)

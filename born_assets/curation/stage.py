@@ -74,7 +74,7 @@ def judge(
     """
     memo = memo if memo is not None else RowMemo(None, VERDICT_COLUMNS)
     writer = None
-    batches = iter_parquet_batches(inputs, batch_rows, GATE_READ_COLUMNS)
+    batches = iter_parquet_batches(inputs, batch_rows, GATE_READ_COLUMNS, progress="gates")
     parts = remembered_stream(
         partial(judge_batch, policy), batches, memo, workers, same=["source_benchmark"]
     )

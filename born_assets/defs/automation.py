@@ -79,7 +79,7 @@ def watched_sources(project: Project) -> list[WatchedSource]:
             spec_path=m.path,
             folder=m.manifest.output.path,
             glob=m.manifest.output.glob,
-            schedule=m.manifest.schedule,
+            schedule=m.manifest.cron,
         )
         for m in project.lanes
     ]

@@ -18,6 +18,32 @@ from born_assets.store.conservation import (
 from born_assets.store.parquet import iter_parquet_batches
 
 MAX_EXAMPLES = 5
+_WHERE = ("example_id", "source_file", "source_line")
+
+
+def _example_text(example: object) -> str:
+    """One offending example in words: `ex_… (file line N): column x fails check (value …)`."""
+    if isinstance(example, list | tuple):
+        return " ".join(str(part) for part in example)
+    if not isinstance(example, dict):
+        return str(example)
+    where = ""
+    if "source_file" in example and "source_line" in example:
+        where = f" ({example['source_file']} line {example['source_line']})"
+    if "column" in example and "check" in example:
+        what = f"column {example['column']} fails {example['check']}"
+        what += f" (value {example.get('failure_case')!r})"
+    else:
+        what = ", ".join(f"{k} {v}" for k, v in example.items() if k not in _WHERE)
+    return f"{example.get('example_id', '')}{where}: {what}".lstrip(": ")
+
+
+def in_words(count: int, what: str, examples: Sequence[object]) -> str:
+    """A check's outcome as a sentence: `no <what>`, or the count and the first examples."""
+    if not count:
+        return f"no {what}"
+    first = "; ".join(_example_text(e) for e in examples[:MAX_EXAMPLES])
+    return f"{count} {what}. First: {first}" if first else f"{count} {what}"
 
 
 def schema_check(
@@ -42,8 +68,12 @@ def schema_check(
         report = validate_batches(model, iter_parquet_batches([path], warehouse.batch_rows))
         duplicates = _duplicate_keys(warehouse, path.as_posix(), unique_columns(model))
         failures = report.failures + sum(duplicates.values())
+        repeated = [f"{n} repeated values of {c}" for c, n in duplicates.items() if n]
         return dg.AssetCheckResult(
             passed=failures == 0,
+            description=in_words(
+                failures, f"failures against {model.__name__}", [*repeated, *report.examples]
+            ),
             metadata={
                 "rows": report.rows,
                 "failures": failures,
@@ -97,6 +127,9 @@ def reconcile_result(bad: Sequence[LineMismatch | FlowMismatch]) -> dg.AssetChec
     """A conservation check's result: passed when nothing is unreconciled, else examples."""
     return dg.AssetCheckResult(
         passed=not bad,
+        description=in_words(
+            len(bad), "source files whose counts do not reconcile", [m.as_dict() for m in bad]
+        ),
         metadata={
             "not_reconciled": len(bad),
             "examples": dg.MetadataValue.json([m.as_dict() for m in bad[:MAX_EXAMPLES]]),

@@ -34,11 +34,13 @@ from born_assets.defs.assets.lanes import GROUP as LANES
 from born_assets.defs.assets.lanes import lane_asset, lane_key
 from born_assets.defs.assets.pii import pii_asset, pii_checks
 from born_assets.defs.assets.release import release_asset, transparency_table_asset
-from born_assets.defs.assets.review import human_reviews, human_reviews_checks
+from born_assets.defs.assets.review import human_reviews_asset, human_reviews_checks
 from born_assets.defs.assets.sanitized import SANITIZED_KEY, sanitized_asset, sanitized_checks
 from born_assets.defs.assets.similarity import similarity_index_asset
 from born_assets.defs.assets.sources import source_checks
 from born_assets.defs.automation import build_automation
+from born_assets.defs.catalog import declared
+from born_assets.defs.console import console_logger
 from born_assets.defs.executor import executor_from_env, workers_from_env
 from born_assets.defs.release_gate import release_gate
 from born_assets.defs.resources import WarehouseResource
@@ -74,10 +76,11 @@ def build_definitions(project: Project) -> dg.Definitions:
     ]
     assets.append(row_fates_asset(sources, stages))
     assets.append(erasure_asset(sources))
-    assets.append(human_reviews)
+    assets.append(human_reviews_asset())
     assets.append(release_asset(sources, source_metas(project), project.spec_hashes()))
     assets.append(transparency_table_asset())
     assets.append(similarity_index_asset())
+    assets = declared(assets)
     checks = [check for key in sources for check in source_checks(key)]
     checks += sanitized_checks(sources)
     checks += curation_checks()
@@ -103,6 +106,7 @@ def build_definitions(project: Project) -> dg.Definitions:
             "release_gate": release_gate(checks),
         },
         executor=executor_from_env(),
+        loggers={"console": console_logger()},
     )
 
 

@@ -76,3 +76,20 @@ def plot_metadata(folder: Path, plots: Sequence[str]) -> dict[str, dg.MetadataVa
             f"![{path.stem}](data:image/png;base64,{encoded})\n\n`{plot}`"
         )
     return metadata
+
+
+def passthrough_lineage(
+    model: type[pa.DataFrameModel],
+    upstream: Sequence[tuple[dg.AssetKey, type[pa.DataFrameModel]]],
+) -> dg.TableColumnLineage:
+    """`dagster/column_lineage`: each column of `model` from the first upstream table that has it.
+
+    Columns a stage carries from its input keep their name; the ones it adds have no upstream.
+    """
+    names = {key: {d.name for d in column_docs(table)} for key, table in upstream}
+    deps: dict[str, list[dg.TableColumnDep]] = {}
+    for doc in column_docs(model):
+        source = next((key for key, _ in upstream if doc.name in names[key]), None)
+        if source is not None:
+            deps[doc.name] = [dg.TableColumnDep(asset_key=source, column_name=doc.name)]
+    return dg.TableColumnLineage(deps_by_column=deps)

@@ -1,45 +1,158 @@
-"""Running the graph through Dagster from the command line, recorded in the Dagster instance."""
+"""Running the code location's own jobs from the command line, recorded in the Dagster instance.
+
+`born release` launches `build_warehouse` and then `cut_release` for the version's partition,
+`born erase` launches `build_warehouse`: the same jobs, tags and runs timeline as a launch from
+the UI. A release version is checked before its partition exists, and a partition whose release
+was refused is removed again, so refused versions leave nothing behind.
+"""
 
 from __future__ import annotations
 
+import getpass
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import dagster as dg
 
 from born_assets.defs.assets.release import RELEASE_KEY, RELEASE_VERSIONS
+from born_assets.defs.automation import RELEASE_JOB, WAREHOUSE_JOB
 from born_assets.defs.location import build_definitions
 from born_assets.layout import DataDir
+from born_assets.release.publish import VERSION_PATTERN
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.project import Project
+from born_assets.store.progress import LOGGER as PROGRESS_LOGGER
+
+PARTITIONS = RELEASE_VERSIONS.name or "release_version"
+VERSION_TAG = "born/release_version"
+USE_TAG = "born/release_use"
+WHO_TAG = "born/launched_by"
+FROM_TAG = "born/launched_from"
 
 
-def instance() -> dg.DagsterInstance:
+# As dagster.yaml says: the stages' progress lines go to the run's log.
+PYTHON_LOGS = {"managed_python_loggers": [PROGRESS_LOGGER.name], "python_log_level": "INFO"}
+
+
+@contextmanager
+def instance() -> Iterator[dg.DagsterInstance]:
     """The instance in `$DAGSTER_HOME` (so `make ui` shows the run), else an ephemeral one."""
     if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+        with dg.DagsterInstance.get() as found:
+            yield found
+    else:
+        with dg.DagsterInstance.ephemeral(settings={"python_logs": PYTHON_LOGS}) as ephemeral:
+            yield ephemeral
+
+
+@dataclass(frozen=True)
+class JobRuns:
+    """The runs one command launched, in order; a run starts only once the former succeeded."""
+
+    results: tuple[dg.ExecuteInProcessResult, ...]
+
+    @property
+    def success(self) -> bool:
+        """Every run succeeded."""
+        return all(r.success for r in self.results)
+
+    @property
+    def run_ids(self) -> list[str]:
+        """The runs' ids, as the runs timeline lists them."""
+        return [r.run_id for r in self.results]
+
+    def get_asset_check_evaluations(self) -> list[dg.AssetCheckEvaluation]:
+        """Every asset check evaluated in any of the runs."""
+        return [e for r in self.results for e in r.get_asset_check_evaluations()]
+
+    def get_asset_materialization_events(self) -> list[dg.DagsterEvent]:
+        """Every asset materialization event of the runs."""
+        return [e for r in self.results for e in r.get_asset_materialization_events()]
+
+
+def check_version_name(version: str) -> None:
+    """Raise ValueError unless `version` may name a release (a folder and a partition key)."""
+    if not VERSION_PATTERN.match(version):
+        raise ValueError(
+            f"release version {version!r} is not a valid name: use letters, digits, '.', '_' "
+            f"and '-', starting with a letter or digit, at most 64 characters (e.g. v3)"
+        )
+
+
+def launcher() -> str:
+    """Who launched the run: `$BORN_USER`, else the login name."""
+    return os.environ.get("BORN_USER") or getpass.getuser()
+
+
+def _run_job(
+    defs: dg.Definitions,
+    name: str,
+    dagster_instance: dg.DagsterInstance,
+    tags: dict[str, str],
+    log_level: str,
+    partition_key: str | None = None,
+    ops: dict[str, object] | None = None,
+) -> dg.ExecuteInProcessResult:
+    job = defs.resolve_job_def(name)
+    return job.execute_in_process(
+        instance=dagster_instance,
+        raise_on_error=False,
+        tags={FROM_TAG: "cli", WHO_TAG: launcher(), **tags},
+        partition_key=partition_key,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}, "ops": ops or {}},
+    )
 
 
 def materialize_release(
-    data: DataDir, version: str, use: IntendedUse = IntendedUse.TRAIN
-) -> dg.ExecuteInProcessResult:
-    """Build every asset and the release partition `version`, cut for `use`, in one run."""
+    data: DataDir, version: str, use: IntendedUse = IntendedUse.TRAIN, log_level: str = "INFO"
+) -> JobRuns:
+    """Run `build_warehouse`, then `cut_release` for partition `version`, cut for `use`.
+
+    `log_level` is what the runs print on stderr (their log in the instance keeps everything).
+    """
+    check_version_name(version)
     defs = build_definitions(Project.load(data))
-    nodes = [*(defs.assets or []), *(defs.asset_checks or [])]
+    tags = {VERSION_TAG: version, USE_TAG: use.value}
     with instance() as dagster_instance:
-        name = RELEASE_VERSIONS.name
-        assert name is not None
-        if not dagster_instance.has_dynamic_partition(name, version):
-            dagster_instance.add_dynamic_partitions(name, [version])
-        return dg.materialize(
-            nodes,  # type: ignore[arg-type]
-            resources=defs.resources,
-            instance=dagster_instance,
+        warehouse = _run_job(defs, WAREHOUSE_JOB, dagster_instance, tags, log_level)
+        if not warehouse.success:
+            return JobRuns((warehouse,))
+        added = not dagster_instance.has_dynamic_partition(PARTITIONS, version)
+        if added:
+            dagster_instance.add_dynamic_partitions(PARTITIONS, [version])
+        release = _run_job(
+            defs,
+            RELEASE_JOB,
+            dagster_instance,
+            tags,
+            log_level,
             partition_key=version,
-            raise_on_error=False,
-            tags={"born/release_version": version, "born/release_use": use.value},
-            run_config={"ops": {RELEASE_KEY.to_python_identifier(): {"config": {"use": use.name}}}},
+            ops={RELEASE_KEY.to_python_identifier(): {"config": {"use": use.name}}},
         )
+        if added and not data.release(version).is_published():
+            dagster_instance.delete_dynamic_partition(PARTITIONS, version)
+        return JobRuns((warehouse, release))
+
+
+def materialize_graph(data: DataDir, log_level: str = "INFO") -> JobRuns:
+    """Run `build_warehouse`: every lane, import and stage but the release partitions."""
+    defs = build_definitions(Project.load(data))
+    with instance() as dagster_instance:
+        return JobRuns((_run_job(defs, WAREHOUSE_JOB, dagster_instance, {}, log_level),))
+
+
+def junk_partitions(data: DataDir, dagster_instance: dg.DagsterInstance) -> list[str]:
+    """Release partitions of the instance with no published release (left by refused runs)."""
+    keys = dagster_instance.get_dynamic_partitions(PARTITIONS)
+    return [key for key in keys if not data.release(key).is_published()]
+
+
+def remove_partitions(dagster_instance: dg.DagsterInstance, keys: list[str]) -> None:
+    """Delete these release partitions from the instance (their runs stay in the history)."""
+    for key in keys:
+        dagster_instance.delete_dynamic_partition(PARTITIONS, key)
 
 
 def _failure_text(event: dg.DagsterEvent) -> str:
@@ -52,30 +165,19 @@ def _failure_text(event: dg.DagsterEvent) -> str:
     return event.message or "step failed"
 
 
-def materialize_graph(data: DataDir) -> dg.ExecuteInProcessResult:
-    """Build every asset except the release partitions (lanes, imports, curation, governance)."""
-    defs = build_definitions(Project.load(data))
-    nodes = [*(defs.assets or []), *(defs.asset_checks or [])]
-    with instance() as dagster_instance:
-        return dg.materialize(
-            nodes,  # type: ignore[arg-type]
-            resources=defs.resources,
-            instance=dagster_instance,
-            selection="not group:release",
-            raise_on_error=False,
-        )
-
-
-def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
-    """What failed in a run: step failures and failed checks, one line each."""
+def failure_messages(runs: JobRuns | dg.ExecuteInProcessResult) -> list[str]:
+    """What failed in the runs: step failures and failed checks (with their reason), one each."""
+    found = runs if isinstance(runs, JobRuns) else JobRuns((runs,))
     messages = [
         f"{event.step_key}: {_failure_text(event)}"
+        for result in found.results
         for event in result.all_events
         if event.event_type_value == "STEP_FAILURE"
     ]
     messages += [
         f"check {e.asset_key.to_user_string()}:{e.check_name} failed"
-        for e in result.get_asset_check_evaluations()
+        + (f": {e.description}" if e.description else "")
+        for e in found.get_asset_check_evaluations()
         if not e.passed
     ]
     return messages

@@ -29,6 +29,7 @@ from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.specs.execution_policy import ExecutionPolicy, RequireTests
 from born_assets.specs.task_tests import LoadedTests
 from born_assets.store.parquet import ParquetSink
+from born_assets.store.progress import Progress
 
 _CANDIDATES_SQL = """
 SELECT d.example_id, d.origin_kind, d.origin_id, d.source_file, d.source_line,
@@ -74,6 +75,7 @@ def execute_candidates(
         "sanitized": sanitized.as_posix(),
         "sources": [p.as_posix() for p in sources],
     }
+    ((total,),) = con.execute(f"SELECT count(*) FROM ({_CANDIDATES_SQL})", params).fetchall()
     reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     summary = ExecutionSummary()
     slots = slot_queue(workers)
@@ -82,6 +84,7 @@ def execute_candidates(
         ParquetSink(out_dir / layout.EXITS, ExitRecord, batch_rows) as exits,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="born-exec") as pool,
     ):
+        progress = Progress("tests run", total)  # by row: one batch can take minutes
         for batch in reader:
             candidates = batch.to_pylist()
             plans = [_plan(row, tests, policy) for row in candidates]
@@ -92,6 +95,8 @@ def execute_candidates(
                 _count(summary, record)
                 if record["is_gated_out"]:
                     exits.append(_exit(row, record))
+                progress.advance(1)
+        progress.finish()
     return summary
 
 

@@ -33,6 +33,7 @@ from born_assets.specs.evals import EvalSet
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parquet import ParquetSink
+from born_assets.store.progress import Progress, counted
 from born_assets.text.minhash import MinHashParams
 
 
@@ -104,8 +105,9 @@ def check_candidates(
         ParquetSink(out_dir / layout.CHECKS, ContaminationCheckRecord, batch_rows) as checks,
     ):
         memo = CheckMemo(remembered, checks)
+        batches = counted(reader, Progress("contamination", None))
         summary = stream_contamination(
-            reader, eval_sets, policy, verdicts, matches, memo, similarity
+            batches, eval_sets, policy, verdicts, matches, memo, similarity
         )
     with ParquetSink(out_dir / layout.REPORT, ContaminationReportRecord, batch_rows) as report:
         report.write_batch(summary.report)

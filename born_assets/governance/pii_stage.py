@@ -28,6 +28,7 @@ from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
 from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parquet import ParquetSink
+from born_assets.store.progress import Progress, counted
 
 _CANDIDATES_SQL = """
 SELECT d.example_id, d.origin_id, s.prompt, s.response, s.messages, s.tools
@@ -119,7 +120,7 @@ def scan_candidates(
         ParquetSink(out_dir / layout.ROWS, PiiVerdictRecord, batch_rows) as verdicts,
         ParquetSink(out_dir / layout.REDACTED, RedactedTextRecord, batch_rows) as redacted,
     ):
-        for batch in reader:
+        for batch in counted(reader, Progress("pii scan", None)):
             rows = batch.to_pylist()
             known = _remembered(memo, batch)
             summary.remembered += len(known)

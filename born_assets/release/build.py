@@ -34,6 +34,7 @@ from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
+from born_assets.store.progress import Progress, counted
 
 ROW_GROUP_ROWS = 10_000
 NOT_EXCLUDED_SQL = (
@@ -81,8 +82,13 @@ class WarehouseInputs:
         return [folder / layout.EXITS for folder in stages]
 
     def contaminated(self) -> list[Path]:
-        """The contamination exits, when they apply to the release's use."""
-        return [self.contamination / layout.EXITS] if self.contamination_applies else []
+        """The exits after dedup a release honours, besides its own.
+
+        Contamination where it applies to the release's use, and the rows the executed stage
+        gated out (their tests failed where the policy requires a pass).
+        """
+        contamination = [self.contamination / layout.EXITS] if self.contamination_applies else []
+        return [*contamination, self.executed / layout.EXITS]
 
 
 def _release_rows_sql(inputs: WarehouseInputs) -> str:
@@ -244,7 +250,8 @@ def write_shards(
     schema = arrow_schema(ReleaseRecord)
     ordered = f"SELECT * FROM ({query}) ORDER BY example_id"
     reader = con.sql(ordered, params=params).to_arrow_reader(ROW_GROUP_ROWS)
-    annotated = (annotate(batch, schema) for batch in reader)  # observed test outcomes
+    counting = counted(reader, Progress(f"release shards ({config or 'default'})", total))
+    annotated = (annotate(batch, schema) for batch in counting)  # observed test outcomes
     _split_into_shards(annotated, schema, [out_dir / n for n in names], shard_rows)
     return total, names
 

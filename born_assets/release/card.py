@@ -16,6 +16,7 @@ from born_assets.layout import ReleaseDir
 from born_assets.release.croissant import (
     KEYWORDS,
     SHARD_GLOB,
+    citation,
     limitation_statements,
     render_croissant,
     sorted_counts,
@@ -62,6 +63,10 @@ def render_card(info: ReleaseInfo) -> str:
         f"---\n{card_header_yaml(info)}---",
         f"# Born {info.version}",
         _summary(info),
+        "## Loading",
+        _loading(info),
+        "## Citation",
+        f"```bibtex\n{citation(info)}\n```",
         "## Intended uses",
         f"This release is for `{info.use}`.",
         "## Out-of-scope uses",
@@ -157,11 +162,34 @@ def _summary(info: ReleaseInfo) -> str:
         f"{summary_sentence(info)}\n\n"
         f"- Dataset id: `{info.dataset_id}` (the same for every version)\n"
         f"- Version: `{info.version}`\n"
+        f"- Release date: {info.released_on or 'not recorded'}\n"
         f"- Rows: {info.rows:,}\n"
         f"- Use: `{info.use}`\n"
         f"- License (SPDX): `{info.license or 'NONE'}`\n"
         f"- Machine-readable metadata: `{ReleaseDir.CROISSANT}` (MLCommons Croissant 1.0 with "
         "responsible-AI fields)"
+    )
+
+
+def _loading(info: ReleaseInfo) -> str:
+    shards = info.configs[0].shard_glob if info.configs else SHARD_GLOB
+    return "\n".join(
+        [
+            "From this folder (the default config's shards; each config is a glob of its own):",
+            "",
+            "```python",
+            "import glob",
+            "",
+            "import pandas as pd",
+            f'rows = pd.concat(pd.read_parquet(p) for p in sorted(glob.glob("{shards}")))',
+            "",
+            "import duckdb",
+            f"duckdb.sql(\"SELECT origin_id, count(*) FROM '{shards}' GROUP BY ALL\").show()",
+            "",
+            "from datasets import load_dataset",
+            f'rows = load_dataset("parquet", data_files={{"train": "{shards}"}}, split="train")',
+            "```",
+        ]
     )
 
 

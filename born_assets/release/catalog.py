@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,16 @@ def next_version(data: DataDir) -> str:
     releases = data.published_releases()
     numbers = [int(m.group(1)) for r in releases if (m := _NUMBERED.match(r.version))]
     return f"v{max(numbers, default=0) + 1}"
+
+
+def released_on(release: ReleaseDir) -> str:
+    """The day the version was first cut (its release.json says), else today (UTC): YYYY-MM-DD.
+
+    A re-cut of a published version keeps its date, so its card stays byte-identical.
+    """
+    if release.is_published():
+        return str(read_release_json(release.path)["built_at"])[:10]
+    return datetime.now(UTC).date().isoformat()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ so it takes its PII and limitation statements from here.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -108,7 +109,9 @@ def croissant_metadata(info: ReleaseInfo) -> dict[str, Any]:
         "conformsTo": CONFORMS_TO,
         "name": f"born-{info.version}",
         "description": summary_sentence(info),
-        "version": info.version,
+        "version": semantic_version(info.version),
+        "citeAs": citation(info),
+        **({"datePublished": info.released_on} if info.released_on else {}),
         "license": [
             f"https://spdx.org/licenses/{spdx}.html" for spdx in sorted(_ids(info.license))
         ],
@@ -119,6 +122,30 @@ def croissant_metadata(info: ReleaseInfo) -> dict[str, Any]:
         "recordSet": _record_sets(info),
         **rai_fields(info),
     }
+
+
+def semantic_version(version: str) -> str:
+    """The version as MAJOR.MINOR.PATCH, as Croissant expects: `v3` -> `3.0.0`, `v2.1` -> `2.1.0`.
+
+    Other names become a pre-release of 0.0.0 (`rc_june` -> `0.0.0-rc-june`).
+    """
+    numbered = re.fullmatch(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?", version)
+    if numbered:
+        return ".".join(str(int(part or 0)) for part in numbered.groups())
+    return "0.0.0-" + re.sub(r"[^0-9A-Za-z.-]", "-", version)
+
+
+def citation(info: ReleaseInfo) -> str:
+    """A BibTeX entry for the release (Croissant `citeAs`, the card's Citation section)."""
+    key = re.sub(r"[^A-Za-z0-9]+", "_", f"{info.dataset_id}_{info.version}").strip("_")
+    year = info.released_on[:4] or "n.d."
+    return (
+        f"@misc{{{key},\n"
+        f"  title = {{{info.dataset_id} {info.version}: provenance-complete fine-tuning rows}},\n"
+        f"  note = {{born_assets release {info.version}, dataset id {info.dataset_id}}},\n"
+        f"  year = {{{year}}}\n"
+        "}"
+    )
 
 
 def summary_sentence(info: ReleaseInfo) -> str:

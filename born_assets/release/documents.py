@@ -50,6 +50,7 @@ class ReleaseFacts:
     policy_sha256: str
     code_version: str
     dataset_id: str = ""
+    released_on: str = ""
     configs: dict[str, str] = field(default_factory=lambda: {DEFAULT_CONFIG: "NONE"})
     contamination_applies: bool = True
 
@@ -155,6 +156,7 @@ def _info(
         columns=release_columns(),
         sources=sources,
         dataset_id=facts.dataset_id,
+        released_on=facts.released_on,
         license=combine(v for v in facts.configs.values() if v != "NONE"),
         contamination_applies=facts.contamination_applies,
         fates=dict(sorted(fates.items())),

@@ -54,6 +54,7 @@ class ReleaseInfo:
     out_of_scope_uses: tuple[str, ...] = field(default=())
     limitations: tuple[str, ...] = field(default=())
     dataset_id: str = ""
+    released_on: str = ""  # YYYY-MM-DD the version was first cut; "" when not known
     license: str = ""  # one SPDX expression for every released row
     configs: tuple[ConfigInfo, ...] = field(default=())
     license_rows: tuple[LicenseRows, ...] = field(default=())

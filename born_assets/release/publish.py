@@ -70,6 +70,7 @@ class ReleaseRequest:
     licenses: LicensePolicy = LicensePolicy()
     dataset_id: str = "born-assets"
     shard_rows: int = DEFAULT_SHARD_ROWS
+    released_on: str = ""  # YYYY-MM-DD the version was first cut (the card and Croissant say it)
 
     @property
     def target(self) -> Path:
@@ -269,6 +270,7 @@ def _build(
         request.policy_sha256,
         code_version(),
         dataset_id=request.dataset_id,
+        released_on=request.released_on,
         configs=_config_licenses(groups),
         contamination_applies=request.warehouse.contamination_applies,
     )

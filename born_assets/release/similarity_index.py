@@ -155,7 +155,9 @@ def build_index(
     settings = policy.similarity
     fields = settings.index_fields
     columns = [*META_COLUMNS, *(f.column for f in fields)]
-    batches = iter_parquet_batches(release.shards(), batch_rows, columns)
+    batches = iter_parquet_batches(
+        release.shards(), batch_rows, columns, f"similarity index {version}"
+    )
     worker = partial(index_batch, fields, settings.params, settings.embedding_model)
     target = data.similarity_index(version)
     with atomic_dir(target.path) as staging:

@@ -141,5 +141,16 @@ def validate_batches(
             cases = errors.failure_cases
             report.failures += len(cases)
             for record in cases.head(max_examples - len(report.examples)).to_dict("records"):
-                report.examples.append({k: str(v) for k, v in record.items()})
+                example = {k: str(v) for k, v in record.items()}
+                report.examples.append({**example, **_row_identity(frame, record.get("index"))})
     return report
+
+
+_IDENTITY = ("example_id", "source_file", "source_line")
+
+
+def _row_identity(frame: pd.DataFrame, index: object) -> dict[str, str]:
+    """The failing row's example_id, source file and line, when the table has them."""
+    if not isinstance(index, int) or index not in frame.index:
+        return {}
+    return {c: str(frame.at[index, c]) for c in _IDENTITY if c in frame.columns}

@@ -96,6 +96,9 @@ class LaneOutput(StrictModel):
     fields: OutputFields = OutputFields()
 
 
+NO_SCHEDULE = "none"  # `schedule: none`: the lane has no schedule, `schedule_reason` says why
+
+
 class LaneManifest(UsageTerms):
     """One lane: one teacher, one benchmark family, the tasks it was given, where its output is."""
 
@@ -107,6 +110,8 @@ class LaneManifest(UsageTerms):
     prompt_template: PromptTemplate
     sampling_params: dict[str, Any] = Field(default_factory=dict)
     schedule: str | None = None
+    """A five-field cron (UTC) for the lane's own build, or `none` (then `schedule_reason`)."""
+    schedule_reason: str | None = None
     output: LaneOutput
     generation: GenerationSpec | None = None
     tests: TestsSpec | None = None
@@ -132,9 +137,22 @@ class LaneManifest(UsageTerms):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
-        if value is not None and len(value.split()) != 5:
-            raise ValueError("must be a five-field cron expression, e.g. '0 3 * * *'")
+        if value is not None and value != NO_SCHEDULE and len(value.split()) != 5:
+            raise ValueError(
+                f"must be a five-field cron expression, e.g. '0 3 * * *', or '{NO_SCHEDULE}'"
+            )
         return value
+
+    @model_validator(mode="after")
+    def _no_schedule_says_why(self) -> LaneManifest:
+        if self.schedule == NO_SCHEDULE and not (self.schedule_reason or "").strip():
+            raise ValueError(f"schedule_reason: say why a lane has schedule: {NO_SCHEDULE}")
+        return self
+
+    @property
+    def cron(self) -> str | None:
+        """The lane's cron, or None when it has no schedule."""
+        return None if self.schedule == NO_SCHEDULE else self.schedule
 
 
 @dataclass(frozen=True)

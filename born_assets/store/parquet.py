@@ -12,6 +12,7 @@ import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 
 from born_assets.schemas.derive import arrow_schema
+from born_assets.store.progress import Progress, counted
 
 PARQUET_COMPRESSION = "zstd"
 PARQUET_COMPRESSION_LEVEL = 3
@@ -85,9 +86,24 @@ class ParquetSink:
 
 
 def iter_parquet_batches(
-    paths: Iterable[Path], batch_rows: int, columns: list[str] | None = None
+    paths: Iterable[Path],
+    batch_rows: int,
+    columns: list[str] | None = None,
+    progress: str | None = None,
 ) -> Iterator[pa_arrow.RecordBatch]:
-    """Record batches of at most `batch_rows` rows from the given Parquet files, in order."""
-    for path in paths:
-        parquet = pq.ParquetFile(path)
-        yield from parquet.iter_batches(batch_size=batch_rows, columns=columns)
+    """Record batches of at most `batch_rows` rows from the given Parquet files, in order.
+
+    With a `progress` label, the rows read are reported (`born_assets.store.progress`) against
+    the files' row count.
+    """
+    paths = list(paths)
+    batches = (
+        batch
+        for path in paths
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns)
+    )
+    if progress is None:
+        yield from batches
+    else:
+        total = sum(pq.read_metadata(path).num_rows for path in paths)
+        yield from counted(batches, Progress(progress, total))

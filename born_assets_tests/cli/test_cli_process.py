@@ -5,6 +5,7 @@ These start the real Dagster CLI (about 10 s of imports), so there are few of th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -61,6 +62,10 @@ def test_born_summary_prints_lines_per_lane_and_fate(data_dir: Path, capsys) -> 
     assert "mbpp-plus-reference" in out and "quarantined" in out
     total = next(line for line in out.splitlines() if "TOTAL" in line).split()
     assert total[1] == str(input_lines(data_dir))
+    assert main(["--data-dir", str(data_dir), "summary", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["release"] is None
+    assert sum(s["lines_read"] for s in summary["sources"]) == input_lines(data_dir)
 
 
 def test_born_manifests_exits_nonzero_naming_the_broken_file(data_dir: Path, capsys) -> None:

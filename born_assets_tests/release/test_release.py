@@ -192,6 +192,10 @@ def test_verify_catches_a_flipped_byte(built: Path, tmp_path: Path, capsys) -> N
     shard.write_bytes(bytes(raw))
     assert main(["--data-dir", str(data_dir), "verify", "v1"]) == 1
     assert "MISMATCH data/train-00000-of-00001.parquet" in capsys.readouterr().out
+    assert main(["--data-dir", str(data_dir), "verify", "v1", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["intact"] is False and report["changed_inputs"] == []
+    assert [m["path"] for m in report["mismatches"]] == ["data/train-00000-of-00001.parquet"]
 
 
 def _example(data_dir: Path, origin_kind: str) -> str:
@@ -214,6 +218,11 @@ def test_trace_prints_the_whole_chain(built: Path, capsys, origin_kind: str) -> 
     assert "release: v1" in out and "shard: data/" in out
     assert "fate: released" in out and "decision: survivor" in out
     assert "sha256: " in out and (".yaml" in out)
+    assert main(["--data-dir", str(built), "trace", example_id, "--json"]) == 0
+    chain = json.loads(capsys.readouterr().out)
+    sections = {s["section"]: s["content"] for s in chain["sections"]}
+    assert sections["source"]["source_line"] >= 1 and "gates" in sections
+    assert sections["releases"][0]["release"] == "v1"
 
 
 def test_trace_of_a_duplicate_names_its_survivor(built: Path, capsys) -> None:
@@ -244,12 +253,18 @@ def test_diff_reports_rows_added_removed_and_fates_changed(
     assert "released -> -: 60" in out
     diff = pd.read_parquet(out_file)
     assert set(diff["change"]) == {"removed"} and len(diff) == 60
+    assert main(["--data-dir", str(data_dir), "diff", "v1", "v2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["totals"]["removed"] == 60 and report["totals"].get("added", 0) == 0
 
 
 def test_releases_lists_versions_with_counts(built: Path, capsys) -> None:
     assert main(["--data-dir", str(built), "releases"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("v1") and "rows" in out and "released" in out
+    assert main(["--data-dir", str(built), "releases", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["version"] == "v1" and listed["rows"] == listed["counts_by_fate"]["released"]
 
 
 def test_croissant_metadata_validates_with_mlcroissant(built: Path, tmp_path: Path) -> None:
@@ -267,6 +282,7 @@ def test_croissant_metadata_validates_with_mlcroissant(built: Path, tmp_path: Pa
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "warning" not in (done.stdout + done.stderr).lower(), done.stderr[-2000:]
 
 
 def test_the_dataset_card_has_a_yaml_header_and_the_transparency_table(built: Path) -> None:
@@ -277,7 +293,8 @@ def test_the_dataset_card_has_a_yaml_header_and_the_transparency_table(built: Pa
     assert header["configs"][0]["data_files"][0]["path"] == "data/train-*.parquet"
     assert header["configs"][1]["data_files"][0]["path"] == "data/cc-by-sa-4.0.train-*.parquet"
     assert (release(built, "v1") / "transparency.md").read_text().strip() in card
-    assert json.loads((release(built, "v1") / "croissant.json").read_text())["version"] == "v1"
+    croissant = json.loads((release(built, "v1") / "croissant.json").read_text())
+    assert croissant["version"] == "1.0.0" and croissant["datePublished"] in card
 
 
 def test_a_build_killed_mid_write_leaves_no_release_and_the_next_run_succeeds(

@@ -126,6 +126,7 @@ def make_info(shard_sha256: dict[str, str], **changes: Any) -> ReleaseInfo:
         sources=SOURCES,
         license="CC-BY-4.0 AND MIT",
         dataset_id="born-test",
+        released_on="2026-12-04",
         configs=(ConfigInfo("default", "CC-BY-4.0 AND MIT", "data/train-*.parquet", 5),),
         license_rows=(
             LicenseRows("humaneval-gpt", "MIT", 3),
@@ -181,6 +182,7 @@ def test_mlcroissant_validate_accepts_the_croissant_file(
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    assert "warning" not in (result.stdout + result.stderr).lower(), result.stderr
 
 
 @pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated")
@@ -220,6 +222,8 @@ def test_croissant_declares_version_1_0_context_and_typed_fields(
         "https://spdx.org/licenses/MIT.html",
     ]
     assert doc["identifier"] == "born-test"
+    assert doc["version"] == "1.0.0" and doc["datePublished"] == "2026-12-04"
+    assert doc["citeAs"].startswith("@misc{born_test_v1,") and "year = {2026}" in doc["citeAs"]
     [record_set] = doc["recordSet"]
     assert record_set["key"] == {"@id": "default/example_id"}
     assert {f["name"]: f["dataType"] for f in record_set["field"]} == {
@@ -390,6 +394,8 @@ def test_card_sections_carry_the_release_facts(release: tuple[Path, ReleaseInfo]
     assert TRANSPARENCY in card
     headings = [line for line in card.splitlines() if line.startswith("## ")]
     assert headings == [
+        "## Loading",
+        "## Citation",
         "## Intended uses",
         "## Out-of-scope uses",
         "## Sources",
@@ -413,6 +419,11 @@ def test_card_sections_carry_the_release_facts(release: tuple[Path, ReleaseInfo]
     assert "| default | `CC-BY-4.0 AND MIT` | 5 | `data/train-*.parquet` |" in card
     assert "| open-traces | `CC-BY-4.0` | 2 |" in card
     assert "- Dataset id: `born-test` (the same for every version)" in card
+    assert "- Release date: 2026-12-04\n" in card
+    assert "FROM 'data/train-*.parquet' GROUP BY ALL\").show()" in card
+    assert 'load_dataset("parquet", data_files={"train": "data/train-*.parquet"}' in card
+    assert "pd.read_parquet(p) for p in sorted(glob.glob(" in card
+    assert "```bibtex\n@misc{born_test_v1,\n" in card
     assert "- Only Python tasks.\n" in card
     for shard, sha in info.shard_sha256.items():
         assert f"| `{shard}` | `{sha}` |" in card

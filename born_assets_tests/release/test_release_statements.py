@@ -149,6 +149,10 @@ def test_history_lists_every_release_a_row_was_in_with_its_fate(two_uses: Path, 
     assert lines[2].split()[:4] == ["v1", "train", lines[2].split()[2], "contaminated"]
     assert "exact_prompt" in lines[2] and "humaneval/HumanEval/" in lines[2]
     assert lines[3].split()[:2] == ["v2", "eval"] and "released" in lines[3]
+    assert main(["--data-dir", str(two_uses), "history", example_id, "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)["releases"]
+    fates = [(a["version"], a["fate"]) for a in found]
+    assert fates == [("v1", "contaminated"), ("v2", "released")]
     assert main(["--data-dir", str(two_uses), "history", "ex_" + "0" * 24]) == 1
 
 

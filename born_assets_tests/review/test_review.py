@@ -7,7 +7,6 @@ hashes so the import can tell, and it refuses the whole sheet naming every offen
 
 from __future__ import annotations
 
-import argparse
 import csv
 import shutil
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from born_assets.cli.review import add_review_commands
+from born_assets.cli.main import build_parser
 from born_assets.layout import DataDir
 from born_assets.review.candidates import review_candidates, row_hashes
 from born_assets.review.records import RECORD_COLUMNS, load_review_table, write_review_records
@@ -352,9 +351,7 @@ def test_the_sheet_shows_and_hashes_the_text_that_ships(built: Path, tmp_path: P
 
 
 def born_review(data_dir: Path, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="born")
-    add_review_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["review", *argv])
+    args = build_parser().parse_args(["review", *argv])
     args.data = DataDir.at(data_dir)
     return int(args.run(args))
 

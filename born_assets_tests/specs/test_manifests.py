@@ -156,3 +156,23 @@ def test_a_lane_without_a_time_source_is_refused(
     error = load_manifest(write(tmp_path, "a.yaml", document), DataDir.at(tmp_path))
     assert isinstance(error, SpecError)
     assert message in error.message
+
+
+def test_every_sample_lane_has_a_schedule_or_says_why_not() -> None:
+    loaded, _ = load_manifests(DataDir.at(SAMPLE_DATA))
+    for item in loaded:
+        manifest = item.manifest
+        assert manifest.schedule is not None, f"{item.path.name}: no schedule and no reason"
+        if manifest.cron is None:
+            assert (manifest.schedule_reason or "").strip(), item.path.name
+    assert any(item.manifest.cron for item in loaded)
+
+
+def test_schedule_none_without_a_reason_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "lane.yaml", {**VALID, "schedule": "none"})
+    error = load_manifest(path, DataDir.at(tmp_path))
+    assert isinstance(error, SpecError)
+    assert "schedule_reason: say why a lane has schedule: none" in error.message
+    reasoned = {**VALID, "schedule": "none", "schedule_reason": "a fixed snapshot"}
+    loaded = load_manifest(write(tmp_path, "lane.yaml", reasoned), DataDir.at(tmp_path))
+    assert isinstance(loaded, LoadedManifest) and loaded.manifest.cron is None

@@ -15,10 +15,21 @@ from born_assets.curation.dedup_stage import (
 )
 from born_assets.curation.stage import VERDICT_COLUMNS, GateSummary, gate, gate_versions
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, reconcile_result, schema_check
-from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
+from born_assets.defs.checks import MAX_EXAMPLES, in_words, reconcile_result, schema_check
+from born_assets.defs.metadata import (
+    column_schema,
+    counts_table,
+    markdown_table,
+    passthrough_lineage,
+    preview,
+)
 from born_assets.defs.resources import WarehouseResource
-from born_assets.schemas.curation import DeduplicatedRecord, GatedRecord, NearDuplicateRecord
+from born_assets.schemas.curation import (
+    DeduplicatedRecord,
+    GatedRecord,
+    NearDuplicateRecord,
+    SanitizedRecord,
+)
 from born_assets.schemas.fates import ExitRecord
 from born_assets.store.conservation import Flow, RowFilter, unreconciled_flow
 from born_assets.store.memo import RowMemo, write_versions
@@ -84,6 +95,9 @@ def gated_asset() -> dg.AssetsDefinition:
             metadata={
                 "dagster/row_count": summary.rows_in,
                 "dagster/column_schema": column_schema(GatedRecord),
+                "dagster/column_lineage": passthrough_lineage(
+                    GatedRecord, [(SANITIZED_KEY, SanitizedRecord)]
+                ),
                 "policy_sha256": policy.content_hash,
                 "rows_in": summary.rows_in,
                 "rows_remembered": summary.remembered,
@@ -159,6 +173,9 @@ def _dedup_metadata(
     return {
         "dagster/row_count": summary.survivors,
         "dagster/column_schema": column_schema(DeduplicatedRecord),
+        "dagster/column_lineage": passthrough_lineage(
+            DeduplicatedRecord, [(GATED_KEY, GatedRecord), (SANITIZED_KEY, SanitizedRecord)]
+        ),
         "policy_sha256": policy_hash,
         "rows_in": summary.rows_in,
         "survivors": summary.survivors,
@@ -217,6 +234,7 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
             )
         return dg.AssetCheckResult(
             passed=not bad,
+            description=in_words(len(bad), "duplicates whose survivor is not kept", bad),
             metadata={
                 "duplicates_without_survivor": len(bad),
                 "examples": [list(b) for b in bad[:MAX_EXAMPLES]],

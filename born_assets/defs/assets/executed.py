@@ -12,7 +12,7 @@ import dagster as dg
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, schema_check
+from born_assets.defs.checks import MAX_EXAMPLES, in_words, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
 from born_assets.defs.resources import WarehouseResource
 from born_assets.execution.cache import ResultCache
@@ -158,6 +158,7 @@ def executed_checks() -> list[dg.AssetChecksDefinition]:
             ).fetchall()
         return dg.AssetCheckResult(
             passed=not bad,
+            description=in_words(len(bad), "rows without exactly one execution outcome", bad),
             metadata={"mismatched": len(bad), "examples": [b[0] for b in bad[:MAX_EXAMPLES]]},
         )
 
@@ -178,7 +179,11 @@ def executed_checks() -> list[dg.AssetChecksDefinition]:
                     "limits": Isolation.LIMITS.value,
                 },
             ).fetchall()
-        return dg.AssetCheckResult(passed=weaker == 0, metadata={"rows_limits_only": weaker})
+        return dg.AssetCheckResult(
+            passed=weaker == 0,
+            description=in_words(weaker, "rows run with resource limits alone, no namespaces", []),
+            metadata={"rows_limits_only": weaker},
+        )
 
     return [
         schema_check(EXECUTED_KEY, layout.ROWS, ExecutedRecord),

@@ -5,7 +5,7 @@ import dagster as dg
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, schema_check
+from born_assets.defs.checks import MAX_EXAMPLES, in_words, schema_check
 from born_assets.defs.metadata import column_schema, counts_table
 from born_assets.defs.resources import WarehouseResource
 from born_assets.governance.pii import scan
@@ -100,6 +100,7 @@ def pii_checks() -> list[dg.AssetChecksDefinition]:
                     leftovers.append({"example_id": row["example_id"], "kinds": sorted(kinds)})
         return dg.AssetCheckResult(
             passed=not leftovers,
+            description=in_words(len(leftovers), "rows with PII left after redaction", leftovers),
             metadata={"rows_with_leftovers": len(leftovers), "examples": leftovers[:MAX_EXAMPLES]},
         )
 

@@ -13,14 +13,18 @@ from born_assets.defs.assets.executed import EXECUTED_KEY
 from born_assets.defs.assets.pii import PII_KEY
 from born_assets.defs.assets.review import HUMAN_REVIEWS_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.metadata import column_schema, plot_metadata
+from born_assets.defs.metadata import column_schema, passthrough_lineage, plot_metadata
 from born_assets.defs.release_gate import ReleaseGate
 from born_assets.defs.resources import WarehouseResource
 from born_assets.layout import ReleaseDir
 from born_assets.release.build import ReviewInputs, WarehouseInputs
+from born_assets.release.catalog import next_version, released_on
+from born_assets.release.changes import changes_since_previous
 from born_assets.release.preflight import release_preflight
 from born_assets.release.publish import ReleaseRefused, ReleaseRequest, cut_release
 from born_assets.release.transparency import CSV_COLUMNS, SourceMeta
+from born_assets.schemas.curation import DeduplicatedRecord, SanitizedRecord
+from born_assets.schemas.execution import ExecutedRecord
 from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.vocabulary import IntendedUse
 
@@ -28,6 +32,7 @@ RELEASE_VERSIONS = dg.DynamicPartitionsDefinition(name="release_version")
 RELEASE_KEY = dg.AssetKey("release")
 TRANSPARENCY_KEY = dg.AssetKey("transparency_table")
 GROUP = "release"
+TRANSPARENCY_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in CSV_COLUMNS])
 
 
 class ReleaseConfig(dg.Config):
@@ -40,6 +45,13 @@ class ReleaseConfig(dg.Config):
         "it are withheld, each with its reason.",
     )
 
+
+# Where the released columns come from: the first of these tables that has a column of that name.
+_RELEASE_UPSTREAM = [
+    (DEDUPLICATED_KEY, DeduplicatedRecord),
+    (EXECUTED_KEY, ExecutedRecord),
+    (SANITIZED_KEY, SanitizedRecord),
+]
 
 CHECK_NAMES = (
     "release_schema",
@@ -115,6 +127,7 @@ def release_asset(
             policy_sha256=policy.content_hash,
             licenses=policy.licenses,
             dataset_id=policy.release.dataset_id,
+            released_on=released_on(warehouse.data.release(version)),
         )
         with warehouse.exclusive(), warehouse.connect() as con:
             release_gate.refuse_if_failed(context)  # under the lock: no run rewrites meanwhile
@@ -122,14 +135,22 @@ def release_asset(
                 outcome = cut_release(con, request)
             except ReleaseRefused as refused:
                 raise dg.Failure(description=str(refused)) from refused
+            changes = changes_since_previous(con, warehouse.data, version)
+        suggested = next_version(warehouse.data)
         context.log.info(
-            f"release {version}: {outcome.status}, {outcome.rows} rows at {outcome.path}"
+            f"release {version}: {outcome.status}, {outcome.rows} rows at {outcome.path}; "
+            f"{changes.sentence()}; the next version would be {suggested}"
         )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": outcome.rows,
                 "dagster/column_schema": column_schema(ReleaseRecord),
+                "dagster/column_lineage": passthrough_lineage(ReleaseRecord, _RELEASE_UPSTREAM),
                 "status": outcome.status,
+                "changes_since_previous": changes.sentence(),
+                "previous_version": changes.previous or "",
+                "rows_changed_since_previous": dict(sorted(changes.totals.items())),
+                "next_version": suggested,
                 "release_path": dg.MetadataValue.path(str(outcome.path)),
                 "transparency_table": dg.MetadataValue.path(
                     str(outcome.path / ReleaseDir.TRANSPARENCY_MD)
@@ -180,11 +201,12 @@ def transparency_table_asset() -> dg.AssetsDefinition:
         folder = warehouse.data.release(context.partition_key).path
         with (folder / ReleaseDir.TRANSPARENCY_CSV).open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-        schema = dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in CSV_COLUMNS])
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(rows),
-                "table": dg.MetadataValue.table([dg.TableRecord(r) for r in rows], schema=schema),
+                "table": dg.MetadataValue.table(
+                    [dg.TableRecord(r) for r in rows], schema=TRANSPARENCY_SCHEMA
+                ),
                 "markdown": dg.MetadataValue.md(
                     (folder / ReleaseDir.TRANSPARENCY_MD).read_text(encoding="utf-8")
                 ),

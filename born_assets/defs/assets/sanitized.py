@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 
 from born_assets import layout
-from born_assets.defs.checks import MAX_EXAMPLES, reconcile_result, schema_check
+from born_assets.defs.checks import MAX_EXAMPLES, in_words, reconcile_result, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, preview
 from born_assets.defs.resources import WarehouseResource
 from born_assets.sanitize.stage import (
@@ -90,7 +90,9 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             ParquetSink(staging / layout.ROWS, SanitizedRecord, warehouse.batch_rows) as rows,
             ParquetSink(staging / layout.EXITS, ExitRecord, warehouse.batch_rows) as exits,
         ):
-            batches = iter_parquet_batches(inputs, warehouse.batch_rows, READ_COLUMNS)
+            batches = iter_parquet_batches(
+                inputs, warehouse.batch_rows, READ_COLUMNS, progress="sanitize"
+            )
             workers = warehouse.worker_count(inputs)
             for done in sanitize_stream(batches, memo, workers, policy):
                 summary.add(done.summary)
@@ -127,6 +129,7 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
             found.extend(hidden_markers(batch))
         return dg.AssetCheckResult(
             passed=not found,
+            description=in_words(len(found), "rows still holding hidden markers", found),
             metadata={
                 "rows": rows,
                 "rows_with_markers": len(found),
@@ -151,7 +154,9 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
                 if problem:
                     bad.append({"example_id": row["example_id"], "problem": problem})
         return dg.AssetCheckResult(
-            passed=not bad, metadata={"rows_bad": len(bad), "examples": bad[:MAX_EXAMPLES]}
+            passed=not bad,
+            description=in_words(len(bad), "rows whose post_processing is wrong", bad),
+            metadata={"rows_bad": len(bad), "examples": bad[:MAX_EXAMPLES]},
         )
 
     @dg.asset_check(
