@@ -69,6 +69,10 @@ class Asset:
 class OutsideDataDir(ValueError):
     """A path from a spec or the command line that resolves outside the data dir."""
 
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.reason = reason
+
 
 @dataclass(frozen=True)
 class ReleaseDir:
@@ -351,8 +355,10 @@ class DataDir:
         """`path` relative to the data dir, with forward slashes (how tables record files)."""
         return path.relative_to(self.root).as_posix()
 
-    def inside(self, relative: str | os.PathLike[str], what: str) -> Path:
-        """`relative` resolved under the data dir, symlinks followed; refuse anything outside.
+    def inside(
+        self, relative: str | os.PathLike[str], what: str, base: Path | None = None
+    ) -> Path:
+        """`relative` resolved under `base` (default: the data dir), symlinks followed.
 
         Raises:
             OutsideDataDir: the path is absolute, climbs out with `..`, or a symlink leads out.
@@ -360,15 +366,24 @@ class DataDir:
         """
         given = Path(relative)
         if given.is_absolute():
-            raise OutsideDataDir(f"{what}: {str(relative)!r} is absolute; write it relative")
-        resolved = (self.root / given).resolve()
+            raise OutsideDataDir(what, f"{str(relative)!r} is absolute; write it relative")
+        resolved = ((base or self.root) / given).resolve()
         if not resolved.is_relative_to(self.root.resolve()):
             raise OutsideDataDir(
-                f"{what}: {str(relative)!r} resolves outside the data dir ({self.root})"
+                what, f"{str(relative)!r} resolves outside the data dir ({self.root})"
             )
         return resolved
 
     def source_files(self, folder: str, pattern: str) -> list[Path]:
-        """A lane's or import's input files (`folder/pattern` under the data dir), sorted."""
-        root = self.root / folder
-        return sorted(p for p in root.glob(pattern) if p.is_file()) if root.is_dir() else []
+        """A lane's or import's input files (`folder/pattern` under the data dir), sorted.
+
+        Raises:
+            OutsideDataDir: the folder, or a file the pattern picks (a symlink), lies outside.
+        """
+        root = self.inside(folder, "path")
+        if not root.is_dir():
+            return []
+        files = sorted(p for p in (self.root / folder).glob(pattern) if p.is_file())
+        for path in files:
+            self.inside(path.relative_to(self.root), f"{folder}/{pattern} picks {path.name}")
+        return files

@@ -29,6 +29,11 @@ class Project:
         imports, import_errors = load_imports(data)
         return cls(data, lanes, imports, lane_errors, import_errors)
 
+    @property
+    def errors(self) -> list[SpecError]:
+        """Every broken manifest and import spec."""
+        return [*self.lane_errors, *self.import_errors]
+
     def source_dirs(self) -> list[Path]:
         """The warehouse folder of every loaded lane and import."""
         lanes = [self.data.source_asset(OriginKind.LANE, m.manifest.lane_id) for m in self.lanes]
