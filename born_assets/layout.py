@@ -10,7 +10,8 @@
   warehouse/<asset key>/<table>.parquet              one folder per asset (a symlink swapped
   warehouse/.lock  warehouse/.locks/  warehouse/.duckdb_spill/     atomically, see store.atomic)
   warehouse.duckdb             SQL views over the warehouse and releases
-  releases/<version>/          one folder per release (see `ReleaseDir`)
+  releases/<version>/          one folder per release (see `ReleaseDir`; a symlink swapped
+  releases/.issued_versions.jsonl   atomically)   every version ever issued
   similarity/<version>/        the similarity index of one release (see `SimilarityIndexDir`)
   cache/execution/             sandboxed test results by code, tests and environment hash
 ```
@@ -328,6 +329,11 @@ class DataDir:
     def releases(self) -> Path:
         """One folder per release version."""
         return self.root / "releases"
+
+    @property
+    def version_ledger(self) -> Path:
+        """Every release version ever issued, one JSON line each (never rewritten, never reused)."""
+        return self.releases / ".issued_versions.jsonl"
 
     def release(self, version: str) -> ReleaseDir:
         """The folder of release `version` (published or not)."""

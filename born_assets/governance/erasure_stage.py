@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.layout import DataDir
+from born_assets.release.ledger import recover_releases
 from born_assets.release.rewrite import ReleaseErasure, erase_from_release, erased_in_release
 from born_assets.schemas.vocabulary import QuarantineReason
 from born_assets.specs.erasure import (
@@ -68,6 +69,7 @@ def erase_releases(
     con: duckdb.DuckDBPyConnection, data: DataDir, stones: Sequence[Tombstone]
 ) -> list[ReleaseErasure]:
     """Rewrite every stored release that still holds an erased example."""
+    recover_releases(data)
     erased = {s.example_id: s.request_id for s in stones}
     done = []
     for release in data.published_releases():
