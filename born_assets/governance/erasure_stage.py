@@ -7,7 +7,7 @@ that still holds them, and can prove that no erased example survives anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -66,9 +66,16 @@ def record_tombstones(data: DataDir, new: Sequence[Tombstone]) -> list[Tombstone
 
 
 def erase_releases(
-    con: duckdb.DuckDBPyConnection, data: DataDir, stones: Sequence[Tombstone]
+    con: duckdb.DuckDBPyConnection,
+    data: DataDir,
+    stones: Sequence[Tombstone],
+    reindex: Callable[[str], object],
 ) -> list[ReleaseErasure]:
-    """Rewrite every stored release that still holds an erased example."""
+    """Rewrite every stored release that still holds an erased example.
+
+    A rewritten release's similarity index (which holds previews of its rows) is rebuilt by
+    `reindex(version)`, so it keeps nothing the release lost.
+    """
     recover_releases(data)
     erased = {s.example_id: s.request_id for s in stones}
     done = []
@@ -76,6 +83,8 @@ def erase_releases(
         result = erase_from_release(con, release.path, erased)
         if result is not None:
             done.append(result)
+            if data.similarity_index(release.version).is_built():
+                reindex(release.version)
     return done
 
 

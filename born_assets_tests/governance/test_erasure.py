@@ -15,6 +15,7 @@ import pytest
 
 from born_assets.cli.main import main
 from born_assets.defs.runner import failure_messages, materialize_graph, materialize_release
+from born_assets.ingest.readers import iter_records
 from born_assets.layout import DataDir
 from born_assets.release.catalog import verify_release
 from born_assets.release.publish import read_release_json
@@ -167,3 +168,30 @@ def test_the_tombstone_refuses_the_row_after_the_request_is_removed(
 def _example(data_dir: Path, origin_id: str) -> str:
     table = pq.read_table(data_dir / "releases" / "v1" / "data" / "train-00000-of-00001.parquet")
     return next(r["example_id"] for r in table.to_pylist() if r["origin_id"] == origin_id)
+
+
+def test_erasing_a_whole_lane_leaves_no_byte_of_it_under_the_data_dir(
+    released: Path, tmp_path: Path, capsys
+) -> None:
+    """The lane has malformed lines too (bad JSON, not UTF-8, missing fields): all are erased."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(released, data_dir, symlinks=True)
+    assert (data_dir / "similarity" / "v1").is_dir()
+    who = ["--reason", "withdrawn", "--requester", "dpo@born.example", "--id", "ER-9"]
+    origin = ["--origin", "lanes/mbpp-plus-reference"]
+    assert main(["--data-dir", str(data_dir), "erase", *origin, *who]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data_dir), "erase", "--verify", "ER-9"]) == 0
+    out = capsys.readouterr().out
+    files = sorted((data_dir / "lanes" / "mbpp-plus-reference").glob("*.jsonl"))
+    lines = sum(1 for path in files for _ in iter_records(path))
+    assert out.startswith(f"request ER-9: {lines} erased lines, ")
+    assert out.rstrip().endswith(": 0 found")
+    assert verify_release(data_dir / "releases" / "v1") == []
+    # The scan is not blind: one erased line's text copied into a review sheet is found.
+    sheet = data_dir / "reviews" / "sheets" / "leak.jsonl"
+    sheet.parent.mkdir(parents=True, exist_ok=True)
+    sheet.write_bytes(files[0].read_bytes().splitlines()[0])
+    assert main(["--data-dir", str(data_dir), "erase", "--verify", "ER-9"]) == 1
+    out = capsys.readouterr().out
+    assert "reviews/sheets/leak.jsonl: " in out and not out.rstrip().endswith(": 0 found")

@@ -19,6 +19,7 @@ from born_assets.specs.common import SpecError
 from born_assets.specs.evals import load_eval_set
 from born_assets.specs.imports import load_import
 from born_assets.specs.manifests import load_manifest
+from born_assets.specs.project import Project
 from born_assets_tests.ingest.test_imports import SPEC as IMPORT
 from born_assets_tests.specs.test_manifests import VALID as LANE
 
@@ -166,3 +167,20 @@ def test_born_manifests_exits_nonzero_on_an_import_that_escapes(
     assert main(["--data-dir", str(data_dir), "manifests"]) == 1
     err = capsys.readouterr().err
     assert "imports/fastchat-identity.yaml: files.path: '../etc' resolves outside" in err
+
+
+def test_two_specs_picking_the_same_file_are_both_refused_naming_each_other(
+    data_dir: Path, capsys
+) -> None:
+    spec = yaml.safe_load((data_dir / "imports" / "fastchat-identity.yaml").read_text())
+    spec["import_id"] = "fastchat-again"
+    (data_dir / "imports" / "fastchat-again.yaml").write_text(yaml.safe_dump(spec))
+    project = Project.load(DataDir.at(data_dir))
+    errors = {e.path.stem: e for e in project.import_errors}
+    assert set(errors) == {"fastchat-again", "fastchat-identity"}
+    assert errors["fastchat-again"].field == "files.path"
+    assert "which imports/fastchat-identity.yaml also picks" in errors["fastchat-again"].message
+    assert "which imports/fastchat-again.yaml also picks" in errors["fastchat-identity"].message
+    assert "fastchat-identity" not in {i.spec.import_id for i in project.imports}
+    assert main(["--data-dir", str(data_dir), "manifests"]) == 1
+    assert "imports/fastchat-again.yaml: files.path: picks traces/" in capsys.readouterr().err
