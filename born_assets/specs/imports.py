@@ -127,6 +127,15 @@ class ImportSpec(UsageTerms):
             raise ValueError(NO_TIME_SOURCE + " (`fields.timestamp_field`)")
         return self
 
+    @model_validator(mode="after")
+    def _fields_the_format_needs(self) -> Self:
+        trace_format = FORMATS.get(self.format)
+        needed = trace_format.required_fields if trace_format is not None else ()
+        missing = [f"fields.{name}" for name in needed if getattr(self.fields, name) is None]
+        if missing:
+            raise ValueError(f"format {self.format!r} needs {' and '.join(missing)}")
+        return self
+
     @field_validator("assume_timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
