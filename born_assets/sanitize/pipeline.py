@@ -28,7 +28,7 @@ from typing import Any, Literal
 from born_assets.sanitize.closure import ClosureResult, to_closure
 from born_assets.sanitize.turns import TurnStripStats, strip_turns, visible_tools
 from born_assets.specs.closure_policy import ClosurePolicy
-from born_assets.text.control import strip_control_deep
+from born_assets.text.control import strip_control, strip_control_deep
 from born_assets.text.thinking import StripStats
 from born_assets.traces.codec import Trace, decode_trace
 from born_assets.traces.conversation import Block, BlockKind, Role, Turn, render_prompt
@@ -149,16 +149,18 @@ def _sanitize(
         )
     closure = to_closure(_closure_input(response_turns, prompt_text), trace.outcome, policy)
     _closure_steps(transforms, closure)
-    (prompt, response, messages, tools_out), removed = strip_control_deep(
-        [
-            visible_prompt,
-            closure.text,
-            to_messages((*prompt_turns, *response_turns)),
-            tools_payload(tools),
-        ]
+    prompt, in_prompt = strip_control(visible_prompt)
+    response, in_response = strip_control(closure.text)
+    (messages, tools_out), in_messages = strip_control_deep(
+        [to_messages((*prompt_turns, *response_turns)), tools_payload(tools)]
     )
-    if removed:  # recorded before rewrite_closure, which stays the last step
-        transforms.insert(len(transforms) - 1, Transform("strip_control_chars", {"chars": removed}))
+    if in_prompt or in_response or in_messages:  # recorded before rewrite_closure, the last step
+        counts: dict[str, int | str] = {
+            "prompt_chars": in_prompt,
+            "response_chars": in_response,
+            "messages_chars": in_messages,
+        }
+        transforms.insert(len(transforms) - 1, Transform("strip_control_chars", counts))
     return SanitizedRow(
         prompt,
         response,

@@ -127,7 +127,7 @@ def test_a_nul_in_a_prompt_is_removed_and_recorded() -> None:
     assert isinstance(result, SanitizedRow)
     assert result.prompt == "fix the bug" and "\x1b" not in result.response
     (strip,) = [t for t in result.transforms if t.name == "strip_control_chars"]
-    assert strip.detail == {"chars": 3}
+    assert strip.detail == {"prompt_chars": 2, "response_chars": 1, "messages_chars": 3}
     assert result.transforms[-1].name == "rewrite_closure"
 
 
