@@ -11,6 +11,7 @@ from born_assets.cli import (
     erase,
     execution,
     export,
+    gc,
     history,
     inspect,
     releases,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.register(add)
     review.add_review_commands(commands)
     history.register(add)
+    gc.register(add)
     return parser
 
 
