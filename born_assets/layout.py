@@ -75,6 +75,13 @@ class OutsideDataDir(ValueError):
         self.reason = reason
 
 
+def _plain_name(name: str, what: str) -> str:
+    """`name` if it names one visible folder; a version from the command line may not climb."""
+    if not name or name.startswith(".") or Path(name).name != name or "\\" in name:
+        raise OutsideDataDir(what, f"{name!r} is not a plain folder name")
+    return name
+
+
 @dataclass(frozen=True)
 class ReleaseDir:
     """One release folder: `releases/<version>/`.
@@ -336,8 +343,12 @@ class DataDir:
         return self.releases / ".issued_versions.jsonl"
 
     def release(self, version: str) -> ReleaseDir:
-        """The folder of release `version` (published or not)."""
-        return ReleaseDir(self.releases / version)
+        """The folder of release `version` (published or not).
+
+        Raises:
+            OutsideDataDir: `version` is not a plain folder name (`..`, `a/b`, `.hidden`).
+        """
+        return ReleaseDir(self.releases / _plain_name(version, "release version"))
 
     def published_releases(self) -> list[ReleaseDir]:
         """Published releases (those with a release.json), sorted by name."""
@@ -354,7 +365,7 @@ class DataDir:
 
     def similarity_index(self, version: str) -> SimilarityIndexDir:
         """The similarity index of release `version` (built or not)."""
-        return SimilarityIndexDir(self.similarity_indexes / version)
+        return SimilarityIndexDir(self.similarity_indexes / _plain_name(version, "release version"))
 
     # Paths named in specs and on the command line.
     def relative(self, path: Path) -> str:

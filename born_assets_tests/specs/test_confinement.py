@@ -184,3 +184,27 @@ def test_two_specs_picking_the_same_file_are_both_refused_naming_each_other(
     assert "fastchat-identity" not in {i.spec.import_id for i in project.imports}
     assert main(["--data-dir", str(data_dir), "manifests"]) == 1
     assert "imports/fastchat-again.yaml: files.path: picks traces/" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", ["..", "../../etc", "v1/../../x", ".v1.0123", "", "/etc"])
+def test_a_release_version_from_the_command_line_cannot_climb(
+    layout: tuple[DataDir, Path], version: str
+) -> None:
+    data, _ = layout
+    with pytest.raises(OutsideDataDir, match="is not a plain folder name"):
+        data.release(version)
+    with pytest.raises(OutsideDataDir):
+        data.similarity_index(version)
+
+
+def test_born_refuses_command_line_paths_outside_the_data_dir(
+    data_dir: Path, tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "elsewhere" / "release.json").parent.mkdir()
+    (tmp_path / "elsewhere" / "release.json").write_text("{}")
+    assert main(["--data-dir", str(data_dir), "verify", "../../elsewhere"]) == 2
+    err = capsys.readouterr().err
+    assert "release version: '../../elsewhere' is not a plain folder name" in err
+    out = tmp_path / "sheets"
+    assert main(["--data-dir", str(data_dir), "review", "export", "--out", str(out)]) == 2
+    assert "--out: " in capsys.readouterr().err and not out.exists()
