@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from born_assets.cli.main import main
-from born_assets.defs.runner import failure_messages, materialize_graph, materialize_release
+from born_assets.defs.runner import failure_messages, materialize_graph
 from born_assets.ingest.readers import iter_records
 from born_assets.layout import DataDir
 from born_assets.release.catalog import verify_release
@@ -27,7 +27,7 @@ from born_assets.specs.erasure import (
     load_requests,
     load_tombstones,
 )
-from born_assets_tests.conftest import copy_sample_data
+from born_assets_tests.graph import built_release
 
 ROW = {
     "example_id": "ex_1",
@@ -103,10 +103,7 @@ def test_a_bad_requests_file_names_the_field(tmp_path: Path, text: str, field: s
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = copy_sample_data(tmp_path_factory.mktemp("erasure") / "data")
-    result = materialize_release(DataDir.at(data_dir), "v1")
-    assert result.success, failure_messages(result)
-    return data_dir
+    return built_release(tmp_path_factory.mktemp("erasure") / "data")
 
 
 def parquet_files_holding(data_dir: Path, example_id: str) -> list[str]:

@@ -23,17 +23,14 @@ from born_assets.layout import DataDir
 from born_assets.release.catalog import verify_release
 from born_assets.release.ledger import issued_versions
 from born_assets.store.atomic import FAULT_ENV
-from born_assets_tests.conftest import copy_sample_data
+from born_assets_tests.graph import built_release
 
 WHO = ["--reason", "data subject request", "--requester", "dpo@born.example"]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = copy_sample_data(tmp_path_factory.mktemp("hardening") / "data")
-    result = materialize_release(DataDir.at(data_dir), "v1")
-    assert result.success, failure_messages(result)
-    return data_dir
+    return built_release(tmp_path_factory.mktemp("hardening") / "data")
 
 
 @pytest.fixture

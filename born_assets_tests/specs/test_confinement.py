@@ -53,21 +53,30 @@ def refused(result: object, field: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("output", "field", "says"),
+    ("key", "where", "field", "says"),
     [
-        ({"path": "../outside"}, "output.path", "resolves outside the data dir"),
-        ({"path": "lanes/../../outside"}, "output.path", "resolves outside the data dir"),
-        ({"path": "/etc"}, "output.path", "is absolute"),
-        ({"path": "lanes/lane-a", "glob": "../../../outside/*"}, "output.path", "outside"),
-        ({"path": "lanes/lane-a", "glob": "/etc/*"}, "output.glob", "is absolute"),
+        ("output", {"path": "../outside"}, "output.path", "resolves outside the data dir"),
+        ("output", {"path": "lanes/../../outside"}, "output.path", "resolves outside"),
+        ("output", {"path": "/etc"}, "output.path", "is absolute"),
+        ("output", {"path": "lanes", "glob": "../../outside/*"}, "output.path", "outside"),
+        ("output", {"path": "lanes/lane-a", "glob": "/etc/*"}, "output.glob", "is absolute"),
+        ("files", {"path": "../../../etc"}, "files.path", "resolves outside"),
+        ("files", {"path": "/etc"}, "files.path", "is absolute"),
+        ("files", {"path": "traces", "glob": "../../outside/*"}, "files.path", "resolves outside"),
+        ("files", {"path": "traces", "glob": "/etc/*"}, "files.glob", "is absolute"),
     ],
 )
-def test_a_lane_output_outside_is_refused(
-    layout: tuple[DataDir, Path], output: dict, field: str, says: str
+def test_a_source_folder_outside_is_refused(
+    layout: tuple[DataDir, Path], key: str, where: dict, field: str, says: str
 ) -> None:
+    """`output` of a lane manifest, `files` of an import spec."""
     data, _ = layout
-    path = write(data.manifests, "a.yaml", {**LANE, "output": output})
-    assert says in refused(load_manifest(path, data), field)
+    result: object
+    if key == "output":
+        result = load_manifest(write(data.manifests, "a.yaml", {**LANE, key: where}), data)
+    else:
+        result = load_import(write(data.imports, "chats.yaml", {**IMPORT, key: where}), data)
+    assert says in refused(result, field)
 
 
 @pytest.mark.parametrize(
@@ -118,23 +127,6 @@ def test_a_file_linked_out_after_load_fails_the_read_loudly(layout: tuple[DataDi
     (data.root / "traces" / "chats" / "late.jsonl").symlink_to(outside / "secret.jsonl")
     with pytest.raises(OutsideDataDir, match="late.jsonl"):
         data.source_files("traces/chats", "*")
-
-
-@pytest.mark.parametrize(
-    ("files", "field", "says"),
-    [
-        ({"path": "../../../etc"}, "files.path", "resolves outside"),
-        ({"path": "/etc"}, "files.path", "is absolute"),
-        ({"path": "traces", "glob": "../../outside/*"}, "files.path", "resolves outside"),
-        ({"path": "traces", "glob": "/etc/*"}, "files.glob", "is absolute"),
-    ],
-)
-def test_an_import_outside_is_refused(
-    layout: tuple[DataDir, Path], files: dict, field: str, says: str
-) -> None:
-    data, _ = layout
-    path = write(data.imports, "chats.yaml", {**IMPORT, "files": files})
-    assert says in refused(load_import(path, data), field)
 
 
 def test_an_eval_set_file_outside_is_refused(layout: tuple[DataDir, Path]) -> None:
