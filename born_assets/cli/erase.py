@@ -37,6 +37,13 @@ def _verify(args: argparse.Namespace) -> int:
         )
         return 1
     needles = collect_needles(args.data, project.input_files(), erased)
+    if needles.lines < len(erased):
+        print(
+            f"born: {len(erased) - needles.lines} of the {len(erased)} erased lines could not be "
+            "re-read from their source files (changed or gone); they cannot be searched for",
+            file=sys.stderr,
+        )
+        return 1
     found = scan(args.data, needles)
     for name, hits in found.items():
         print(f"  {name}: {hits}")
