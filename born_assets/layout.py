@@ -10,7 +10,8 @@
   warehouse/<asset key>/<table>.parquet              one folder per asset (a symlink swapped
   warehouse/.lock  warehouse/.locks/  warehouse/.duckdb_spill/     atomically, see store.atomic)
   warehouse.duckdb             SQL views over the warehouse and releases
-  releases/<version>/          one folder per release (see `ReleaseDir`)
+  releases/<version>/          one folder per release (see `ReleaseDir`; a symlink swapped
+  releases/.issued_versions.jsonl   atomically)   every version ever issued
   similarity/<version>/        the similarity index of one release (see `SimilarityIndexDir`)
   cache/execution/             sandboxed test results by code, tests and environment hash
 ```
@@ -68,6 +69,17 @@ class Asset:
 
 class OutsideDataDir(ValueError):
     """A path from a spec or the command line that resolves outside the data dir."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.reason = reason
+
+
+def _plain_name(name: str, what: str) -> str:
+    """`name` if it names one visible folder; a version from the command line may not climb."""
+    if not name or name.startswith(".") or Path(name).name != name or "\\" in name:
+        raise OutsideDataDir(what, f"{name!r} is not a plain folder name")
+    return name
 
 
 @dataclass(frozen=True)
@@ -332,9 +344,18 @@ class DataDir:
         """One folder per release version."""
         return self.root / "releases"
 
+    @property
+    def version_ledger(self) -> Path:
+        """Every release version ever issued, one JSON line each (never rewritten, never reused)."""
+        return self.releases / ".issued_versions.jsonl"
+
     def release(self, version: str) -> ReleaseDir:
-        """The folder of release `version` (published or not)."""
-        return ReleaseDir(self.releases / version)
+        """The folder of release `version` (published or not).
+
+        Raises:
+            OutsideDataDir: `version` is not a plain folder name (`..`, `a/b`, `.hidden`).
+        """
+        return ReleaseDir(self.releases / _plain_name(version, "release version"))
 
     def published_releases(self) -> list[ReleaseDir]:
         """Published releases (those with a release.json), sorted by name."""
@@ -351,15 +372,15 @@ class DataDir:
 
     def similarity_index(self, version: str) -> SimilarityIndexDir:
         """The similarity index of release `version` (built or not)."""
-        return SimilarityIndexDir(self.similarity_indexes / version)
+        return SimilarityIndexDir(self.similarity_indexes / _plain_name(version, "release version"))
 
     # Paths named in specs and on the command line.
     def relative(self, path: Path) -> str:
         """`path` relative to the data dir, with forward slashes (how tables record files)."""
         return path.relative_to(self.root).as_posix()
 
-    def inside(self, relative: str | os.PathLike[str], what: str) -> Path:
-        """`relative` resolved under the data dir, symlinks followed; refuse anything outside.
+    def inside(self, relative: str | os.PathLike[str], what: str, base: Path | None = None) -> Path:
+        """`relative` resolved under `base` (default: the data dir), symlinks followed.
 
         Raises:
             OutsideDataDir: the path is absolute, climbs out with `..`, or a symlink leads out.
@@ -367,15 +388,24 @@ class DataDir:
         """
         given = Path(relative)
         if given.is_absolute():
-            raise OutsideDataDir(f"{what}: {str(relative)!r} is absolute; write it relative")
-        resolved = (self.root / given).resolve()
+            raise OutsideDataDir(what, f"{str(relative)!r} is absolute; write it relative")
+        resolved = ((base or self.root) / given).resolve()
         if not resolved.is_relative_to(self.root.resolve()):
             raise OutsideDataDir(
-                f"{what}: {str(relative)!r} resolves outside the data dir ({self.root})"
+                what, f"{str(relative)!r} resolves outside the data dir ({self.root})"
             )
         return resolved
 
     def source_files(self, folder: str, pattern: str) -> list[Path]:
-        """A lane's or import's input files (`folder/pattern` under the data dir), sorted."""
-        root = self.root / folder
-        return sorted(p for p in root.glob(pattern) if p.is_file()) if root.is_dir() else []
+        """A lane's or import's input files (`folder/pattern` under the data dir), sorted.
+
+        Raises:
+            OutsideDataDir: the folder, or a file the pattern picks (a symlink), lies outside.
+        """
+        root = self.inside(folder, "path")
+        if not root.is_dir():
+            return []
+        files = sorted(p for p in (self.root / folder).glob(pattern) if p.is_file())
+        for path in files:
+            self.inside(path.relative_to(self.root), f"{folder}/{pattern} picks {path.name}")
+        return files

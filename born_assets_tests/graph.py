@@ -59,3 +59,14 @@ def materialization_metadata(
         if e.asset_key is not None and e.asset_key.to_user_string() == key
     ]
     return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def built_release(data_dir: Path, version: str = "v1") -> Path:
+    """Copy the sample inputs into `data_dir`, build every asset and cut release `version`."""
+    from born_assets.defs.runner import failure_messages, materialize_release
+    from born_assets_tests.conftest import copy_sample_data
+
+    copy_sample_data(data_dir)
+    result = materialize_release(DataDir.at(data_dir), version)
+    assert result.success, failure_messages(result)
+    return data_dir

@@ -12,6 +12,7 @@ import duckdb
 from born_assets.cli.output import note
 from born_assets.cli.progress import run_output
 from born_assets.governance.erasure_stage import preview
+from born_assets.governance.erasure_verify import collect_needles, erased_locations, scan
 from born_assets.specs.erasure import ErasureFilter, ErasureRequest, ErasureTarget, append_request
 from born_assets.specs.project import Project
 
@@ -26,8 +27,44 @@ def _erase_target(args: argparse.Namespace) -> ErasureTarget:
     return ErasureTarget(example_id=args.example_id, origin=args.origin, pattern=args.pattern)
 
 
+def _verify(args: argparse.Namespace) -> int:
+    project = Project.load(args.data)
+    with duckdb.connect() as con:
+        erased = erased_locations(con, project.source_dirs(), args.verify)
+    if not erased:
+        print(
+            f"born: request {args.verify} erased no line in the warehouse "
+            "(is it recorded in erasure/requests.yaml, and was the graph built since?)",
+            file=sys.stderr,
+        )
+        return 1
+    needles = collect_needles(args.data, project.input_files(), erased)
+    if needles.lines < len(erased):
+        print(
+            f"born: {len(erased) - needles.lines} of the {len(erased)} erased lines could not be "
+            "re-read from their source files (changed or gone); they cannot be searched for",
+            file=sys.stderr,
+        )
+        return 1
+    found = scan(args.data, needles)
+    for name, hits in found.items():
+        print(f"  {name}: {hits}")
+    total = sum(found.values())
+    print(
+        f"request {args.verify}: {needles.lines} erased lines, {len(needles.strings)} strings "
+        f"searched for under {args.data.root}: {total} found"
+    )
+    return 0 if total == 0 else 1
+
+
 def _erase(args: argparse.Namespace) -> int:
     from born_assets.defs.runner import failure_messages, materialize_graph
+
+    if args.verify:
+        return _verify(args)
+    if not (args.reason and args.requester):
+        print("born: erase needs --reason and --requester", file=sys.stderr)
+        return 2
 
     now = datetime.now(UTC)
     request = ErasureRequest(
@@ -76,7 +113,12 @@ def register(add: Any) -> None:
         "--origin", help="a whole lane or import, e.g. imports/glaive-toolcall-demo"
     )
     target.add_argument("--pattern", help="a regular expression over prompt and response")
-    erase.add_argument("--reason", required=True)
-    erase.add_argument("--requester", required=True)
+    target.add_argument(
+        "--verify",
+        metavar="REQUEST",
+        help="scan every file under the data dir for the request's erased lines; print the count",
+    )
+    erase.add_argument("--reason", help="why (required unless --verify)")
+    erase.add_argument("--requester", help="who asked (required unless --verify)")
     erase.add_argument("--id", help="request id (default: ER-<UTC timestamp>)")
     erase.add_argument("--dry-run", action="store_true", help="show what would go; change nothing")

@@ -13,18 +13,26 @@ from born_assets.governance.contamination_stage import (
     report_rows,
 )
 from born_assets.layout import Asset
-from born_assets.specs.manifests import load_manifests
+from born_assets.specs.evals import load_eval_sets
+from born_assets.specs.project import Project
 from born_assets.store.views import write_views
 
 
 def _manifests(args: argparse.Namespace) -> int:
-    loaded, errors = load_manifests(args.data)
-    for item in loaded:
+    project = Project.load(args.data)
+    eval_sets, eval_errors = load_eval_sets(args.data)
+    for item in project.lanes:
         m = item.manifest
         print(
             f"ok     {m.lane_id}: {m.benchmark_family}, teacher {m.teacher.model} "
             f"({m.teacher.version}), {len(item.task_ids)} tasks, {item.path.name}"
         )
+    for loaded in project.imports:
+        spec = loaded.spec
+        print(f"ok     {spec.import_id}: import, {spec.format}, {loaded.path.name}")
+    for eval_set in eval_sets:
+        print(f"ok     {eval_set.eval_id}: eval set, {len(eval_set.items)} items")
+    errors = [*project.errors, *eval_errors]
     for error in errors:
         print(f"ERROR  {error}", file=sys.stderr)
     return 1 if errors else 0
@@ -57,7 +65,7 @@ def register(add: Any) -> None:
     add(
         "manifests",
         _manifests,
-        "validate every lane manifest; exit 1 on any error",
+        "validate every manifest, import spec and eval set; exit 1 on any error",
         "born manifests",
     )
     add(

@@ -20,6 +20,7 @@ from born_assets.cli import (
     erase,
     execution,
     export,
+    gc,
     history,
     inspect,
     partitions,
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_review_commands(commands, with_example)
     history.register(add)
     partitions.register(add)
+    gc.register(add)
     return parser
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from born_assets.cli.output import note
+from born_assets.layout import OutsideDataDir
 from born_assets.review.candidates import review_candidates, row_hashes
 from born_assets.review.records import write_review_records
 from born_assets.review.sheet import export_review_sheet
@@ -38,6 +39,7 @@ def _release_dir(args: argparse.Namespace) -> Path | None:
 
 def review_export(args: argparse.Namespace) -> int:
     """Sample rows from the warehouse (or a release) into a review sheet."""
+    folder = _sheet_folder(args)
     with duckdb.connect() as con:
         rows = review_candidates(
             con,
@@ -51,7 +53,7 @@ def review_export(args: argparse.Namespace) -> int:
         )
     sheet = export_review_sheet(
         rows,
-        args.out or args.data.review_sheets,
+        folder,
         sample_n=args.sample_n,
         lane=args.lane,
         seed=args.seed,
@@ -63,6 +65,20 @@ def review_export(args: argparse.Namespace) -> int:
         f"born review import {sheet.csv_path.name} --reviewer YOU"
     )
     return 0
+
+
+def _sheet_folder(args: argparse.Namespace) -> Path:
+    """Where sheets go: inside the data dir, so that an erasure reaches their row content."""
+    if args.out is None:
+        return Path(args.data.review_sheets)
+    folder: Path = args.out.resolve()
+    if not folder.is_relative_to(args.data.root):
+        raise OutsideDataDir(
+            "--out",
+            f"{str(args.out)!r} is outside the data dir ({args.data.root}): a sheet "
+            "holds row content that an erasure must be able to reach",
+        )
+    return folder
 
 
 def review_import(args: argparse.Namespace) -> int:
@@ -107,7 +123,9 @@ def add_review_commands(commands: Any, with_example: Any) -> None:
         "exclude contaminated rows from (eval), they are offered too",
     )
     export.add_argument("--name", help="file stem (default review-<lane>-s<seed>-n<n>)")
-    export.add_argument("--out", type=Path, help="folder (default <data dir>/reviews/sheets)")
+    export.add_argument(
+        "--out", type=Path, help="folder inside the data dir (default <data dir>/reviews/sheets)"
+    )
     imported = with_example(
         actions.add_parser("import", help="store the verdicts of a filled-in sheet"),
         "born review import review-mbpp-plus-reference-s0-n20.csv --reviewer me@example.org",

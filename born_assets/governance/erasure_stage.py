@@ -7,7 +7,7 @@ that still holds them, and can prove that no erased example survives anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.layout import DataDir
+from born_assets.release.ledger import recover_releases
 from born_assets.release.rewrite import ReleaseErasure, erase_from_release, erased_in_release
 from born_assets.schemas.vocabulary import QuarantineReason
 from born_assets.specs.erasure import (
@@ -65,15 +66,25 @@ def record_tombstones(data: DataDir, new: Sequence[Tombstone]) -> list[Tombstone
 
 
 def erase_releases(
-    con: duckdb.DuckDBPyConnection, data: DataDir, stones: Sequence[Tombstone]
+    con: duckdb.DuckDBPyConnection,
+    data: DataDir,
+    stones: Sequence[Tombstone],
+    reindex: Callable[[str], object],
 ) -> list[ReleaseErasure]:
-    """Rewrite every stored release that still holds an erased example."""
+    """Rewrite every stored release that still holds an erased example.
+
+    A rewritten release's similarity index (which holds previews of its rows) is rebuilt by
+    `reindex(version)`, so it keeps nothing the release lost.
+    """
+    recover_releases(data)
     erased = {s.example_id: s.request_id for s in stones}
     done = []
     for release in data.published_releases():
         result = erase_from_release(con, release.path, erased)
         if result is not None:
             done.append(result)
+            if data.similarity_index(release.version).is_built():
+                reindex(release.version)
     return done
 
 

@@ -81,6 +81,8 @@ def ingest_files(
                 lines = line.number
                 where = (source_file, line.number)
                 row, rejection = _accept(line, where, parse_row, seen_ids, eraser)
+                if eraser is not None and not row and rejection is not None:
+                    rejection = _erased_line(eraser, origin, line.raw) or rejection
                 if rejection is None:
                     rows.append(row)
                     summary.accepted += 1
@@ -118,6 +120,16 @@ def ingest_files(
     return summary
 
 
+def _erased_line(eraser: ErasureFilter, origin: Origin, raw: bytes) -> Rejection | None:
+    """A line that did not parse, erased when its whole origin, hash or text is."""
+    request = eraser.request_for_line(f"{layout.SOURCE_GROUPS[origin.kind]}/{origin.id}", raw)
+    return None if request is None else _erased(request)
+
+
+def _erased(request: str) -> Rejection:
+    return Rejection(QuarantineReason.ERASED, request, f"erased by request {request}")
+
+
 def _accept(
     line: RawLine,
     where: tuple[str, int],
@@ -132,7 +144,7 @@ def _accept(
     except RejectedLine as refused:
         return {}, refused.rejection
     if eraser is not None and (request := eraser.request_for(row, sha256_hex(line.raw))):
-        return row, Rejection(QuarantineReason.ERASED, request, f"erased by request {request}")
+        return row, _erased(request)
     if row["example_id"] in seen_ids:
         return row, Rejection(
             QuarantineReason.DUPLICATE_LINE,

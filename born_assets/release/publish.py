@@ -2,7 +2,12 @@
 
 A version is immutable. Building an existing version again is refused unless every input hash
 (specs, policy, code version, source files, use) is identical; then the release is rebuilt in a
-scratch folder, compared byte for byte with the published one, and nothing changes.
+scratch folder, compared byte for byte with the published one, and nothing changes. A version
+name is issued once (`release.ledger`): one that was issued for other inputs is refused even when
+its folder is gone.
+
+Publishing is `store.atomic.publish_dir`: the complete, synced folder becomes `releases/<version>`
+in one rename of a symlink, so a crash leaves no release or the whole release.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from born_assets.release.build import (
     write_withheld,
 )
 from born_assets.release.documents import ReleaseFacts, write_documents
+from born_assets.release.ledger import issued_versions, record_issued, recover_releases
 from born_assets.release.pins import pinned_inputs
 from born_assets.release.refusals import (
     DEFAULT_CONFIG,
@@ -45,7 +51,7 @@ from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.license_policy import LicensePolicy
 from born_assets.specs.licenses import combine
-from born_assets.store.atomic import fsync_dir
+from born_assets.store.atomic import publish_dir
 from born_assets.store.memo import code_version
 
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -154,6 +160,7 @@ def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> Rele
         raise ReleaseRefused(
             f"release version {request.version!r} must match {VERSION_PATTERN.pattern}"
         )
+    recover_releases(request.data)
     inputs = release_inputs(con, request)
     fingerprint = input_fingerprint(inputs)
     existing = read_release_json(request.target) if request.target.exists() else None
@@ -162,6 +169,12 @@ def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> Rele
             f"release {request.version} already exists and is immutable; it was built from other "
             f"inputs ({', '.join(_changed(existing['inputs'], inputs)) or 'fingerprint differs'}). "
             "Cut a new version instead."
+        )
+    issued = issued_versions(request.data).get(request.version)
+    if existing is None and issued is not None and issued != fingerprint:
+        raise ReleaseRefused(
+            f"release version {request.version} was issued before for other inputs (see "
+            f"{request.data.version_ledger}) and a version name is never reused; cut a new one"
         )
     releases = request.target.parent
     releases.mkdir(parents=True, exist_ok=True)
@@ -179,9 +192,8 @@ def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> Rele
         if existing is not None:
             return _compare(existing, outcome, request)
         _write_release_json(staging, request, inputs, fingerprint, outcome)
-        fsync_dir(staging)
-        staging.rename(request.target)
-        fsync_dir(releases)
+        record_issued(request.data, request.version, fingerprint)
+        publish_dir(staging, request.target)
         outcome.path = request.target
         return outcome
     finally:

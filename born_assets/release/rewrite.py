@@ -3,7 +3,7 @@
 The release is rebuilt in a scratch folder beside it: shards without the erased rows (same
 writer settings), `fates.parquet` with those lines marked `erased` naming the request, the
 documents regenerated, and `release.json` with the new file hashes and an erasure entry. The
-scratch folder then replaces the release (the old folder is renamed aside first, then removed).
+complete, synced scratch folder then replaces the release in one rename (`publish_dir`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from born_assets.schemas.fates import RowFateRecord
 from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.release_reports import PiiFindingRecord
 from born_assets.schemas.vocabulary import Fate, Stage
-from born_assets.store.atomic import fsync_dir
+from born_assets.store.atomic import fault_point, publish_dir
 
 ERASED_TABLE = "erased_ids"
 
@@ -78,6 +78,7 @@ def erase_from_release(
         shards = sorted(p.relative_to(scratch).as_posix() for p in ReleaseDir(scratch).shards())
         for shard in shards:
             _filter_parquet(scratch / shard, ReleaseRecord, lambda t: _keep_rows(t, hits))
+            fault_point("rewrite.shard")
         _filter_parquet(scratch / ReleaseDir.FATES, RowFateRecord, lambda t: _mark_erased(t, hits))
         pii_report = scratch / ReleaseDir.PII_REPORT
         _filter_parquet(pii_report, PiiFindingRecord, lambda t: _keep_rows(t, hits))
@@ -101,8 +102,7 @@ def erase_from_release(
         _update_release_json(
             scratch, document, documents.rows, documents.fates, documents.files, counts
         )
-        fsync_dir(scratch)
-        _swap(folder, scratch)
+        publish_dir(scratch, folder)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return ReleaseErasure(folder.name, len(hits), counts)
@@ -167,12 +167,3 @@ def _update_release_json(
     }
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     (folder / ReleaseDir.RELEASE_JSON).write_text(text, encoding="utf-8")
-
-
-def _swap(folder: Path, scratch: Path) -> None:
-    """Put `scratch` where `folder` is; the old folder is renamed aside, then removed."""
-    retired = folder.parent / f".old-{folder.name}-{uuid.uuid4().hex[:12]}"
-    folder.rename(retired)
-    scratch.rename(folder)
-    fsync_dir(folder.parent)
-    shutil.rmtree(retired, ignore_errors=True)

@@ -10,7 +10,10 @@ as a `Transform` with counts only, never the removed text, and the field it appl
    `drop_think_tool_calls` (a think-style tool's calls, results and declaration);
 3. the visible turns become the row's `messages` (canonical for training) and its prompt text;
 4. `rewrite_closure`: the visible response rendered as Plan / Code / Checks / Result
-   (`sanitize.closure`), with `cut_tool_output` when a command's output was cut there.
+   (`sanitize.closure`), with `cut_tool_output` when a command's output was cut there;
+5. `strip_control_chars`: NUL and the other C0 controls but tab, newline and carriage return
+   leave the prompt, response, messages and tools (`text.control`); recorded just before
+   `rewrite_closure`, which stays the last step.
 
 A step that changed nothing is not recorded, except `rewrite_closure`. When nothing visible is
 left, the row is `EmptyVisible` with a reason from `EmptyReason`.
@@ -25,6 +28,7 @@ from typing import Any, Literal
 from born_assets.sanitize.closure import ClosureResult, to_closure
 from born_assets.sanitize.turns import TurnStripStats, strip_turns, visible_tools
 from born_assets.specs.closure_policy import ClosurePolicy
+from born_assets.text.control import strip_control, strip_control_deep
 from born_assets.text.thinking import StripStats
 from born_assets.traces.codec import Trace, decode_trace
 from born_assets.traces.conversation import Block, BlockKind, Role, Turn, render_prompt
@@ -145,11 +149,23 @@ def _sanitize(
         )
     closure = to_closure(_closure_input(response_turns, prompt_text), trace.outcome, policy)
     _closure_steps(transforms, closure)
+    prompt, in_prompt = strip_control(visible_prompt)
+    response, in_response = strip_control(closure.text)
+    (messages, tools_out), in_messages = strip_control_deep(
+        [to_messages((*prompt_turns, *response_turns)), tools_payload(tools)]
+    )
+    if in_prompt or in_response or in_messages:  # recorded before rewrite_closure, the last step
+        counts: dict[str, int | str] = {
+            "prompt_chars": in_prompt,
+            "response_chars": in_response,
+            "messages_chars": in_messages,
+        }
+        transforms.insert(len(transforms) - 1, Transform("strip_control_chars", counts))
     return SanitizedRow(
-        visible_prompt,
-        closure.text,
-        to_messages((*prompt_turns, *response_turns)),
-        tools_payload(tools),
+        prompt,
+        response,
+        messages,
+        tools_out,
         tuple(transforms),
         closure.derived,
         closure.absent,

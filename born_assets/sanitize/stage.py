@@ -33,7 +33,13 @@ _HIDDEN_TRANSFORMS = {
     "drop_think_tool_calls",
 }
 KNOWN_TRANSFORMS = frozenset(
-    {*_HIDDEN_TRANSFORMS, "link_tool_calls", "cut_tool_output", "rewrite_closure"}
+    {
+        *_HIDDEN_TRANSFORMS,
+        "link_tool_calls",
+        "cut_tool_output",
+        "strip_control_chars",
+        "rewrite_closure",
+    }
 )
 FINAL_TRANSFORM = "rewrite_closure"
 ROWS_SCHEMA = arrow_schema(SanitizedRecord)

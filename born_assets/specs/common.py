@@ -13,10 +13,17 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from born_assets.layout import DataDir
+from born_assets.layout import DataDir, OutsideDataDir
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.licenses import SpdxExpression
@@ -31,6 +38,16 @@ NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 NonNegativeFloat = Annotated[float, Field(strict=True, ge=0)]
 UnitFloat = Annotated[float, Field(strict=True, ge=0, le=1)]
 NonEmptyStr = Annotated[str, Field(strict=True, min_length=1)]
+
+
+def _relative_pattern(value: str) -> str:
+    if Path(value).is_absolute():
+        raise ValueError(f"{value!r} is absolute; write a pattern relative to the folder")
+    return value
+
+
+RelativeGlob = Annotated[str, Field(min_length=1), AfterValidator(_relative_pattern)]
+"""A file pattern inside a source's folder (what it picks is checked by `source_folder`)."""
 SUBKEY = "subkey"
 """Context key of a `key_error`: the dotted key below the validator's location."""
 
@@ -121,13 +138,41 @@ def parse_spec(path: Path, model: type[M]) -> tuple[M, str] | SpecError:
         return SpecError(path, field, message)
 
 
+def confined(data: DataDir, relative: str, field: str, base: Path | None = None) -> Path:
+    """A path named in a spec, resolved inside the data dir (`DataDir.inside`).
+
+    Raises:
+        SpecFieldError: The path is absolute, climbs out with `..`, or a symlink leads out.
+    """
+    try:
+        return data.inside(relative, field, base)
+    except OutsideDataDir as error:
+        raise SpecFieldError(field, error.reason) from None
+
+
 def resolve_file(relative: str, spec_dir: Path, data: DataDir, field: str) -> Path:
-    """A path in a spec is relative to the data dir (or to the spec's own folder)."""
+    """A path in a spec is relative to the data dir (or to the spec's own folder).
+
+    Either reading must stay inside the data dir, symlinks followed; one that leads out is
+    refused, not skipped.
+    """
     for base in (data.root, spec_dir):
-        candidate = base / relative
+        candidate = confined(data, relative, field, base)
         if candidate.is_file():
             return candidate
     raise SpecFieldError(field, f"file {relative!r} not found under {data.root} or {spec_dir}")
+
+
+def source_folder(data: DataDir, folder: str, pattern: str, field: str) -> None:
+    """Check that a source's folder and every file its glob picks lie inside the data dir.
+
+    Raises:
+        SpecFieldError: For `field` (the folder's), naming the path that leads out.
+    """
+    try:
+        data.source_files(folder, pattern)
+    except OutsideDataDir as error:
+        raise SpecFieldError(field, error.reason) from None
 
 
 def asset_name(spec_file: Path) -> str:

@@ -25,6 +25,7 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from born_assets.layout import SOURCE_GROUPS, DataDir
+from born_assets.schemas.identity import sha256_hex
 from born_assets.specs.common import SpecError, StrictModel, parse_spec
 
 REQUEST_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -175,6 +176,19 @@ class ErasureFilter:
                 (rid for rx, rid in self._patterns if any(rx.search(t) for t in text)), None
             )
         return found
+
+    def request_for_line(self, origin: str, raw: bytes) -> str | None:
+        """The request that erases a line that never became a row (it did not parse).
+
+        Such a line has no ids, so only a whole-origin request (`lanes/x`, `imports/y`), a
+        tombstone of its raw hash, or a pattern over its text can cover it.
+        """
+        text = raw.decode("utf-8", errors="replace")
+        return (
+            self._by_origin.get(origin)
+            or self.tombstones.get(sha256_hex(raw))
+            or next((rid for rx, rid in self._patterns if rx.search(text)), None)
+        )
 
     def is_empty(self) -> bool:
         """True when nothing can be erased (the common case: skip the work)."""

@@ -27,11 +27,14 @@ from born_assets.layout import DataDir
 from born_assets.schemas.vocabulary import SourceType
 from born_assets.specs.common import (
     Identifier,
+    RelativeGlob,
     SpecError,
+    SpecFieldError,
     StrictModel,
     UsageTerms,
     load_specs,
     parse_spec,
+    source_folder,
 )
 from born_assets.specs.generated_at import NO_TIME_SOURCE, GeneratedAt
 from born_assets.traces.fields import AdapterSpec
@@ -68,7 +71,7 @@ class ImportFiles(StrictModel):
     """
 
     path: str = Field(min_length=1)
-    glob: str = "*"
+    glob: RelativeGlob = "*"
 
 
 class ImportSpec(UsageTerms):
@@ -124,6 +127,15 @@ class ImportSpec(UsageTerms):
             raise ValueError(NO_TIME_SOURCE + " (`fields.timestamp_field`)")
         return self
 
+    @model_validator(mode="after")
+    def _fields_the_format_needs(self) -> Self:
+        trace_format = FORMATS.get(self.format)
+        needed = trace_format.required_fields if trace_format is not None else ()
+        missing = [f"fields.{name}" for name in needed if getattr(self.fields, name) is None]
+        if missing:
+            raise ValueError(f"format {self.format!r} needs {' and '.join(missing)}")
+        return self
+
     @field_validator("assume_timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
@@ -150,15 +162,24 @@ class LoadedImport:
     content_hash: str
 
 
-def load_import(path: Path) -> LoadedImport | SpecError:
-    """Parse and validate one import spec."""
+def load_import(path: Path, data: DataDir) -> LoadedImport | SpecError:
+    """Parse and validate one import spec; its files must lie inside the data dir."""
     parsed = parse_spec(path, ImportSpec)
     if isinstance(parsed, SpecError):
         return parsed
     spec, content_hash = parsed
+    try:
+        source_folder(data, spec.files.path, spec.files.glob, "files.path")
+    except SpecFieldError as error:
+        return SpecError(path, error.field, error.message)
     return LoadedImport(spec, path, content_hash)
 
 
 def load_imports(data: DataDir) -> tuple[list[LoadedImport], list[SpecError]]:
-    """Load every import spec under `import_dir`; bad ones come back as errors."""
-    return load_specs(data.imports, load_import, lambda item: item.spec.import_id, "import_id")
+    """Load every import spec of the data dir; bad ones come back as errors."""
+    return load_specs(
+        data.imports,
+        lambda path: load_import(path, data),
+        lambda item: item.spec.import_id,
+        "import_id",
+    )

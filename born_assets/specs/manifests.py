@@ -18,6 +18,7 @@ from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import SourceType
 from born_assets.specs.common import (
     Identifier,
+    RelativeGlob,
     SpecError,
     SpecFieldError,
     StrictModel,
@@ -25,6 +26,7 @@ from born_assets.specs.common import (
     load_specs,
     parse_spec,
     resolve_file,
+    source_folder,
 )
 from born_assets.specs.generated_at import NO_TIME_SOURCE, GeneratedAt
 from born_assets.specs.generation import GenerationSpec
@@ -92,7 +94,7 @@ class LaneOutput(StrictModel):
     """
 
     path: str = Field(min_length=1)
-    glob: str = "*"
+    glob: RelativeGlob = "*"
     fields: OutputFields = OutputFields()
 
 
@@ -189,6 +191,7 @@ def load_manifest(path: Path, data: DataDir) -> LoadedManifest | SpecError:
         return parsed
     manifest, content_hash = parsed
     try:
+        source_folder(data, manifest.output.path, manifest.output.glob, "output.path")
         task_ids = _read_task_ids(manifest.tasks, path.parent, data)
         template = _read_template(manifest.prompt_template, path.parent, data)
         tests = _read_tests(manifest, path.parent, data)

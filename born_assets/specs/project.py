@@ -24,10 +24,24 @@ class Project:
 
     @classmethod
     def load(cls, data: DataDir) -> Project:
-        """Read the manifests and import specs; broken ones are kept as errors, not raised."""
+        """Read the manifests and import specs; broken ones are kept as errors, not raised.
+
+        Two specs that pick the same input file are both refused, each naming the other: a line
+        must have one origin, or conservation counts it twice.
+        """
         lanes, lane_errors = load_manifests(data)
         imports, import_errors = load_imports(data)
+        clashes = _shared_files(data, lanes, imports)
+        lanes = [m for m in lanes if m.path not in clashes]
+        imports = [i for i in imports if i.path not in clashes]
+        lane_errors += [e for e in clashes.values() if e.path.parent == data.manifests]
+        import_errors += [e for e in clashes.values() if e.path.parent != data.manifests]
         return cls(data, lanes, imports, lane_errors, import_errors)
+
+    @property
+    def errors(self) -> list[SpecError]:
+        """Every broken manifest and import spec."""
+        return [*self.lane_errors, *self.import_errors]
 
     def source_dirs(self) -> list[Path]:
         """The warehouse folder of every loaded lane and import."""
@@ -36,6 +50,12 @@ class Project:
             self.data.source_asset(OriginKind.IMPORT, i.spec.import_id) for i in self.imports
         ]
         return lanes + imports
+
+    def input_files(self) -> list[Path]:
+        """Every input file of every loaded lane and import (what their specs pick)."""
+        folders = [(m.manifest.output.path, m.manifest.output.glob) for m in self.lanes]
+        folders += [(i.spec.files.path, i.spec.files.glob) for i in self.imports]
+        return [path for folder, glob in folders for path in self.data.source_files(folder, glob)]
 
     def spec_files(self) -> dict[str, Path]:
         """Origin id -> the manifest or import spec that defines it."""
@@ -57,3 +77,26 @@ class Project:
         for i in self.imports:
             hashes[self.data.relative(i.path)] = i.content_hash
         return hashes
+
+
+def _shared_files(
+    data: DataDir, lanes: list[LoadedManifest], imports: list[LoadedImport]
+) -> dict[Path, SpecError]:
+    """Spec -> the error of a spec that picks an input file another spec also picks."""
+    claims: dict[Path, list[Path]] = {}
+    for spec, folder, glob in [
+        *((m.path, m.manifest.output.path, m.manifest.output.glob) for m in lanes),
+        *((i.path, i.spec.files.path, i.spec.files.glob) for i in imports),
+    ]:
+        for file in data.source_files(folder, glob):
+            claims.setdefault(file.resolve(), []).append(spec)
+    clashes: dict[Path, SpecError] = {}
+    for file, specs in claims.items():
+        if len(specs) < 2:
+            continue
+        for spec in specs:
+            others = ", ".join(data.relative(o) for o in specs if o != spec)
+            field = "output.path" if spec.parent == data.manifests else "files.path"
+            message = f"picks {data.relative(file)}, which {others} also picks"
+            clashes.setdefault(spec, SpecError(spec, field, message))
+    return clashes

@@ -6,6 +6,7 @@ when all of them are complete a symlink to it replaces the old one in one `renam
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -15,6 +16,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 STALE_AFTER_S = 3600.0
+
+
+FAULT_ENV = "BORN_FAULT"
+"""Fault injection for tests: `<point>` fails there with EIO, `<point>:enospc` as a full disk,
+`<point>:kill` ends the process at once (no cleanup runs, as with `kill -9`)."""
+
+
+class InjectedFault(OSError):
+    """A failure injected at a named point (see `FAULT_ENV`)."""
+
+
+def fault_point(name: str) -> None:
+    """Fail or die here when `$BORN_FAULT` names this point; otherwise do nothing."""
+    point, _, mode = os.environ.get(FAULT_ENV, "").partition(":")
+    if point != name:
+        return
+    if mode == "kill":
+        os._exit(137)
+    code = errno.ENOSPC if mode == "enospc" else errno.EIO
+    raise InjectedFault(code, f"{os.strerror(code)} (injected at {name})")
 
 
 @contextmanager
@@ -31,20 +52,63 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     staging.mkdir()
     try:
         yield staging
-        fsync_dir(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    publish_dir(staging, target)
+
+
+def publish_dir(complete: Path, target: Path) -> None:
+    """Make the complete folder `complete` (beside `target`) the new `target` in one rename.
+
+    Every file is synced first; `complete` is renamed to a hidden version name beside `target`,
+    and a symlink to it replaces `target` in one `rename`. A crash before that leaves the old
+    `target`, after it the new one. A `target` that is still a plain folder (published before
+    folders were links) is first moved to `.<name>.retired`, and `restore_retired` puts it back
+    if the process dies before the link replaces it.
+    """
+    restore_retired(target)
+    fsync_tree(complete)
+    fault_point("publish.synced")
+    version = complete
+    if not complete.name.startswith(f".{target.name}."):
+        version = target.parent / f".{target.name}.{uuid.uuid4().hex[:16]}"
+        complete.rename(version)
     previous = target.resolve() if target.is_symlink() else None
     link = target.parent / f".{target.name}.link-{uuid.uuid4().hex[:16]}"
-    link.symlink_to(staging.name, target_is_directory=True)
+    link.symlink_to(version.name, target_is_directory=True)
+    fault_point("publish.linked")
+    retired = _retired(target)
     if target.exists() and not target.is_symlink():
-        shutil.rmtree(target)
+        target.rename(retired)
+        fault_point("publish.retired")
+        previous = retired
     link.replace(target)
     fsync_dir(target.parent)
-    if previous is not None and previous != staging.resolve():
+    fault_point("publish.swapped")
+    if previous is not None and previous != version.resolve():
         shutil.rmtree(previous, ignore_errors=True)
     sweep_stale_staging(target)
+
+
+def _retired(target: Path) -> Path:
+    return target.parent / f".{target.name}.retired"
+
+
+def restore_retired(target: Path) -> None:
+    """Put back a plain folder whose replacement by a link was cut short by a crash."""
+    retired = _retired(target)
+    if retired.is_dir() and not target.exists() and not target.is_symlink():
+        retired.rename(target)
+        fsync_dir(target.parent)
+
+
+def fsync_tree(path: Path) -> None:
+    """Flush every file and folder under `path` (and `path` itself) to disk."""
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            fsync_tree(child)
+    fsync_dir(path)
 
 
 def fsync_dir(path: Path) -> None:
@@ -68,6 +132,8 @@ def sweep_stale_staging(target: Path, min_age_s: float = STALE_AFTER_S) -> None:
     live = target.resolve().name if target.is_symlink() else None
     cutoff = time.time() - min_age_s
     for child in target.parent.glob(f".{target.name}.*"):
+        if child.name == _retired(target).name and not target.exists():
+            continue
         if child.name != live and child.lstat().st_mtime < cutoff:
             if child.is_symlink() or child.is_file():
                 child.unlink(missing_ok=True)

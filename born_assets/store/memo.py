@@ -60,6 +60,16 @@ def _recorded_versions(folder: Path) -> dict[str, str] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
+def is_whole_parquet(path: Path) -> bool:
+    """True when `path` opens as Parquet and its row groups add up to its footer's row count."""
+    try:
+        metadata = pq.ParquetFile(path).metadata
+    except (pa.ArrowInvalid, OSError):
+        return False
+    groups = sum(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
+    return groups == metadata.num_rows
+
+
 class RowMemo:
     """The remembered rows of one table (empty when there is nothing valid to remember)."""
 
@@ -82,10 +92,14 @@ class RowMemo:
     def open(
         cls, folder: Path, file_name: str, versions: Mapping[str, str], columns: Sequence[str]
     ) -> RowMemo:
-        """The memo of `folder/file_name`, if it was computed with exactly `versions`."""
+        """The memo of `folder/file_name`, if it was computed with exactly `versions`.
+
+        A file that is not whole Parquet (truncated, say) is no memo: its rows are computed
+        again, never read as fewer rows.
+        """
         path = folder / file_name
         valid = path.is_file() and _recorded_versions(folder) == dict(versions)
-        return cls(path if valid else None, columns)
+        return cls(path if valid and is_whole_parquet(path) else None, columns)
 
     @property
     def _row_groups(self) -> int:

@@ -43,6 +43,8 @@ class TraceFormat:
 
     adapt: Adapter
     options: type[Options] | None = None
+    required_fields: tuple[str, ...] = ()
+    """`AdapterSpec` fields a spec of this format must name (checked when the spec loads)."""
 
 
 FORMATS: Mapping[str, TraceFormat] = MappingProxyType(
@@ -51,7 +53,9 @@ FORMATS: Mapping[str, TraceFormat] = MappingProxyType(
         "openai_chat": TraceFormat(openai_chat.adapt),
         "openai_chat_exchange": TraceFormat(openai_chat.adapt_exchange),
         "anthropic_messages": TraceFormat(anthropic.adapt),
-        "prompt_response": TraceFormat(pairs.adapt),
+        "prompt_response": TraceFormat(
+            pairs.adapt, required_fields=("prompt_field", "response_field")
+        ),
         "prompt_completion": TraceFormat(prompt_completion.adapt),
         "chat_template": TraceFormat(chat_template.adapt, chat_template.ChatTemplateOptions),
         "llamafactory_blocks": TraceFormat(llamafactory.adapt),

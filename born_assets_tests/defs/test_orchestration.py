@@ -9,6 +9,7 @@ would publish data that a check already called bad: the gate must refuse it, nam
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -330,6 +331,9 @@ def test_jobs_are_named_for_what_people_do_and_select_what_they_say(data_dir: Pa
 def test_lane_ids_that_differ_only_by_dash_and_underscore_get_two_jobs(data_dir: Path) -> None:
     original = (data_dir / "manifests" / f"{LANE}.yaml").read_text(encoding="utf-8")
     twin = original.replace(f"lane_id: {LANE}", "lane_id: humaneval_reference")
+    # Its own copy of the files: two specs picking the same file are refused (`Project.load`).
+    twin = twin.replace(f"path: lanes/{LANE}", "path: lanes/humaneval_reference")
+    shutil.copytree(data_dir / "lanes" / LANE, data_dir / "lanes" / "humaneval_reference")
     (data_dir / "manifests" / "humaneval_reference.yaml").write_text(twin, encoding="utf-8")
     names_ = [s.job_name for s in watched_sources(Project.load(DataDir.at(data_dir)))]
     assert len(names_) == len(set(names_))

@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from born_assets.cli.main import main
-from born_assets.defs.runner import failure_messages, materialize_graph, materialize_release
+from born_assets.defs.runner import failure_messages, materialize_graph
+from born_assets.ingest.readers import iter_records
 from born_assets.layout import DataDir
 from born_assets.release.catalog import verify_release
 from born_assets.release.publish import read_release_json
@@ -26,7 +27,7 @@ from born_assets.specs.erasure import (
     load_requests,
     load_tombstones,
 )
-from born_assets_tests.conftest import copy_sample_data
+from born_assets_tests.graph import built_release
 
 ROW = {
     "example_id": "ex_1",
@@ -102,10 +103,7 @@ def test_a_bad_requests_file_names_the_field(tmp_path: Path, text: str, field: s
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = copy_sample_data(tmp_path_factory.mktemp("erasure") / "data")
-    result = materialize_release(DataDir.at(data_dir), "v1")
-    assert result.success, failure_messages(result)
-    return data_dir
+    return built_release(tmp_path_factory.mktemp("erasure") / "data")
 
 
 def parquet_files_holding(data_dir: Path, example_id: str) -> list[str]:
@@ -167,3 +165,30 @@ def test_the_tombstone_refuses_the_row_after_the_request_is_removed(
 def _example(data_dir: Path, origin_id: str) -> str:
     table = pq.read_table(data_dir / "releases" / "v1" / "data" / "train-00000-of-00001.parquet")
     return next(r["example_id"] for r in table.to_pylist() if r["origin_id"] == origin_id)
+
+
+def test_erasing_a_whole_lane_leaves_no_byte_of_it_under_the_data_dir(
+    released: Path, tmp_path: Path, capsys
+) -> None:
+    """The lane has malformed lines too (bad JSON, not UTF-8, missing fields): all are erased."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(released, data_dir, symlinks=True)
+    assert (data_dir / "similarity" / "v1").is_dir()
+    who = ["--reason", "withdrawn", "--requester", "dpo@born.example", "--id", "ER-9"]
+    origin = ["--origin", "lanes/mbpp-plus-reference"]
+    assert main(["--data-dir", str(data_dir), "erase", *origin, *who]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data_dir), "erase", "--verify", "ER-9"]) == 0
+    out = capsys.readouterr().out
+    files = sorted((data_dir / "lanes" / "mbpp-plus-reference").glob("*.jsonl"))
+    lines = sum(1 for path in files for _ in iter_records(path))
+    assert out.startswith(f"request ER-9: {lines} erased lines, ")
+    assert out.rstrip().endswith(": 0 found")
+    assert verify_release(data_dir / "releases" / "v1") == []
+    # The scan is not blind: one erased line's text copied into a review sheet is found.
+    sheet = data_dir / "reviews" / "sheets" / "leak.jsonl"
+    sheet.parent.mkdir(parents=True, exist_ok=True)
+    sheet.write_bytes(files[0].read_bytes().splitlines()[0])
+    assert main(["--data-dir", str(data_dir), "erase", "--verify", "ER-9"]) == 1
+    out = capsys.readouterr().out
+    assert "reviews/sheets/leak.jsonl: " in out and not out.rstrip().endswith(": 0 found")

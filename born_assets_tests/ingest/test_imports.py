@@ -58,7 +58,7 @@ def write_spec(tmp_path: Path, **changes: object) -> Path:
 
 
 def ingest(tmp_path: Path, records: list[object], **changes: object) -> tuple[list, list]:
-    loaded = load_import(write_spec(tmp_path, **changes))
+    loaded = load_import(write_spec(tmp_path, **changes), DataDir.at(tmp_path))
     assert isinstance(loaded, LoadedImport), loaded
     folder = tmp_path / "traces" / "chats"
     folder.mkdir(parents=True, exist_ok=True)
@@ -178,7 +178,7 @@ def test_real_rows_name_no_generator(tmp_path: Path) -> None:
     ],
 )
 def test_a_bad_import_spec_names_the_field(tmp_path: Path, change: dict, field: str) -> None:
-    error = load_import(write_spec(tmp_path, **change))
+    error = load_import(write_spec(tmp_path, **change), DataDir.at(tmp_path))
     assert isinstance(error, SpecError)
     assert error.field == field
 
@@ -202,6 +202,6 @@ def test_a_row_without_its_time_and_no_declaration_is_quarantined(tmp_path: Path
 
 
 def test_a_spec_with_no_source_of_time_is_refused_at_load(tmp_path: Path) -> None:
-    error = load_import(write_spec(tmp_path, fields={"id_field": "id"}))
+    error = load_import(write_spec(tmp_path, fields={"id_field": "id"}), DataDir.at(tmp_path))
     assert isinstance(error, SpecError)
     assert "generated_at" in error.message and "timestamp_field" in error.message

@@ -155,7 +155,7 @@ def test_every_file_of_a_source_ends_in_fates_naming_file_and_line(tmp_path: Pat
     spec_path = tmp_path / "imports" / "chats.yaml"
     spec_path.parent.mkdir(parents=True)
     spec_path.write_text(yaml.safe_dump(SPEC))
-    loaded = load_import(spec_path)
+    loaded = load_import(spec_path, DataDir.at(tmp_path))
     assert isinstance(loaded, LoadedImport), loaded
     folder = tmp_path / "traces" / "chats"
     folder.mkdir(parents=True)

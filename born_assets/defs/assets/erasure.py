@@ -16,6 +16,7 @@ from born_assets.governance.erasure_stage import (
     record_tombstones,
     survivors,
 )
+from born_assets.release.similarity_index import build_index
 from born_assets.specs.erasure import load_tombstones
 
 ERASURE_KEY = dg.AssetKey(layout.Asset.ERASURE)
@@ -41,7 +42,14 @@ def erasure_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             dirs = [warehouse.asset_dir(k) for k in sources]
             stones = record_tombstones(warehouse.data, erased_lines(con, dirs))
-            rewritten = erase_releases(con, warehouse.data, stones)
+            rewritten = erase_releases(
+                con,
+                warehouse.data,
+                stones,
+                lambda version: build_index(
+                    warehouse.data, version, warehouse.load_policy(), warehouse.batch_rows, 1
+                ),
+            )
         by_request: dict[str, int] = {}
         for stone in stones:
             by_request[stone.request_id] = by_request.get(stone.request_id, 0) + 1
