@@ -4,7 +4,9 @@ As a normal user, bubblewrap builds a user namespace (`--unshare-all`). As root 
 one (a root-mapped user namespace would be exempt from the process limit) and keeps only the
 capabilities to switch users: the driver switches to the worker slot's user before any untrusted
 code runs. Folders on the interpreter's path that other users may not enter (a Python installed
-under /root) are covered with an empty tmpfs and the interpreter's folders bound back read-only.
+under /root) are covered with an empty tmpfs and the interpreter's folders bound back read-only;
+so is an interpreter under /tmp (a virtualenv in a checkout there), which the sandbox's own /tmp
+covers.
 """
 
 from __future__ import annotations
@@ -172,6 +174,27 @@ def _closed_ancestor(path: Path) -> Path | None:
     return None
 
 
+def _bind_back(prefix: Path) -> list[str]:
+    """Arguments that show an interpreter folder again, read-only, where a tmpfs covers it.
+
+    The sandbox's own /tmp covers a Python (a virtualenv) installed under /tmp; as root, a
+    folder other users may not enter is covered too. The folders between the cover and `prefix`
+    are made enterable (bubblewrap would make them 0700).
+    """
+    args: list[str] = []
+    cover: Path | None = None
+    if prefix.is_relative_to(SANDBOX_TMP):
+        cover = Path(SANDBOX_TMP)
+    elif is_root() and (cover := _closed_ancestor(prefix)) is not None:
+        args += ["--tmpfs", str(cover)]
+    if cover is None:
+        return []
+    for folder in reversed(prefix.parents):
+        if folder.is_relative_to(cover) and folder != cover:
+            args += ["--perms", "0755", "--dir", str(folder)]
+    return [*args, "--ro-bind", str(prefix), str(prefix)]
+
+
 def bwrap_command(
     binary: str,
     limits: ExecutionLimits,
@@ -193,15 +216,8 @@ def bwrap_command(
     for folder in hidden:
         if folder.is_dir():
             command += ["--tmpfs", str(folder)]
-    if is_root():
-        for prefix in _python_prefixes():
-            closed = _closed_ancestor(prefix)
-            if closed is not None:
-                command += ["--tmpfs", str(closed)]
-                for folder in reversed(prefix.parents):  # bubblewrap would make them 0700
-                    if folder.is_relative_to(closed) and folder != closed:
-                        command += ["--perms", "0755", "--dir", str(folder)]
-                command += ["--ro-bind", str(prefix), str(prefix)]
+    for prefix in _python_prefixes():
+        command += _bind_back(prefix)
     if run_folder is not None:
         command += ["--ro-bind", str(run_folder), SANDBOX_FILES]
         command += ["--bind", str(run_folder / RUN_WORK), SANDBOX_WORK, "--chdir", SANDBOX_WORK]
