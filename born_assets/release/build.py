@@ -75,13 +75,10 @@ class WarehouseInputs:
 
     def exit_tables(self) -> list[Path]:
         """Exits of every stage after ingest (contamination only where it applies to the use)."""
-        stages = [self.sanitized, self.gated, self.deduplicated]
-        if self.contamination_applies:
-            stages.append(self.contamination)
-        stages.append(self.executed)
-        return [folder / layout.EXITS for folder in stages]
+        before = [self.sanitized, self.gated, self.deduplicated]
+        return [*(folder / layout.EXITS for folder in before), *self.after_dedup_exits()]
 
-    def contaminated(self) -> list[Path]:
+    def after_dedup_exits(self) -> list[Path]:
         """The exits after dedup a release honours, besides its own.
 
         Contamination where it applies to the release's use, and the rows the executed stage

@@ -227,38 +227,38 @@ def _sweep_scratch(releases: Path) -> None:
 def _refuse(
     con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path
 ) -> tuple[list[Path], list[Path], LicenseGroups]:
-    """Write the release's own exits; returns (contamination exits, own exits, licence groups).
+    """Write the release's own exits; returns (exits after dedup, own exits, licence groups).
 
     Order of the rules: contamination (where it applies), unknown seeds, use limits and
     reviews, licences; each judges only the rows the earlier ones left.
     """
     warehouse = request.warehouse
-    contaminated = warehouse.contaminated()
+    after_dedup = warehouse.after_dedup_exits()
     seeds, withheld = staging / ReleaseDir.UNKNOWN_SEEDS, staging / ReleaseDir.WITHHELD
     licenses = staging / ReleaseDir.LICENSE_REFUSALS
     sources = warehouse.source_dirs
-    write_unknown_seeds(con, sources, warehouse.deduplicated, contaminated, seeds)
-    write_withheld(con, warehouse, request.use, withheld, [*contaminated, seeds])
+    write_unknown_seeds(con, sources, warehouse.deduplicated, after_dedup, seeds)
+    write_withheld(con, warehouse, request.use, withheld, [*after_dedup, seeds])
     try:
         groups = write_license_refusals(
             con,
             sources,
             warehouse.deduplicated,
-            [*contaminated, seeds, withheld],
+            [*after_dedup, seeds, withheld],
             request.use,
             request.licenses,
             licenses,
         )
     except MixedLicenseTerms as mixed:
         raise ReleaseRefused(f"release {request.version}: {mixed}") from mixed
-    return contaminated, [seeds, withheld, licenses], groups
+    return after_dedup, [seeds, withheld, licenses], groups
 
 
 def _build(
     con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path
 ) -> ReleaseOutcome:
-    contaminated, refused, groups = _refuse(con, request, staging)
-    excluded = [*contaminated, *refused]
+    after_dedup, refused, groups = _refuse(con, request, staging)
+    excluded = [*after_dedup, *refused]
     rows, shards = 0, list[str]()
     for config, licenses in (groups.configs or {DEFAULT_CONFIG: ()}).items():
         name = "" if config == DEFAULT_CONFIG or len(groups.configs) == 1 else config

@@ -7,8 +7,9 @@ the field, so one bad file cannot take the other lanes or imports off the graph.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -55,6 +56,18 @@ SUBKEY = "subkey"
 def key_error(subkey: str, message: str) -> PydanticCustomError:
     """A validation error whose dotted key is the validator's location plus `subkey`."""
     return PydanticCustomError("policy_key", message, {SUBKEY: subkey})
+
+
+E = TypeVar("E", bound=Enum)
+V = TypeVar("V")
+
+
+def require_every(value: Mapping[E, V], members: type[E]) -> Mapping[E, V]:
+    """`value` if it has a key for every member of the enum `members`; else the missing key."""
+    for member in members:
+        if member not in value:
+            raise key_error(member.value, "required")
+    return value
 
 
 class StrictModel(BaseModel):

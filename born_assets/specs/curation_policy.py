@@ -30,6 +30,7 @@ from born_assets.specs.common import (
     StrictModel,
     UnitFloat,
     key_error,
+    require_every,
 )
 from born_assets.text.closure import Section
 
@@ -229,17 +230,13 @@ class GatesPolicy(StrictModel):
     @field_validator("severity")
     @classmethod
     def _every_gate(cls, value: dict[GateName, Severity]) -> dict[GateName, Severity]:
-        for gate in GateName:
-            if gate not in value:
-                raise key_error(gate.value, "required")
+        require_every(value, GateName)
         return value
 
     @field_validator("kinds")
     @classmethod
     def _every_kind(cls, value: dict[RowKind, KindPolicy]) -> dict[RowKind, KindPolicy]:
-        for kind in RowKind:
-            if kind not in value:
-                raise key_error(kind.value, "required")
+        require_every(value, RowKind)
         for kind, rules in value.items():
             if rules.families and kind is not RowKind.CODE_TASK:
                 raise key_error(f"{kind.value}.families", "only code_task names families")
@@ -274,9 +271,7 @@ class ScorePolicy(StrictModel):
     @field_validator("section_weights")
     @classmethod
     def _every_section(cls, value: dict[Section, float]) -> dict[Section, float]:
-        for section in Section:
-            if section not in value:
-                raise key_error(section.value, "required")
+        require_every(value, Section)
         if sum(value.values()) <= 0:
             raise PydanticCustomError("policy_key", "weights must sum to > 0")
         return value

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from born_assets.schemas.vocabulary import PiiKind
-from born_assets.specs.common import StrictModel
+from born_assets.specs.common import StrictModel, require_every
 
 
 class PiiAction(StrEnum):
@@ -117,9 +117,7 @@ class PiiPolicy(StrictModel):
     @field_validator("actions")
     @classmethod
     def _every_kind(cls, value: dict[PiiKind, PiiAction]) -> dict[PiiKind, PiiAction]:
-        for kind in PiiKind:
-            if kind not in value:
-                raise PydanticCustomError("policy_key", "required", {"subkey": kind.value})
+        require_every(value, PiiKind)
         return value
 
     @field_validator("placeholder_ip_networks")

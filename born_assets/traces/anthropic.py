@@ -32,7 +32,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
-    recorded_outcome,
+    recorded_example,
 )
 from born_assets.traces.fields import (
     AdapterSpec,
@@ -43,10 +43,7 @@ from born_assets.traces.fields import (
     expect_str,
     get_field,
     json_text,
-    model_name,
     required,
-    row_id,
-    timestamp,
 )
 from born_assets.traces.tools import ToolSpec, declared_tools
 
@@ -91,14 +88,12 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         if response.get(key) != expected:
             raise FormatMismatch(child("response", key), f"expected {expected!r}")
     content = _blocks(required(response, "content", "response"), "response.content")
-    return TraceExample(
-        prompt_turns=tuple(turns),
-        response_turns=(Turn(Role.ASSISTANT, content),),
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, "response.model"),
-        timestamp=timestamp(record, spec, None),
+    return recorded_example(
+        record,
+        spec,
+        (tuple(turns), (Turn(Role.ASSISTANT, content),)),
+        model_at="response.model",
         tools=_with_server_subtools(request, declared_tools(record, spec, "request.tools")),
-        outcome=recorded_outcome(record, spec),
     )
 
 

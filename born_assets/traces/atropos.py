@@ -28,6 +28,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
+    recorded_example,
     split_at_first_assistant,
     system_prompt_tools,
 )
@@ -40,11 +41,8 @@ from born_assets.traces.fields import (
     expect_list,
     expect_str,
     get_field,
-    model_name,
     optional_field,
     required,
-    row_id,
-    timestamp,
 )
 from born_assets.traces.sharegpt import split_tool_call_tags
 
@@ -133,12 +131,10 @@ def _example(
         turns.append(_turn(message, child(path, index), after_agent))
         after_agent = after_agent or turns[-1].role is Role.ASSISTANT
     prompt, response = split_at_first_assistant(turns, path)
-    return TraceExample(
-        prompt_turns=prompt,
-        response_turns=response,
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, None),
-        timestamp=timestamp(record, spec, None),
+    return recorded_example(
+        record,
+        spec,
+        (prompt, response),
         tools=system_prompt_tools(prompt, path),
         outcome=outcome,
     )

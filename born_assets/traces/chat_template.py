@@ -35,7 +35,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
-    recorded_outcome,
+    recorded_example,
     split_at_first_assistant,
     system_prompt_tools,
 )
@@ -46,9 +46,6 @@ from born_assets.traces.fields import (
     expect_str,
     get_field,
     json_text,
-    model_name,
-    row_id,
-    timestamp,
 )
 from born_assets.traces.sharegpt import split_tool_call_tags
 
@@ -94,14 +91,11 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         pieces = _llama3(text, path)
     turns = [_turn(role, content, spec.options.template) for role, content in pieces]
     prompt, response = split_at_first_assistant(turns, path)
-    return TraceExample(
-        prompt_turns=prompt,
-        response_turns=response,
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, None),
-        timestamp=timestamp(record, spec, None),
+    return recorded_example(
+        record,
+        spec,
+        (prompt, response),
         tools=system_prompt_tools(prompt, path),
-        outcome=recorded_outcome(record, spec),
     )
 
 

@@ -32,7 +32,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from born_assets.traces.fields import AdapterSpec, FormatMismatch, optional_field
+from born_assets.traces.fields import (
+    AdapterSpec,
+    FormatMismatch,
+    model_name,
+    optional_field,
+    row_id,
+    timestamp,
+)
 from born_assets.traces.tools import ToolSpec, tools_in_text
 
 
@@ -99,6 +106,34 @@ class TraceExample:
     timestamp: str | None
     tools: tuple[ToolSpec, ...] = ()
     outcome: tuple[Outcome, ...] = ()
+
+
+def recorded_example(
+    record: dict[str, Any],
+    spec: AdapterSpec,
+    turns: tuple[Sequence[Turn], Sequence[Turn]],
+    *,
+    model_at: str | None = None,
+    time_at: str | None = None,
+    tools: Iterable[ToolSpec] = (),
+    outcome: Sequence[Outcome] | None = None,
+) -> TraceExample:
+    """The example of `record` with its (prompt, response) `turns` and what the record says of it.
+
+    The row id, model and time come from the spec's fields, else from the format's own places
+    (`model_at`, `time_at`; None: the format has none); the outcome is the spec's
+    `reward_field` unless the format reads its own (`outcome`).
+    """
+    prompt, response = turns
+    return TraceExample(
+        prompt_turns=tuple(prompt),
+        response_turns=tuple(response),
+        source_row_id=row_id(record, spec),
+        model=model_name(record, spec, model_at),
+        timestamp=timestamp(record, spec, time_at),
+        tools=tuple(tools),
+        outcome=recorded_outcome(record, spec) if outcome is None else tuple(outcome),
+    )
 
 
 Adapter: TypeAlias = Callable[[dict[str, Any], AdapterSpec], TraceExample]

@@ -17,7 +17,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
-    recorded_outcome,
+    recorded_example,
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
@@ -29,10 +29,7 @@ from born_assets.traces.fields import (
     expect_str,
     get_field,
     json_text,
-    model_name,
     required,
-    row_id,
-    timestamp,
 )
 from born_assets.traces.tools import declared_tools
 
@@ -47,14 +44,11 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
     messages = expect_list(get_field(record, path), path)
     turns = [_turn(message, child(path, index)) for index, message in enumerate(messages)]
     prompt, response = split_at_first_assistant(turns, path)
-    return TraceExample(
-        prompt_turns=prompt,
-        response_turns=response,
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, None),
-        timestamp=timestamp(record, spec, None),
+    return recorded_example(
+        record,
+        spec,
+        (prompt, response),
         tools=declared_tools(record, spec, "tools"),
-        outcome=recorded_outcome(record, spec),
     )
 
 

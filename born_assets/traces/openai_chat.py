@@ -35,7 +35,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
-    recorded_outcome,
+    recorded_example,
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
@@ -47,10 +47,7 @@ from born_assets.traces.fields import (
     expect_str,
     get_field,
     json_text,
-    model_name,
     required,
-    row_id,
-    timestamp,
 )
 from born_assets.traces.tools import declared_tools
 
@@ -87,14 +84,12 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
     path = spec.messages_field or "messages"
     turns = message_turns(get_field(record, path), path)
     prompt, response = split_at_first_assistant(turns, path)
-    return TraceExample(
-        prompt_turns=prompt,
-        response_turns=response,
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, "model"),
-        timestamp=timestamp(record, spec, None),
+    return recorded_example(
+        record,
+        spec,
+        (prompt, response),
+        model_at="model",
         tools=declared_tools(record, spec, "tools"),
-        outcome=recorded_outcome(record, spec),
     )
 
 
@@ -123,14 +118,13 @@ def adapt_exchange(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
     turn = message_turn(expect_dict(required(choice, "message", "response.choices[0]"), path), path)
     if turn.role is not Role.ASSISTANT:
         raise FormatMismatch(child(path, "role"), f"expected assistant, got {turn.role.value}")
-    return TraceExample(
-        prompt_turns=prompt,
-        response_turns=(turn,),
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, "response.model"),
-        timestamp=timestamp(record, spec, "response.created"),
+    return recorded_example(
+        record,
+        spec,
+        (prompt, (turn,)),
+        model_at="response.model",
+        time_at="response.created",
         tools=declared_tools(record, spec, "request.tools"),
-        outcome=recorded_outcome(record, spec),
     )
 
 

@@ -16,15 +16,12 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
-    recorded_outcome,
+    recorded_example,
 )
 from born_assets.traces.fields import (
     AdapterSpec,
     expect_str,
     get_field,
-    model_name,
-    row_id,
-    timestamp,
 )
 
 
@@ -47,11 +44,11 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         raise ValueError("prompt_response needs AdapterSpec.prompt_field and response_field")
     prompt = expect_str(get_field(record, spec.prompt_field), spec.prompt_field)
     response = expect_str(get_field(record, spec.response_field), spec.response_field)
-    return TraceExample(
-        prompt_turns=(Turn(Role.USER, (Block(BlockKind.TEXT, prompt),)),),
-        response_turns=(Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, response),)),),
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, None),
-        timestamp=timestamp(record, spec, None),
-        outcome=recorded_outcome(record, spec),
+    return recorded_example(
+        record,
+        spec,
+        (
+            (Turn(Role.USER, (Block(BlockKind.TEXT, prompt),)),),
+            (Turn(Role.ASSISTANT, (Block(BlockKind.TEXT, response),)),),
+        ),
     )

@@ -21,15 +21,12 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
-    recorded_outcome,
+    recorded_example,
 )
 from born_assets.traces.fields import (
     AdapterSpec,
     FormatMismatch,
     get_field,
-    model_name,
-    row_id,
-    timestamp,
 )
 from born_assets.traces.openai_chat import message_turns
 from born_assets.traces.tools import declared_tools
@@ -55,14 +52,12 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
     completion = _turns(get_field(record, completion_path), completion_path, Role.ASSISTANT)
     if not any(turn.role is Role.ASSISTANT for turn in completion):
         raise FormatMismatch(completion_path, "the completion holds no assistant message")
-    return TraceExample(
-        prompt_turns=prompt,
-        response_turns=completion,
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, "model"),
-        timestamp=timestamp(record, spec, None),
+    return recorded_example(
+        record,
+        spec,
+        (prompt, completion),
+        model_at="model",
         tools=declared_tools(record, spec, "tools"),
-        outcome=recorded_outcome(record, spec),
     )
 
 

@@ -32,7 +32,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
-    recorded_outcome,
+    recorded_example,
     split_at_first_assistant,
     system_prompt_tools,
 )
@@ -46,11 +46,8 @@ from born_assets.traces.fields import (
     expect_str,
     get_field,
     json_text,
-    model_name,
     optional_field,
     required,
-    row_id,
-    timestamp,
 )
 from born_assets.traces.tools import declared_tools
 
@@ -124,14 +121,13 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
     turns = [system] if system is not None else []
     turns += [_turn(entry, child(path, i), options, speakers) for i, entry in enumerate(entries)]
     prompt, response = split_at_first_assistant(turns, path)
-    return TraceExample(
-        prompt_turns=prompt,
-        response_turns=response,
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, "model"),
-        timestamp=timestamp(record, spec, "timestamp"),
+    return recorded_example(
+        record,
+        spec,
+        (prompt, response),
+        model_at="model",
+        time_at="timestamp",
         tools=(*declared_tools(record, spec, "tools"), *system_prompt_tools(prompt, path)),
-        outcome=recorded_outcome(record, spec),
     )
 
 

@@ -26,6 +26,7 @@ from born_assets.traces.conversation import (
     Role,
     TraceExample,
     Turn,
+    recorded_example,
     split_at_first_assistant,
 )
 from born_assets.traces.fields import (
@@ -34,10 +35,7 @@ from born_assets.traces.fields import (
     expect_dict,
     expect_list,
     get_field,
-    model_name,
     optional_field,
-    row_id,
-    timestamp,
 )
 from born_assets.traces.openai_chat import message_turn
 
@@ -61,12 +59,10 @@ def adapt(record: dict[str, Any], spec: AdapterSpec) -> TraceExample:
         after_assistant = after_assistant or turn.role is Role.ASSISTANT
         turns.append(turn)
     prompt, response = split_at_first_assistant(turns, path)
-    return TraceExample(
-        prompt_turns=prompt,
-        response_turns=response,
-        source_row_id=row_id(record, spec),
-        model=model_name(record, spec, None),
-        timestamp=timestamp(record, spec, None),
+    return recorded_example(
+        record,
+        spec,
+        (prompt, response),
         outcome=_outcome(record),
     )
 
