@@ -105,7 +105,7 @@ class NearDedupPolicy(StrictModel):
 
     enabled: bool = True
     shingle_words: Annotated[int, Field(strict=True, ge=1, le=32)] = 5
-    fields: Fields = (TextField.PROMPT, TextField.RESPONSE)
+    fields: Fields = (TextField.DIALOGUE,)
     threshold: Annotated[float, Field(gt=0, le=1)] = 0.8
     distinct_task_ids: bool = True
 
