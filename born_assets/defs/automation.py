@@ -1,15 +1,17 @@
 """Jobs, schedules and the file sensor: how lanes, imports, curation and releases get built.
 
-Jobs are named for what people do: `build_lane_<lane>` and `build_import_<import>` (the source
-and everything downstream of it but the release), `build_curation` (every stage downstream of
-the sources, reading them from the warehouse as they are), `build_warehouse` (everything but the
-release) and `cut_release` (the release partition named by the version; refused while a
-blocking check did not pass in its latest run, see `born_assets.defs.release_gate`).
+Three jobs, named for what people do: `build_warehouse` (everything but the release),
+`build_curation` (every stage downstream of the sources, reading them from the warehouse as they
+are) and `cut_release` (the release partition named by the version; refused while a blocking
+check did not pass in its latest run, see `born_assets.defs.release_gate`).
 
-Each lane whose manifest has a `schedule` gets a schedule; one sensor watches every lane's and
+Building one source is `build_warehouse` run on a part of its assets, not a job of its own: each
+lane whose manifest has a `schedule` gets a schedule, and one sensor watches every lane's and
 import's files (`born_assets.ingest.watch`). Both request the changed sources plus everything
-downstream of them but the release, in one run: the other sources are not read again, only their
-tables in the warehouse are.
+downstream of them but the release, in one run of `build_warehouse` tagged with the sources
+(`born/sources`): the other sources are not read again, only their tables in the warehouse are.
+From the UI, the same run is the `build_warehouse` job's "Materialize selected" with the source
+and its downstream selected.
 """
 
 from __future__ import annotations
@@ -43,20 +45,21 @@ RELEASE_JOB = "cut_release"
 FILES_SENSOR = "source_files_sensor"
 SENSOR_INTERVAL_S = 60
 SCHEDULE_TIMEZONE = "UTC"
+SOURCES_TAG = "born/sources"
 BROKEN_SPECS = dg.AssetSelection.tag("spec_status", "broken")
 RELEASE = dg.AssetSelection.groups(RELEASE_GROUP)
 
 
 @dataclass(frozen=True)
 class WatchedSource:
-    """A lane or an import: its asset and job, the files it reads, and its own schedule."""
+    """A lane or an import: its asset, the files it reads, and its own schedule (a cron)."""
 
     key: dg.AssetKey
-    job_name: str
     spec_path: Path
     folder: str
     glob: str
     schedule: str | None = None
+    schedule_name: str | None = None
 
     @property
     def name(self) -> str:
@@ -70,23 +73,22 @@ class WatchedSource:
 
 
 def watched_sources(project: Project) -> list[WatchedSource]:
-    """Every loaded lane and import, each with a job name that no other source has."""
+    """Every loaded lane and import; each lane with a schedule name no other lane has."""
     taken: set[str] = set()
     sources = [
         WatchedSource(
             key=lane_key(m.manifest.lane_id),
-            job_name=_unique_job_name("build_lane", m.manifest.lane_id, taken),
             spec_path=m.path,
             folder=m.manifest.output.path,
             glob=m.manifest.output.glob,
             schedule=m.manifest.cron,
+            schedule_name=_schedule_name(m.manifest.lane_id, taken),
         )
         for m in project.lanes
     ]
     return sources + [
         WatchedSource(
             key=import_key(i.spec.import_id),
-            job_name=_unique_job_name("build_import", i.spec.import_id, taken),
             spec_path=i.path,
             folder=i.spec.files.path,
             glob=i.spec.files.glob,
@@ -95,13 +97,18 @@ def watched_sources(project: Project) -> list[WatchedSource]:
     ]
 
 
-def _unique_job_name(prefix: str, source_id: str, taken: set[str]) -> str:
-    """`<prefix>_<id>` with `-` as `_` (job names are `[A-Za-z0-9_]+`); a hash if that clashes."""
-    name = f"{prefix}_{source_id.replace('-', '_')}"
-    if name in taken:
-        name = f"{name}_{hashlib.sha256(source_id.encode()).hexdigest()[:8]}"
-    taken.add(name)
-    return name
+def _schedule_name(lane_id: str, taken: set[str]) -> str:
+    """`build_lane_<id>_schedule`, `-` as `_` (names are `[A-Za-z0-9_]+`); a hash on a clash."""
+    name = f"build_lane_{lane_id.replace('-', '_')}"
+    if f"{name}_schedule" in taken:
+        name = f"{name}_{hashlib.sha256(lane_id.encode()).hexdigest()[:8]}"
+    taken.add(f"{name}_schedule")
+    return f"{name}_schedule"
+
+
+def sources_tag(keys: Sequence[dg.AssetKey]) -> dict[str, str]:
+    """The run tag naming the sources a run was requested for, e.g. `lanes/a, imports/b`."""
+    return {SOURCES_TAG: ", ".join(sorted(k.to_user_string() for k in keys))}
 
 
 def run_selection(
@@ -156,6 +163,7 @@ def files_sensor(
         request = dg.RunRequest(
             run_key=run_key(found.changes),
             asset_selection=run_selection([*changed, *missing], assets),
+            tags=sources_tag(changed),
         )
         return dg.SensorResult(run_requests=[request], cursor=cursor)
 
@@ -169,18 +177,21 @@ def lane_schedule(
     job: AssetJob,
 ) -> dg.ScheduleDefinition | None:
     """The lane's own schedule; None (with a warning) when Dagster cannot read its cron."""
-    assert source.schedule is not None
+    assert source.schedule is not None and source.schedule_name is not None
     others = [s for s in sources if s.key != source.key]
 
     def _evaluate(
         context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource
     ) -> dg.RunRequest:
         missing = never_built(warehouse, others)
-        return dg.RunRequest(asset_selection=run_selection([source.key, *missing], assets))
+        return dg.RunRequest(
+            asset_selection=run_selection([source.key, *missing], assets),
+            tags=sources_tag([source.key]),
+        )
 
     try:
         return dg.schedule(
-            name=f"{source.job_name}_schedule",
+            name=source.schedule_name,
             cron_schedule=source.schedule,
             job=job,
             execution_timezone=SCHEDULE_TIMEZONE,
@@ -193,18 +204,6 @@ def lane_schedule(
     except dg.DagsterInvalidDefinitionError as error:
         dg.get_dagster_logger().warning(f"{source.spec_path}: schedule: {error}; no schedule")
         return None
-
-
-def source_job(source: WatchedSource) -> AssetJob:
-    """`build_lane_<id>` / `build_import_<id>`: the source and its downstream, not the release."""
-    return dg.define_asset_job(
-        source.job_name,
-        selection=dg.AssetSelection.assets(source.key).downstream() - RELEASE,
-        description=(
-            f"Build {source.name} from its files and everything downstream of it except the "
-            "release; the other sources are read from the warehouse as they are."
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -222,7 +221,11 @@ def build_automation(project: Project, assets: Sequence[dg.AssetsDefinition]) ->
     warehouse = dg.define_asset_job(
         WAREHOUSE_JOB,
         selection=dg.AssetSelection.all() - RELEASE - BROKEN_SPECS,
-        description="Build every lane, import and curation stage: everything but the release.",
+        description=(
+            "Build every lane, import and curation stage: everything but the release. To build "
+            "one source, select it and its downstream here and materialize the selection; the "
+            "lane schedules and the file sensor run this job so, tagged born/sources."
+        ),
     )
     curation = dg.define_asset_job(
         CURATION_JOB,
@@ -246,7 +249,7 @@ def build_automation(project: Project, assets: Sequence[dg.AssetsDefinition]) ->
         lane_schedule(s, sources, assets, warehouse) for s in sources if s.schedule is not None
     ]
     return Automation(
-        jobs=[warehouse, curation, release, *(source_job(s) for s in sources)],
+        jobs=[warehouse, curation, release],
         schedules=[s for s in schedules if s is not None],
         sensors=[files_sensor(sources, assets, warehouse)],
     )

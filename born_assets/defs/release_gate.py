@@ -74,8 +74,8 @@ class ReleaseGate(dg.ConfigurableResource):
                 description=(
                     f"{context.asset_key.to_user_string()} refused: {len(problems)} blocking "
                     f"check(s) did not pass in their latest run: {'; '.join(problems)}. Fix the "
-                    "data, rebuild what the checks guard (build_warehouse, or the source's "
-                    "build_lane_* / build_import_* job), then cut the release again."
+                    "data, rebuild what the checks guard (build_warehouse, or the source with its "
+                    "downstream), then cut the release again."
                 ),
                 metadata={"checks_not_passed": problems, "checks_consulted": len(self.checks)},
             )

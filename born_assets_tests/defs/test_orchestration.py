@@ -23,9 +23,11 @@ from born_assets.defs.automation import (
     CURATION_JOB,
     FILES_SENSOR,
     RELEASE_JOB,
+    SOURCES_TAG,
     WAREHOUSE_JOB,
     Automation,
     build_automation,
+    run_selection,
     watched_sources,
 )
 from born_assets.defs.location import build_definitions
@@ -198,6 +200,7 @@ def test_the_first_tick_requests_every_source_and_curation_but_not_the_release(
     assert names(request.asset_selection) == sources(defs) | after_ingest(defs)
     assert RELEASE_KEY not in (request.asset_selection or [])
     assert request.run_key and request.run_key.startswith("files-")
+    assert request.tags[SOURCES_TAG].split(", ") == sorted(sources(defs))
 
 
 def test_the_same_files_never_trigger_twice_and_changed_content_triggers_again(
@@ -289,6 +292,7 @@ def test_a_lane_schedule_builds_the_lane_and_what_depends_on_it(data_dir: Path) 
     request = evaluate_schedule(data_dir)
     defs = build_definitions(Project.load(DataDir.at(data_dir)))
     assert names(request.asset_selection) == {f"lanes/{SCHEDULED_LANE}"} | after_ingest(defs)
+    assert request.tags[SOURCES_TAG] == f"lanes/{SCHEDULED_LANE}"
 
 
 def test_a_schedule_brings_along_sources_that_were_never_built(data_dir: Path) -> None:
@@ -313,31 +317,33 @@ def selected(job: object, defs: dg.Definitions) -> set[str]:
     return names(set(selection.resolve(list(defs.assets or []))))  # type: ignore[arg-type]
 
 
-def test_jobs_are_named_for_what_people_do_and_select_what_they_say(data_dir: Path) -> None:
+def test_three_jobs_named_for_what_people_do_select_what_they_say(data_dir: Path) -> None:
+    """A short jobs list: a source is built by `build_warehouse` on a part of its assets."""
     built, defs = automation(data_dir)
     jobs = {job.name: job for job in built.jobs}
-    lanes = {f"build_lane_{p.stem.replace('-', '_')}" for p in (data_dir / "manifests").glob("*")}
-    imports = {f"build_import_{p.stem.replace('-', '_')}" for p in (data_dir / "imports").glob("*")}
-    assert set(jobs) == {WAREHOUSE_JOB, CURATION_JOB, RELEASE_JOB} | lanes | imports
-    assert selected(jobs[f"build_lane_{LANE.replace('-', '_')}"], defs) == {
-        f"lanes/{LANE}"
-    } | after_ingest(defs)
+    assert set(jobs) == {WAREHOUSE_JOB, CURATION_JOB, RELEASE_JOB}
     assert selected(jobs[CURATION_JOB], defs) == after_ingest(defs)
     assert selected(jobs[WAREHOUSE_JOB], defs) == all_but_the_release(defs)
     release = {"release", "transparency_table", "similarity_index"}
     assert selected(jobs[RELEASE_JOB], defs) == release
 
 
-def test_lane_ids_that_differ_only_by_dash_and_underscore_get_two_jobs(data_dir: Path) -> None:
+def test_lane_ids_that_differ_only_by_dash_and_underscore_get_two_schedules(
+    data_dir: Path,
+) -> None:
     original = (data_dir / "manifests" / f"{LANE}.yaml").read_text(encoding="utf-8")
     twin = original.replace(f"lane_id: {LANE}", "lane_id: humaneval_reference")
     # Its own copy of the files: two specs picking the same file are refused (`Project.load`).
     twin = twin.replace(f"path: lanes/{LANE}", "path: lanes/humaneval_reference")
     shutil.copytree(data_dir / "lanes" / LANE, data_dir / "lanes" / "humaneval_reference")
     (data_dir / "manifests" / "humaneval_reference.yaml").write_text(twin, encoding="utf-8")
-    names_ = [s.job_name for s in watched_sources(Project.load(DataDir.at(data_dir)))]
-    assert len(names_) == len(set(names_))
-    assert "build_lane_humaneval_reference" in names_
+    for lane in (LANE, "humaneval_reference"):
+        schedule_on(data_dir, lane, "30 4 * * 1")
+    lanes = watched_sources(Project.load(DataDir.at(data_dir)))
+    names_ = [s.schedule_name for s in lanes if s.schedule_name is not None]
+    assert len(names_) == len(set(names_)) == len([s for s in lanes if s.key.path[0] == "lanes"])
+    assert "build_lane_humaneval_reference_schedule" in names_
+    assert len({s.name for s in automation(data_dir)[0].schedules}) == 3
 
 
 def test_the_code_location_serves_the_jobs_schedules_and_sensor(data_dir: Path) -> None:
@@ -408,8 +414,9 @@ def test_cut_release_refuses_while_a_blocking_check_upstream_failed_in_its_lates
             e.asset_key for e in refused.get_asset_materialization_events()
         }
 
-        job = defs.resolve_job_def(f"build_lane_{LANE.replace('-', '_')}")
-        assert job.execute_in_process(instance=instance).success
+        job = defs.resolve_job_def(WAREHOUSE_JOB)
+        lane = run_selection([dg.AssetKey(["lanes", LANE])], list(defs.assets or []))  # type: ignore[arg-type]
+        assert job.execute_in_process(instance=instance, asset_selection=lane).success
         released = cut.execute_in_process(instance=instance, partition_key="v1")
     assert released.success
     assert (data_dir / "releases" / "v1" / "release.json").exists()
