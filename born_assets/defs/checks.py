@@ -21,6 +21,13 @@ MAX_EXAMPLES = 5
 _WHERE = ("example_id", "source_file", "source_line")
 
 
+def _code(value: object) -> str:
+    """A value as a Markdown code span: the UI renders descriptions, and `<think>` is not HTML."""
+    text = str(value)
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}"
+
+
 def _example_text(example: object) -> str:
     """One offending example in words: `ex_… (file line N): column x fails check (value …)`."""
     if isinstance(example, list | tuple):
@@ -32,9 +39,9 @@ def _example_text(example: object) -> str:
         where = f" ({example['source_file']} line {example['source_line']})"
     if "column" in example and "check" in example:
         what = f"column {example['column']} fails {example['check']}"
-        what += f" (value {example.get('failure_case')!r})"
+        what += f" (value {_code(repr(example.get('failure_case')))})"
     else:
-        what = ", ".join(f"{k} {v}" for k, v in example.items() if k not in _WHERE)
+        what = ", ".join(f"{k} {_code(v)}" for k, v in example.items() if k not in _WHERE)
     return f"{example.get('example_id', '')}{where}: {what}".lstrip(": ")
 
 

@@ -186,6 +186,8 @@ def _remembered_summary(rows: pa.Table) -> SanitizeSummary:
 def hidden_markers(batch: pa.RecordBatch) -> list[dict[str, Any]]:
     """Rows of a sanitized batch (`example_id, prompt, response, messages`) holding a marker.
 
+    Each is named by its example id, and by `source_file` and `source_line` when the batch has them.
+
     Searched: the prompt, the closure, and in `messages` every text a model or person wrote
     (contents of system, user and assistant messages, tool-call arguments). A tool's output is
     the environment's text, not reasoning: like in the closure, where it is fenced code, it is
@@ -204,7 +206,8 @@ def hidden_markers(batch: pa.RecordBatch) -> list[dict[str, Any]]:
         texts = [row["prompt"], row["response"], *message_texts(row["messages"])]
         markers = [marker for text in texts for marker in find_hidden_markers(text)]
         if markers:
-            found.append({"example_id": row["example_id"], "markers": markers[:3]})
+            where = {k: row[k] for k in ("source_file", "source_line") if k in row}
+            found.append({"example_id": row["example_id"], **where, "markers": markers[:3]})
     return found
 
 

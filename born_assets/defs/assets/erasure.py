@@ -7,7 +7,7 @@ import dagster as dg
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY, GATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES
+from born_assets.defs.checks import MAX_EXAMPLES, in_words
 from born_assets.defs.metadata import counts_table
 from born_assets.defs.resources import WarehouseResource
 from born_assets.governance.erasure_stage import (
@@ -95,6 +95,11 @@ def erasure_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinit
             found = survivors(con, tables, stones)
         return dg.AssetCheckResult(
             passed=not found,
+            description=in_words(
+                len(found),
+                "erased examples still present",
+                [{"example_id": example, "in": table} for table, example in found],
+            ),
             metadata={
                 "tombstones": len(stones),
                 "tables_checked": len(tables),

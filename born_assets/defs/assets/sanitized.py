@@ -123,7 +123,9 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
         found: list[dict[str, object]] = []
         rows = 0
         for batch in iter_parquet_batches(
-            [path], warehouse.batch_rows, ["example_id", "prompt", "response", "messages"]
+            [path],
+            warehouse.batch_rows,
+            ["example_id", "source_file", "source_line", "prompt", "response", "messages"],
         ):
             rows += batch.num_rows
             found.extend(hidden_markers(batch))
