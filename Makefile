@@ -6,7 +6,7 @@ export BORN_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UI_PORT ?= 3000
 
-.PHONY: install dev release test lint typecheck pytest ui sample-data clean bench
+.PHONY: install dev release test lint typecheck pytest ui sample-data clean bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: dev $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/mypy
 	$(BIN)/dg check defs
 	$(BIN)/pytest
+
+## Retake the README's pictures (docs/screenshots/): the browser tests drive the UI through a day.
+screenshots: dev
+	BORN_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q born_assets_tests/defs/test_browser.py
 
 ## Benchmark the whole graph on a seeded synthetic corpus (BENCH_ROWS=100000; 1000000 on request)
 ## against a DuckDB floor, a plain Python merge and an ast.parse floor; writes .bench/results-N.json.

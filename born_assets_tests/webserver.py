@@ -63,6 +63,15 @@ query RunStatus($runId: ID!) {
 }
 """
 
+_RUNS = """
+query Runs($filter: RunsFilter) {
+  runsOrError(filter: $filter) {
+    __typename
+    ... on Runs { results { runId jobName status tags { key value } } }
+  }
+}
+"""
+
 _ADD_PARTITION = """
 mutation AddPartition($repo: RepositorySelector!, $name: String!, $key: String!) {
   addDynamicPartition(repositorySelector: $repo, partitionsDefName: $name, partitionKey: $key) {
@@ -157,6 +166,14 @@ class Webserver:
                 return str(run["status"])
             time.sleep(0.5)
         raise WebserverError(f"run {run_id} still {run.get('status')} after {timeout_s:.0f}s")
+
+    def runs(self, tags: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The instance's runs carrying every tag of `tags`, newest first."""
+        selected = [{"key": k, "value": v} for k, v in (tags or {}).items()]
+        found = self.graphql(_RUNS, {"filter": {"tags": selected}})["runsOrError"]
+        if found["__typename"] != "Runs":
+            raise WebserverError(f"listing runs: {found}")
+        return list(found["results"])
 
     def add_partition(self, partitions_def: str, key: str) -> None:
         """Add a key to a dynamic partitions definition, as the UI's "Add partition" does."""
