@@ -237,9 +237,13 @@ def test_the_release_and_its_transparency_table_show_in_the_ui(page: Page, data_
         expect(table.get_by_text(key.path[1], exact=True)).to_have_count(1)
 
 
-def reload_until_visible(page: Page, target: Locator, timeout_s: float = RUN_TIMEOUT_S) -> None:
-    """Reload the page until `target` shows: a run launched from it ends in the daemon."""
+def reload_until_visible(
+    page: Page, target: Locator, click: Locator | None = None, timeout_s: float = RUN_TIMEOUT_S
+) -> None:
+    """Reload the page (and `click`) until `target` shows: a run ends, a page's data arrives."""
     for _ in range(int(timeout_s / 5)):
+        if click is not None:
+            click.click()
         try:
             expect(target).to_be_visible(timeout=5_000)
             return
@@ -251,12 +255,14 @@ def reload_until_visible(page: Page, target: Locator, timeout_s: float = RUN_TIM
 def launch_release_from_ui(page: Page, version: str, shot: str | None = None) -> None:
     """Jobs > cut_release > Materialize all, "Add a partition" `version`, launch its one run."""
     open_ui(page, f"/locations/born_assets/jobs/{RELEASE_JOB}", "Materialize all")
-    page.get_by_text("Materialize all").first.click()
-    page.get_by_text("Add a partition").click()
+    dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize")
+    reload_until_visible(page, dialog, click=page.get_by_text("Materialize all").first)
+    dialog.get_by_text("Add a partition").click()
     add = page.get_by_role("dialog").filter(has_text=f"Add a partition for {RELEASE_VERSIONS.name}")
     add.get_by_role("textbox").fill(version)
     add.get_by_role("button", name="Save").click()
-    launch = page.get_by_role("button", name="Launch 1 run")
+    expect(add).to_be_hidden()
+    launch = dialog.get_by_role("button", name="Launch 1 run")
     expect(launch).to_be_enabled()
     if shot:
         screenshot(page, shot)
@@ -365,7 +371,12 @@ def test_a_failed_check_says_why_in_the_ui_and_blocks_the_next_release(
     open_ui(page, f"/runs/{run['runId']}", "STEP_FAILURE")
     refusal = page.get_by_text("release refused: 1 blocking check(s) did not pass", exact=False)
     expect(refusal.first).to_be_visible()
+    # The picture ends under the refusal's three lines: the stack trace below names local paths.
+    refusal.first.scroll_into_view_if_needed()
+    box = refusal.first.bounding_box()
+    assert box is not None
     expect(
         page.get_by_text("sanitized:no_hidden_reasoning failed in run", exact=False).first
     ).to_be_visible()
-    screenshot(page, "release_refused")
+    above: FloatRect = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": box["y"] + 56}
+    screenshot(page, "release_refused", clip=above)
