@@ -106,18 +106,19 @@ class NameFinder:
         """Load the gazetteer and compile the context patterns of `policy`."""
         self.policy = policy
         self.names = gazetteer(policy)
+        # The union is tens of thousands of names: built once here, not once per text scanned.
+        self._either = self.names.first | self.names.last
         self._title, self._cue, self._field = _patterns(policy)
 
     def __call__(self, text: str, _lowered: str) -> Iterator[Hit]:
         """Yield `(start, end, PERSON_NAME)` for every name found, spans may overlap."""
-        names = self.names
-        either = names.first | names.last
+        names, either = self.names, self._either
         for match in _FULL.finditer(text):
             if match["first"] in names.first and match["last"] in either:
                 yield match.start(), match.end(), PiiKind.PERSON_NAME
         for match in self._field.finditer(text):
             yield match.start("name"), match.end("name"), PiiKind.PERSON_NAME
-        for pattern, known in ((self._title, names.first | names.last), (self._cue, names.first)):
+        for pattern, known in ((self._title, either), (self._cue, names.first)):
             for match in pattern.finditer(text):
                 words = match["name"].split(" ")
                 if words[0] not in known and not (pattern is self._title and words[-1] in known):

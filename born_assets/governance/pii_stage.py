@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from born_assets import layout
 from born_assets.governance.pii import RedactionStats, scan_row
@@ -27,6 +29,7 @@ from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
 from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.store.memo import RowMemo, code_version
+from born_assets.store.parallel import ordered_map
 from born_assets.store.parquet import ParquetSink
 from born_assets.store.progress import Progress, counted
 
@@ -106,26 +109,38 @@ def scan_candidates(
     out_dir: Path,
     batch_rows: int,
     memo: PiiMemo | None = None,
+    workers: int = 1,
 ) -> PiiSummary:
     """Write `rows.parquet` (one verdict per row) and `redacted.parquet` (changed rows only).
 
     A row `memo` remembers keeps its verdict (and redacted text) instead of being scanned again.
+    The other rows are scanned batch by batch on `workers` processes; results are written in
+    input order, so the output does not depend on the worker count.
     """
     memo = memo if memo is not None else PiiMemo.empty()
-    scanner = PiiScanner(policy)
     params = {"deduplicated": deduplicated.as_posix(), "sanitized": sanitized.as_posix()}
     reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     summary = PiiSummary()
+    pending: deque[tuple[pa.Array, dict[str, _Result]]] = deque()
+
+    def unknown_rows() -> Iterator[pa.RecordBatch]:
+        for batch in counted(reader, Progress("pii scan", None)):
+            known = _remembered(memo, batch)
+            ids = batch.column("example_id")
+            pending.append((ids, known))
+            yield batch.filter(pc.invert(pc.is_in(ids, pa.array(list(known), ids.type))))
+
     with (
         ParquetSink(out_dir / layout.ROWS, PiiVerdictRecord, batch_rows) as verdicts,
         ParquetSink(out_dir / layout.REDACTED, RedactedTextRecord, batch_rows) as redacted,
     ):
-        for batch in counted(reader, Progress("pii scan", None)):
-            rows = batch.to_pylist()
-            known = _remembered(memo, batch)
+        scan = partial(scan_batch, PiiScanner(policy))
+        for scanned in ordered_map(scan, unknown_rows(), workers):
+            ids, known = pending.popleft()
             summary.remembered += len(known)
-            for row in rows:
-                verdict, texts = known.get(row["example_id"]) or _scan(row, scanner)
+            fresh = iter(scanned)
+            for example_id in ids.to_pylist():
+                verdict, texts = known.get(example_id) or next(fresh)
                 summary.add(verdict)
                 verdicts.append(verdict)
                 if texts is not None:
@@ -134,6 +149,11 @@ def scan_candidates(
 
 
 _Result = tuple[dict[str, Any], dict[str, Any] | None]
+
+
+def scan_batch(scanner: PiiScanner, batch: pa.RecordBatch) -> list[_Result]:
+    """Verdict and redacted texts of each row of `batch`, in order; runs in a worker too."""
+    return [_scan(row, scanner) for row in batch.to_pylist()]
 
 
 def conversation_texts(messages: list[dict[str, Any]]) -> list[str]:

@@ -48,14 +48,16 @@ def pii_asset() -> dg.AssetsDefinition:
         versions = pii_versions(policy.pii)
         memo = PiiMemo.open(warehouse.asset_dir(PII_KEY), versions)
         with warehouse.publish(PII_KEY) as staging, warehouse.connect() as con:
+            deduplicated = warehouse.table(DEDUPLICATED_KEY, layout.ROWS)
             summary = scan_candidates(
                 con,
-                deduplicated=warehouse.table(DEDUPLICATED_KEY, layout.ROWS),
+                deduplicated=deduplicated,
                 sanitized=warehouse.table(SANITIZED_KEY, layout.ROWS),
                 policy=policy.pii,
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
                 memo=memo,
+                workers=warehouse.worker_count([deduplicated]),
             )
             write_versions(staging, versions)
         return dg.MaterializeResult(
