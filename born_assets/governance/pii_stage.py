@@ -31,7 +31,7 @@ from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parallel import ordered_map
 from born_assets.store.parquet import ParquetSink
-from born_assets.store.progress import Progress, counted
+from born_assets.store.progress import Progress
 
 _CANDIDATES_SQL = """
 SELECT d.example_id, d.origin_id, s.prompt, s.response, s.messages, s.tools
@@ -122,9 +122,10 @@ def scan_candidates(
     reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     summary = PiiSummary()
     pending: deque[tuple[pa.Array, dict[str, _Result]]] = deque()
+    progress = Progress("pii scan", None)
 
     def unknown_rows() -> Iterator[pa.RecordBatch]:
-        for batch in counted(reader, Progress("pii scan", None)):
+        for batch in reader:
             known = _remembered(memo, batch)
             ids = batch.column("example_id")
             pending.append((ids, known))
@@ -145,6 +146,8 @@ def scan_candidates(
                 verdicts.append(verdict)
                 if texts is not None:
                     redacted.append(texts)
+            progress.advance(len(ids))
+    progress.finish()
     return summary
 
 
