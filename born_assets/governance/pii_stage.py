@@ -16,11 +16,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.governance.pii import RedactionStats, scan_row
@@ -30,15 +30,10 @@ from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
 from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parallel import ordered_map
-from born_assets.store.parquet import ParquetSink
+from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 from born_assets.store.progress import Progress
 
-_CANDIDATES_SQL = """
-SELECT d.example_id, d.origin_id, s.prompt, s.response, s.messages, s.tools
-FROM read_parquet($deduplicated) AS d
-JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
-ORDER BY d.example_id
-"""
+_TEXT_COLUMNS = ["example_id", "prompt", "response", "messages", "tools"]
 
 
 @dataclass
@@ -100,8 +95,25 @@ _VERDICT_COLUMNS = [name for name in arrow_schema(PiiVerdictRecord).names if nam
 _REDACTED_COLUMNS = [n for n in arrow_schema(RedactedTextRecord).names if n != "example_id"]
 
 
+def candidates(deduplicated: Path, sanitized: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The dedup survivors' rows (`example_id, origin_id`, then the texts), batch by batch.
+
+    In the sanitized table's order (deterministic), holding only the narrow survivor ids: a
+    sort of the wide rows by id (the former DuckDB join) ran out of DuckDB's 1 GB limit at 100k
+    rows.
+    """
+    survivors = pq.read_table(deduplicated, columns=["example_id", "origin_id"])
+    ids = survivors.column("example_id").combine_chunks()
+    origins = survivors.column("origin_id").combine_chunks()
+    for batch in iter_parquet_batches([sanitized], batch_rows, _TEXT_COLUMNS):
+        at = pc.index_in(batch.column("example_id"), value_set=ids)
+        kept = pc.is_valid(at)
+        rows = batch.filter(kept)
+        columns = [rows.column(0), origins.take(at.filter(kept)), *rows.columns[1:]]
+        yield pa.RecordBatch.from_arrays(columns, ["example_id", "origin_id", *_TEXT_COLUMNS[1:]])
+
+
 def scan_candidates(
-    con: duckdb.DuckDBPyConnection,
     *,
     deduplicated: Path,
     sanitized: Path,
@@ -118,8 +130,7 @@ def scan_candidates(
     input order, so the output does not depend on the worker count.
     """
     memo = memo if memo is not None else PiiMemo.empty()
-    params = {"deduplicated": deduplicated.as_posix(), "sanitized": sanitized.as_posix()}
-    reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
+    reader = candidates(deduplicated, sanitized, batch_rows)
     summary = PiiSummary()
     pending: deque[tuple[pa.Array, dict[str, _Result]]] = deque()
     progress = Progress("pii scan", None)

@@ -7,7 +7,6 @@ the worker count; rows remembered from the last scan are taken as they were, not
 
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -50,17 +49,15 @@ def _inputs(folder: Path, rows: int) -> tuple[Path, Path]:
 
 def _scan(inputs: tuple[Path, Path], out: Path, workers: int, memo: PiiMemo | None = None):
     out.mkdir()
-    with duckdb.connect() as con:
-        return scan_candidates(
-            con,
-            deduplicated=inputs[0],
-            sanitized=inputs[1],
-            policy=PiiPolicy(),
-            out_dir=out,
-            batch_rows=7,
-            memo=memo,
-            workers=workers,
-        )
+    return scan_candidates(
+        deduplicated=inputs[0],
+        sanitized=inputs[1],
+        policy=PiiPolicy(),
+        out_dir=out,
+        batch_rows=7,
+        memo=memo,
+        workers=workers,
+    )
 
 
 def test_the_scan_writes_the_same_tables_on_one_core_and_on_two(tmp_path: Path) -> None:

@@ -55,9 +55,8 @@ def pii_asset() -> dg.AssetsDefinition:
         if unchanged is not None:
             return unchanged
         memo = PiiMemo.open(warehouse.asset_dir(PII_KEY), versions)
-        with warehouse.publish(PII_KEY) as staging, warehouse.connect() as con:
+        with warehouse.publish(PII_KEY) as staging:
             summary = scan_candidates(
-                con,
                 deduplicated=deduplicated,
                 sanitized=sanitized,
                 policy=policy.pii,
