@@ -123,14 +123,16 @@ def measure_child(module: str, args: list[str], work: Path, name: str) -> dict[s
     return {"process": asdict(measured), "output": output}
 
 
-def measure_references(data_dir: Path, work: Path) -> dict[str, Any]:
-    """The DuckDB floor, the plain Python merge, and the parse floor of the gate's blocks."""
+def measure_references(data_dir: Path, work: Path, built: bool) -> dict[str, Any]:
+    """The DuckDB floor, the plain Python merge, and (once `built`) the gate blocks' parse floor."""
     out_dir = work / "reference-out"
     results = {}
     for which in ("duckdb", "python"):
         args = [which, str(data_dir), str(out_dir)]
         results[which] = measure_child("bench.references", args, work, f"reference-{which}")
         shutil.rmtree(out_dir, ignore_errors=True)
+    if not built:  # the parse floor's blocks are the ones the gate parsed in the build
+        return results
     blocks = work / "gate-blocks.parquet"
     collected = measure_child("bench.gate_blocks", [str(data_dir), str(blocks)], work, "blocks")
     parse = measure_child("bench.references", ["parse", str(blocks), str(out_dir)], work, "parse")
@@ -182,8 +184,8 @@ def run(rows: int, work: Path, incremental: bool) -> dict[str, Any]:
         "generate_seconds": generate_s,
         "full": full,
     }
+    results["references"] = measure_references(data_dir, work, built=full["success"])
     if full["success"]:
-        results["references"] = measure_references(data_dir, work)
         results["tool_calls"] = measure_child("bench.tool_calls", [str(data_dir)], work, "tools")
         query_args = [str(data_dir), "v1"]
         results["similarity"] = measure_child("bench.similar_queries", query_args, work, "similar")
