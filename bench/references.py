@@ -1,6 +1,7 @@
 """The two reference pipelines the graph is compared with, run on the same JSONL files.
 
-    python -m bench.references duckdb|python|parse DATA_DIR OUT_DIR
+    python -m bench.references duckdb|python DATA_DIR OUT_DIR
+    python -m bench.references parse BLOCKS_PARQUET OUT_DIR
 
 - `duckdb`, the floor: DuckDB reads every JSONL file, hashes each prompt (SHA-256) and writes one
   zstd Parquet file with the warehouse's settings (level 3), two threads, bounded row groups.
@@ -8,9 +9,10 @@
 - `python`, the first draft: `json.loads` per line, a set of seen prompt hashes, a regex that
   strips `<think>` blocks, `json.dumps` out to one JSONL file.
 
-- `parse`, the syntax floor: what any pipeline that must `ast.parse` every fenced Python block
-  pays at least. orjson per line, blocks found with `str.find`, each parsed once, the files split
-  over two processes (the machine's cores); nothing is written.
+- `parse`, the syntax floor: what any pipeline whose syntax gate parses its blocks pays at least.
+  Every distinct block the gate parses (`bench.gate_blocks` collects them from the built
+  warehouse) is parsed once with the gate's own parse, split over one process per core (a
+  separate pool doing nothing else); nothing is written.
 
 Each prints one JSON line of counts; `bench.run` measures them as child processes.
 """
@@ -18,21 +20,21 @@ Each prints one JSON line of counts; `bench.run` measures them as child processe
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
+import itertools
 import json
 import os
 import re
 import sys
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
+import pyarrow.parquet as pq
 
 from bench.layout import IMPORT_FOLDER
+from born_assets.text.closure import python_parses
 
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, ROW_GROUP_SIZE 30000"
 COLUMNS = {
@@ -57,8 +59,9 @@ def input_files(data_dir: Path) -> list[Path]:
     return sorted([*(data_dir / "lanes").glob("*/*.jsonl"), *(data_dir / IMPORT_FOLDER).glob("*")])
 
 
-def duckdb_floor(files: list[Path], out_dir: Path) -> dict[str, Any]:
+def duckdb_floor(data_dir: Path, out_dir: Path) -> dict[str, Any]:
     """Read, hash and write Parquet with DuckDB; the cheapest way to touch every byte."""
+    files = input_files(data_dir)
     out = out_dir / "duckdb-floor.parquet"
     con = duckdb.connect(config={"threads": 2})
     con.execute("SET preserve_insertion_order = false")
@@ -82,8 +85,9 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def plain_python(files: list[Path], out_dir: Path) -> dict[str, Any]:
+def plain_python(data_dir: Path, out_dir: Path) -> dict[str, Any]:
     """The merge script as it is usually first written."""
+    files = input_files(data_dir)
     out = out_dir / "plain-python.jsonl"
     seen: set[str] = set()
     counts = {"rows_written": 0, "bad": 0, "duplicates": 0}
@@ -111,48 +115,44 @@ def plain_python(files: list[Path], out_dir: Path) -> dict[str, Any]:
     return {**counts, "bytes_written": out.stat().st_size}
 
 
-FENCE = "```python\n"
+def _parse_slice(job: tuple[Path, int, int]) -> tuple[int, int]:
+    """(blocks parsed, blocks that do not parse) of rows `start:stop` of a blocks file."""
+    path, start, stop = job
+    codes = pq.read_table(path, columns=["code"]).column(0).slice(start, stop - start)
+    errors = 0
+    for code in codes.to_pylist():
+        errors += not python_parses(code)
+    return len(codes), errors
 
 
-def _parse_file(path: Path) -> tuple[int, int]:
-    """(python blocks, blocks that do not parse) in one JSONL file's responses."""
-    blocks = errors = 0
-    with path.open("rb") as handle, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for line in handle:
-            try:
-                response = orjson.loads(line).get("response")
-            except (orjson.JSONDecodeError, AttributeError):
-                continue
-            at = response.find(FENCE) if isinstance(response, str) else -1
-            while at >= 0:
-                end = response.find("\n```", at + len(FENCE))
-                end = len(response) if end < 0 else end
-                blocks += 1
-                try:
-                    ast.parse(response[at + len(FENCE) : end])
-                except SyntaxError:
-                    errors += 1
-                at = response.find(FENCE, end)
-    return blocks, errors
+def parse_floor(blocks: Path, _out_dir: Path) -> dict[str, Any]:
+    """Parse every distinct block the syntax gate parses (`bench.gate_blocks`) once, all cores.
 
-
-def parse_floor(files: list[Path], out_dir: Path) -> dict[str, Any]:
-    """Parse every fenced Python block once, on every core."""
-    with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
-        counts = list(pool.map(_parse_file, files))
-    return {"blocks": sum(b for b, _ in counts), "syntax_errors": sum(e for _, e in counts)}
+    The blocks are split into one contiguous slice per core; each worker parses its slice with
+    the gate's own `python_parses` (dedented, warnings off) and does nothing else.
+    """
+    total = pq.ParquetFile(blocks).metadata.num_rows
+    cores = os.cpu_count() or 1
+    bounds = [total * i // cores for i in range(cores + 1)]
+    jobs = [(blocks, lo, hi) for lo, hi in itertools.pairwise(bounds)]
+    with ProcessPoolExecutor(cores) as pool:
+        counts = list(pool.map(_parse_slice, jobs))
+    return {
+        "blocks": sum(b for b, _ in counts),
+        "syntax_errors": sum(e for _, e in counts),
+        "processes": cores,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("which", choices=sorted(REFERENCES))
-    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("source", type=Path, help="the data dir; for parse, the blocks file")
     parser.add_argument("out_dir", type=Path)
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    json.dump(REFERENCES[args.which](input_files(args.data_dir), args.out_dir), sys.stdout)
+    json.dump(REFERENCES[args.which](args.source, args.out_dir), sys.stdout)
     print()
 
 

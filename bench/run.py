@@ -7,16 +7,23 @@
 3. Full build: `materialize_release(data_dir, "v1")` in a child process (`bench.graph_run`) with
    a fresh `DAGSTER_HOME`: wall, CPU and peak RSS of that process (`wait4`), each step's wall from
    the instance's event log and each step's peak RSS from sampling the child's VmRSS.
-4. The two references (`bench.references`) on the same files, each in its own child process.
-5. Incremental: one new 10k-row file in one lane, then `materialize_release(data_dir, "v2")`.
-   Then the `executed` stage on the sample lanes (`bench.execution`: real code, reported apart).
-6. Writes `.bench/results-N.json`, prints the table, the ratios, and the target verdicts
+4. The references (`bench.references`), each in its own child process: the DuckDB floor and the
+   plain Python merge on the same files, and the parse floor on every distinct block the syntax
+   gate parsed (`bench.gate_blocks` collects them from the built warehouse). Tool-call validation
+   alone (`bench.tool_calls`), since it runs inside the gates.
+5. No change: `materialize_release(data_dir, "v1")` again on the unchanged corpus (every step
+   should find its inputs unchanged; the release must come out byte-identical, a no-op).
+6. Incremental: one new file with 10% of the rows in one lane, then `materialize_release(data_dir,
+   "v2")`. Then the `executed` stage on the sample lanes (`bench.execution`: real code, reported
+   apart).
+7. Writes `.bench/results-N.json`, prints the table, the ratios, and the target verdicts
    (growth against the next smaller `results-*.json`, e.g. 100k against 1M).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -30,21 +37,24 @@ from bench.execution import measure_execution, render_execution
 from bench.generate import PLAN_FILE, add_lane_file, generate
 from bench.layout import LANES, CorpusSpec
 from bench.measure import Measured, drop_into_page_cache, run_measured
-from bench.references import REFERENCES, input_files
+from bench.references import input_files
 from bench.report import (
     growth,
     per_asset,
     ratios,
+    rebuilds,
     results_path,
     similarity_summary,
+    stages,
     table,
     verdicts,
 )
+from born_assets.layout import DataDir
 
 REPO = Path(__file__).resolve().parents[1]
 ROWS_ENV = "BENCH_ROWS"
 DEFAULT_ROWS = 100_000
-INCREMENT_ROWS = 10_000
+INCREMENT_SHARE = 10  # the added file holds rows // INCREMENT_SHARE rows
 INCREMENT_LANE = LANES[0].lane_id
 OUTPUTS = ("warehouse", "releases", "warehouse.duckdb", "warehouse.duckdb.wal")
 
@@ -104,26 +114,46 @@ def measure_graph(data_dir: Path, version: str, work: Path, name: str) -> dict[s
     return {"process": asdict(measured), **report}
 
 
-def measure_reference(which: str, data_dir: Path, work: Path) -> dict[str, Any]:
-    """One reference pipeline in a child process."""
-    log = work / f"reference-{which}.log"
-    out_dir = work / "reference-out"
-    command = [sys.executable, "-m", "bench.references", which, str(data_dir), str(out_dir)]
-    measured: Measured = run_measured(command, None, log, cwd=REPO)
-    lines = log.read_text(encoding="utf-8").strip().splitlines()
-    shutil.rmtree(out_dir, ignore_errors=True)
-    counts = json.loads(lines[-1]) if measured.returncode == 0 and lines else {"error": lines[-5:]}
-    return {"process": asdict(measured), "output": counts}
-
-
-def measure_similarity(data_dir: Path, work: Path) -> dict[str, Any]:
-    """`born similar` query latency on release v1's stored index, in a child process."""
-    log = work / "similar-queries.log"
-    command = [sys.executable, "-m", "bench.similar_queries", str(data_dir), "v1"]
-    measured = run_measured(command, None, log, cwd=REPO)
+def measure_child(module: str, args: list[str], work: Path, name: str) -> dict[str, Any]:
+    """`python -m module *args` in a child process: its cost and the JSON line it printed last."""
+    log = work / f"{name}.log"
+    measured: Measured = run_measured([sys.executable, "-m", module, *args], None, log, cwd=REPO)
     lines = log.read_text(encoding="utf-8").strip().splitlines()
     output = json.loads(lines[-1]) if measured.returncode == 0 and lines else {"error": lines[-5:]}
     return {"process": asdict(measured), "output": output}
+
+
+def measure_references(data_dir: Path, work: Path, built: bool) -> dict[str, Any]:
+    """The DuckDB floor, the plain Python merge, and (once `built`) the gate blocks' parse floor."""
+    out_dir = work / "reference-out"
+    results = {}
+    for which in ("duckdb", "python"):
+        args = [which, str(data_dir), str(out_dir)]
+        results[which] = measure_child("bench.references", args, work, f"reference-{which}")
+        shutil.rmtree(out_dir, ignore_errors=True)
+    if not built:  # the parse floor's blocks are the ones the gate parsed in the build
+        return results
+    blocks = work / "gate-blocks.parquet"
+    collected = measure_child("bench.gate_blocks", [str(data_dir), str(blocks)], work, "blocks")
+    parse = measure_child("bench.references", ["parse", str(blocks), str(out_dir)], work, "parse")
+    parse["output"] = {**parse["output"], "collected": collected["output"]}
+    results["parse"] = parse
+    blocks.unlink(missing_ok=True)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return results
+
+
+def _release_hash(data_dir: Path, version: str) -> str | None:
+    path = DataDir.at(data_dir).release(version).release_json
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def measure_no_change(data_dir: Path, work: Path, rows: int) -> dict[str, Any]:
+    """Build release v1 again with no input changed; it must publish nothing new."""
+    before = _release_hash(data_dir, "v1")
+    run = measure_graph(data_dir, "v1", work, f"nochange-{rows}")
+    run["release_json_unchanged"] = before is not None and before == _release_hash(data_dir, "v1")
+    return run
 
 
 def _smaller_results(work: Path, rows: int) -> dict[str, Any] | None:
@@ -153,16 +183,22 @@ def run(rows: int, work: Path, incremental: bool) -> dict[str, Any]:
         "corpus": {k: plan[k] for k in ("spec", "lines", "bytes", "fates")},
         "generate_seconds": generate_s,
         "full": full,
-        "references": {w: measure_reference(w, data_dir, work) for w in REFERENCES},
     }
+    results["references"] = measure_references(data_dir, work, built=full["success"])
     if full["success"]:
-        results["similarity"] = measure_similarity(data_dir, work)
+        results["tool_calls"] = measure_child("bench.tool_calls", [str(data_dir)], work, "tools")
+        query_args = [str(data_dir), "v1"]
+        results["similarity"] = measure_child("bench.similar_queries", query_args, work, "similar")
     if incremental and full["success"]:
-        added = add_lane_file(spec, data_dir, INCREMENT_LANE, INCREMENT_ROWS)
+        no_change = measure_no_change(data_dir, work, rows)
+        no_change["assets"] = per_asset(no_change["steps"], plan)
+        results["no_change"] = no_change
+        added_rows = max(1, rows // INCREMENT_SHARE)
+        added = add_lane_file(spec, data_dir, INCREMENT_LANE, added_rows)
         drop_into_page_cache([added])
         inc = measure_graph(data_dir, "v2", work, f"incremental-{rows}")
         inc["added_file"] = added.relative_to(data_dir).as_posix()
-        inc["added_rows"] = INCREMENT_ROWS
+        inc["added_rows"] = added_rows
         inc["assets"] = per_asset(inc["steps"], plan)
         results["incremental"] = inc
         added.unlink()
@@ -186,18 +222,8 @@ def render(results: dict[str, Any]) -> str:
     ]
     if not results["full"]["success"]:
         parts.append(f"FULL BUILD FAILED: {results['full']['failures']}")
-    if "incremental" in results:
-        inc = results["incremental"]
-        reread = [
-            f"{a['asset']} {a['seconds']:.1f}s"
-            for a in inc["assets"]
-            if a["asset"].startswith(("lanes__", "imports__"))
-        ]
-        parts.append(
-            f"incremental (+{inc['added_rows']} rows in {inc['added_file']}): "
-            f"{inc['process']['wall_s']:.1f} s, success={inc['success']}; "
-            f"ingest assets re-run: {len(reread)} ({', '.join(reread)})"
-        )
+    parts.append(stages(results))
+    parts.append(rebuilds(results))
     parts.append(similarity_summary(results))
     parts.append("ratios: " + ", ".join(f"{k} = {v:.2f}" for k, v in results["ratios"].items()))
     if "growth_from" in results:

@@ -46,6 +46,7 @@ SCRATCH_VERDICTS = ".verdicts.parquet"
 # What an asset's folder remembers for the next run.
 MEMO_STATE = "memo.json"
 INGEST_STATE = "ingest.json"
+STEP_STATE = "step.json"  # the content key of a step's inputs and the hashes of what it wrote
 # A generating lane's own files, in its output folder.
 ATTEMPTS = "attempts.jsonl"
 ATTEMPTS_LOCK = ".lock"

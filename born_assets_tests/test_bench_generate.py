@@ -16,14 +16,18 @@ from typing import Any
 
 import duckdb
 import orjson
+import pyarrow.parquet as pq
 import pytest
 
+from bench.gate_blocks import collect
 from bench.generate import PLAN_FILE, generate
 from bench.layout import IMPORT_ID, LANES, CorpusSpec
+from bench.references import parse_floor
 from bench.rows import IMPORT_KINDS, LANE_KINDS, Corpus
 from born_assets.defs.runner import failure_messages, materialize_release
 from born_assets.layout import DataDir
 from born_assets.schemas.vocabulary import QuarantineReason
+from born_assets.text.closure import python_parses
 
 SMALL = CorpusSpec(rows=500, rows_per_file=100)
 
@@ -128,3 +132,28 @@ def test_the_graph_takes_a_generated_corpus_and_every_fate_reconciles(
             [str(data_dir / "releases" / "v1" / "fates.parquet")],
         ).fetchall()
     assert dict(reasons) == plan["quarantined_by_reason"]
+
+
+def test_the_parse_floor_parses_each_block_the_gate_checked_once(
+    corpus: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The floor the graph is measured against is the gate's own work, deduplicated, no more."""
+    data_dir, _ = corpus
+    if not DataDir.at(data_dir).release("v1").is_published():
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        assert materialize_release(DataDir.at(data_dir), "v1").success
+    blocks = tmp_path / "blocks.parquet"
+    counts = collect(data_dir, blocks)
+    gated = data_dir / "warehouse" / "gated" / "rows.parquet"
+    with duckdb.connect() as con:
+        ((checked, rows),) = con.execute(
+            "SELECT sum(python_blocks_checked), count(python_blocks_checked) FROM read_parquet(?)",
+            [str(gated)],
+        ).fetchall()
+    assert counts["blocks"] == checked > 0
+    assert counts["rows"] == rows
+    codes = pq.read_table(blocks).column("code").to_pylist()
+    assert len(codes) == len(set(codes)) == counts["distinct_blocks"] <= checked
+    parsed = parse_floor(blocks, tmp_path)
+    assert parsed["blocks"] == len(codes)
+    assert parsed["syntax_errors"] == sum(not python_parses(code) for code in codes)

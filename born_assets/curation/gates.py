@@ -72,6 +72,7 @@ from born_assets.text.closure import (
     SECTION_PLAN,
     SECTION_RESULT,
     ClosureScan,
+    CodeBlock,
     Section,
     closure_sections,
     last_visible,
@@ -277,21 +278,33 @@ class GateEvaluator:
         """(blocks checked, blocks ast.parse rejects); `known` = (fence_parses, batch memo)."""
         record, memo = known
         checked = errors = 0
-        for index, block in enumerate(scan.blocks):
-            if block.language in self._rules.python_languages or (
-                is_python and not block.language and block.header == SECTION_CODE
-            ):
-                outcome = record[index : index + 1]
-                if outcome in (PARSES, FAILS):
-                    ok = outcome == PARSES
-                else:
-                    code = text[block.start : block.end]
-                    if code not in memo:
-                        memo[code] = python_parses(code)
-                    ok = memo[code]
-                checked += 1
-                errors += not ok
+        for index, block in self._python_fences(scan, is_python):
+            outcome = record[index : index + 1]
+            if outcome in (PARSES, FAILS):
+                ok = outcome == PARSES
+            else:
+                code = text[block.start : block.end]
+                if code not in memo:
+                    memo[code] = python_parses(code)
+                ok = memo[code]
+            checked += 1
+            errors += not ok
         return checked, errors
+
+    def _python_fences(self, scan: ClosureScan, is_python: bool) -> list[tuple[int, CodeBlock]]:
+        """(index, block) of each closed fence the syntax check parses."""
+        return [
+            (index, block)
+            for index, block in enumerate(scan.blocks)
+            if block.language in self._rules.python_languages
+            or (is_python and not block.language and block.header == SECTION_CODE)
+        ]
+
+    def python_blocks(self, family: str, kind: RowKind, text: str) -> list[str]:
+        """The code of every block of `text` the syntax check parses, for a row of that kind."""
+        scan = scan_closure(text)
+        fences = self._python_fences(scan, self._rules.family(family, kind).is_python)
+        return [text[block.start : block.end] for _, block in fences]
 
     @staticmethod
     def _decide(fails: list[_Failure], hard: Mapping[GateReason, bool]) -> tuple[Any, ...]:

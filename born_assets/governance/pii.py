@@ -259,7 +259,11 @@ def scan_row(
         The redacted texts, the row's verdict and the counts.
     """
     texts = [prompt, response, *others]
-    findings = [scan(text, scanner) for text in texts]
+    scanned: dict[str, list[Finding]] = {}  # a message often repeats the prompt: scan it once
+    findings = [
+        scanned[text] if text in scanned else scanned.setdefault(text, scan(text, scanner))
+        for text in texts
+    ]
     if not any(findings):
         return RowPiiResult(
             prompt, response, False, PiiScanStatus.CLEAN, None, _NO_STATS, tuple(others)

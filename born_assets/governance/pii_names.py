@@ -106,18 +106,34 @@ class NameFinder:
         """Load the gazetteer and compile the context patterns of `policy`."""
         self.policy = policy
         self.names = gazetteer(policy)
+        # The union is tens of thousands of names: built once here, not once per text scanned.
+        self._either = self.names.first | self.names.last
         self._title, self._cue, self._field = _patterns(policy)
+        # Each context pattern starts with one of these literals: a text holding none of them
+        # cannot match it, and a substring test costs far less than running the pattern.
+        self._keys = tuple(policy.name_keys)
+        self._titles = tuple(t.rstrip(".") for t in policy.titles)
+        self._cues = tuple(c.lower() for c in policy.cues)
 
-    def __call__(self, text: str, _lowered: str) -> Iterator[Hit]:
-        """Yield `(start, end, PERSON_NAME)` for every name found, spans may overlap."""
-        names = self.names
-        either = names.first | names.last
+    def __call__(self, text: str, lowered: str) -> Iterator[Hit]:
+        """Yield `(start, end, PERSON_NAME)` for every name found, spans may overlap.
+
+        `lowered` is `text` lower-cased with its offsets kept (the cues match in any case).
+        """
+        names, either = self.names, self._either
         for match in _FULL.finditer(text):
             if match["first"] in names.first and match["last"] in either:
                 yield match.start(), match.end(), PiiKind.PERSON_NAME
-        for match in self._field.finditer(text):
-            yield match.start("name"), match.end("name"), PiiKind.PERSON_NAME
-        for pattern, known in ((self._title, names.first | names.last), (self._cue, names.first)):
+        if any(key in text for key in self._keys):
+            for match in self._field.finditer(text):
+                yield match.start("name"), match.end("name"), PiiKind.PERSON_NAME
+        contexts = (
+            (self._title, either, any(title in text for title in self._titles)),
+            (self._cue, names.first, any(cue in lowered for cue in self._cues)),
+        )
+        for pattern, known, possible in contexts:
+            if not possible:
+                continue
             for match in pattern.finditer(text):
                 words = match["name"].split(" ")
                 if words[0] not in known and not (pattern is self._title and words[-1] in known):

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.governance.pii import RedactionStats, scan_row
@@ -27,15 +29,11 @@ from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
 from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.store.memo import RowMemo, code_version
-from born_assets.store.parquet import ParquetSink
-from born_assets.store.progress import Progress, counted
+from born_assets.store.parallel import ordered_map
+from born_assets.store.parquet import ParquetSink, iter_parquet_batches
+from born_assets.store.progress import Progress
 
-_CANDIDATES_SQL = """
-SELECT d.example_id, d.origin_id, s.prompt, s.response, s.messages, s.tools
-FROM read_parquet($deduplicated) AS d
-JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
-ORDER BY d.example_id
-"""
+_TEXT_COLUMNS = ["example_id", "prompt", "response", "messages", "tools"]
 
 
 @dataclass
@@ -97,8 +95,25 @@ _VERDICT_COLUMNS = [name for name in arrow_schema(PiiVerdictRecord).names if nam
 _REDACTED_COLUMNS = [n for n in arrow_schema(RedactedTextRecord).names if n != "example_id"]
 
 
+def candidates(deduplicated: Path, sanitized: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The dedup survivors' rows (`example_id, origin_id`, then the texts), batch by batch.
+
+    In the sanitized table's order (deterministic), holding only the narrow survivor ids: a
+    sort of the wide rows by id (the former DuckDB join) ran out of DuckDB's 1 GB limit at 100k
+    rows.
+    """
+    survivors = pq.read_table(deduplicated, columns=["example_id", "origin_id"])
+    ids = survivors.column("example_id").combine_chunks()
+    origins = survivors.column("origin_id").combine_chunks()
+    for batch in iter_parquet_batches([sanitized], batch_rows, _TEXT_COLUMNS):
+        at = pc.index_in(batch.column("example_id"), value_set=ids)
+        kept = pc.is_valid(at)
+        rows = batch.filter(kept)
+        columns = [rows.column(0), origins.take(at.filter(kept)), *rows.columns[1:]]
+        yield pa.RecordBatch.from_arrays(columns, ["example_id", "origin_id", *_TEXT_COLUMNS[1:]])
+
+
 def scan_candidates(
-    con: duckdb.DuckDBPyConnection,
     *,
     deduplicated: Path,
     sanitized: Path,
@@ -106,34 +121,53 @@ def scan_candidates(
     out_dir: Path,
     batch_rows: int,
     memo: PiiMemo | None = None,
+    workers: int = 1,
 ) -> PiiSummary:
     """Write `rows.parquet` (one verdict per row) and `redacted.parquet` (changed rows only).
 
     A row `memo` remembers keeps its verdict (and redacted text) instead of being scanned again.
+    The other rows are scanned batch by batch on `workers` processes; results are written in
+    input order, so the output does not depend on the worker count.
     """
     memo = memo if memo is not None else PiiMemo.empty()
-    scanner = PiiScanner(policy)
-    params = {"deduplicated": deduplicated.as_posix(), "sanitized": sanitized.as_posix()}
-    reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
+    reader = candidates(deduplicated, sanitized, batch_rows)
     summary = PiiSummary()
+    pending: deque[tuple[pa.Array, dict[str, _Result]]] = deque()
+    progress = Progress("pii scan", None)
+
+    def unknown_rows() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            known = _remembered(memo, batch)
+            ids = batch.column("example_id")
+            pending.append((ids, known))
+            yield batch.filter(pc.invert(pc.is_in(ids, pa.array(list(known), ids.type))))
+
     with (
         ParquetSink(out_dir / layout.ROWS, PiiVerdictRecord, batch_rows) as verdicts,
         ParquetSink(out_dir / layout.REDACTED, RedactedTextRecord, batch_rows) as redacted,
     ):
-        for batch in counted(reader, Progress("pii scan", None)):
-            rows = batch.to_pylist()
-            known = _remembered(memo, batch)
+        scan = partial(scan_batch, PiiScanner(policy))
+        for scanned in ordered_map(scan, unknown_rows(), workers):
+            ids, known = pending.popleft()
             summary.remembered += len(known)
-            for row in rows:
-                verdict, texts = known.get(row["example_id"]) or _scan(row, scanner)
+            fresh = iter(scanned)
+            for example_id in ids.to_pylist():
+                verdict, texts = known.get(example_id) or next(fresh)
                 summary.add(verdict)
                 verdicts.append(verdict)
                 if texts is not None:
                     redacted.append(texts)
+            progress.advance(len(ids))
+    progress.finish()
     return summary
 
 
 _Result = tuple[dict[str, Any], dict[str, Any] | None]
+
+
+def scan_batch(scanner: PiiScanner, batch: pa.RecordBatch) -> list[_Result]:
+    """Verdict and redacted texts of each row of `batch`, in order; runs in a worker too."""
+    return [_scan(row, scanner) for row in batch.to_pylist()]
 
 
 def conversation_texts(messages: list[dict[str, Any]]) -> list[str]:

@@ -93,7 +93,9 @@ def test_a_policy_change_recomputes_every_verdict(tmp_path: Path) -> None:
     policy = data_dir / "policy.yaml"
     policy.write_text(policy.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     again = materialize_all(data_dir, "key:sanitized or key:gated")
-    assert remembered_rows(again, "sanitized") > 0
+    # The closure policy did not change: sanitized keeps its whole output (store/unchanged.py).
+    assert materialization_metadata(again, "sanitized")["inputs_unchanged"] is True
+    assert materialization_metadata(again, "gated")["inputs_unchanged"] is False
     assert remembered_rows(again, "gated") == 0
 
 

@@ -24,6 +24,7 @@ from born_assets.defs.metadata import (
     preview,
 )
 from born_assets.defs.resources import WarehouseResource
+from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.schemas.curation import (
     DeduplicatedRecord,
     GatedRecord,
@@ -32,7 +33,8 @@ from born_assets.schemas.curation import (
 )
 from born_assets.schemas.fates import ExitRecord
 from born_assets.store.conservation import Flow, RowFilter, unreconciled_flow
-from born_assets.store.memo import RowMemo, write_versions
+from born_assets.store.memo import RowMemo, code_version, write_versions
+from born_assets.store.unchanged import record
 
 GATED_KEY = dg.AssetKey(layout.Asset.GATED)
 DEDUPLICATED_KEY = dg.AssetKey(layout.Asset.DEDUPLICATED)
@@ -84,15 +86,22 @@ def gated_asset() -> dg.AssetsDefinition:
         policy = warehouse.load_policy()
         inputs = [warehouse.table(SANITIZED_KEY, layout.ROWS)]
         versions = gate_versions(policy)
+        unchanged = remembered_result(warehouse, warehouse.asset_dir(GATED_KEY), inputs, versions)
+        if unchanged is not None:
+            return unchanged
         memo = RowMemo.open(warehouse.asset_dir(GATED_KEY), layout.ROWS, versions, VERDICT_COLUMNS)
         with warehouse.publish(GATED_KEY) as staging:
             workers = warehouse.worker_count(inputs)
             summary = gate(inputs, policy, staging, warehouse.batch_rows, workers, memo)
             write_versions(staging, versions)
+            step = record(staging, inputs, versions)
         gated_out = sum(summary.gated_out.values())
         path = warehouse.table(GATED_KEY, layout.ROWS)
-        return dg.MaterializeResult(
-            metadata={
+        return remember_result(
+            warehouse,
+            warehouse.asset_dir(GATED_KEY),
+            step,
+            {
                 "dagster/row_count": summary.rows_in,
                 "dagster/column_schema": column_schema(GatedRecord),
                 "dagster/column_lineage": passthrough_lineage(
@@ -117,7 +126,7 @@ def gated_asset() -> dg.AssetsDefinition:
                     ],
                 ),
                 "path": dg.MetadataValue.path(str(path)),
-            }
+            },
         )
 
     return _gated
@@ -145,6 +154,15 @@ def deduplicated_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     def _deduplicated(warehouse: WarehouseResource) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
         sanitized = warehouse.table(SANITIZED_KEY, layout.ROWS)
+        gated = warehouse.table(GATED_KEY, layout.ROWS)
+        source_rows = [warehouse.table(k, layout.ROWS) for k in sources]
+        read = [gated, sanitized, *source_rows]
+        versions = {"code": code_version(), "policy": policy.content_hash}
+        unchanged = remembered_result(
+            warehouse, warehouse.asset_dir(DEDUPLICATED_KEY), read, versions
+        )
+        if unchanged is not None:
+            return unchanged
         with warehouse.publish(DEDUPLICATED_KEY) as staging, warehouse.connect() as con:
             inputs = DedupInputs(
                 sanitized=sanitized,
@@ -153,15 +171,10 @@ def deduplicated_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                 batch_rows=warehouse.batch_rows,
                 workers=warehouse.worker_count([sanitized]),
             )
-            summary = deduplicate(
-                con,
-                warehouse.table(GATED_KEY, layout.ROWS),
-                [warehouse.table(k, layout.ROWS) for k in sources],
-                inputs,
-            )
-        return dg.MaterializeResult(
-            metadata=_dedup_metadata(summary, warehouse, policy.content_hash)
-        )
+            summary = deduplicate(con, gated, source_rows, inputs)
+            step = record(staging, read, versions)
+        metadata = _dedup_metadata(summary, warehouse, policy.content_hash)
+        return remember_result(warehouse, warehouse.asset_dir(DEDUPLICATED_KEY), step, metadata)
 
     return _deduplicated
 

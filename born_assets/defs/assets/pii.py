@@ -8,6 +8,7 @@ from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.checks import MAX_EXAMPLES, in_words, schema_check
 from born_assets.defs.metadata import column_schema, counts_table
 from born_assets.defs.resources import WarehouseResource
+from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.governance.pii import scan
 from born_assets.governance.pii_scanner import PiiScanner
 from born_assets.governance.pii_stage import (
@@ -23,6 +24,7 @@ from born_assets.schemas.governance import (
 from born_assets.specs.pii_policy import PiiAction
 from born_assets.store.memo import write_versions
 from born_assets.store.parquet import iter_parquet_batches
+from born_assets.store.unchanged import record
 
 PII_KEY = dg.AssetKey(layout.Asset.PII)
 GROUP = "governance"
@@ -46,20 +48,30 @@ def pii_asset() -> dg.AssetsDefinition:
     def _pii(warehouse: WarehouseResource) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
         versions = pii_versions(policy.pii)
+        deduplicated = warehouse.table(DEDUPLICATED_KEY, layout.ROWS)
+        sanitized = warehouse.table(SANITIZED_KEY, layout.ROWS)
+        read = [deduplicated, sanitized]
+        unchanged = remembered_result(warehouse, warehouse.asset_dir(PII_KEY), read, versions)
+        if unchanged is not None:
+            return unchanged
         memo = PiiMemo.open(warehouse.asset_dir(PII_KEY), versions)
-        with warehouse.publish(PII_KEY) as staging, warehouse.connect() as con:
+        with warehouse.publish(PII_KEY) as staging:
             summary = scan_candidates(
-                con,
-                deduplicated=warehouse.table(DEDUPLICATED_KEY, layout.ROWS),
-                sanitized=warehouse.table(SANITIZED_KEY, layout.ROWS),
+                deduplicated=deduplicated,
+                sanitized=sanitized,
                 policy=policy.pii,
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
                 memo=memo,
+                workers=warehouse.worker_count([deduplicated]),
             )
             write_versions(staging, versions)
-        return dg.MaterializeResult(
-            metadata={
+            step = record(staging, read, versions)
+        return remember_result(
+            warehouse,
+            warehouse.asset_dir(PII_KEY),
+            step,
+            {
                 "dagster/row_count": summary.rows,
                 "dagster/column_schema": column_schema(PiiVerdictRecord),
                 "rows_by_status": counts_table(summary.by_status, "pii_scan_status"),
@@ -67,7 +79,7 @@ def pii_asset() -> dg.AssetsDefinition:
                 "redacted_by_kind": counts_table(summary.redacted, "kind"),
                 "flagged_by_kind": counts_table(summary.flagged, "kind"),
                 "policy_sha256": policy.content_hash,
-            }
+            },
         )
 
     return _pii

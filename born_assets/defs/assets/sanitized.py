@@ -9,6 +9,7 @@ from born_assets import layout
 from born_assets.defs.checks import MAX_EXAMPLES, in_words, reconcile_result, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, preview
 from born_assets.defs.resources import WarehouseResource
+from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.sanitize.stage import (
     DERIVED_COLUMNS,
     READ_COLUMNS,
@@ -23,6 +24,7 @@ from born_assets.schemas.fates import ExitRecord
 from born_assets.store.conservation import Flow, unreconciled_flow
 from born_assets.store.memo import RowMemo, write_versions
 from born_assets.store.parquet import ParquetSink, iter_parquet_batches
+from born_assets.store.unchanged import record
 
 SANITIZED_KEY = dg.AssetKey(layout.Asset.SANITIZED)
 GROUP = "curation"
@@ -82,26 +84,33 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         inputs = [warehouse.table(k, layout.ROWS) for k in sources]
         policy = warehouse.load_policy().closure
         versions = sanitize_versions(policy)
+        unchanged = remembered_result(
+            warehouse, warehouse.asset_dir(SANITIZED_KEY), inputs, versions
+        )
+        if unchanged is not None:
+            return unchanged
         memo = RowMemo.open(
             warehouse.asset_dir(SANITIZED_KEY), layout.ROWS, versions, DERIVED_COLUMNS
         )
-        with (
-            warehouse.publish(SANITIZED_KEY) as staging,
-            ParquetSink(staging / layout.ROWS, SanitizedRecord, warehouse.batch_rows) as rows,
-            ParquetSink(staging / layout.EXITS, ExitRecord, warehouse.batch_rows) as exits,
-        ):
-            batches = iter_parquet_batches(
-                inputs, warehouse.batch_rows, READ_COLUMNS, progress="sanitize"
-            )
-            workers = warehouse.worker_count(inputs)
-            for done in sanitize_stream(batches, memo, workers, policy):
-                summary.add(done.summary)
-                rows.write_batch(done.rows)
-                for row in done.exits:
-                    exits.append(row)
+        with warehouse.publish(SANITIZED_KEY) as staging:
+            with (
+                ParquetSink(staging / layout.ROWS, SanitizedRecord, warehouse.batch_rows) as rows,
+                ParquetSink(staging / layout.EXITS, ExitRecord, warehouse.batch_rows) as exits,
+            ):
+                batches = iter_parquet_batches(
+                    inputs, warehouse.batch_rows, READ_COLUMNS, progress="sanitize"
+                )
+                workers = warehouse.worker_count(inputs)
+                for done in sanitize_stream(batches, memo, workers, policy):
+                    summary.add(done.summary)
+                    rows.write_batch(done.rows)
+                    for row in done.exits:
+                        exits.append(row)
             write_versions(staging, versions)
+            step = record(staging, inputs, versions)  # once the sinks have closed their files
         metadata = _metadata(summary, warehouse, sources)
-        return dg.MaterializeResult(metadata={**metadata, "rows_remembered": summary.remembered})
+        metadata["rows_remembered"] = summary.remembered
+        return remember_result(warehouse, warehouse.asset_dir(SANITIZED_KEY), step, metadata)
 
     return _sanitized
 

@@ -1,0 +1,54 @@
+"""A rebuild with no change computes and publishes nothing, and still re-verifies what it keeps.
+
+Rebuilding an unchanged corpus should cost seconds, not a build: every step whose inputs are the
+bytes it last saw keeps its published folder (the same link target) and says so in its metadata
+(`inputs_unchanged`), and the checks still pass. An output rewritten behind the step's back, even
+with the same rows, is not trusted: the step builds it again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from born_assets_tests.conftest import copy_sample_data
+from born_assets_tests.graph import materialization_metadata, materialize_all
+
+STEPS = ("sanitized", "gated", "deduplicated", "pii")
+
+
+def _targets(data_dir: Path) -> dict[str, Path]:
+    return {step: (data_dir / "warehouse" / step).readlink() for step in STEPS}
+
+
+def test_a_rebuild_with_no_change_keeps_every_step_and_verifies_by_content(
+    tmp_path: Path,
+) -> None:
+    data_dir = copy_sample_data(tmp_path / "data")
+    first = materialize_all(data_dir)
+    assert not any(materialization_metadata(first, s)["inputs_unchanged"] for s in STEPS)
+    published = _targets(data_dir)
+
+    again = materialize_all(data_dir)
+
+    assert all(materialization_metadata(again, s)["inputs_unchanged"] for s in STEPS)
+    assert _targets(data_dir) == published
+    for step in STEPS:
+        kept = materialization_metadata(again, step)
+        assert (
+            kept["dagster/row_count"] == materialization_metadata(first, step)["dagster/row_count"]
+        )
+
+    gated = data_dir / "warehouse" / "gated" / "rows.parquet"
+    pq.write_table(pq.read_table(gated), gated, compression="gzip")  # same rows, other bytes
+    third = materialize_all(data_dir)
+    assert not materialization_metadata(third, "gated")["inputs_unchanged"]
+    assert materialization_metadata(third, "sanitized")["inputs_unchanged"]
+    assert (
+        pq.ParquetFile(data_dir / "warehouse" / "gated" / "rows.parquet")
+        .metadata.row_group(0)
+        .column(0)
+        .compression
+        == "ZSTD"
+    )
