@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from born_assets.schemas.identity import sha256_hex
+from born_assets.store.json_state import read_json_object
 
 
 def cache_key(code_sha256: str, tests_sha256: str, environment_sha256: str) -> str:
@@ -32,11 +33,7 @@ class ResultCache:
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored result, or None (missing or unreadable entries are misses)."""
-        try:
-            loaded = json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return loaded if isinstance(loaded, dict) else None
+        return read_json_object(self._path(key))
 
     def put(self, key: str, result: dict[str, Any]) -> None:
         """Store a result atomically."""

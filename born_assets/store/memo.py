@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from born_assets import layout
+from born_assets.store.json_state import read_json_object
 from born_assets.store.parallel import ordered_map
 
 Out = TypeVar("Out")
@@ -53,11 +54,7 @@ def write_versions(folder: Path, versions: Mapping[str, str]) -> None:
 
 
 def _recorded_versions(folder: Path) -> dict[str, str] | None:
-    try:
-        loaded = json.loads((folder / layout.MEMO_STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return loaded if isinstance(loaded, dict) else None
+    return read_json_object(folder / layout.MEMO_STATE)
 
 
 def is_whole_parquet(path: Path) -> bool:

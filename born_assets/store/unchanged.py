@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from born_assets import layout
+from born_assets.store.json_state import read_json_object
 
 
 def file_sha256(path: Path) -> str:
@@ -50,11 +51,7 @@ def _files(folder: Path) -> dict[str, str]:
 
 
 def _read(folder: Path) -> dict[str, Any] | None:
-    try:
-        state = json.loads((folder / layout.STEP_STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return state if isinstance(state, dict) else None
+    return read_json_object(folder / layout.STEP_STATE)
 
 
 def _write(folder: Path, state: dict[str, Any]) -> None:
