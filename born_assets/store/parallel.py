@@ -4,20 +4,28 @@ The CPU-bound stages (the closure rewrite, the gates) are pure functions of one 
 they fan out to worker processes while the calling process keeps reading and writing Parquet.
 At most `2 * workers` batches are in flight, so memory stays bounded by the batch size, and
 results come back in input order, so the output bytes do not depend on the worker count.
-Workers are spawned (not forked): the caller may hold threads and DuckDB connections.
+Workers come from a fork server (`multiprocessing`'s "forkserver" start method): a clean process,
+started once per run, that imports the project once and forks a worker per pool in milliseconds.
+The caller itself is never forked (it may hold threads and DuckDB connections), and a worker does
+not re-import Dagster and the project, which cost about 3 s of wall and 4.5 CPU-s per spawned
+worker (18% of a 10k build's CPU).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from typing import TypeVar
 
 In = TypeVar("In")
 Out = TypeVar("Out")
+PRELOADED = "born_assets.defs.location"
+"""Imported once by the fork server: every stage function a worker may be handed."""
 
 
 def worker_count(configured: int, batches: int) -> int:
@@ -42,8 +50,7 @@ def ordered_map(function: Callable[[In], Out], items: Iterable[In], workers: int
     if workers <= 1:
         yield from map(function, items)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
         pending: deque[Future[Out]] = deque()
         for item in items:
             pending.append(pool.submit(function, item))
@@ -51,3 +58,18 @@ def ordered_map(function: Callable[[In], Out], items: Iterable[In], workers: int
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def worker_context() -> BaseContext:
+    """The fork-server context, its server preloading this run's main module and the project.
+
+    A worker re-runs the main module's body (as every non-forked worker must), but with its
+    imports already loaded by the server that forked it, so that takes no time. The preload list
+    is read when the server starts, on the first pool of the process; it lives until the process
+    exits.
+    """
+    context = multiprocessing.get_context("forkserver")
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    main = "__main__" if spec is None else spec.name
+    context.set_forkserver_preload([main, PRELOADED])
+    return context

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.graph import materialization_metadata, materialize_all
 
-STEPS = ("sanitized", "gated", "deduplicated", "pii")
+STEPS = ("sanitized", "gated", "deduplicated", "contamination", "executed", "pii")
 
 
 def _targets(data_dir: Path) -> dict[str, Path]:
@@ -52,3 +52,10 @@ def test_a_rebuild_with_no_change_keeps_every_step_and_verifies_by_content(
         .compression
         == "ZSTD"
     )
+
+    policy = data_dir / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("ngram_size: 13", "ngram_size: 12", 1), encoding="utf-8")
+    fourth = materialize_all(data_dir)
+    assert not materialization_metadata(fourth, "contamination")["inputs_unchanged"]
+    assert materialization_metadata(fourth, "executed")["inputs_unchanged"]

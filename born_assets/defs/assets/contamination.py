@@ -12,6 +12,7 @@ from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.checks import schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table
 from born_assets.defs.resources import WarehouseResource
+from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.governance.contamination import CHECK_MEMO_COLUMNS
 from born_assets.governance.contamination_stage import (
     check_candidates,
@@ -29,6 +30,7 @@ from born_assets.schemas.governance import (
 from born_assets.specs.evals import load_eval_sets
 from born_assets.specs.model_families import GeneratorOverlapAction
 from born_assets.store.memo import RowMemo, write_versions
+from born_assets.store.unchanged import record
 
 CONTAMINATION_KEY = dg.AssetKey(layout.Asset.CONTAMINATION)
 CONTAMINATION_REPORT_KEY = dg.AssetKey("contamination_report")
@@ -59,13 +61,20 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             raise dg.Failure(description="; ".join(str(e) for e in errors))
         versions = contamination_versions(policy.contamination, eval_sets, policy.similarity.params)
         folder = warehouse.asset_dir(CONTAMINATION_KEY)
+        deduplicated = warehouse.table(DEDUPLICATED_KEY, layout.ROWS)
+        sanitized = warehouse.table(SANITIZED_KEY, layout.ROWS)
+        source_rows = [warehouse.table(k, layout.ROWS) for k in sources]
+        read = [deduplicated, sanitized, *source_rows]
+        unchanged = remembered_result(warehouse, folder, read, versions)
+        if unchanged is not None:
+            return unchanged
         remembered = RowMemo.open(folder, layout.CHECKS, versions, CHECK_MEMO_COLUMNS)
         with warehouse.publish(CONTAMINATION_KEY) as staging, warehouse.connect() as con:
             excluded, overlaps, remembered_rows = check_candidates(
                 con,
-                deduplicated=warehouse.table(DEDUPLICATED_KEY, layout.ROWS),
-                sanitized=warehouse.table(SANITIZED_KEY, layout.ROWS),
-                sources=[warehouse.table(k, layout.ROWS) for k in sources],
+                deduplicated=deduplicated,
+                sanitized=sanitized,
+                sources=source_rows,
                 eval_sets=eval_sets,
                 policy=policy.contamination,
                 similarity=policy.similarity.params,
@@ -74,17 +83,17 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                 remembered=remembered,
             )
             write_versions(staging, versions)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": _rows(warehouse),
-                "dagster/column_schema": column_schema(ContaminationVerdictRecord),
-                "eval_sets": [e.eval_id for e in eval_sets],
-                "excluded_by_method": counts_table(excluded, "method"),
-                "rows_remembered": remembered_rows,
-                "generator_overlaps": [str(o) for o in overlaps],
-                "policy_sha256": policy.content_hash,
-            }
-        )
+            step = record(staging, read, versions)
+        metadata = {
+            "dagster/row_count": _rows(warehouse),
+            "dagster/column_schema": column_schema(ContaminationVerdictRecord),
+            "eval_sets": [e.eval_id for e in eval_sets],
+            "excluded_by_method": counts_table(excluded, "method"),
+            "rows_remembered": remembered_rows,
+            "generator_overlaps": [str(o) for o in overlaps],
+            "policy_sha256": policy.content_hash,
+        }
+        return remember_result(warehouse, folder, step, metadata)
 
     return _contamination
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import Counter
@@ -15,6 +16,7 @@ from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.checks import MAX_EXAMPLES, in_words, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
 from born_assets.defs.resources import WarehouseResource
+from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.execution.cache import ResultCache
 from born_assets.execution.environment import Environment
 from born_assets.execution.isolation import SandboxUnavailable, claimed_users
@@ -23,9 +25,13 @@ from born_assets.execution.sandbox import Sandbox
 from born_assets.execution.stage import ExecutionSummary, execute_candidates
 from born_assets.schemas.execution import ExecutedRecord, Isolation
 from born_assets.schemas.fates import ExitRecord
+from born_assets.schemas.identity import sha256_hex
+from born_assets.specs.execution_policy import ExecutionPolicy
 from born_assets.specs.project import Project
 from born_assets.specs.task_tests import LoadedTests
+from born_assets.store.memo import code_version
 from born_assets.store.parallel import worker_count
+from born_assets.store.unchanged import record
 
 EXECUTED_KEY = dg.AssetKey(layout.Asset.EXECUTED)
 GROUP = "curation"
@@ -52,6 +58,21 @@ def _runner(warehouse: WarehouseResource, users: tuple[int, ...]) -> Runner:
     environment = Environment.current(sandbox.isolation, policy.limits)
     cache = ResultCache(warehouse.execution_cache_dir)
     return Runner(sandbox, environment, cache, driver_source())
+
+
+def _versions(
+    policy: ExecutionPolicy, tests: Mapping[str, LoadedTests | None], runner: Runner
+) -> dict[str, str]:
+    """What the results depend on besides the rows: code, policy, tests and run environment."""
+    lanes = {
+        lane: None if t is None else [t.harness.value, t.file_sha256] for lane, t in tests.items()
+    }
+    return {
+        "code": code_version(),
+        "execution_policy": sha256_hex(policy.model_dump_json().encode("utf-8")),
+        "tests": sha256_hex(json.dumps(lanes, sort_keys=True).encode("utf-8")),
+        "environment": runner.environment.sha256,
+    }
 
 
 def _status_table(summary: ExecutionSummary) -> dg.MetadataValue:
@@ -90,27 +111,37 @@ def executed_asset(
     def _executed(warehouse: WarehouseResource) -> dg.MaterializeResult:
         workers = worker_count(warehouse.workers, sys.maxsize)
         policy = warehouse.load_policy()
-        with (
-            claimed_users(workers) as users,
-            warehouse.publish(EXECUTED_KEY) as staging,
-            warehouse.connect() as con,
-        ):
+        deduplicated = warehouse.table(DEDUPLICATED_KEY, layout.ROWS)
+        sanitized = warehouse.table(SANITIZED_KEY, layout.ROWS)
+        source_rows = [warehouse.table(k, layout.ROWS) for k in sources]
+        read = [deduplicated, sanitized, *source_rows]
+        folder = warehouse.asset_dir(EXECUTED_KEY)
+        with claimed_users(workers) as users:
             runner = _runner(warehouse, users)
-            summary = execute_candidates(
-                con,
-                deduplicated=warehouse.table(DEDUPLICATED_KEY, layout.ROWS),
-                sanitized=warehouse.table(SANITIZED_KEY, layout.ROWS),
-                sources=[warehouse.table(k, layout.ROWS) for k in sources],
-                tests=tests,
-                policy=policy.execution,
-                runner=runner,
-                out_dir=staging,
-                batch_rows=warehouse.batch_rows,
-                workers=workers,
-            )
+            versions = _versions(policy.execution, tests, runner)
+            unchanged = remembered_result(warehouse, folder, read, versions)
+            if unchanged is not None:
+                return unchanged
+            with warehouse.publish(EXECUTED_KEY) as staging, warehouse.connect() as con:
+                summary = execute_candidates(
+                    con,
+                    deduplicated=deduplicated,
+                    sanitized=sanitized,
+                    sources=source_rows,
+                    tests=tests,
+                    policy=policy.execution,
+                    runner=runner,
+                    out_dir=staging,
+                    batch_rows=warehouse.batch_rows,
+                    workers=workers,
+                )
+                step = record(staging, read, versions)
         path = warehouse.table(EXECUTED_KEY, layout.ROWS)
-        return dg.MaterializeResult(
-            metadata={
+        return remember_result(
+            warehouse,
+            folder,
+            step,
+            {
                 "dagster/row_count": summary.rows,
                 "dagster/column_schema": column_schema(ExecutedRecord),
                 "policy_sha256": policy.content_hash,
@@ -130,7 +161,7 @@ def executed_asset(
                     ["example_id", "execution_status", "tests_passed", "tests_total", "isolation"],
                 ),
                 "path": dg.MetadataValue.path(str(path)),
-            }
+            },
         )
 
     return _executed
