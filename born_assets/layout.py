@@ -41,6 +41,7 @@ CHECKS = "checks.parquet"
 REDACTED = "redacted.parquet"
 ROW_FATES = "row_fates.parquet"
 NEAR_DUPLICATES = "near_duplicates.parquet"
+SIGNATURES = "signatures.parquet"  # near-dedup MinHash signatures, remembered by example id
 NEAREST = "nearest.parquet"
 SCRATCH_VERDICTS = ".verdicts.parquet"
 # What an asset's folder remembers for the next run.

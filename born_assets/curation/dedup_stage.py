@@ -32,6 +32,7 @@ from born_assets.schemas.fates import ExitRecord, exit_row
 from born_assets.schemas.reasons import DedupReason
 from born_assets.schemas.vocabulary import Fate, OriginKind, Stage
 from born_assets.specs.policy import Policy
+from born_assets.store.memo import RowMemo
 from born_assets.store.parquet import ParquetSink
 
 _DEDUP_INPUT_SQL = """
@@ -56,18 +57,14 @@ class DedupSummary:
     near_duplicates: Counter[str] = field(default_factory=Counter)
     exact_seconds: float = 0.0
     near_seconds: float = 0.0
+    signatures_remembered: int = 0
+    """Near-dedup signatures taken from the last run instead of signed again."""
 
 
-def _decide(
-    keys: pa.Table,
-    sanitized: Path,
-    policy: Policy,
-    batch_rows: int,
-    workers: int,
-    summary: DedupSummary,
-) -> pa.Table:
+def _decide(keys: pa.Table, inputs: DedupInputs, summary: DedupSummary) -> pa.Table:
     """Exact decisions for every row, then near decisions for the exact survivors (one table)."""
     start = time.perf_counter()
+    policy = inputs.policy
     decisions = dedup_prompts(keys, policy)
     summary.exact_seconds = time.perf_counter() - start
     start = time.perf_counter()
@@ -80,7 +77,15 @@ def _decide(
         }
     )
     if policy.near_dedup.enabled:
-        found = near_decisions(keys.filter(kept), [sanitized], policy, batch_rows, workers)
+        found, summary.signatures_remembered = near_decisions(
+            keys.filter(kept),
+            [inputs.sanitized],
+            policy,
+            inputs.batch_rows,
+            inputs.signatures,
+            inputs.out_dir / layout.SIGNATURES,
+            inputs.workers,
+        )
         positions = np.flatnonzero(kept.to_numpy(zero_copy_only=False))
         near = pa.table(
             {
@@ -119,9 +124,7 @@ def deduplicate(
     }
     keys = con.sql(_DEDUP_INPUT_SQL, params=params).to_arrow_table()
     summary = DedupSummary(rows_in=keys.num_rows)
-    decisions = _decide(
-        keys, inputs.sanitized, inputs.policy, inputs.batch_rows, inputs.workers, summary
-    )
+    decisions = _decide(keys, inputs, summary)
     con.register("decisions", decisions)
     try:
         # Column names come from the schemas, never from data.
@@ -145,6 +148,8 @@ class DedupInputs:
     policy: Policy
     out_dir: Path
     batch_rows: int
+    signatures: RowMemo
+    """The last run's near-dedup signatures (`near_dedup.SIGNATURE_COLUMNS`)."""
     workers: int = 1
 
 

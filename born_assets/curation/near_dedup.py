@@ -19,6 +19,9 @@ keeps its best row, and the result depends on the rows, never on their input ord
 
 Memory holds the signature matrix (rows x bands x rows_per_band 32-bit values, 448 bytes a row
 with the default 112), never the text: texts stream through `sign_batch` in bounded batches.
+Signing is the cost, so the signatures are written beside the decisions (`layout.SIGNATURES`) and
+the next run signs only the rows its memo does not know: a row's sanitized texts are a function of
+its example id and of the code and policy versions the memo was written under.
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from born_assets.curation.dedup import survivor_ranks
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import SimilarityPolicy, TextField, field_texts
-from born_assets.store.parallel import ordered_map
+from born_assets.store.memo import RowMemo, remembered_stream
 from born_assets.store.parquet import iter_parquet_batches
 from born_assets.text.minhash import MinHashParams, Signatures, sign
 
@@ -153,10 +157,58 @@ NEAR_DECISIONS_SCHEMA = pa.schema(
 )
 
 
+SIGNATURE_COLUMNS = ["signature", "empty"]
+"""What the signature memo returns for a remembered row."""
+
+
+def _signatures_schema(num_perm: int) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field("example_id", pa.string(), nullable=False),
+            pa.field("signature", pa.list_(pa.uint32(), num_perm), nullable=False),
+            pa.field("empty", pa.bool_(), nullable=False),
+        ]
+    )
+
+
+def _remembered_signatures(table: pa.Table, num_perm: int) -> Signatures:
+    if not table.num_rows:
+        return Signatures.none(num_perm)
+    matrix = pc.list_flatten(table.column("signature")).to_numpy().astype(np.uint32)
+    empty = table.column("empty").to_numpy().astype(bool)
+    return Signatures(matrix.reshape(-1, num_perm), empty)
+
+
+def write_signatures(
+    path: Path, ids: npt.NDArray[np.str_], signatures: Signatures, batch_rows: int
+) -> None:
+    """The signatures, by example id, in row groups of `batch_rows` (the next run's memo)."""
+    num_perm = signatures.matrix.shape[1]
+    schema = _signatures_schema(num_perm)
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for start in range(0, len(ids), batch_rows) or [0]:
+            end = start + batch_rows
+            flat = pa.array(signatures.matrix[start:end].ravel(), pa.uint32())
+            columns = [
+                pa.array(ids[start:end], pa.string()),
+                pa.FixedSizeListArray.from_arrays(flat, num_perm),
+                pa.array(signatures.empty[start:end], pa.bool_()),
+            ]
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+
+
 def _signed_rows(
-    texts: Sequence[Path], candidates: pa.Array, policy: Policy, batch_rows: int, workers: int
-) -> tuple[npt.NDArray[np.str_], Signatures]:
-    """The candidates' example ids (sorted) and their signatures, texts streamed in batches."""
+    texts: Sequence[Path],
+    candidates: pa.Array,
+    policy: Policy,
+    batch_rows: int,
+    workers: int,
+    memo: RowMemo,
+) -> tuple[npt.NDArray[np.str_], Signatures, int]:
+    """The candidates' example ids (sorted), their signatures, and how many `memo` gave.
+
+    Texts stream in batches; rows `memo` remembers (by example id) are not signed again.
+    """
     fields = policy.near_dedup.fields
     columns = ["example_id", *(field.column for field in fields)]
     batches = (
@@ -166,14 +218,21 @@ def _signed_rows(
     worker = partial(
         sign_batch, fields, policy.similarity.with_shingles(policy.near_dedup.shingle_words)
     )
+    num_perm = policy.similarity.num_perm
     ids: list[str] = []
     parts: list[Signatures] = []
-    for batch_ids, signatures in ordered_map(worker, batches, workers):
+    remembered = 0
+    for part in remembered_stream(worker, batches, memo, workers):
+        batch_ids, signatures = part.computed
         ids.extend(batch_ids)
         parts.append(signatures)
+        ids.extend(part.known.column("example_id").to_pylist())
+        parts.append(_remembered_signatures(part.remembered, num_perm))
+        remembered += part.remembered.num_rows
     order = np.argsort(np.array(ids, dtype=object), kind="stable")
-    signed = Signatures.concat(parts, policy.similarity.num_perm)
-    return np.array(ids, dtype=object)[order], Signatures(signed.matrix[order], signed.empty[order])
+    signed = Signatures.concat(parts, num_perm)
+    ordered = Signatures(signed.matrix[order], signed.empty[order])
+    return np.array(ids, dtype=object)[order], ordered, remembered
 
 
 def _tasks(survivors: pa.Table) -> list[str | None]:
@@ -188,8 +247,10 @@ def near_decisions(
     texts: Sequence[Path],
     policy: Policy,
     batch_rows: int,
+    memo: RowMemo,
+    signatures_out: Path,
     workers: int = 1,
-) -> pa.Table:
+) -> tuple[pa.Table, int]:
     """Near-dedup the exact survivors; one `NEAR_DECISIONS_SCHEMA` row each, by `example_id`.
 
     Args:
@@ -197,13 +258,20 @@ def near_decisions(
         texts: Parquet files with `example_id` and the `near_dedup.fields` texts (sanitized).
         policy: `near_dedup`, `similarity` and `dedup.survivor_order`.
         batch_rows: Rows per text batch.
+        memo: The last run's signatures (`RowMemo` of `layout.SIGNATURES`), or an empty memo.
+        signatures_out: Where this run's signatures are written, for the next run.
         workers: Processes that sign batches.
+
+    Returns:
+        The decisions, and how many signatures came from `memo`.
 
     Raises:
         ValueError: a survivor has no text row.
     """
     ranks = survivor_ranks(survivors, policy)
-    ids, signatures = _signed_rows(texts, ranks.column("example_id"), policy, batch_rows, workers)
+    candidates = ranks.column("example_id")
+    ids, signatures, remembered = _signed_rows(texts, candidates, policy, batch_rows, workers, memo)
+    write_signatures(signatures_out, ids, signatures, batch_rows)
     if len(ids) != ranks.num_rows or list(ids) != ranks.column("example_id").to_pylist():
         raise ValueError("near dedup: some surviving examples have no text row")
     tasks = dict(zip(survivors.column("example_id").to_pylist(), _tasks(survivors), strict=True))
@@ -214,7 +282,7 @@ def near_decisions(
         [tasks[example_id] for example_id in ids],
     )
     removed = found.duplicate_of >= 0
-    return pa.table(
+    decisions = pa.table(
         {
             "example_id": pa.array(ids, pa.string()),
             "near_duplicate_of": pa.array(
@@ -225,3 +293,4 @@ def near_decisions(
         },
         schema=NEAR_DECISIONS_SCHEMA,
     )
+    return decisions, remembered

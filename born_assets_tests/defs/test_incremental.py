@@ -24,6 +24,8 @@ TABLES = (
     "gated/rows.parquet",
     "gated/exits.parquet",
     "deduplicated/rows.parquet",
+    "deduplicated/near_duplicates.parquet",
+    "deduplicated/signatures.parquet",
     "pii/rows.parquet",
     "pii/redacted.parquet",
     "contamination/rows.parquet",
@@ -73,6 +75,9 @@ def test_rebuild_reads_only_the_changed_lane_and_matches_a_fresh_build(tmp_path:
     gated = materialization_metadata(again, "gated")
     assert sanitized["rows_remembered"] == sanitized["rows_out"]
     assert gated["rows_remembered"] == gated["rows_in"]
+    deduplicated = materialization_metadata(again, "deduplicated")
+    signed = data_dir / "warehouse/deduplicated/signatures.parquet"
+    assert deduplicated["signatures_remembered"] == pq.ParquetFile(signed).metadata.num_rows > 0
     for key in ("pii", "contamination"):
         assert (
             remembered_rows(again, key) == materialization_metadata(again, key)["dagster/row_count"]

@@ -13,6 +13,7 @@ from born_assets.curation.dedup_stage import (
     deduplicate,
     duplicates_without_survivor,
 )
+from born_assets.curation.near_dedup import SIGNATURE_COLUMNS
 from born_assets.curation.stage import VERDICT_COLUMNS, GateSummary, gate, gate_versions
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.checks import MAX_EXAMPLES, in_words, reconcile_result, schema_check
@@ -163,15 +164,19 @@ def deduplicated_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         )
         if unchanged is not None:
             return unchanged
+        folder = warehouse.asset_dir(DEDUPLICATED_KEY)
+        signatures = RowMemo.open(folder, layout.SIGNATURES, versions, SIGNATURE_COLUMNS)
         with warehouse.publish(DEDUPLICATED_KEY) as staging, warehouse.connect() as con:
             inputs = DedupInputs(
                 sanitized=sanitized,
                 policy=policy,
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
+                signatures=signatures,
                 workers=warehouse.worker_count([sanitized]),
             )
             summary = deduplicate(con, gated, source_rows, inputs)
+            write_versions(staging, versions)
             step = record(staging, read, versions)
         metadata = _dedup_metadata(summary, warehouse, policy.content_hash)
         return remember_result(warehouse, warehouse.asset_dir(DEDUPLICATED_KEY), step, metadata)
@@ -196,6 +201,7 @@ def _dedup_metadata(
         "near_duplicates_by_source": counts_table(Counter(summary.near_duplicates), "origin_id"),
         "exact_dedup_seconds": round(summary.exact_seconds, 3),
         "near_dedup_seconds": round(summary.near_seconds, 3),
+        "signatures_remembered": summary.signatures_remembered,
         "duplicates_preview": preview(exits, ["example_id", "origin_id", "reason", "detail"]),
         "near_duplicates_preview": preview(
             warehouse.table(DEDUPLICATED_KEY, layout.NEAR_DUPLICATES),
