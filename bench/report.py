@@ -89,6 +89,11 @@ def table(results: dict[str, Any]) -> str:
             f"{corpus['lines'] / wall:>9.0f} {corpus['bytes'] / MB / wall:>7.2f} "
             f"{process['peak_rss_bytes'] / MIB:>11.0f}"
         )
+    tree = results["full"]["process"].get("peak_tree_rss_bytes")
+    if tree:
+        lines.append(
+            f"(peak RSS of the build with its fork server and workers: {tree / MIB:.0f} MB)"
+        )
     return "\n".join(lines)
 
 
