@@ -8,6 +8,7 @@ The build time goes into `release.json` alone, which is not among the hashed fil
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from born_assets import layout
 from born_assets.execution.observed import annotate, observed_sql
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ColumnInfo
+from born_assets.release.texts import REDACTION, with_texts
 from born_assets.review.rules import (
     NO_REVIEWS_SQL,
     REVIEW_BLOCK_SQL,
@@ -41,6 +43,14 @@ NOT_EXCLUDED_SQL = (
     "d.example_id NOT IN (SELECT example_id FROM read_parquet($excluded, union_by_name = true))"
 )
 """True for a dedup survivor (`d`) that no exit in `$excluded` (a list of Parquet files) names."""
+SHIPPED_JOIN_SQL = """
+JOIN (SELECT s.example_id, sha256(coalesce(r.response, s.response)) AS response_sha256
+      FROM read_parquet($sanitized) AS s
+      LEFT JOIN read_parquet($redacted) AS r ON r.example_id = s.example_id) AS h
+  ON h.example_id = d.example_id
+"""
+"""Joins `h`: each dedup survivor's (`d`) SHA-256 of its response as it ships (redacted if it
+was). Only the hash leaves the subquery, so no text is carried through the joins or the sort."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +76,12 @@ class WarehouseInputs:
     contamination_applies: bool = True  # policy contamination.applies_to lists the use
 
     def review_join(self) -> str:
-        """LEFT JOIN of the review table (`hr`) on the text as it ships (redacted if it was)."""
+        """LEFT JOIN of the review table (`hr`) on the text as it ships (`SHIPPED_JOIN_SQL`)."""
         return review_join_sql(
             "read_parquet($reviews)" if self.review.table else NO_REVIEWS_SQL,
             example_id="d.example_id",
-            response="coalesce(r.response, s.response)",
+            prompt_hash="src.prompt_hash",
+            response_sha256="h.response_sha256",
         )
 
     def exit_tables(self) -> list[Path]:
@@ -89,33 +100,26 @@ class WarehouseInputs:
 
 
 def _release_rows_sql(inputs: WarehouseInputs) -> str:
-    """Released rows: clean dedup survivors whose use limits allow `$use`.
+    """Released rows without their texts: clean dedup survivors whose use limits allow `$use`.
 
-    The text is the sanitized text, or the redacted text where the PII scan changed it; the
-    messages come with it, from the same place.
+    The texts (prompt, response, messages, tools, post_processing) are joined afterwards, in
+    bounded memory (`release.texts`); `redaction` is the PII step's transform record, if any.
     """
     columns = ", ".join(f"src.{c}" for c in arrow_schema(ReleaseRecord).names if c not in _REPLACED)
     return f"""
         SELECT {columns},
-               coalesce(r.prompt, s.prompt) AS prompt,
-               coalesce(r.response, s.response) AS response,
-               CASE WHEN r.example_id IS NULL THEN s.messages ELSE r.messages END AS messages,
-               s.tools AS tools,
                'closure' AS response_format,
                round(g.curation_score * x.score_factor, 6) AS curation_score,
                x.execution_status, x.tests_passed, x.tests_total,
                x.isolation AS execution_isolation, {observed_sql()},
-               CASE WHEN p.redaction IS NULL THEN s.post_processing
-                    ELSE left(s.post_processing, -1) || ',' || p.redaction || ']'
-               END AS post_processing,
+               p.redaction AS {REDACTION},
                p.contains_real_pii AS contains_real_pii,
                p.pii_scan_status AS pii_scan_status,
                {REVIEW_COLUMNS_SQL}
         FROM read_parquet($deduplicated) AS d
-        JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
+        {SHIPPED_JOIN_SQL}
         JOIN read_parquet($gated) AS g ON g.example_id = d.example_id
         JOIN read_parquet($pii) AS p ON p.example_id = d.example_id
-        LEFT JOIN read_parquet($redacted) AS r ON r.example_id = d.example_id
         JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
         JOIN read_parquet($executed) AS x ON x.example_id = d.example_id
         {inputs.review_join()}
@@ -173,8 +177,7 @@ def _withheld_sql(inputs: WarehouseInputs) -> str:
                      || coalesce(' by ' || hr.reviewer_id, '') END AS detail
     FROM read_parquet($deduplicated) AS d
     JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
-    JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
-    LEFT JOIN read_parquet($redacted) AS r ON r.example_id = d.example_id
+    {SHIPPED_JOIN_SQL}
     {inputs.review_join()}
     WHERE ({use_blocked_sql("src")} OR ({REVIEW_BLOCK_SQL}) IS NOT NULL)
       AND {NOT_EXCLUDED_SQL}
@@ -246,10 +249,18 @@ def write_shards(
     ReleaseDir(out_dir).data.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(ReleaseRecord)
     ordered = f"SELECT * FROM ({query}) ORDER BY example_id"
-    reader = con.sql(ordered, params=params).to_arrow_reader(ROW_GROUP_ROWS)
-    counting = counted(reader, Progress(f"release shards ({config or 'default'})", total))
-    annotated = (annotate(batch, schema) for batch in counting)  # observed test outcomes
-    _split_into_shards(annotated, schema, [out_dir / n for n in names], shard_rows)
+    with tempfile.TemporaryDirectory(prefix=".texts-", dir=out_dir) as scratch:
+        narrow = Path(scratch) / "narrow.parquet"
+        reader = con.sql(ordered, params=params).to_arrow_reader(ROW_GROUP_ROWS)
+        with pq.ParquetWriter(narrow, reader.schema, compression="lz4") as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+        texts = inputs.sanitized / layout.ROWS
+        redacted = inputs.pii / layout.REDACTED
+        rows = with_texts(narrow, texts, redacted, Path(scratch), ROW_GROUP_ROWS)
+        counting = counted(rows, Progress(f"release shards ({config or 'default'})", total))
+        annotated = (annotate(batch, schema) for batch in counting)  # observed test outcomes
+        _split_into_shards(annotated, schema, [out_dir / n for n in names], shard_rows)
     return total, names
 
 

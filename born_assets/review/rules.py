@@ -45,7 +45,7 @@ def review_join_sql(
     *,
     example_id: str = "s.example_id",
     prompt_hash: str = "s.prompt_hash",
-    response: str = "s.response",
+    response_sha256: str = "sha256(s.response)",
 ) -> str:
     """LEFT JOIN of the review table (alias `hr`) onto released rows: a stale verdict misses.
 
@@ -53,13 +53,14 @@ def review_join_sql(
         reviews: The review table relation (default: the Parquet file in `$reviews`).
         example_id: SQL for the row's example id.
         prompt_hash: SQL for the row's prompt hash.
-        response: SQL for the response text as it ships (the text the sheet showed), e.g.
-            `coalesce(redacted.response, s.response)` once PII redaction rewrites text.
+        response_sha256: SQL for the SHA-256 (hex) of the response text as it ships (the text
+            the sheet showed), e.g. of `coalesce(redacted.response, s.response)` once PII
+            redaction rewrites text.
     """
     return (
         f"LEFT JOIN {reviews} AS hr ON hr.example_id = {example_id} "
         f"AND hr.prompt_hash = {prompt_hash} "
-        f"AND hr.response_sha256 = sha256({response})"
+        f"AND hr.response_sha256 = {response_sha256}"
     )
 
 
