@@ -46,7 +46,7 @@ def _sanitized(path: Path, count: int) -> list[dict[str, Any]]:
 
 
 def _redacted(path: Path, ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "example_id": example_id,
             "prompt": f"[REDACTED] {n}",
