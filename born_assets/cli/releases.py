@@ -15,12 +15,12 @@ from born_assets.cli.output import add_json_flag, note, print_json
 from born_assets.cli.progress import run_output
 from born_assets.cli.summary import fate_summary, format_summary
 from born_assets.layout import Asset
-from born_assets.release.catalog import next_version, refusal_counts, verify_release
+from born_assets.release.catalog import next_version, refusal_counts
 from born_assets.release.changes import changes_since_previous
 from born_assets.release.diff import diff_releases, format_diff
 from born_assets.release.pins import ChangedInput, changed_inputs
 from born_assets.release.preflight import release_preflight
-from born_assets.release.publish import read_release_json
+from born_assets.release.publish import read_release_json, verify_release
 from born_assets.release.trace import TracePaths, format_trace, trace
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.project import Project

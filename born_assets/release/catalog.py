@@ -1,16 +1,14 @@
-"""Published releases on disk: listing them, the next version name, and verifying their bytes."""
+"""Published releases on disk: the next version name, the first day, what each refused."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from born_assets.layout import DataDir, ReleaseDir
-from born_assets.release.build import file_sha256
 from born_assets.release.ledger import issued_versions
 from born_assets.release.publish import read_release_json
 
@@ -32,31 +30,6 @@ def released_on(release: ReleaseDir) -> str:
     if release.is_published():
         return str(read_release_json(release.path)["built_at"])[:10]
     return datetime.now(UTC).date().isoformat()
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    """A file whose bytes differ from what release.json recorded (or that is missing or extra)."""
-
-    path: str
-    expected: str | None
-    actual: str | None
-
-
-def verify_release(folder: Path) -> list[Mismatch]:
-    """Recompute the SHA-256 of every file and compare with release.json; [] means intact."""
-    recorded: dict[str, str] = read_release_json(folder)["files"]
-    present = {
-        p.relative_to(folder).as_posix()
-        for p in folder.rglob("*")
-        if p.is_file() and p.name != ReleaseDir.RELEASE_JSON
-    }
-    mismatches = []
-    for name in sorted(set(recorded) | present):
-        actual = file_sha256(folder / name) if name in present else None
-        if actual != recorded.get(name):
-            mismatches.append(Mismatch(name, recorded.get(name), actual))
-    return mismatches
 
 
 def refusal_counts(fates: Path) -> dict[tuple[str, str, str], int]:

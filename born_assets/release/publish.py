@@ -1,8 +1,11 @@
 """Cutting a release: build in a hidden folder, check, then publish with one atomic rename.
 
 A version is immutable. Building an existing version again is refused unless every input hash
-(specs, policy, code version, source files, use) is identical; then the release is rebuilt in a
-scratch folder, compared byte for byte with the published one, and nothing changes. A version
+(specs, policy, code version, source files, use) is identical. Then, when every published file
+still has the SHA-256 its release.json recorded, the release is kept as it is and its checks run
+again on it (a no-change rebuild costs seconds); otherwise it is rebuilt in a scratch folder and
+compared byte for byte, and a file that differs is refused (not reproducible, or changed after
+it was published). Either way nothing changes. A version
 name is issued once (`release.ledger`): one that was issued for other inputs is refused even when
 its folder is gone.
 
@@ -28,6 +31,7 @@ from born_assets.layout import DataDir, ReleaseDir
 from born_assets.release import checks
 from born_assets.release.build import (
     WarehouseInputs,
+    file_sha256,
     input_fingerprint,
     write_fates,
     write_shards,
@@ -86,7 +90,7 @@ class ReleaseRequest:
 
 @dataclass
 class ReleaseOutcome:
-    """What happened: `created` or `unchanged` (a verified rebuild), with figures and checks."""
+    """What happened: `created` or `unchanged` (verified by content hash), figures and checks."""
 
     version: str
     path: Path
@@ -154,6 +158,31 @@ def read_release_json(folder: Path) -> dict[str, Any]:
     return loaded
 
 
+@dataclass(frozen=True)
+class Mismatch:
+    """A file whose bytes differ from what release.json recorded (or that is missing or extra)."""
+
+    path: str
+    expected: str | None
+    actual: str | None
+
+
+def verify_release(folder: Path) -> list[Mismatch]:
+    """Recompute the SHA-256 of every file and compare with release.json; [] means intact."""
+    recorded: dict[str, str] = read_release_json(folder)["files"]
+    present = {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != ReleaseDir.RELEASE_JSON
+    }
+    mismatches = []
+    for name in sorted(set(recorded) | present):
+        actual = file_sha256(folder / name) if name in present else None
+        if actual != recorded.get(name):
+            mismatches.append(Mismatch(name, recorded.get(name), actual))
+    return mismatches
+
+
 def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> ReleaseOutcome:
     """Build, check and publish a release; see the module docstring for the rules."""
     if not VERSION_PATTERN.match(request.version):
@@ -176,6 +205,9 @@ def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> Rele
             f"release version {request.version} was issued before for other inputs (see "
             f"{request.data.version_ledger}) and a version name is never reused; cut a new one"
         )
+    damaged = verify_release(request.target) if existing is not None else []
+    if existing is not None and not damaged:
+        return _kept(con, request, existing)
     releases = request.target.parent
     releases.mkdir(parents=True, exist_ok=True)
     _sweep_scratch(releases)
@@ -190,7 +222,7 @@ def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> Rele
             )
             raise ReleaseRefused(f"release {request.version} failed its checks: {details}")
         if existing is not None:
-            return _compare(existing, outcome, request)
+            return _compare(existing, outcome, request, damaged)
         _write_release_json(staging, request, inputs, fingerprint, outcome)
         record_issued(request.data, request.version, fingerprint)
         publish_dir(staging, request.target)
@@ -201,7 +233,10 @@ def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> Rele
 
 
 def _compare(
-    existing: dict[str, Any], outcome: ReleaseOutcome, request: ReleaseRequest
+    existing: dict[str, Any],
+    outcome: ReleaseOutcome,
+    request: ReleaseRequest,
+    damaged: list[Mismatch],
 ) -> ReleaseOutcome:
     if existing["files"] != {k: v for k, v in outcome.files.items()}:
         differing = sorted(
@@ -213,9 +248,40 @@ def _compare(
             f"release {request.version}: same inputs but different bytes in {differing}: "
             "the build is not reproducible; nothing was changed"
         )
+    if damaged:
+        raise ReleaseRefused(
+            f"release {request.version}: the published files {[m.path for m in damaged]} no "
+            "longer have the SHA-256 release.json recorded, and a rebuild from the same inputs "
+            "gives the recorded bytes; restore them (born verify lists them); nothing was changed"
+        )
     outcome.status = "unchanged"
     outcome.path = request.target
     return outcome
+
+
+def _kept(
+    con: duckdb.DuckDBPyConnection, request: ReleaseRequest, existing: dict[str, Any]
+) -> ReleaseOutcome:
+    """The published release, kept: same inputs, and every file has its recorded SHA-256.
+
+    Its checks run again on the published files.
+    """
+    folder = ReleaseDir(request.target)
+    ledgers = [d / layout.FILES for d in request.warehouse.source_dirs]
+    shards = folder.shards()
+    return ReleaseOutcome(
+        request.version,
+        request.target,
+        "unchanged",
+        int(existing["rows"]),
+        dict(existing["counts_by_fate"]),
+        dict(existing["files"]),
+        _outcome_checks(con, request, shards, folder.path / ReleaseDir.FATES, ledgers),
+        (folder.path / ReleaseDir.TRANSPARENCY_MD).read_text(encoding="utf-8"),
+        configs=dict(existing["configs"]),
+        license=str(existing["license"]),
+        plots=sorted(name for name in existing["files"] if name.endswith(".png")),
+    )
 
 
 def _sweep_scratch(releases: Path) -> None:
@@ -288,15 +354,7 @@ def _build(
     )
     documents = write_documents(con, staging, facts, shards)
     ledgers = [d / layout.FILES for d in request.warehouse.source_dirs]
-    outcome_checks = [
-        checks.schema(shard_paths),
-        checks.unique_example_ids(con, shard_paths),
-        checks.use_compatible(con, shard_paths, request.use.value),
-        checks.review_requirements_met(
-            con, shard_paths, request.use.value, request.warehouse.review.required_for
-        ),
-        checks.fates_reconcile(con, staging / ReleaseDir.FATES, ledgers),
-    ]
+    outcome_checks = _outcome_checks(con, request, shard_paths, staging / ReleaseDir.FATES, ledgers)
     return ReleaseOutcome(
         request.version,
         staging,
@@ -310,6 +368,25 @@ def _build(
         license=documents.license,
         plots=documents.plots,
     )
+
+
+def _outcome_checks(
+    con: duckdb.DuckDBPyConnection,
+    request: ReleaseRequest,
+    shards: list[Path],
+    fates: Path,
+    ledgers: list[Path],
+) -> list[checks.CheckOutcome]:
+    """The release's own checks over its shards and fates."""
+    return [
+        checks.schema(shards),
+        checks.unique_example_ids(con, shards),
+        checks.use_compatible(con, shards, request.use.value),
+        checks.review_requirements_met(
+            con, shards, request.use.value, request.warehouse.review.required_for
+        ),
+        checks.fates_reconcile(con, fates, ledgers),
+    ]
 
 
 def _config_licenses(groups: LicenseGroups) -> dict[str, str]:

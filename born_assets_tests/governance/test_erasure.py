@@ -17,8 +17,7 @@ from born_assets.cli.main import main
 from born_assets.defs.runner import failure_messages, materialize_graph
 from born_assets.ingest.readers import iter_records
 from born_assets.layout import DataDir
-from born_assets.release.catalog import verify_release
-from born_assets.release.publish import read_release_json
+from born_assets.release.publish import read_release_json, verify_release
 from born_assets.specs.common import SpecError
 from born_assets.specs.erasure import (
     ErasureFilter,

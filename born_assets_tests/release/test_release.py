@@ -20,9 +20,9 @@ import pytest
 from born_assets.cli.main import main
 from born_assets.defs.runner import failure_messages, materialize_release
 from born_assets.layout import DataDir
-from born_assets.release.catalog import verify_release
-from born_assets.release.publish import read_release_json
+from born_assets.release.publish import read_release_json, verify_release
 from born_assets_tests.conftest import copy_sample_data, input_lines
+from born_assets_tests.graph import materialization_metadata
 
 BIN = Path(sys.executable).parent
 
@@ -164,6 +164,20 @@ def test_rebuilding_a_version_with_the_same_inputs_changes_nothing(built: Path) 
     assert result.success, failure_messages(result)
     assert (release(built, "v1") / "release.json").read_bytes() == before
     assert verify_release(release(built, "v1")) == []
+    assert materialization_metadata(result, "release")["status"] == "unchanged"
+
+
+def test_recutting_a_version_whose_published_file_changed_is_refused(
+    built: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    plot = next((release(data_dir, "v1") / "plots").glob("*.png"))
+    plot.write_bytes(plot.read_bytes() + b"x")
+    result = materialize_release(DataDir.at(data_dir), "v1")
+    assert not result.success
+    message = " ".join(failure_messages(result))
+    assert f"plots/{plot.name}" in message and "no longer have the SHA-256" in message
 
 
 def test_a_changed_policy_under_an_existing_version_is_refused(built: Path, tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ import pytest
 from born_assets.cli.main import main
 from born_assets.defs.runner import failure_messages, materialize_graph, materialize_release
 from born_assets.layout import DataDir
-from born_assets.release.catalog import verify_release
 from born_assets.release.ledger import issued_versions
+from born_assets.release.publish import verify_release
 from born_assets.store.atomic import FAULT_ENV
 from born_assets_tests.graph import built_release
 
