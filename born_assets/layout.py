@@ -44,6 +44,8 @@ NEAR_DUPLICATES = "near_duplicates.parquet"
 SIGNATURES = "signatures.parquet"  # near-dedup MinHash signatures, remembered by example id
 NEAREST = "nearest.parquet"
 SCRATCH_VERDICTS = ".verdicts.parquet"
+SCRATCH_TEXTS = ".texts-"  # prefix of a scratch folder of sorted rows and text buckets
+SCRATCH_NARROW = "narrow.parquet"  # in it: the narrow rows, sorted by example_id
 # What an asset's folder remembers for the next run.
 MEMO_STATE = "memo.json"
 INGEST_STATE = "ingest.json"

@@ -11,6 +11,7 @@ with `score_factor` = `soft_failure_factor`.
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,15 +31,15 @@ from born_assets.specs.execution_policy import ExecutionPolicy, RequireTests
 from born_assets.specs.task_tests import LoadedTests
 from born_assets.store.parquet import ParquetSink
 from born_assets.store.progress import Progress
+from born_assets.store.texts import with_texts
 
 _CANDIDATES_SQL = """
 SELECT d.example_id, d.origin_kind, d.origin_id, d.source_file, d.source_line,
-       d.source_benchmark, src.source_id, s.response
+       d.source_benchmark, src.source_id
 FROM read_parquet($deduplicated) AS d
-JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
 JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
-ORDER BY d.example_id
 """
+"""The candidates without their closure: `store.texts` sorts them and brings the response."""
 
 
 @dataclass
@@ -70,21 +71,23 @@ def execute_candidates(
     workers: int,
 ) -> ExecutionSummary:
     """Write `rows.parquet` (one result per survivor) and `exits.parquet` (gated out)."""
-    params = {
+    params: dict[str, Any] = {
         "deduplicated": deduplicated.as_posix(),
-        "sanitized": sanitized.as_posix(),
         "sources": [p.as_posix() for p in sources],
     }
     ((total,),) = con.execute(f"SELECT count(*) FROM ({_CANDIDATES_SQL})", params).fetchall()
-    reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     summary = ExecutionSummary()
     slots = slot_queue(workers)
     with (
+        tempfile.TemporaryDirectory(prefix=layout.SCRATCH_TEXTS, dir=out_dir) as scratch,
         ParquetSink(out_dir / layout.ROWS, ExecutedRecord, batch_rows) as rows,
         ParquetSink(out_dir / layout.EXITS, ExitRecord, batch_rows) as exits,
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="born-exec") as pool,
     ):
         progress = Progress("tests run", total)  # by row: one batch can take minutes
+        reader = with_texts(
+            con, _CANDIDATES_SQL, params, sanitized, ["response"], Path(scratch), batch_rows
+        )
         for batch in reader:
             candidates = batch.to_pylist()
             plans = [_plan(row, tests, policy) for row in candidates]

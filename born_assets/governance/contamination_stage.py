@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -34,6 +35,7 @@ from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parquet import ParquetSink
 from born_assets.store.progress import Progress, counted
+from born_assets.store.texts import with_texts
 from born_assets.text.minhash import MinHashParams
 
 
@@ -52,14 +54,14 @@ def contamination_versions(
     }
 
 
+TEXTS = ("prompt", "response")
+"""What contamination compares of a candidate, taken from the sanitized rows."""
 _CANDIDATES_SQL = """
-SELECT d.example_id, d.origin_id, d.source_benchmark, src.source_id,
-       s.prompt, s.response, src.generator_model
+SELECT d.example_id, d.origin_id, d.source_benchmark, src.source_id, src.generator_model
 FROM read_parquet($deduplicated) AS d
-JOIN read_parquet($sanitized) AS s ON s.example_id = d.example_id
 JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
-ORDER BY d.example_id
 """
+"""The candidates without their texts: `store.texts` sorts them and brings prompt and response."""
 
 _EXITS_SQL = """
 SELECT v.example_id, d.origin_kind, d.origin_id, d.source_file, d.source_line,
@@ -95,16 +97,18 @@ def check_candidates(
     remembered = remembered if remembered is not None else RowMemo(None, CHECK_MEMO_COLUMNS)
     params: dict[str, Any] = {
         "deduplicated": deduplicated.as_posix(),
-        "sanitized": sanitized.as_posix(),
         "sources": [p.as_posix() for p in sources],
     }
-    reader = con.sql(_CANDIDATES_SQL, params=params).to_arrow_reader(batch_rows)
     with (
+        tempfile.TemporaryDirectory(prefix=layout.SCRATCH_TEXTS, dir=out_dir) as scratch,
         ParquetSink(out_dir / layout.ROWS, ContaminationVerdictRecord, batch_rows) as verdicts,
         ParquetSink(out_dir / layout.MATCHES, ContaminationMatchRecord, batch_rows) as matches,
         ParquetSink(out_dir / layout.CHECKS, ContaminationCheckRecord, batch_rows) as checks,
     ):
         memo = CheckMemo(remembered, checks)
+        reader = with_texts(
+            con, _CANDIDATES_SQL, params, sanitized, TEXTS, Path(scratch), batch_rows
+        )
         batches = counted(reader, Progress("contamination", None))
         summary = stream_contamination(
             batches, eval_sets, policy, verdicts, matches, memo, similarity

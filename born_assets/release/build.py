@@ -37,6 +37,7 @@ from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
 from born_assets.store.progress import Progress, counted
+from born_assets.store.texts import write_sorted
 
 ROW_GROUP_ROWS = 10_000
 NOT_EXCLUDED_SQL = (
@@ -248,13 +249,9 @@ def write_shards(
     names = [ReleaseDir.shard_name(i, shards, config) for i in range(shards)]
     ReleaseDir(out_dir).data.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(ReleaseRecord)
-    ordered = f"SELECT * FROM ({query}) ORDER BY example_id"
-    with tempfile.TemporaryDirectory(prefix=".texts-", dir=out_dir) as scratch:
-        narrow = Path(scratch) / "narrow.parquet"
-        reader = con.sql(ordered, params=params).to_arrow_reader(ROW_GROUP_ROWS)
-        with pq.ParquetWriter(narrow, reader.schema, compression="lz4") as writer:
-            for batch in reader:
-                writer.write_batch(batch)
+    with tempfile.TemporaryDirectory(prefix=layout.SCRATCH_TEXTS, dir=out_dir) as scratch:
+        narrow = Path(scratch) / layout.SCRATCH_NARROW
+        write_sorted(con, query, params, narrow, ROW_GROUP_ROWS)
         texts = inputs.sanitized / layout.ROWS
         redacted = inputs.pii / layout.REDACTED
         rows = with_texts(narrow, texts, redacted, Path(scratch), ROW_GROUP_ROWS)

@@ -105,7 +105,11 @@ def test_a_failing_row_is_gated_out_and_the_rest_carry_their_outcome(
     assert "tests run:" in text and "execution_status: failed" in text
 
     again = materialize_all(data.root, "key:executed")
+    assert materialization_metadata(again, "executed")["inputs_unchanged"] is True
+    (data.root / "warehouse" / "executed" / "step.json").unlink()  # forget: run it again
+    again = materialize_all(data.root, "key:executed")
     metadata = materialization_metadata(again, "executed")
+    assert metadata["inputs_unchanged"] is False
     assert metadata["rows_run"] == 0
     assert metadata["rows_from_cache"] == sum(1 for _ in isolated_cache.rglob("*.json"))
 

@@ -1,0 +1,232 @@
+"""Wide texts joined to narrow rows sorted by `example_id`, within bounded memory.
+
+The sanitized table holds the texts (prompt, closure, messages, tools, transform history: about
+10 KB a row) in input order. A DuckDB query that joins them to other tables and sorts the result
+by `example_id` runs out of its memory limit from 100k rows on (its sort cannot spill rows that
+wide). So the wide columns never enter DuckDB's sort:
+
+1. DuckDB sorts the *narrow* rows (`write_sorted`), written to a scratch file.
+2. Their ids cut the sorted order into buckets that each hold about `budget_bytes` of text.
+3. One streamed pass over each text table writes each wanted row's texts to its bucket's file.
+4. Bucket by bucket, in order, the texts are sorted in memory and handed over with the narrow
+   rows of that bucket (`bucketed_texts`); `with_texts` attaches them, checked id for id.
+
+Memory holds the wanted ids (a narrow sorted array) and one bucket of texts; disk holds the narrow
+rows and the texts once more, in a scratch folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from born_assets import layout
+
+BUDGET_BYTES = 64 * 1024 * 1024
+"""Texts per bucket (uncompressed): one bucket is held, sorted, at a time."""
+_SCATTER_ROWS = 1_000
+"""Rows per batch read while texts are sent to their buckets."""
+_PENDING_BYTES = 32 * 1024 * 1024
+"""Rows buffered across all buckets before they are written."""
+
+
+class _BucketFiles:
+    """One scratch Parquet file per bucket; rows are buffered up to `_PENDING_BYTES` in all."""
+
+    def __init__(self, folder: Path, prefix: str, schema: pa.Schema, buckets: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._paths = [folder / f"{prefix}-{b:05d}" for b in range(buckets)]
+        self._schema = schema
+        self._writers: dict[int, pq.ParquetWriter] = {}
+        self._pending: dict[int, list[pa.Table]] = {}
+        self._pending_bytes = 0
+
+    def add(self, bucket: int, rows: pa.Table) -> None:
+        self._pending.setdefault(bucket, []).append(rows)
+        self._pending_bytes += rows.nbytes
+        if self._pending_bytes >= _PENDING_BYTES:
+            self._flush_all()
+
+    def _flush_all(self) -> None:
+        for bucket in list(self._pending):
+            self._flush(bucket)
+        self._pending_bytes = 0
+
+    def _flush(self, bucket: int) -> None:
+        parts = self._pending.pop(bucket)
+        if bucket not in self._writers:
+            self._writers[bucket] = pq.ParquetWriter(
+                self._paths[bucket], self._schema, compression="lz4"
+            )
+        self._writers[bucket].write_table(pa.concat_tables(parts))
+
+    def close(self) -> None:
+        self._flush_all()
+        for writer in self._writers.values():
+            writer.close()
+
+    def read(self, bucket: int) -> pa.Table:
+        path = self._paths[bucket]
+        return pq.read_table(path) if path.exists() else self._schema.empty_table()
+
+
+def _ids(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bytes_]:
+    return pc.cast(array, pa.string()).to_numpy(zero_copy_only=False).astype("S")
+
+
+def _schema(path: Path, columns: Iterable[str]) -> pa.Schema:
+    schema = pq.read_schema(path)
+    return pa.schema([schema.field(name) for name in ["example_id", *columns]])
+
+
+def _text_bytes_per_row(path: Path, columns: Iterable[str]) -> float:
+    metadata = pq.ParquetFile(path).metadata
+    wanted = set(columns)
+    total = 0
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for index in range(row_group.num_columns):
+            column = row_group.column(index)
+            if column.path_in_schema.split(".")[0] in wanted:
+                total += column.total_uncompressed_size
+    return total / max(1, metadata.num_rows)
+
+
+def _scatter(
+    path: Path,
+    columns: tuple[str, ...],
+    released: npt.NDArray[np.bytes_],
+    starts: npt.NDArray[np.bytes_],
+    files: _BucketFiles,
+) -> None:
+    """Stream `path`'s released rows (`example_id` + `columns`) into their buckets' files."""
+    wanted = ["example_id", *columns]
+    for batch in pq.ParquetFile(path).iter_batches(_SCATTER_ROWS, columns=wanted):
+        ids = _ids(batch.column("example_id"))
+        at = np.minimum(np.searchsorted(released, ids), len(released) - 1)
+        keep = np.flatnonzero(released[at] == ids)
+        if not len(keep):
+            continue
+        buckets = np.searchsorted(starts, ids[keep], side="right") - 1
+        table = pa.Table.from_batches([batch]).take(pa.array(keep))
+        for bucket in np.unique(buckets):
+            files.add(int(bucket), table.filter(pa.array(buckets == bucket)))
+
+
+def rebatched(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]:
+    """The tables' rows in batches of exactly `rows` (the last may be shorter).
+
+    Only each yielded batch is copied into one piece; the rows waiting stay slices of their
+    tables.
+    """
+    pending: pa.Table | None = None
+    for table in tables:
+        pending = table if pending is None else pa.concat_tables([pending, table])
+        while pending.num_rows >= rows:
+            yield _one_batch(pending.slice(0, rows))
+            pending = pending.slice(rows)
+    if pending is not None and pending.num_rows:
+        yield _one_batch(pending)
+
+
+def _one_batch(table: pa.Table) -> pa.RecordBatch:
+    return table.combine_chunks().to_batches()[0]
+
+
+def write_sorted(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], path: Path, batch_rows: int
+) -> None:
+    """The narrow rows of `query`, sorted by `example_id`, written to `path`."""
+    ordered = f"SELECT * FROM ({query}) ORDER BY example_id"
+    reader = con.sql(ordered, params=params).to_arrow_reader(batch_rows)
+    with pq.ParquetWriter(path, reader.schema, compression="lz4") as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+
+
+def bucketed_texts(
+    narrow: Path,
+    texts: Sequence[tuple[Path, Sequence[str]]],
+    scratch: Path,
+    batch_rows: int,
+    budget_bytes: int = BUDGET_BYTES,
+) -> Iterator[tuple[pa.Table, list[pa.Table]]]:
+    """Per bucket, in order: the narrow rows, and each text table's rows for them, sorted.
+
+    Args:
+        narrow: Parquet file with `example_id`, sorted by it.
+        texts: (Parquet file, columns) pairs; each file has `example_id` and the columns, in any
+            order. A file may lack some ids (the caller decides what that means).
+        scratch: A folder for the buckets' files (the caller removes it).
+        batch_rows: Rows per batch read from `narrow`.
+        budget_bytes: Text per bucket, sized on the first file's uncompressed column sizes.
+    """
+    released = _ids(pq.read_table(narrow, columns=["example_id"]).column(0))
+    if not len(released):
+        return
+    first, first_columns = texts[0]
+    per_row = _text_bytes_per_row(first, first_columns)
+    bucket_rows = max(1, int(budget_bytes // max(per_row, 1.0)))
+    starts = released[::bucket_rows]
+    files = []
+    for number, (path, columns) in enumerate(texts):
+        bucket_files = _BucketFiles(scratch, f"texts{number}", _schema(path, columns), len(starts))
+        try:
+            _scatter(path, tuple(columns), released, starts, bucket_files)
+        finally:
+            bucket_files.close()
+        files.append(bucket_files)
+    del released
+    parts = (pa.Table.from_batches([b]) for b in pq.ParquetFile(narrow).iter_batches(batch_rows))
+    for bucket, part in enumerate(rebatched(parts, bucket_rows)):
+        tables = [f.read(bucket) for f in files]
+        yield (
+            pa.Table.from_batches([part]),
+            [t.take(pc.sort_indices(t, [("example_id", "ascending")])) for t in tables],
+        )
+
+
+def attach(narrow: pa.Table, texts: pa.Table) -> pa.Table:
+    """The narrow rows with the text columns (`texts` sorted like `narrow`, one row each).
+
+    Raises:
+        ValueError: The ids differ: a narrow row has no text row, or more than one.
+    """
+    if texts.column("example_id") != narrow.column("example_id"):
+        raise ValueError("a row has no sanitized text, or more than one")
+    columns = {name: narrow.column(name) for name in narrow.column_names}
+    columns.update(
+        {name: texts.column(name) for name in texts.column_names if name != "example_id"}
+    )
+    return pa.table(columns)
+
+
+def with_texts(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    params: dict[str, Any],
+    texts: Path,
+    columns: Sequence[str],
+    scratch: Path,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """The rows of a narrow `query`, sorted by `example_id`, with `columns` of `texts`.
+
+    Batches of exactly `batch_rows` rows (the last may be shorter); the scratch files live in
+    `scratch` (removed by the caller).
+    """
+    narrow = scratch / layout.SCRATCH_NARROW
+    write_sorted(con, query, params, narrow, batch_rows)
+    joined = (
+        attach(part, found)
+        for part, (found,) in bucketed_texts(narrow, [(texts, columns)], scratch, batch_rows)
+    )
+    yield from rebatched(joined, batch_rows)
