@@ -129,4 +129,9 @@ def write_plots(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
         _bar("Released rows per lane and import", lane, release.plot(PLOT_NAMES[1]), True)
         _lengths(con, shards, release.plot(PLOT_NAMES[2]))
         _scores(con, shards, release.plot(PLOT_NAMES[3]))
-    return [release.plot(name).relative_to(folder).as_posix() for name in PLOT_NAMES]
+    return plot_files(folder)
+
+
+def plot_files(folder: Path) -> list[str]:
+    """Every plot's path relative to the release folder, in `PLOT_NAMES` order."""
+    return [ReleaseDir(folder).plot(name).relative_to(folder).as_posix() for name in PLOT_NAMES]

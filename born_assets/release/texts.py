@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from born_assets.store.texts import BUDGET_BYTES, bucketed_texts, rebatched
+from born_assets.store.texts import BUDGET_BYTES, attach, bucketed_texts, rebatched
 
 TEXT_COLUMNS = ("prompt", "response", "messages", "tools", "post_processing")
 """Taken from the sanitized rows."""
@@ -26,27 +26,29 @@ REDACTION = "redaction"
 
 def _combined(narrow: pa.Table, texts: pa.Table, redacted: pa.Table) -> pa.Table:
     """The narrow rows with their texts (texts sorted like `narrow`; redacted where redacted)."""
-    if texts.column("example_id") != narrow.column("example_id"):
-        raise ValueError("release: a released row has no sanitized text, or more than one")
-    where = pc.index_in(narrow.column("example_id"), value_set=redacted.column("example_id"))
+    rows = attach(narrow, texts)
+    where = pc.index_in(rows.column("example_id"), value_set=redacted.column("example_id"))
     has = pc.is_valid(where)
-    columns = {name: narrow.column(name) for name in narrow.column_names if name != REDACTION}
-    for name in TEXT_COLUMNS:
-        value = texts.column(name)
-        if name in REDACTED_COLUMNS and redacted.num_rows:
+    if redacted.num_rows:
+        for name in REDACTED_COLUMNS:
             replaced = redacted.column(name).take(where)
+            value = rows.column(name)
             value = (
                 pc.if_else(has, replaced, value)
                 if name == "messages"
                 else pc.coalesce(replaced, value)
             )
-        columns[name] = value
-    redaction = narrow.column(REDACTION)
-    history = texts.column("post_processing")
+            rows = rows.set_column(rows.schema.get_field_index(name), name, value)
+    redaction = rows.column(REDACTION)
+    history = rows.column("post_processing")
     joined = pc.binary_join_element_wise(pc.utf8_slice_codeunits(history, 0, -1), redaction, ",")
     extended = pc.binary_join_element_wise(joined, pa.scalar("]"), "")
-    columns["post_processing"] = pc.if_else(pc.is_null(redaction), history, extended)
-    return pa.table(columns)
+    rows = rows.set_column(
+        rows.schema.get_field_index("post_processing"),
+        "post_processing",
+        pc.if_else(pc.is_null(redaction), history, extended),
+    )
+    return rows.drop_columns([REDACTION])
 
 
 def with_texts(

@@ -57,6 +57,11 @@ def _recorded_versions(folder: Path) -> dict[str, str] | None:
     return read_json_object(folder / layout.MEMO_STATE)
 
 
+def id_keys(example_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Example ids as fixed-width bytes, for sorting and `np.searchsorted`."""
+    return pc.cast(example_ids, pa.string()).to_numpy(zero_copy_only=False).astype("S")
+
+
 def is_whole_parquet(path: Path) -> bool:
     """True when `path` opens as Parquet and its row groups add up to its footer's row count."""
     try:
@@ -78,7 +83,7 @@ class RowMemo:
         ids = np.array([], dtype="S1")
         starts = np.array([0], dtype=np.int64)
         if self._file is not None:
-            ids = self._file.read(columns=["example_id"]).column(0).to_numpy().astype("S")
+            ids = id_keys(self._file.read(columns=["example_id"]).column(0))
             sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._row_groups)]
             starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self._order = np.argsort(ids, kind="stable")
@@ -107,7 +112,7 @@ class RowMemo:
 
     def find(self, example_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Position of each id in the remembered table, -1 where it is not remembered."""
-        wanted = pc.cast(example_ids, pa.string()).to_numpy(zero_copy_only=False).astype("S")
+        wanted = id_keys(example_ids)
         if not len(self._sorted):
             return np.full(len(wanted), -1, dtype=np.int64)
         at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from born_assets import layout
+from born_assets.store.memo import id_keys
 
 BUDGET_BYTES = 64 * 1024 * 1024
 """Texts per bucket (uncompressed): one bucket is held, sorted, at a time."""
@@ -78,10 +79,6 @@ class _BucketFiles:
         return pq.read_table(path) if path.exists() else self._schema.empty_table()
 
 
-def _ids(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bytes_]:
-    return pc.cast(array, pa.string()).to_numpy(zero_copy_only=False).astype("S")
-
-
 def _schema(path: Path, columns: Iterable[str]) -> pa.Schema:
     schema = pq.read_schema(path)
     return pa.schema([schema.field(name) for name in ["example_id", *columns]])
@@ -110,7 +107,7 @@ def _scatter(
     """Stream `path`'s released rows (`example_id` + `columns`) into their buckets' files."""
     wanted = ["example_id", *columns]
     for batch in pq.ParquetFile(path).iter_batches(_SCATTER_ROWS, columns=wanted):
-        ids = _ids(batch.column("example_id"))
+        ids = id_keys(batch.column("example_id"))
         at = np.minimum(np.searchsorted(released, ids), len(released) - 1)
         keep = np.flatnonzero(released[at] == ids)
         if not len(keep):
@@ -169,7 +166,7 @@ def bucketed_texts(
         batch_rows: Rows per batch read from `narrow`.
         budget_bytes: Text per bucket, sized on the first file's uncompressed column sizes.
     """
-    released = _ids(pq.read_table(narrow, columns=["example_id"]).column(0))
+    released = id_keys(pq.read_table(narrow, columns=["example_id"]).column(0))
     if not len(released):
         return
     first, first_columns = texts[0]
