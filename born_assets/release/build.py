@@ -22,7 +22,7 @@ from born_assets import layout
 from born_assets.execution.observed import annotate, observed_sql
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ColumnInfo
-from born_assets.release.texts import REDACTION, with_texts
+from born_assets.release.texts import REDACTION, with_release_texts
 from born_assets.review.rules import (
     NO_REVIEWS_SQL,
     REVIEW_BLOCK_SQL,
@@ -254,7 +254,7 @@ def write_shards(
         write_sorted(con, query, params, narrow, ROW_GROUP_ROWS)
         texts = inputs.sanitized / layout.ROWS
         redacted = inputs.pii / layout.REDACTED
-        rows = with_texts(narrow, texts, redacted, Path(scratch), ROW_GROUP_ROWS)
+        rows = with_release_texts(narrow, texts, redacted, Path(scratch), ROW_GROUP_ROWS)
         counting = counted(rows, Progress(f"release shards ({config or 'default'})", total))
         annotated = (annotate(batch, schema) for batch in counting)  # observed test outcomes
         _split_into_shards(annotated, schema, [out_dir / n for n in names], shard_rows)

@@ -5,9 +5,8 @@ A version is immutable. Building an existing version again is refused unless eve
 still has the SHA-256 its release.json recorded, the release is kept as it is and its checks run
 again on it (a no-change rebuild costs seconds); otherwise it is rebuilt in a scratch folder and
 compared byte for byte, and a file that differs is refused (not reproducible, or changed after
-it was published). Either way nothing changes. A version
-name is issued once (`release.ledger`): one that was issued for other inputs is refused even when
-its folder is gone.
+it was published). Either way nothing changes. A version name is issued once (`release.ledger`):
+one that was issued for other inputs is refused even when its folder is gone.
 
 Publishing is `store.atomic.publish_dir`: the complete, synced folder becomes `releases/<version>`
 in one rename of a symlink, so a crash leaves no release or the whole release.
@@ -268,7 +267,6 @@ def _kept(
     Its checks run again on the published files.
     """
     folder = ReleaseDir(request.target)
-    ledgers = [d / layout.FILES for d in request.warehouse.source_dirs]
     shards = folder.shards()
     return ReleaseOutcome(
         request.version,
@@ -277,7 +275,7 @@ def _kept(
         int(existing["rows"]),
         dict(existing["counts_by_fate"]),
         dict(existing["files"]),
-        _outcome_checks(con, request, shards, folder.path / ReleaseDir.FATES, ledgers),
+        _outcome_checks(con, request, shards, folder.path / ReleaseDir.FATES),
         (folder.path / ReleaseDir.TRANSPARENCY_MD).read_text(encoding="utf-8"),
         configs=dict(existing["configs"]),
         license=str(existing["license"]),
@@ -354,8 +352,7 @@ def _build(
         contamination_applies=request.warehouse.contamination_applies,
     )
     documents = write_documents(con, staging, facts, shards)
-    ledgers = [d / layout.FILES for d in request.warehouse.source_dirs]
-    outcome_checks = _outcome_checks(con, request, shard_paths, staging / ReleaseDir.FATES, ledgers)
+    outcome_checks = _outcome_checks(con, request, shard_paths, staging / ReleaseDir.FATES)
     return ReleaseOutcome(
         request.version,
         staging,
@@ -376,9 +373,9 @@ def _outcome_checks(
     request: ReleaseRequest,
     shards: list[Path],
     fates: Path,
-    ledgers: list[Path],
 ) -> list[checks.CheckOutcome]:
-    """The release's own checks over its shards and fates."""
+    """The release's own checks over its shards, and its fates against the sources' ledgers."""
+    ledgers = [d / layout.FILES for d in request.warehouse.source_dirs]
     return [
         checks.schema(shards),
         checks.unique_example_ids(con, shards),

@@ -51,7 +51,7 @@ def _combined(narrow: pa.Table, texts: pa.Table, redacted: pa.Table) -> pa.Table
     return rows.drop_columns([REDACTION])
 
 
-def with_texts(
+def with_release_texts(
     narrow: Path,
     sanitized: Path,
     redacted: Path,

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from born_assets.release.texts import REDACTION, with_texts
+from born_assets.release.texts import REDACTION, with_release_texts
 
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 
@@ -82,7 +82,7 @@ def test_texts_join_in_small_buckets_like_a_plain_join(tmp_path: Path) -> None:
     pq.write_table(narrow, tmp_path / "narrow.parquet", row_group_size=4)
 
     batches = list(
-        with_texts(
+        with_release_texts(
             tmp_path / "narrow.parquet",
             tmp_path / "sanitized.parquet",
             tmp_path / "redacted.parquet",
@@ -123,7 +123,7 @@ def test_a_released_row_without_text_is_an_error(tmp_path: Path) -> None:
     pq.write_table(narrow, tmp_path / "narrow.parquet")
     with pytest.raises(ValueError, match="no sanitized text"):
         list(
-            with_texts(
+            with_release_texts(
                 tmp_path / "narrow.parquet",
                 tmp_path / "sanitized.parquet",
                 tmp_path / "redacted.parquet",
