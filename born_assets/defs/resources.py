@@ -13,6 +13,7 @@ from pydantic import Field
 from born_assets.layout import DEFAULT_DATA_DIR, DataDir
 from born_assets.specs.erasure import ErasureFilter
 from born_assets.specs.policy import Policy
+from born_assets.store.parquet import DEFAULT_BATCH_ROWS
 from born_assets.store.warehouse import Warehouse
 
 
@@ -27,7 +28,8 @@ class WarehouseResource(dg.ConfigurableResource):
         default="1GB", description="DuckDB memory limit per connection; larger work spills."
     )
     batch_rows: int = Field(
-        default=5_000, description="Rows per Parquet row group and per in-memory batch."
+        default=DEFAULT_BATCH_ROWS,
+        description="Rows per Parquet row group and per in-memory batch; it sets the peak memory.",
     )
     workers: int = Field(
         default=0,

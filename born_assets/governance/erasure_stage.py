@@ -24,7 +24,7 @@ from born_assets.specs.erasure import (
     Tombstone,
     load_tombstones,
 )
-from born_assets.store.parquet import iter_parquet_batches
+from born_assets.store.parquet import DEFAULT_BATCH_ROWS, iter_parquet_batches
 
 TOMBSTONE_SCHEMA = pa.schema(
     [
@@ -126,7 +126,7 @@ def preview(
     data: DataDir,
     source_dirs: Sequence[Path],
     eraser: ErasureFilter,
-    batch_rows: int = 5_000,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> tuple[list[tuple[str, str, str]], dict[str, int]]:
     """What `eraser` would erase: (request, origin, example_id) rows, and rows per release."""
     rows = [d / layout.ROWS for d in source_dirs if (d / layout.ROWS).exists()]

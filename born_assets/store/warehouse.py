@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from born_assets.layout import DataDir
 from born_assets.store.atomic import atomic_dir
 from born_assets.store.parallel import worker_count
+from born_assets.store.parquet import DEFAULT_BATCH_ROWS
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Warehouse:
 
     data: DataDir
     duckdb_memory_limit: str = "1GB"
-    batch_rows: int = 5_000
+    batch_rows: int = DEFAULT_BATCH_ROWS
     workers: int = 0
 
     def worker_count(self, inputs: Sequence[Path]) -> int:
