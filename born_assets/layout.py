@@ -14,6 +14,7 @@
   releases/.issued_versions.jsonl   atomically)   every version ever issued
   similarity/<version>/        the similarity index of one release (see `SimilarityIndexDir`)
   cache/execution/             sandboxed test results by code, tests and environment hash
+  cache/checks/                asset check results by the content of the files they read
 ```
 
 A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
@@ -300,6 +301,11 @@ class DataDir:
     def execution_cache(self) -> Path:
         """Test results by (code, tests, environment) hash: `cache/execution/<ab>/<key>.json`."""
         return self.root / "cache" / "execution"
+
+    @property
+    def check_cache(self) -> Path:
+        """Asset check results by code and input content hash: `cache/checks/<ab>/<key>.json`."""
+        return self.root / "cache" / "checks"
 
     # The warehouse.
     @property

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from born_assets.cli.output import note
-from born_assets.execution.cache import ResultCache
 from born_assets.execution.calibration import FAMILIES, calibrate, format_report
 from born_assets.execution.environment import Environment
 from born_assets.execution.isolation import claimed_users
@@ -16,6 +15,7 @@ from born_assets.execution.rows import Runner, driver_source
 from born_assets.execution.sandbox import Sandbox
 from born_assets.layout import ROWS, Asset
 from born_assets.specs.policy import Policy
+from born_assets.store.result_cache import ResultCache
 from born_assets.store.warehouse import Warehouse
 
 _TESTS_SQL = """

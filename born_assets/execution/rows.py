@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from born_assets.execution.cache import ResultCache, cache_key
+from born_assets.execution.cache import cache_key
 from born_assets.execution.code import code_of, imported_modules, missing, third_party
 from born_assets.execution.environment import Environment
 from born_assets.execution.harnesses import Job, NotRunnable, build_job
@@ -26,6 +26,7 @@ from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import OriginKind
 from born_assets.specs.execution_policy import RequireTests
 from born_assets.specs.task_tests import Harness, LoadedTests
+from born_assets.store.result_cache import ResultCache
 
 DRIVER_ARGV = ("python", "-I", "{run}/driver.py")
 DRIVER_FILE = "driver.py"

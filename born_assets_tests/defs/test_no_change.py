@@ -2,16 +2,19 @@
 
 Rebuilding an unchanged corpus should cost seconds, not a build: every step whose inputs are the
 bytes it last saw keeps its published folder (the same link target) and says so in its metadata
-(`inputs_unchanged`), and the checks still pass. An output rewritten behind the step's back, even
-with the same rows, is not trusted: the step builds it again.
+(`inputs_unchanged`), and the checks still pass: those that read only warehouse tables give the
+result they computed for the same content (`result_remembered`). An output rewritten behind the
+step's back, even with the same rows, is not trusted: the step builds it again.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pyarrow.parquet as pq
 
+from born_assets.defs.checks import RESULT_REMEMBERED
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.graph import materialization_metadata, materialize_all
 
@@ -20,6 +23,14 @@ STEPS = ("sanitized", "gated", "deduplicated", "contamination", "executed", "pii
 
 def _targets(data_dir: Path) -> dict[str, Path]:
     return {step: (data_dir / "warehouse" / step).readlink() for step in STEPS}
+
+
+def _remembered_checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
+    return {
+        (e.asset_key.to_user_string(), e.check_name): bool(e.metadata[RESULT_REMEMBERED].value)
+        for e in result.get_asset_check_evaluations()
+        if RESULT_REMEMBERED in e.metadata and e.passed
+    }
 
 
 def test_a_rebuild_with_no_change_keeps_every_step_and_verifies_by_content(
@@ -32,6 +43,11 @@ def test_a_rebuild_with_no_change_keeps_every_step_and_verifies_by_content(
 
     again = materialize_all(data_dir)
 
+    computed = _remembered_checks(first)
+    assert ("sanitized", "no_hidden_reasoning") in computed
+    assert ("lanes/mbpp-plus-reference", "rows_match_schema") in computed
+    assert not any(computed.values())
+    assert _remembered_checks(again) == dict.fromkeys(computed, True)
     assert all(materialization_metadata(again, s)["inputs_unchanged"] for s in STEPS)
     assert _targets(data_dir) == published
     for step in STEPS:

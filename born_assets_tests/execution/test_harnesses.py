@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from born_assets.execution.cache import ResultCache
 from born_assets.execution.calibration import calibrate
 from born_assets.execution.code import code_of
 from born_assets.execution.environment import Environment
@@ -27,6 +26,7 @@ from born_assets.specs.execution_policy import ExecutionLimits, IsolationChoice
 from born_assets.specs.manifests import load_manifest
 from born_assets.specs.policy import Policy, PolicyError
 from born_assets.specs.task_tests import Harness
+from born_assets.store.result_cache import ResultCache
 from born_assets.text.closure import ABSENT_MARKER, append_observed, render_closure
 from born_assets_tests.conftest import SAMPLE_DATA
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from born_assets.execution.cache import ResultCache
 from born_assets.execution.environment import Environment
 from born_assets.execution.harnesses import Job, build_job
 from born_assets.execution.isolation import claimed_users, is_root
@@ -28,6 +27,7 @@ from born_assets.execution.sandbox import Sandbox
 from born_assets.schemas.execution import Isolation
 from born_assets.specs.execution_policy import ExecutionLimits, IsolationChoice
 from born_assets.specs.task_tests import Harness
+from born_assets.store.result_cache import ResultCache
 from born_assets_tests.conftest import SAMPLE_DATA
 
 LIMITS = ExecutionLimits(

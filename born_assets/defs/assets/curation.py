@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,7 +17,13 @@ from born_assets.curation.dedup_stage import (
 from born_assets.curation.near_dedup import SIGNATURE_COLUMNS
 from born_assets.curation.stage import VERDICT_COLUMNS, GateSummary, gate, gate_versions
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, in_words, reconcile_result, schema_check
+from born_assets.defs.checks import (
+    MAX_EXAMPLES,
+    in_words,
+    reconcile_result,
+    remembered_check,
+    schema_check,
+)
 from born_assets.defs.metadata import (
     column_schema,
     counts_table,
@@ -216,13 +223,17 @@ def _reconcile_check(
 ) -> dg.AssetChecksDefinition:
     """Per source file: the rows `inflow` counts upstream = this asset's kept rows + its exits."""
 
-    @dg.asset_check(asset=key, name="rows_reconcile", description=description, blocking=True)
+    def reads(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(upstream, layout.ROWS), *out(warehouse)]
+
+    def out(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(key, layout.ROWS), warehouse.table(key, layout.EXITS)]
+
+    @remembered_check(asset=key, name="rows_reconcile", description=description, reads=reads)
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         kept = RowFilter.PASSED_GATES if key == GATED_KEY else RowFilter.ALL
-        outflow = [
-            Flow([warehouse.table(key, layout.ROWS)], kept),
-            Flow([warehouse.table(key, layout.EXITS)]),
-        ]
+        rows, exits = out(warehouse)
+        outflow = [Flow([rows], kept), Flow([exits])]
         with warehouse.connect() as con:
             upstream_rows = Flow([warehouse.table(upstream, layout.ROWS)], inflow)
             return reconcile_result(unreconciled_flow(con, upstream_rows, outflow))
@@ -233,7 +244,12 @@ def _reconcile_check(
 def curation_checks() -> list[dg.AssetChecksDefinition]:
     """Schemas, conservation per source, unique prompts, and named reasons and survivors."""
 
-    @dg.asset_check(
+    def reads(warehouse: WarehouseResource) -> list[Path]:
+        folder = warehouse.asset_dir(DEDUPLICATED_KEY)
+        tables = (layout.ROWS, layout.EXITS, layout.NEAR_DUPLICATES)
+        return [*(folder / t for t in tables), warehouse.table(GATED_KEY, layout.ROWS)]
+
+    @remembered_check(
         asset=DEDUPLICATED_KEY,
         name="duplicates_name_their_survivor",
         description=(
@@ -241,7 +257,8 @@ def curation_checks() -> list[dg.AssetChecksDefinition]:
             "kept, or itself a near duplicate of a kept row), or a kept row listed with an "
             "estimated similarity >= near_dedup.threshold (near)."
         ),
-        blocking=True,
+        reads=reads,
+        reads_policy=True,
     )
     def _survivors(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:

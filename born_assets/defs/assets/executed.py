@@ -7,17 +7,17 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import dagster as dg
 
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, in_words, schema_check
+from born_assets.defs.checks import MAX_EXAMPLES, in_words, remembered_check, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
 from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.unchanged import remember_result, remembered_result
-from born_assets.execution.cache import ResultCache
 from born_assets.execution.environment import Environment
 from born_assets.execution.isolation import SandboxUnavailable, claimed_users
 from born_assets.execution.rows import Runner, driver_source
@@ -31,6 +31,7 @@ from born_assets.specs.project import Project
 from born_assets.specs.task_tests import LoadedTests
 from born_assets.store.memo import code_version
 from born_assets.store.parallel import worker_count
+from born_assets.store.result_cache import ResultCache
 from born_assets.store.unchanged import record
 
 EXECUTED_KEY = dg.AssetKey(layout.Asset.EXECUTED)
@@ -170,11 +171,17 @@ def executed_asset(
 def executed_checks() -> list[dg.AssetChecksDefinition]:
     """Schemas, one result per dedup survivor, and a warning when runs were not namespaced."""
 
-    @dg.asset_check(
+    def results(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(EXECUTED_KEY, layout.ROWS)]
+
+    def survivors_and_results(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(DEDUPLICATED_KEY, layout.ROWS), *results(warehouse)]
+
+    @remembered_check(
         asset=EXECUTED_KEY,
         name="one_result_per_survivor",
         description="Every dedup survivor has exactly one result, and no other row has one.",
-        blocking=True,
+        reads=survivors_and_results,
     )
     def _one_each(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
@@ -193,13 +200,15 @@ def executed_checks() -> list[dg.AssetChecksDefinition]:
             metadata={"mismatched": len(bad), "examples": [b[0] for b in bad[:MAX_EXAMPLES]]},
         )
 
-    @dg.asset_check(
+    @remembered_check(
         asset=EXECUTED_KEY,
         name="runs_namespaced",
         description=(
             "Every run that executed code had bubblewrap's namespaces; fails (not blocking) when "
             "some ran with limits alone (no file-system or network isolation)."
         ),
+        reads=results,
+        blocking=False,
     )
     def _namespaced(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:

@@ -1,11 +1,12 @@
 """The `row_fates` asset: one row per input line read by any lane or import, with its fate."""
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import dagster as dg
 
 from born_assets import layout
-from born_assets.defs.checks import reconcile_result, schema_check
+from born_assets.defs.checks import reconcile_result, remembered_check, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, preview
 from born_assets.defs.resources import WarehouseResource
 from born_assets.schemas.fates import RowFateRecord
@@ -57,16 +58,20 @@ def row_fates_asset(
 def row_fates_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     """Schema of the ledger, and conservation: for every source file, lines read = sum of fates."""
 
-    @dg.asset_check(
+    def ledgers(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(key, layout.FILES) for key in sources]
+
+    def fates(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(ROW_FATES_KEY, layout.ROW_FATES)]
+
+    @remembered_check(
         asset=ROW_FATES_KEY,
         name="fates_reconcile",
         description="For every input file: lines read = sum of fates, each line exactly once.",
-        blocking=True,
+        reads=lambda warehouse: [*fates(warehouse), *ledgers(warehouse)],
     )
     def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        ledgers = [warehouse.table(key, layout.FILES) for key in sources]
         with warehouse.connect() as con:
-            fates = [warehouse.table(ROW_FATES_KEY, layout.ROW_FATES)]
-            return reconcile_result(unreconciled_lines(con, fates, ledgers))
+            return reconcile_result(unreconciled_lines(con, fates(warehouse), ledgers(warehouse)))
 
     return [schema_check(ROW_FATES_KEY, layout.ROW_FATES, RowFateRecord), _reconcile]

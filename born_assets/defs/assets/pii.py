@@ -1,11 +1,13 @@
 """The `pii` asset: every candidate row scanned for personal data and secrets, and redacted."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, in_words, schema_check
+from born_assets.defs.checks import MAX_EXAMPLES, in_words, remembered_check, schema_check
 from born_assets.defs.metadata import column_schema, counts_table
 from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.unchanged import remember_result, remembered_result
@@ -88,18 +90,21 @@ def pii_asset() -> dg.AssetsDefinition:
 def pii_checks() -> list[dg.AssetChecksDefinition]:
     """Schemas, and no finding the policy redacts is left in a redacted row."""
 
-    @dg.asset_check(
+    def redacted(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(PII_KEY, layout.REDACTED)]
+
+    @remembered_check(
         asset=PII_KEY,
         name="redactions_complete",
         description="Re-scanning every redacted row finds nothing the policy says to redact.",
-        blocking=True,
+        reads=redacted,
+        reads_policy=True,
     )
     def _complete(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         policy = warehouse.load_policy().pii
         scanner = PiiScanner(policy)
         leftovers = []
-        path = warehouse.table(PII_KEY, layout.REDACTED)
-        for batch in iter_parquet_batches([path], warehouse.batch_rows):
+        for batch in iter_parquet_batches(redacted(warehouse), warehouse.batch_rows):
             for row in batch.to_pylist():
                 texts = [row["prompt"], row["response"], *conversation_texts(row["messages"])]
                 kinds = {

@@ -1,12 +1,19 @@
 """The `sanitized` asset: every lane and import row with hidden reasoning removed, as closures."""
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from born_assets import layout
-from born_assets.defs.checks import MAX_EXAMPLES, in_words, reconcile_result, schema_check
+from born_assets.defs.checks import (
+    MAX_EXAMPLES,
+    in_words,
+    reconcile_result,
+    remembered_check,
+    schema_check,
+)
 from born_assets.defs.metadata import column_schema, counts_table, preview
 from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.unchanged import remember_result, remembered_result
@@ -115,24 +122,54 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     return _sanitized
 
 
+def _kept_rows(warehouse: WarehouseResource) -> list[Path]:
+    return [warehouse.table(SANITIZED_KEY, layout.ROWS)]
+
+
+def _reconcile_check(sources: Sequence[dg.AssetKey]) -> dg.AssetChecksDefinition:
+    """Per source file, the rows read = the rows sanitized + the rows that left (exits)."""
+
+    def source_rows(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(k, layout.ROWS) for k in sources]
+
+    def exits(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(SANITIZED_KEY, layout.EXITS)]
+
+    def reads(warehouse: WarehouseResource) -> list[Path]:
+        return [*source_rows(warehouse), *_kept_rows(warehouse), *exits(warehouse)]
+
+    @remembered_check(
+        asset=SANITIZED_KEY,
+        name="rows_reconcile",
+        description="Per source file: rows in = sanitized + quarantined (empty after stripping).",
+        reads=reads,
+    )
+    def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        inflow = Flow(source_rows(warehouse))
+        outflow = [Flow(_kept_rows(warehouse)), Flow(exits(warehouse))]
+        with warehouse.connect() as con:
+            return reconcile_result(unreconciled_flow(con, inflow, outflow))
+
+    return _reconcile
+
+
 def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     """Schemas, no hidden reasoning left, transforms recorded, and conservation per source."""
 
-    @dg.asset_check(
+    @remembered_check(
         asset=SANITIZED_KEY,
         name="no_hidden_reasoning",
         description=(
             "No hidden-reasoning marker of any known form is left in a prompt, a response or "
             "the messages."
         ),
-        blocking=True,
+        reads=_kept_rows,
     )
     def _no_hidden(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        path = warehouse.table(SANITIZED_KEY, layout.ROWS)
         found: list[dict[str, object]] = []
         rows = 0
         for batch in iter_parquet_batches(
-            [path],
+            _kept_rows(warehouse),
             warehouse.batch_rows,
             ["example_id", "source_file", "source_line", "prompt", "response", "messages"],
         ):
@@ -148,18 +185,16 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
             },
         )
 
-    @dg.asset_check(
+    @remembered_check(
         asset=SANITIZED_KEY,
         name="transforms_recorded",
         description="Every row's post_processing lists the transforms applied, in order.",
-        blocking=True,
+        reads=_kept_rows,
     )
     def _transforms(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        path = warehouse.table(SANITIZED_KEY, layout.ROWS)
         bad: list[dict[str, object]] = []
-        for batch in iter_parquet_batches(
-            [path], warehouse.batch_rows, ["example_id", "post_processing"]
-        ):
+        columns = ["example_id", "post_processing"]
+        for batch in iter_parquet_batches(_kept_rows(warehouse), warehouse.batch_rows, columns):
             for row in batch.to_pylist():
                 problem = transform_problem(row["post_processing"])
                 if problem:
@@ -170,25 +205,10 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefin
             metadata={"rows_bad": len(bad), "examples": bad[:MAX_EXAMPLES]},
         )
 
-    @dg.asset_check(
-        asset=SANITIZED_KEY,
-        name="rows_reconcile",
-        description="Per source file: rows in = sanitized + quarantined (empty after stripping).",
-        blocking=True,
-    )
-    def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        inflow = Flow([warehouse.table(k, layout.ROWS) for k in sources])
-        outflow = [
-            Flow([warehouse.table(SANITIZED_KEY, layout.ROWS)]),
-            Flow([warehouse.table(SANITIZED_KEY, layout.EXITS)]),
-        ]
-        with warehouse.connect() as con:
-            return reconcile_result(unreconciled_flow(con, inflow, outflow))
-
     return [
         schema_check(SANITIZED_KEY, layout.ROWS, SanitizedRecord),
         schema_check(SANITIZED_KEY, layout.EXITS, ExitRecord),
         _no_hidden,
         _transforms,
-        _reconcile,
+        _reconcile_check(sources),
     ]

@@ -1,0 +1,40 @@
+"""A folder of small JSON results by content key: a rerun computes only what it has not seen.
+
+One file per key (`<ab>/<key>.json`), written to a temporary name and renamed, so concurrent runs
+and crashes never leave a torn entry. The key names everything a result depends on (content
+hashes, versions), so an entry is never stale: other inputs make another key. The sandboxed test
+results (`execution`) and the asset checks' results (`defs.checks`) are kept this way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from born_assets.store.json_state import read_json_object
+
+
+class ResultCache:
+    """A folder of JSON results, one per key."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored result, or None (missing or unreadable entries are misses)."""
+        return read_json_object(self._path(key))
+
+    def put(self, key: str, result: dict[str, Any]) -> None:
+        """Store a result atomically."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(result, out, sort_keys=True)
+        Path(temporary).replace(path)
