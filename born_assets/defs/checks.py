@@ -166,14 +166,17 @@ def schema_check(
     """
     table = file_name.removesuffix(".parquet")
 
+    def reads(warehouse: WarehouseResource) -> list[Path]:
+        return [warehouse.table(asset_key, file_name)]
+
     @remembered_check(
         asset=asset_key,
         name=f"{table}_match_schema",
         description=f"Every row of `{file_name}` satisfies {model.__name__} (Pandera).",
-        reads=lambda warehouse: [warehouse.table(asset_key, file_name)],
+        reads=reads,
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        path = warehouse.table(asset_key, file_name)
+        (path,) = reads(warehouse)
         report = validate_batches(model, iter_parquet_batches([path], warehouse.batch_rows))
         duplicates = _duplicate_keys(warehouse, path.as_posix(), unique_columns(model))
         failures = report.failures + sum(duplicates.values())
@@ -214,19 +217,20 @@ def lines_reconcile_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
     across the accepted rows and the quarantine; a file with fates but no ledger entry fails too.
     """
 
-    def fated(warehouse: WarehouseResource) -> list[Path]:
-        return [warehouse.table(asset_key, t) for t in (layout.ROWS, layout.QUARANTINE)]
+    def reads(warehouse: WarehouseResource) -> list[Path]:
+        tables = (layout.ROWS, layout.QUARANTINE, layout.FILES)
+        return [warehouse.table(asset_key, t) for t in tables]
 
     @remembered_check(
         asset=asset_key,
         name="lines_reconcile",
         description="Per input file: lines read = accepted + quarantined, each line exactly once.",
-        reads=lambda warehouse: [*fated(warehouse), warehouse.table(asset_key, layout.FILES)],
+        reads=reads,
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        rows, quarantine, ledger = reads(warehouse)
         with warehouse.connect() as con:
-            ledger = [warehouse.table(asset_key, layout.FILES)]
-            return reconcile_result(unreconciled_lines(con, fated(warehouse), ledger))
+            return reconcile_result(unreconciled_lines(con, [rows, quarantine], [ledger]))
 
     return _check
 

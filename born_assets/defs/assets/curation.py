@@ -224,19 +224,19 @@ def _reconcile_check(
     """Per source file: the rows `inflow` counts upstream = this asset's kept rows + its exits."""
 
     def reads(warehouse: WarehouseResource) -> list[Path]:
-        return [warehouse.table(upstream, layout.ROWS), *out(warehouse)]
-
-    def out(warehouse: WarehouseResource) -> list[Path]:
-        return [warehouse.table(key, layout.ROWS), warehouse.table(key, layout.EXITS)]
+        return [
+            warehouse.table(upstream, layout.ROWS),
+            warehouse.table(key, layout.ROWS),
+            warehouse.table(key, layout.EXITS),
+        ]
 
     @remembered_check(asset=key, name="rows_reconcile", description=description, reads=reads)
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         kept = RowFilter.PASSED_GATES if key == GATED_KEY else RowFilter.ALL
-        rows, exits = out(warehouse)
+        upstream_rows, rows, exits = reads(warehouse)
         outflow = [Flow([rows], kept), Flow([exits])]
         with warehouse.connect() as con:
-            upstream_rows = Flow([warehouse.table(upstream, layout.ROWS)], inflow)
-            return reconcile_result(unreconciled_flow(con, upstream_rows, outflow))
+            return reconcile_result(unreconciled_flow(con, Flow([upstream_rows], inflow), outflow))
 
     return _check
 

@@ -184,15 +184,13 @@ def executed_checks() -> list[dg.AssetChecksDefinition]:
         reads=survivors_and_results,
     )
     def _one_each(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        survivors, outcomes = survivors_and_results(warehouse)
         with warehouse.connect() as con:
             bad = con.execute(
                 "SELECT coalesce(d.example_id, x.example_id) FROM read_parquet($d) AS d "
                 "FULL OUTER JOIN read_parquet($x) AS x ON d.example_id = x.example_id "
                 "WHERE d.example_id IS NULL OR x.example_id IS NULL ORDER BY 1",
-                {
-                    "d": warehouse.table(DEDUPLICATED_KEY, layout.ROWS).as_posix(),
-                    "x": warehouse.table(EXECUTED_KEY, layout.ROWS).as_posix(),
-                },
+                {"d": survivors.as_posix(), "x": outcomes.as_posix()},
             ).fetchall()
         return dg.AssetCheckResult(
             passed=not bad,
@@ -211,13 +209,11 @@ def executed_checks() -> list[dg.AssetChecksDefinition]:
         blocking=False,
     )
     def _namespaced(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        (outcomes,) = results(warehouse)
         with warehouse.connect() as con:
             ((weaker,),) = con.execute(
                 "SELECT count(*) FROM read_parquet($x) WHERE isolation = $limits",
-                {
-                    "x": warehouse.table(EXECUTED_KEY, layout.ROWS).as_posix(),
-                    "limits": Isolation.LIMITS.value,
-                },
+                {"x": outcomes.as_posix(), "limits": Isolation.LIMITS.value},
             ).fetchall()
         return dg.AssetCheckResult(
             passed=weaker == 0,
