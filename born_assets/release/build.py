@@ -7,7 +7,6 @@ The build time goes into `release.json` alone, which is not among the hashed fil
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -337,15 +336,6 @@ def _column_info(name: str, arrow_type: pa.DataType, description: str) -> Column
         )
         return ColumnInfo(name, "struct", description, False, fields)
     return ColumnInfo(name, _TYPE_NAMES[arrow_type], description)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def input_fingerprint(inputs: dict[str, Any]) -> str:

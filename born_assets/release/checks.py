@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -26,6 +27,30 @@ class CheckOutcome:
     description: str
     failures: int = 0
     examples: list[object] = field(default_factory=list)
+
+
+def outcomes_record(outcomes: Sequence[CheckOutcome]) -> dict[str, Any]:
+    """Check outcomes as one JSON object (for `store.result_cache`)."""
+    return {"checks": [asdict(outcome) for outcome in outcomes]}
+
+
+def outcomes_from_record(record: dict[str, Any] | None) -> list[CheckOutcome] | None:
+    """The outcomes `outcomes_record` wrote; None when missing or not such a record."""
+    entries = (record or {}).get("checks")
+    if not isinstance(entries, list) or not entries:
+        return None
+    outcomes = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            return None
+        name, passed, text = entry.get("name"), entry.get("passed"), entry.get("description")
+        failures, examples = entry.get("failures"), entry.get("examples")
+        if not (isinstance(name, str) and isinstance(passed, bool) and isinstance(text, str)):
+            return None
+        if not (isinstance(failures, int) and isinstance(examples, list)):
+            return None
+        outcomes.append(CheckOutcome(name, passed, text, failures, examples))
+    return outcomes
 
 
 def schema(shards: Sequence[Path]) -> CheckOutcome:

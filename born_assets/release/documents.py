@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from born_assets.layout import ReleaseDir
-from born_assets.release.build import file_sha256, release_columns
+from born_assets.release.build import release_columns
 from born_assets.release.card import write_card
 from born_assets.release.info import ConfigInfo, LicenseRows, ReleaseInfo, SourceInfo
 from born_assets.release.plots import write_plots
@@ -25,6 +25,7 @@ from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, tr
 from born_assets.schemas.execution import Isolation
 from born_assets.specs.licenses import combine
 from born_assets.store.fates import fate_counts
+from born_assets.store.unchanged import file_sha256
 
 LIMITATIONS = (
     "Lane rows whose manifest names task tests were run against them in a sandbox "

@@ -2,11 +2,12 @@
 
 A version is immutable. Building an existing version again is refused unless every input hash
 (specs, policy, code version, source files, use) is identical. Then, when every published file
-still has the SHA-256 its release.json recorded, the release is kept as it is and its checks run
-again on it (a no-change rebuild costs seconds); otherwise it is rebuilt in a scratch folder and
-compared byte for byte, and a file that differs is refused (not reproducible, or changed after
-it was published). Either way nothing changes. A version name is issued once (`release.ledger`):
-one that was issued for other inputs is refused even when its folder is gone.
+still has the SHA-256 its release.json recorded, the release is kept as it is, with the check
+results remembered for those files (a no-change rebuild costs seconds); otherwise it is rebuilt
+in a scratch folder and compared byte for byte, and a file that differs is refused (not
+reproducible, or changed after it was published). Either way nothing changes. A version name is
+issued once (`release.ledger`): one that was issued for other inputs is refused even when its
+folder is gone.
 
 Publishing is `store.atomic.publish_dir`: the complete, synced folder becomes `releases/<version>`
 in one rename of a symlink, so a crash leaves no release or the whole release.
@@ -30,7 +31,6 @@ from born_assets.layout import DataDir, ReleaseDir
 from born_assets.release import checks
 from born_assets.release.build import (
     WarehouseInputs,
-    file_sha256,
     input_fingerprint,
     write_fates,
     write_shards,
@@ -51,12 +51,14 @@ from born_assets.release.reports import write_contamination_report, write_pii_re
 from born_assets.release.transparency import (
     SourceMeta,
 )
-from born_assets.schemas.identity import sha256_hex
+from born_assets.schemas.identity import canonical_json, sha256_hex
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.license_policy import LicensePolicy
 from born_assets.specs.licenses import combine
 from born_assets.store.atomic import publish_dir
 from born_assets.store.memo import code_version
+from born_assets.store.result_cache import ResultCache
+from born_assets.store.unchanged import file_sha256, step_key
 
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_SHARD_ROWS = 100_000
@@ -103,6 +105,8 @@ class ReleaseOutcome:
     configs: dict[str, str] = field(default_factory=dict)  # config -> SPDX expression
     license: str = ""
     plots: list[str] = field(default_factory=list)
+    checks_remembered: bool = False
+    """The checks' results were remembered for exactly these files, not computed again."""
 
 
 def _source_files(con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs) -> dict[str, str]:
@@ -264,23 +268,58 @@ def _kept(
 ) -> ReleaseOutcome:
     """The published release, kept: same inputs, and every file has its recorded SHA-256.
 
-    Its checks run again on the published files.
+    Its checks' results are the ones remembered for these files (`_remember_checks`), or they run
+    again on the published files.
     """
     folder = ReleaseDir(request.target)
-    shards = folder.shards()
+    files = dict(existing["files"])
+    remembered = checks.outcomes_from_record(_check_cache(request).get(_checks_key(request, files)))
+    outcome_checks = remembered
+    if outcome_checks is None:
+        fates = folder.path / ReleaseDir.FATES
+        outcome_checks = _outcome_checks(con, request, folder.shards(), fates)
+        _remember_checks(request, files, outcome_checks)
     return ReleaseOutcome(
         request.version,
         request.target,
         "unchanged",
         int(existing["rows"]),
         dict(existing["counts_by_fate"]),
-        dict(existing["files"]),
-        _outcome_checks(con, request, shards, folder.path / ReleaseDir.FATES),
+        files,
+        outcome_checks,
         (folder.path / ReleaseDir.TRANSPARENCY_MD).read_text(encoding="utf-8"),
         configs=dict(existing["configs"]),
         license=str(existing["license"]),
         plots=plot_files(request.target),
+        checks_remembered=remembered is not None,
     )
+
+
+def _check_cache(request: ReleaseRequest) -> ResultCache:
+    return ResultCache(request.data.check_cache)
+
+
+def _checks_key(request: ReleaseRequest, files: dict[str, str]) -> str:
+    """The key of a release's check results: what they depend on.
+
+    That is the code, the use, the reviews required, the SHA-256 of every release file (as
+    written, or as verified against release.json) and the content of the sources' ledgers.
+    """
+    versions = {
+        "code": code_version(),
+        "checks": "release",
+        "use": request.use.value,
+        "required_for": ",".join(request.warehouse.review.required_for),
+        "files": sha256_hex(canonical_json(dict(sorted(files.items()))).encode("utf-8")),
+    }
+    return step_key([d / layout.FILES for d in request.warehouse.source_dirs], versions)
+
+
+def _remember_checks(
+    request: ReleaseRequest, files: dict[str, str], outcomes: list[checks.CheckOutcome]
+) -> None:
+    """Keep a release's check results for its files, so a rebuild with no change reuses them."""
+    _check_cache(request).put(_checks_key(request, files), checks.outcomes_record(outcomes))
 
 
 def _sweep_scratch(releases: Path) -> None:
@@ -353,6 +392,7 @@ def _build(
     )
     documents = write_documents(con, staging, facts, shards)
     outcome_checks = _outcome_checks(con, request, shard_paths, staging / ReleaseDir.FATES)
+    _remember_checks(request, documents.files, outcome_checks)
     return ReleaseOutcome(
         request.version,
         staging,

@@ -8,12 +8,21 @@ the step's metadata. On the next run, `remembered` returns that metadata only wh
 same and every file still has its recorded content hash: a remembered result is re-verified byte
 for byte, never trusted from a name, a size or a modification time. Then the step computes
 nothing and publishes nothing new.
+
+Every process reads each file once: `file_sha256` keeps the hash of a file it has read for as long
+as the file's identity (device, inode, size, modification and change times) stays the same, so
+the dozen steps and checks of one run that read one table hash it once, and every new run hashes
+it again. A file changed less than `SETTLED_NS` before it was read is never kept: a write in the
+same clock tick would leave its times as they were.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,11 +30,42 @@ from typing import Any
 from born_assets import layout
 from born_assets.store.json_state import read_json_object
 
+SETTLED_NS = 2_000_000_000
+"""A file last changed longer ago than this when it was read may have its hash kept."""
+_KEPT_HASHES = 4096
+_hashes: OrderedDict[tuple[int, ...], str] = OrderedDict()
+
+
+def _identity(status: os.stat_result) -> tuple[int, ...]:
+    return (
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
+    """SHA-256 of a file's bytes, read once per process while the file stays the same file.
+
+    The hash is kept when the file's identity is the same before and after reading it and it had
+    not changed for `SETTLED_NS`; the last `_KEPT_HASHES` files are kept.
+    """
     with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        before = _identity(os.fstat(handle.fileno()))
+        if before in _hashes:
+            _hashes.move_to_end(before)
+            return _hashes[before]
+        started = time.time_ns()
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        after = _identity(os.fstat(handle.fileno()))
+    settled = started - max(before[3], before[4]) > SETTLED_NS
+    if after == before and settled:
+        _hashes[before] = digest
+        if len(_hashes) > _KEPT_HASHES:
+            _hashes.popitem(last=False)
+    return digest
 
 
 def step_key(inputs: Sequence[Path], versions: Mapping[str, str]) -> str:

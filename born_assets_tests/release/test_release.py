@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from born_assets.cli.main import main
-from born_assets.defs.runner import failure_messages, materialize_release
+from born_assets.defs.checks import RESULT_REMEMBERED
+from born_assets.defs.runner import JobRuns, failure_messages, materialize_release
 from born_assets.layout import DataDir
 from born_assets.release.publish import read_release_json, verify_release
 from born_assets_tests.conftest import copy_sample_data, input_lines
@@ -165,6 +166,32 @@ def test_rebuilding_a_version_with_the_same_inputs_changes_nothing(built: Path) 
     assert (release(built, "v1") / "release.json").read_bytes() == before
     assert verify_release(release(built, "v1")) == []
     assert materialization_metadata(result, "release")["status"] == "unchanged"
+    remembered = _release_checks_remembered(result)
+    assert remembered and all(remembered.values()), remembered
+
+
+def _release_checks_remembered(result: JobRuns) -> dict[str, object]:
+    return {
+        e.check_name: e.metadata[RESULT_REMEMBERED].value
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == "release" and e.passed
+    }
+
+
+def test_a_damaged_remembered_release_check_runs_the_checks_again(
+    built: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    entries = list(DataDir.at(data_dir).check_cache.rglob("*.json"))
+    assert entries
+    for entry in entries:
+        entry.write_text('{"checks": [{"name": "schema"}]}')
+    result = materialize_release(DataDir.at(data_dir), "v1")
+    assert result.success, failure_messages(result)
+    assert materialization_metadata(result, "release")["status"] == "unchanged"
+    remembered = _release_checks_remembered(result)
+    assert len(remembered) == 5 and not any(remembered.values()), remembered
 
 
 def test_recutting_a_version_whose_published_file_changed_is_refused(

@@ -3,14 +3,18 @@
 A no-change rebuild must compute and publish nothing, but a remembered result must never be
 trusted on names, sizes or times: an input rewritten with other bytes (even with the same size
 and modification time), a changed version, or an output file changed behind the step's back
-all make it build again.
+all make it build again. Within one process a file is read once while it stays the same file.
 """
 
+import hashlib
 import os
 from pathlib import Path
 
+import pytest
+
 from born_assets import layout
-from born_assets.store.unchanged import attach, record, remembered, step_key
+from born_assets.store import unchanged
+from born_assets.store.unchanged import attach, file_sha256, record, remembered, step_key
 
 VERSIONS = {"code": "c1", "policy": "p1"}
 
@@ -74,3 +78,46 @@ def test_metadata_is_attached_only_to_the_state_of_the_same_key(tmp_path: Path) 
     assert remembered(bare, key) is None  # built, but its metadata never attached
     assert not (tmp_path / "none" / layout.STEP_STATE).exists()
     assert remembered(tmp_path / "none", key) is None
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files `file_sha256` actually reads, in order."""
+    read: list[str] = []
+    digest = hashlib.file_digest
+
+    def counted(handle, name):
+        read.append(handle.name)
+        return digest(handle, name)
+
+    monkeypatch.setattr(hashlib, "file_digest", counted)
+    return read
+
+
+def test_a_settled_file_is_read_once_per_process_until_it_changes(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unchanged, "SETTLED_NS", -1)  # every file counts as settled
+    path = tmp_path / "rows.parquet"
+    path.write_bytes(b"rows v1")
+    first = file_sha256(path)
+    assert file_sha256(path) == first == hashlib.sha256(b"rows v1").hexdigest()
+    assert reads == [str(path)]
+    stat = path.stat()
+    path.write_bytes(b"rows v2")  # same size; the modification time put back
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert file_sha256(path) == hashlib.sha256(b"rows v2").hexdigest()
+    replacement = tmp_path / "new.parquet"
+    replacement.write_bytes(b"rows v3")
+    replacement.replace(path)
+    assert file_sha256(path) == hashlib.sha256(b"rows v3").hexdigest()
+    assert reads == [str(path)] * 3
+
+
+def test_a_file_changed_just_before_it_was_read_is_read_every_time(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    path = tmp_path / "rows.parquet"
+    path.write_bytes(b"rows")
+    assert file_sha256(path) == file_sha256(path)
+    assert len(reads) == 2

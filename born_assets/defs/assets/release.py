@@ -13,6 +13,7 @@ from born_assets.defs.assets.executed import EXECUTED_KEY
 from born_assets.defs.assets.pii import PII_KEY
 from born_assets.defs.assets.review import HUMAN_REVIEWS_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
+from born_assets.defs.checks import RESULT_REMEMBERED
 from born_assets.defs.metadata import column_schema, passthrough_lineage, plot_metadata
 from born_assets.defs.release_gate import ReleaseGate
 from born_assets.defs.resources import WarehouseResource
@@ -171,6 +172,7 @@ def release_asset(
                     metadata={
                         "failures": c.failures,
                         "examples": dg.MetadataValue.json(c.examples),
+                        RESULT_REMEMBERED: outcome.checks_remembered,
                     },
                 )
                 for c in outcome.checks
