@@ -18,12 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from born_assets import layout
 from born_assets.curation.tool_use import ToolUseMeter
 from born_assets.layout import Asset, DataDir
 from born_assets.specs.policy import Policy
+from born_assets.store.parquet import parquet_reader
 
 
 def measure(data_dir: Path) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def measure(data_dir: Path) -> dict[str, Any]:
     meter = ToolUseMeter(tool_use.require_declared_tools, tool_use.validate_arguments)
     rows = calls = 0
     seconds = 0.0
-    table = pq.ParquetFile(data.stage(Asset.SANITIZED) / layout.ROWS)
+    table = parquet_reader(data.stage(Asset.SANITIZED) / layout.ROWS)
     for batch in table.iter_batches(2_000, columns=["messages", "tools"]):
         pairs = list(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True))
         start = time.perf_counter()

@@ -40,6 +40,7 @@ from born_assets.defs.assets.similarity import similarity_index_asset
 from born_assets.defs.assets.sources import source_checks
 from born_assets.defs.automation import build_automation
 from born_assets.defs.catalog import declared
+from born_assets.defs.checks import checks_per_asset
 from born_assets.defs.console import console_logger
 from born_assets.defs.executor import executor_from_env, workers_from_env
 from born_assets.defs.release_gate import release_gate
@@ -81,15 +82,16 @@ def build_definitions(project: Project) -> dg.Definitions:
     assets.append(transparency_table_asset())
     assets.append(similarity_index_asset())
     assets = declared(assets)
-    checks = [check for key in sources for check in source_checks(key)]
-    checks += sanitized_checks(sources)
-    checks += curation_checks()
-    checks += erasure_checks(sources)
-    checks += human_reviews_checks()
-    checks += contamination_checks()
-    checks += pii_checks()
-    checks += executed_checks()
-    checks += row_fates_checks(sources)
+    declared_checks = [check for key in sources for check in source_checks(key)]
+    declared_checks += sanitized_checks(sources)
+    declared_checks += curation_checks()
+    declared_checks += erasure_checks(sources)
+    declared_checks += human_reviews_checks()
+    declared_checks += contamination_checks()
+    declared_checks += pii_checks()
+    declared_checks += executed_checks()
+    declared_checks += row_fates_checks(sources)
+    checks = checks_per_asset(declared_checks)
     automation = build_automation(project, assets)
     return dg.Definitions(
         assets=assets,

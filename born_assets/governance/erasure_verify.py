@@ -18,12 +18,12 @@ from typing import Any
 
 import duckdb
 import orjson
-import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.ingest.readers import iter_records
 from born_assets.layout import DataDir
 from born_assets.schemas.vocabulary import QuarantineReason
+from born_assets.store.parquet import parquet_reader
 
 MIN_NEEDLE_CHARS = 24
 SEPARATOR = "\x00"
@@ -92,7 +92,7 @@ def collect_needles(data: DataDir, inputs: Sequence[Path], erased: set[tuple[str
 
 def _parquet_hits(path: Path, needles: frozenset[str]) -> int:
     hits = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
+    for batch in parquet_reader(path).iter_batches(batch_size=10_000):
         for column in batch.columns:
             values = column.to_pylist()
             text = SEPARATOR.join(

@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any, TextIO
 
-import pyarrow.parquet as pq
-
 from born_assets.layout import ReleaseDir
+from born_assets.store.parquet import parquet_reader
 
 _BATCH_ROWS = 1000
 
@@ -45,7 +44,7 @@ def export_release(release: ReleaseDir, fmt: ExportFormat, out: TextIO) -> int:
 
 def _rows(release: ReleaseDir) -> Iterator[dict[str, Any]]:
     for shard in release.shards():
-        parquet = pq.ParquetFile(shard)
+        parquet = parquet_reader(shard)
         for batch in parquet.iter_batches(_BATCH_ROWS, columns=["messages", "tools"]):
             yield from batch.to_pylist()
 

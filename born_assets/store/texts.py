@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.store.memo import id_keys
+from born_assets.store.parquet import parquet_reader
 
 BUDGET_BYTES = 64 * 1024 * 1024
 """Texts per bucket (uncompressed): one bucket is held, sorted, at a time."""
@@ -106,7 +107,7 @@ def _scatter(
 ) -> None:
     """Stream `path`'s released rows (`example_id` + `columns`) into their buckets' files."""
     wanted = ["example_id", *columns]
-    for batch in pq.ParquetFile(path).iter_batches(_SCATTER_ROWS, columns=wanted):
+    for batch in parquet_reader(path).iter_batches(_SCATTER_ROWS, columns=wanted):
         ids = id_keys(batch.column("example_id"))
         at = np.minimum(np.searchsorted(released, ids), len(released) - 1)
         keep = np.flatnonzero(released[at] == ids)
@@ -182,7 +183,7 @@ def bucketed_texts(
             bucket_files.close()
         files.append(bucket_files)
     del released
-    parts = (pa.Table.from_batches([b]) for b in pq.ParquetFile(narrow).iter_batches(batch_rows))
+    parts = (pa.Table.from_batches([b]) for b in parquet_reader(narrow).iter_batches(batch_rows))
     for bucket, part in enumerate(rebatched(parts, bucket_rows)):
         tables = [f.read(bucket) for f in files]
         yield (

@@ -12,7 +12,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from born_assets.defs.checks import RESULT_REMEMBERED, remembered_check
+from born_assets.defs.checks import RESULT_REMEMBERED, checks_per_asset, remembered_check
 from born_assets.defs.resources import WarehouseResource
 
 TABLE = dg.AssetKey("table")
@@ -42,7 +42,7 @@ def _graph(
             passed=bad == 0, description=f"{bad} bad", metadata={"bad": bad, "rows": len(values)}
         )
 
-    return [_table, _check]
+    return [_table, *checks_per_asset([_check])]
 
 
 def _write(path: Path, values: list[str]) -> None:

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import schema_check
+from born_assets.defs.checks import Check, asset_check, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table
 from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.unchanged import remember_result, remembered_result
@@ -132,10 +132,10 @@ def contamination_report_asset() -> dg.AssetsDefinition:
     return _report
 
 
-def contamination_checks() -> list[dg.AssetChecksDefinition]:
+def contamination_checks() -> list[Check]:
     """Schemas, and the generator-overlap report as a failing (non-blocking) check."""
 
-    @dg.asset_check(
+    @asset_check(
         asset=CONTAMINATION_KEY,
         name="no_generator_overlap",
         description=(
@@ -143,6 +143,7 @@ def contamination_checks() -> list[dg.AssetChecksDefinition]:
             "eval set (families per contamination.model_families): passes when there is none or "
             "the policy blocks them (contamination.generator_overlap: block); fails naming them."
         ),
+        blocking=False,
     )
     def _generator_overlap(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         action = warehouse.load_policy().contamination.generator_overlap

@@ -19,6 +19,7 @@ from born_assets.curation.stage import VERDICT_COLUMNS, GateSummary, gate, gate_
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
 from born_assets.defs.checks import (
     MAX_EXAMPLES,
+    Check,
     in_words,
     reconcile_result,
     remembered_check,
@@ -220,7 +221,7 @@ def _dedup_metadata(
 
 def _reconcile_check(
     key: dg.AssetKey, upstream: dg.AssetKey, description: str, inflow: RowFilter
-) -> dg.AssetChecksDefinition:
+) -> Check:
     """Per source file: the rows `inflow` counts upstream = this asset's kept rows + its exits."""
 
     def reads(warehouse: WarehouseResource) -> list[Path]:
@@ -241,7 +242,7 @@ def _reconcile_check(
     return _check
 
 
-def curation_checks() -> list[dg.AssetChecksDefinition]:
+def curation_checks() -> list[Check]:
     """Schemas, conservation per source, unique prompts, and named reasons and survivors."""
 
     def reads(warehouse: WarehouseResource) -> list[Path]:

@@ -7,7 +7,7 @@ import dagster as dg
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY, GATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, in_words
+from born_assets.defs.checks import MAX_EXAMPLES, Check, asset_check, in_words
 from born_assets.defs.metadata import counts_table
 from born_assets.defs.resources import WarehouseResource
 from born_assets.governance.erasure_stage import (
@@ -74,10 +74,10 @@ def erasure_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     return _erasure
 
 
-def erasure_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+def erasure_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
     """No erased example survives in any warehouse table or any stored release."""
 
-    @dg.asset_check(
+    @asset_check(
         asset=ERASURE_KEY,
         name="no_erased_row_survives",
         description="No tombstoned example is left in a warehouse table or a release shard.",

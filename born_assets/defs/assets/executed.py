@@ -14,7 +14,13 @@ import dagster as dg
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, in_words, remembered_check, schema_check
+from born_assets.defs.checks import (
+    MAX_EXAMPLES,
+    Check,
+    in_words,
+    remembered_check,
+    schema_check,
+)
 from born_assets.defs.metadata import column_schema, counts_table, markdown_table, preview
 from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.unchanged import remember_result, remembered_result
@@ -168,7 +174,7 @@ def executed_asset(
     return _executed
 
 
-def executed_checks() -> list[dg.AssetChecksDefinition]:
+def executed_checks() -> list[Check]:
     """Schemas, one result per dedup survivor, and a warning when runs were not namespaced."""
 
     def results(warehouse: WarehouseResource) -> list[Path]:

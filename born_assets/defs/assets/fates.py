@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from born_assets import layout
-from born_assets.defs.checks import reconcile_result, remembered_check, schema_check
+from born_assets.defs.checks import Check, reconcile_result, remembered_check, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, preview
 from born_assets.defs.resources import WarehouseResource
 from born_assets.schemas.fates import RowFateRecord
@@ -55,7 +55,7 @@ def row_fates_asset(
     return _row_fates
 
 
-def row_fates_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+def row_fates_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
     """Schema of the ledger, and conservation: for every source file, lines read = sum of fates."""
 
     def ledgers(warehouse: WarehouseResource) -> list[Path]:

@@ -7,7 +7,13 @@ import dagster as dg
 from born_assets import layout
 from born_assets.defs.assets.curation import DEDUPLICATED_KEY
 from born_assets.defs.assets.sanitized import SANITIZED_KEY
-from born_assets.defs.checks import MAX_EXAMPLES, in_words, remembered_check, schema_check
+from born_assets.defs.checks import (
+    MAX_EXAMPLES,
+    Check,
+    in_words,
+    remembered_check,
+    schema_check,
+)
 from born_assets.defs.metadata import column_schema, counts_table
 from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.unchanged import remember_result, remembered_result
@@ -87,7 +93,7 @@ def pii_asset() -> dg.AssetsDefinition:
     return _pii
 
 
-def pii_checks() -> list[dg.AssetChecksDefinition]:
+def pii_checks() -> list[Check]:
     """Schemas, and no finding the policy redacts is left in a redacted row."""
 
     def redacted(warehouse: WarehouseResource) -> list[Path]:

@@ -4,7 +4,7 @@ import dagster as dg
 import pyarrow as pa
 
 from born_assets import layout
-from born_assets.defs.checks import schema_check
+from born_assets.defs.checks import Check, schema_check
 from born_assets.defs.metadata import column_schema
 from born_assets.defs.resources import WarehouseResource
 from born_assets.review.records import load_review_table
@@ -50,6 +50,6 @@ def human_reviews_asset() -> dg.AssetsDefinition:
     return _human_reviews
 
 
-def human_reviews_checks() -> list[dg.AssetChecksDefinition]:
+def human_reviews_checks() -> list[Check]:
     """The review table matches its schema (one verdict per example)."""
     return [schema_check(HUMAN_REVIEWS_KEY, layout.ROWS, HumanReviewRecord)]

@@ -9,6 +9,7 @@ import dagster as dg
 from born_assets import layout
 from born_assets.defs.checks import (
     MAX_EXAMPLES,
+    Check,
     in_words,
     reconcile_result,
     remembered_check,
@@ -126,7 +127,7 @@ def _kept_rows(warehouse: WarehouseResource) -> list[Path]:
     return [warehouse.table(SANITIZED_KEY, layout.ROWS)]
 
 
-def _reconcile_check(sources: Sequence[dg.AssetKey]) -> dg.AssetChecksDefinition:
+def _reconcile_check(sources: Sequence[dg.AssetKey]) -> Check:
     """Per source file, the rows read = the rows sanitized + the rows that left (exits)."""
 
     def source_rows(warehouse: WarehouseResource) -> list[Path]:
@@ -153,7 +154,7 @@ def _reconcile_check(sources: Sequence[dg.AssetKey]) -> dg.AssetChecksDefinition
     return _reconcile
 
 
-def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
     """Schemas, no hidden reasoning left, transforms recorded, and conservation per source."""
 
     @remembered_check(

@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 
 from born_assets import layout
-from born_assets.defs.checks import lines_reconcile_check, schema_check
+from born_assets.defs.checks import Check, lines_reconcile_check, schema_check
 from born_assets.defs.ingest_metadata import ingest_metadata
 from born_assets.defs.resources import WarehouseResource
 from born_assets.ingest.files import RowParser, ingest_files
@@ -89,7 +89,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
     return _source
 
 
-def source_checks(key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
+def source_checks(key: dg.AssetKey) -> list[Check]:
     """The blocking checks every lane and import carries."""
     return [
         schema_check(key, layout.ROWS, LineageRecord),
