@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,7 @@ SETTLED_NS = 2_000_000_000
 """A file last changed longer ago than this when it was read may have its hash kept."""
 _KEPT_HASHES = 4096
 _hashes: OrderedDict[tuple[int, ...], str] = OrderedDict()
+_hashes_lock = threading.Lock()
 
 
 def _identity(status: os.stat_result) -> tuple[int, ...]:
@@ -54,17 +56,20 @@ def file_sha256(path: Path) -> str:
     """
     with path.open("rb") as handle:
         before = _identity(os.fstat(handle.fileno()))
-        if before in _hashes:
-            _hashes.move_to_end(before)
-            return _hashes[before]
+        with _hashes_lock:
+            known = _hashes.get(before)
+            if known is not None:
+                _hashes.move_to_end(before)
+                return known
         started = time.time_ns()
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
         after = _identity(os.fstat(handle.fileno()))
     settled = started - max(before[3], before[4]) > SETTLED_NS
     if after == before and settled:
-        _hashes[before] = digest
-        if len(_hashes) > _KEPT_HASHES:
-            _hashes.popitem(last=False)
+        with _hashes_lock:
+            _hashes[before] = digest
+            if len(_hashes) > _KEPT_HASHES:
+                _hashes.popitem(last=False)
     return digest
 
 
