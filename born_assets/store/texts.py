@@ -12,7 +12,9 @@ wide). So the wide columns never enter DuckDB's sort:
    rows of that bucket (`bucketed_texts`); `with_texts` attaches them, checked id for id.
 
 Memory holds the wanted ids (a narrow sorted array) and one bucket of texts; disk holds the narrow
-rows and the texts once more, in a scratch folder.
+rows and the texts once more, in a scratch folder. A bucket's file is an Arrow IPC stream: an open
+Parquet writer keeps encoder buffers of its own, and with one open per bucket (261 buckets at 1M
+rows) the first fifth of the scatter held 600 MB more than with IPC streams, which hold none.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from born_assets import layout
@@ -38,16 +41,17 @@ _SCATTER_ROWS = 1_000
 """Rows per batch read while texts are sent to their buckets."""
 _PENDING_BYTES = 32 * 1024 * 1024
 """Rows buffered across all buckets before they are written."""
+_SCRATCH_OPTIONS = ipc.IpcWriteOptions(compression="lz4")
 
 
 class _BucketFiles:
-    """One scratch Parquet file per bucket; rows are buffered up to `_PENDING_BYTES` in all."""
+    """One scratch Arrow IPC stream per bucket; rows are buffered up to `_PENDING_BYTES` in all."""
 
     def __init__(self, folder: Path, prefix: str, schema: pa.Schema, buckets: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self._paths = [folder / f"{prefix}-{b:05d}" for b in range(buckets)]
         self._schema = schema
-        self._writers: dict[int, pq.ParquetWriter] = {}
+        self._writers: dict[int, ipc.RecordBatchStreamWriter] = {}
         self._pending: dict[int, list[pa.Table]] = {}
         self._pending_bytes = 0
 
@@ -65,8 +69,8 @@ class _BucketFiles:
     def _flush(self, bucket: int) -> None:
         parts = self._pending.pop(bucket)
         if bucket not in self._writers:
-            self._writers[bucket] = pq.ParquetWriter(
-                self._paths[bucket], self._schema, compression="lz4"
+            self._writers[bucket] = ipc.new_stream(
+                str(self._paths[bucket]), self._schema, options=_SCRATCH_OPTIONS
             )
         self._writers[bucket].write_table(pa.concat_tables(parts))
 
@@ -77,7 +81,10 @@ class _BucketFiles:
 
     def read(self, bucket: int) -> pa.Table:
         path = self._paths[bucket]
-        return pq.read_table(path) if path.exists() else self._schema.empty_table()
+        if not path.exists():
+            return self._schema.empty_table()
+        with pa.OSFile(str(path)) as source:
+            return ipc.open_stream(source).read_all()
 
 
 def _schema(path: Path, columns: Iterable[str]) -> pa.Schema:
