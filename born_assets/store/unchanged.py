@@ -6,8 +6,8 @@ While a step publishes (under the warehouse lock, in its staging folder), `recor
 and the SHA-256 of every file the step wrote (`layout.STEP_STATE`); once published, `attach` adds
 the step's metadata. On the next run, `remembered` returns that metadata only when the key is the
 same and every file still has its recorded content hash: a remembered result is re-verified byte
-for byte, never trusted from a name, a size or a modification time. Then the step computes
-nothing and publishes nothing new.
+for byte by every run, never trusted from a name, a size or a modification time. Then the step
+computes nothing and publishes nothing new.
 
 Every process reads each file once: `file_sha256` keeps the hash of a file it has read for as long
 as the file's identity (device, inode, size, modification and change times) stays the same, so
@@ -55,7 +55,8 @@ def file_sha256(path: Path) -> str:
     not changed for `SETTLED_NS`; the last `_KEPT_HASHES` files are kept.
     """
     with path.open("rb") as handle:
-        before = _identity(os.fstat(handle.fileno()))
+        status = os.fstat(handle.fileno())
+        before = _identity(status)
         with _hashes_lock:
             known = _hashes.get(before)
             if known is not None:
@@ -64,7 +65,7 @@ def file_sha256(path: Path) -> str:
         started = time.time_ns()
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
         after = _identity(os.fstat(handle.fileno()))
-    settled = started - max(before[3], before[4]) > SETTLED_NS
+    settled = started - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
     if after == before and settled:
         with _hashes_lock:
             _hashes[before] = digest
