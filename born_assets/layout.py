@@ -15,6 +15,7 @@
   similarity/<version>/        the similarity index of one release (see `SimilarityIndexDir`)
   cache/execution/             sandboxed test results by code, tests and environment hash
   cache/checks/                asset check results by the content of the files they read
+  cache/comparisons/           a release's changes since the one before, by both one's shards
 ```
 
 A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
@@ -306,6 +307,11 @@ class DataDir:
     def check_cache(self) -> Path:
         """Asset check results by code and input content hash: `cache/checks/<ab>/<key>.json`."""
         return self.root / "cache" / "checks"
+
+    @property
+    def comparison_cache(self) -> Path:
+        """Release comparisons by code and both releases' shard hashes: `cache/comparisons/`."""
+        return self.root / "cache" / "comparisons"
 
     # The warehouse.
     @property

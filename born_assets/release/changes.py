@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeGuard
 
 import duckdb
 
-from born_assets.layout import DataDir
-from born_assets.release.diff import diff_releases
+from born_assets.layout import DataDir, ReleaseDir
+from born_assets.release.diff import row_changes
 from born_assets.release.publish import read_release_json
+from born_assets.store.memo import code_version
+from born_assets.store.result_cache import ResultCache
+from born_assets.store.unchanged import step_key
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,42 @@ def previous_release(data: DataDir, version: str) -> Path | None:
 def changes_since_previous(
     con: duckdb.DuckDBPyConnection, data: DataDir, version: str
 ) -> ReleaseChanges:
-    """Compare release `version` with the release published before it, per lane and import."""
+    """Compare release `version` with the release published before it, per lane and import.
+
+    The counts are remembered in `cache/comparisons/` under the SHA-256 of both releases' shards
+    (and the code), so re-cutting an unchanged version does not compare its rows again.
+    """
     previous = previous_release(data, version)
     if previous is None:
         return ReleaseChanges(None)
-    diff = diff_releases(con, previous, data.release(version).path)
+    current = data.release(version).path
+    shards = [*ReleaseDir(previous).shards(), *ReleaseDir(current).shards()]
+    key = step_key(shards, {"code": code_version(), "compare": "rows by origin"})
+    cache = ResultCache(data.comparison_cache)
+    remembered = _from_record(previous.name, cache.get(key))
+    if remembered is not None:
+        return remembered
+    rows = row_changes(con, previous, current, dimensions=("origin_id",))
     by_origin: dict[str, dict[str, int]] = {}
-    for origin, change, rows in diff.by_dimension["origin_id"]:
-        by_origin.setdefault(origin, {})[change] = rows
-    return ReleaseChanges(previous.name, diff.totals, by_origin)
+    for origin, change, count in rows.by_dimension["origin_id"]:
+        by_origin.setdefault(origin, {})[change] = count
+    cache.put(key, {"totals": rows.totals, "by_origin": by_origin})
+    return ReleaseChanges(previous.name, rows.totals, by_origin)
+
+
+def _from_record(previous: str, record: dict[str, Any] | None) -> ReleaseChanges | None:
+    """Remembered counts, or None when there are none or they are not well-formed."""
+    if record is None:
+        return None
+    totals, by_origin = record.get("totals"), record.get("by_origin")
+    if not _counts(totals) or not isinstance(by_origin, dict):
+        return None
+    if not all(isinstance(o, str) and _counts(c) for o, c in by_origin.items()):
+        return None
+    return ReleaseChanges(previous, totals, by_origin)
+
+
+def _counts(value: object) -> TypeGuard[dict[str, int]]:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and type(n) is int and n >= 0 for k, n in value.items()
+    )
