@@ -256,6 +256,7 @@ def stream_contamination(
     matches: TableSink,
     memo: CheckMemo | None = None,
     similarity: MinHashParams | None = None,
+    nearest_seed: pa.Table | None = None,
 ) -> ContaminationSummary:
     """Check every row against every eval set, writing verdicts and matches batch by batch.
 
@@ -270,6 +271,9 @@ def stream_contamination(
             run's go; None to check every row and keep nothing.
         similarity: The MinHash of the `similar` check and of the nearest rows (the policy's
             `similarity.params`); None measures no similarity.
+        nearest_seed: The last run's nearest rows, when they can be carried forward: then the
+            batches may leave out the texts of rows `memo` knows (`TEXTS_READ` false), whose
+            similarities are not measured again.
 
     Returns:
         Row counts, exclusions by deciding method, the report, the generator overlaps and each
@@ -281,16 +285,22 @@ def stream_contamination(
     if similarity is not None:
         measure = EvalSimilarity.build(index.texts, index.raw_texts, similarity)
     nearest = NearestRows(policy.nearest_rows, policy.similarity_threshold)
+    if nearest_seed is not None:
+        nearest.seed(nearest_seed, index.texts)
     rows_checked = 0
     excluded = dict.fromkeys(ContaminationMethod, 0)
     for batch in batches:
+        texts_read = _texts_read(batch)
+        read = batch if texts_read.all() else batch.filter(pa.array(texts_read))
         similar = None
         if measure is not None:
-            similar = (measure, measure.measure(batch.column("prompt").to_pylist()))
-            ids = batch.column("example_id").to_pylist()
-            nearest.add(ids, batch.column("origin_id").to_pylist(), similar[1])
+            similar = (measure, measure.measure(read.column("prompt").to_pylist()))
+            ids = read.column("example_id").to_pylist()
+            nearest.add(ids, read.column("origin_id").to_pylist(), similar[1])
         if memo is not None:
-            checks = memo.checks(batch, index, policy, similar)
+            checks = memo.checks(batch, index, policy, similar, texts_read)
+        elif not texts_read.all():
+            raise ValueError("contamination: rows without texts, and no memo that knows them")
         else:
             checks = check_batch(batch, index, policy, similar)
         rows_checked += len(checks)
@@ -307,6 +317,16 @@ def stream_contamination(
         report.generator_overlaps(),
         nearest.table(index.texts),
     )
+
+
+TEXTS_READ = "texts_read"
+"""An optional batch column: false where the row's texts were left out (its check is known)."""
+
+
+def _texts_read(batch: pa.RecordBatch | pa.Table) -> np.ndarray:
+    if TEXTS_READ not in batch.schema.names:
+        return np.ones(batch.num_rows, dtype=bool)
+    return np.asarray(batch.column(TEXTS_READ).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 CHECK_MEMO_COLUMNS = ["source_benchmark", "generator_model", "row_check"]
@@ -326,9 +346,16 @@ class CheckMemo:
         index: EvalIndex,
         policy: ContaminationPolicy,
         similar: SimilarBatch | None = None,
+        texts_read: np.ndarray | None = None,
     ) -> list[RowCheck]:
-        """The row checks of `batch`, in order: remembered, or computed by `check_batch`."""
+        """The row checks of `batch`, in order: remembered, or computed by `check_batch`.
+
+        `similar` holds the similarities of the rows whose texts were read (`texts_read`; all
+        rows when None), and every row this memo does not know must be one of them.
+        """
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        if texts_read is None:
+            texts_read = np.ones(table.num_rows, dtype=bool)
         positions = self.remembered.find(table.column("example_id"))
         known = positions >= 0
         stored: Iterator[str] = iter(())
@@ -340,7 +367,9 @@ class CheckMemo:
                 agrees &= equal_values(inputs.column(name), remembered.column(name))
             known[np.flatnonzero(known)[~agrees]] = False
             stored = iter(remembered.filter(pa.array(agrees)).column("row_check").to_pylist())
-        fresh_similar = None if similar is None else (similar[0], similar[1][~known])
+        if np.any(~known & ~texts_read):
+            raise ValueError("contamination: a row whose texts were left out is not remembered")
+        fresh_similar = None if similar is None else (similar[0], similar[1][~known[texts_read]])
         fresh = iter(check_batch(table.filter(pa.array(~known)), index, policy, fresh_similar))
         checks = [row_check_from_json(next(stored)) if hit else next(fresh) for hit in known]
         self.rows_remembered += int(known.sum())

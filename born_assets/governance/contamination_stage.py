@@ -10,16 +10,22 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets import layout
-from born_assets.governance.contamination import CHECK_MEMO_COLUMNS, CheckMemo, stream_contamination
+from born_assets.governance.contamination import (
+    CHECK_MEMO_COLUMNS,
+    TEXTS_READ,
+    CheckMemo,
+    stream_contamination,
+)
 from born_assets.governance.contamination_report import GeneratorOverlap
 from born_assets.schemas.fates import ExitRecord
 from born_assets.schemas.governance import (
@@ -32,10 +38,10 @@ from born_assets.schemas.governance import (
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.specs.evals import EvalSet
 from born_assets.specs.policy import ContaminationPolicy
-from born_assets.store.memo import RowMemo, code_version
-from born_assets.store.parquet import ParquetSink
+from born_assets.store.memo import RowMemo, code_version, is_whole_parquet
+from born_assets.store.parquet import ParquetSink, parquet_reader
 from born_assets.store.progress import Progress, counted
-from born_assets.store.texts import with_texts
+from born_assets.store.texts import merge_sorted, with_texts, write_sorted
 from born_assets.text.minhash import MinHashParams
 
 
@@ -74,6 +80,84 @@ ORDER BY v.example_id
 """
 
 
+_MEMO_AGREES = """
+    m.example_id = c.example_id
+    AND m.source_benchmark IS NOT DISTINCT FROM c.source_benchmark
+    AND m.generator_model IS NOT DISTINCT FROM c.generator_model
+"""
+"""A candidate whose check the memo (`checks.parquet`, as `m`) holds: `CheckMemo`'s rule."""
+_KNOWN_SQL = f"""
+SELECT c.* FROM ({_CANDIDATES_SQL}) AS c
+WHERE EXISTS (SELECT 1 FROM read_parquet($memo) AS m WHERE {_MEMO_AGREES})
+"""
+_FRESH_SQL = f"""
+SELECT c.* FROM ({_CANDIDATES_SQL}) AS c
+WHERE NOT EXISTS (SELECT 1 FROM read_parquet($memo) AS m WHERE {_MEMO_AGREES})
+"""
+_NEAREST_GONE_SQL = f"""
+SELECT count(*) FROM read_parquet($nearest) AS n
+WHERE NOT EXISTS (
+    SELECT 1 FROM ({_KNOWN_SQL}) AS k
+    WHERE k.example_id = n.example_id AND k.origin_id = n.origin_id
+)
+"""
+"""Rows of the last run's nearest table that are not known candidates of this run."""
+
+
+def _nearest_seed(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any], remembered: RowMemo
+) -> pa.Table | None:
+    """The last run's nearest rows, if this run's list is that list merged with the new rows.
+
+    That holds when every row listed is still a candidate that the memo knows: a row that left
+    could have kept out of the list a remembered row whose similarity was not measured again.
+    """
+    if remembered.path is None:
+        return None
+    nearest = remembered.path.parent / layout.NEAREST
+    if not is_whole_parquet(nearest):
+        return None
+    query = {**params, "memo": remembered.path.as_posix(), "nearest": nearest.as_posix()}
+    ((gone,),) = con.execute(_NEAREST_GONE_SQL, query).fetchall()
+    return pq.read_table(nearest) if gone == 0 else None
+
+
+def _known_and_fresh(
+    con: duckdb.DuckDBPyConnection,
+    params: dict[str, Any],
+    memo: Path,
+    sanitized: Path,
+    scratch: Path,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """Every candidate sorted by id: the texts of the new ones, none for those the memo knows.
+
+    `TEXTS_READ` says which is which; only the new rows' texts are read from `sanitized`.
+    """
+    query = {**params, "memo": memo.as_posix()}
+    known_path = scratch / "known.parquet"
+    write_sorted(con, _KNOWN_SQL, query, known_path, batch_rows)
+    known_schema = pq.read_schema(known_path)
+    texts = pq.read_schema(sanitized)
+    schema = pa.schema(
+        [*known_schema, *(texts.field(name) for name in TEXTS), pa.field(TEXTS_READ, pa.bool_())]
+    )
+
+    def shaped(batch: pa.RecordBatch, read: bool) -> pa.RecordBatch:
+        columns = {name: batch.column(name) for name in batch.schema.names}
+        for name in TEXTS:
+            columns.setdefault(name, pa.nulls(batch.num_rows, schema.field(name).type))
+        columns[TEXTS_READ] = pa.array([read] * batch.num_rows, pa.bool_())
+        return pa.RecordBatch.from_pydict(columns).select(schema.names).cast(schema)
+
+    fresh = with_texts(con, _FRESH_SQL, query, sanitized, TEXTS, scratch, batch_rows)
+    known = parquet_reader(known_path).iter_batches(batch_rows)
+    yield from merge_sorted(
+        (shaped(batch, False) for batch in known), (shaped(batch, True) for batch in fresh),
+        batch_rows,
+    )  # fmt: skip
+
+
 def check_candidates(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -92,7 +176,9 @@ def check_candidates(
     Returns exclusions by method, generator overlaps, and how many rows were remembered.
 
     Rows `remembered` (the last run's `checks.parquet`, see `contamination_versions`) knows are
-    not checked again; every row's check goes to this run's `checks.parquet`.
+    not checked again; every row's check goes to this run's `checks.parquet`. When the last run's
+    nearest table can be carried forward (`_nearest_seed`), their texts are not even read, and
+    their similarities to the eval texts are not measured again.
     """
     remembered = remembered if remembered is not None else RowMemo(None, CHECK_MEMO_COLUMNS)
     params: dict[str, Any] = {
@@ -106,12 +192,18 @@ def check_candidates(
         ParquetSink(out_dir / layout.CHECKS, ContaminationCheckRecord, batch_rows) as checks,
     ):
         memo = CheckMemo(remembered, checks)
-        reader = with_texts(
-            con, _CANDIDATES_SQL, params, sanitized, TEXTS, Path(scratch), batch_rows
-        )
+        seed = _nearest_seed(con, params, remembered)
+        if seed is not None and remembered.path is not None:
+            reader = _known_and_fresh(
+                con, params, remembered.path, sanitized, Path(scratch), batch_rows
+            )
+        else:
+            reader = with_texts(
+                con, _CANDIDATES_SQL, params, sanitized, TEXTS, Path(scratch), batch_rows
+            )
         batches = counted(reader, Progress("contamination", None))
         summary = stream_contamination(
-            batches, eval_sets, policy, verdicts, matches, memo, similarity
+            batches, eval_sets, policy, verdicts, matches, memo, similarity, seed
         )
     with ParquetSink(out_dir / layout.REPORT, ContaminationReportRecord, batch_rows) as report:
         report.write_batch(summary.report)

@@ -7,8 +7,9 @@ the words, not their runs. Here every eval text (each indexed field of each item
 compared with all of them. A row whose similarity to an eval text reaches
 `contamination.similarity_threshold` gets a `similar` match (the deciding match when no other
 method fires); every eval text's `contamination.nearest_rows` most similar rows are kept, blocked
-or not, for the `nearest` table of the report. The batch's similarities are measured on every
-run (rows remembered from the last run keep their verdicts, but still count for the nearest).
+or not, for the `nearest` table of the report. Rows remembered from the last run keep their
+verdicts; their similarities are measured again unless the last run's nearest table can be
+carried forward (`NearestRows.seed`, see `contamination_stage`).
 """
 
 from __future__ import annotations
@@ -75,7 +76,13 @@ class EvalSimilarity:
 
 @dataclass
 class NearestRows:
-    """For each eval text, the `limit` most similar training rows seen so far (bounded)."""
+    """For each eval text, the `limit` most similar training rows seen so far (bounded).
+
+    Rows rank by similarity (rounded to 6 decimals, as stored), then by smaller example id; a row
+    similar to nothing (0) is never listed. The ranking is a total order, so the list does not
+    depend on how the rows were batched, and the last run's list (`seed`) merged with new rows
+    is the list of all of them.
+    """
 
     limit: int
     threshold: float | None
@@ -83,26 +90,36 @@ class NearestRows:
 
     def add(self, ids: Sequence[str], origins: Sequence[str], similarities: FloatMatrix) -> None:
         """Take one batch's similarities (rows x eval texts) into account."""
-        if self.limit == 0 or len(ids) == 0:
+        if self.limit == 0 or len(ids) == 0 or similarities.shape[1] == 0:
             return
+        rounded = np.round(similarities, 6)
         take = min(self.limit, len(ids))
-        top = np.argpartition(-similarities, take - 1, axis=0)[:take]
-        for key in range(similarities.shape[1]):
-            heap = self.best.setdefault(key, [])
-            for row in top[:, key].tolist():
-                # min-heap on (similarity, reversed id order): the weakest entry is popped first
-                item = (float(similarities[row, key]), _reverse(ids[row]), origins[row])
-                if len(heap) < self.limit:
-                    heapq.heappush(heap, item)
-                elif item > heap[0]:
-                    heapq.heapreplace(heap, item)
+        # Per eval text, every row tied with its `take`-th best: ties are decided by id below.
+        floor = -np.partition(-rounded, take - 1, axis=0)[take - 1]
+        eligible = (rounded >= floor) & (rounded > 0)
+        for row, key in zip(*np.nonzero(eligible), strict=True):
+            self._offer(int(key), (float(rounded[row, key]), _reverse(ids[row]), origins[row]))
+
+    def seed(self, rows: pa.Table, texts: Sequence[EvalText]) -> None:
+        """Start from a `ContaminationNearestRecord` table written under the same eval texts."""
+        keys = {(t.eval_id, t.item_id, t.field or ""): key for key, t in enumerate(texts)}
+        for row in rows.to_pylist():
+            key = keys[(row["eval_id"], row["eval_item_id"], row["eval_field"])]
+            self._offer(key, (row["similarity"], _reverse(row["example_id"]), row["origin_id"]))
+
+    def _offer(self, key: int, item: tuple[float, str, str]) -> None:
+        # min-heap on (similarity, reversed id order): the weakest entry is popped first
+        heap = self.best.setdefault(key, [])
+        if len(heap) < self.limit:
+            heapq.heappush(heap, item)
+        elif item > heap[0]:
+            heapq.heapreplace(heap, item)
 
     def table(self, texts: Sequence[EvalText]) -> pa.Table:
         """One `ContaminationNearestRecord` row per eval text and rank, rows with a shingle only."""
         rows = []
         for key, text in enumerate(texts):
             ranked = sorted(self.best.get(key, []), reverse=True)
-            ranked = [item for item in ranked if item[0] > 0]
             for rank, (score, reversed_id, origin) in enumerate(ranked, start=1):
                 rows.append(
                     {

@@ -78,6 +78,8 @@ class RowMemo:
     def __init__(self, path: Path | None, columns: Sequence[str]) -> None:
         """Index `path`'s example ids; `columns` are the ones `take` returns."""
         self.columns = list(columns)
+        self.path = path
+        """The remembered table (None: nothing is remembered)."""
         self._file = pq.ParquetFile(path) if path is not None else None
         self._cache: OrderedDict[int, pa.Table] = OrderedDict()
         ids = np.array([], dtype="S1")

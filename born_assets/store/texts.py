@@ -114,16 +114,28 @@ def _scatter(
 ) -> None:
     """Stream `path`'s released rows (`example_id` + `columns`) into their buckets' files."""
     wanted = ["example_id", *columns]
-    for batch in parquet_reader(path).iter_batches(_SCATTER_ROWS, columns=wanted):
-        ids = id_keys(batch.column("example_id"))
-        at = np.minimum(np.searchsorted(released, ids), len(released) - 1)
-        keep = np.flatnonzero(released[at] == ids)
-        if not len(keep):
-            continue
-        buckets = np.searchsorted(starts, ids[keep], side="right") - 1
-        table = pa.Table.from_batches([batch]).take(pa.array(keep))
-        for bucket in np.unique(buckets):
-            files.add(int(bucket), table.filter(pa.array(buckets == bucket)))
+    reader = parquet_reader(path)
+    for group in range(reader.num_row_groups):
+        if not _released(released, reader.read_row_group(group, ["example_id"]).column(0)).any():
+            continue  # a row group none of whose rows is wanted: its texts are not read
+        for batch in reader.iter_batches(_SCATTER_ROWS, row_groups=[group], columns=wanted):
+            keep = np.flatnonzero(_released(released, batch.column("example_id")))
+            if not len(keep):
+                continue
+            ids = id_keys(batch.column("example_id").take(pa.array(keep)))
+            buckets = np.searchsorted(starts, ids, side="right") - 1
+            table = pa.Table.from_batches([batch]).take(pa.array(keep))
+            for bucket in np.unique(buckets):
+                files.add(int(bucket), table.filter(pa.array(buckets == bucket)))
+
+
+def _released(
+    released: npt.NDArray[np.bytes_], example_ids: pa.Array | pa.ChunkedArray
+) -> npt.NDArray[np.bool_]:
+    """Per id: whether it is among `released` (sorted)."""
+    ids = id_keys(example_ids)
+    at = np.minimum(np.searchsorted(released, ids), len(released) - 1)
+    return np.asarray(released[at] == ids, dtype=bool)
 
 
 def rebatched(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]:
@@ -140,6 +152,50 @@ def rebatched(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]
             pending = pending.slice(rows)
     if pending is not None and pending.num_rows:
         yield _one_batch(pending)
+
+
+def merge_sorted(
+    left: Iterable[pa.RecordBatch], right: Iterable[pa.RecordBatch], rows: int
+) -> Iterator[pa.RecordBatch]:
+    """Two streams, each sorted by `example_id` (no id in both), as one, in batches of `rows`.
+
+    Both streams have the same columns; memory holds about one batch of each.
+    """
+    sides = [iter(left), iter(right)]
+    pending: list[pa.Table | None] = [None, None]
+
+    def refill(side: int) -> None:
+        table = pending[side]
+        while table is None or not table.num_rows:
+            batch = next(sides[side], None)
+            if batch is None:
+                pending[side] = None
+                return
+            table = pa.Table.from_batches([batch])
+        pending[side] = table
+
+    def merged() -> Iterator[pa.Table]:
+        while True:
+            refill(0)
+            refill(1)
+            live = [table for table in pending if table is not None]
+            if len(live) < 2:
+                if live:
+                    yield live[0]
+                    pending[0] = pending[1] = None
+                    continue
+                return
+            # Every row up to the smaller of the two last ids can go: no later row sorts before it.
+            bound = min(table.column("example_id")[-1].as_py() for table in live)
+            parts = []
+            for side, table in enumerate(live):
+                count = pc.sum(pc.less_equal(table.column("example_id"), bound)).as_py() or 0
+                parts.append(table.slice(0, count))
+                pending[side] = table.slice(count)
+            joined = pa.concat_tables(parts)
+            yield joined.take(pc.sort_indices(joined, [("example_id", "ascending")]))
+
+    yield from rebatched(merged(), rows)
 
 
 def _one_batch(table: pa.Table) -> pa.RecordBatch:

@@ -32,6 +32,7 @@ TABLES = (
     "contamination/matches.parquet",
     "contamination/report.parquet",
     "contamination/checks.parquet",
+    "contamination/nearest.parquet",
     "row_fates/row_fates.parquet",
 )
 SPLIT_LANE = "bigcodebench-reference"
