@@ -30,7 +30,7 @@ from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
 from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.store.memo import RowMemo, code_version
 from born_assets.store.parallel import ordered_map
-from born_assets.store.parquet import ParquetSink, iter_parquet_batches
+from born_assets.store.parquet import ParquetSink, parquet_reader
 from born_assets.store.progress import Progress
 
 _TEXT_COLUMNS = ["example_id", "prompt", "response", "messages", "tools"]
@@ -95,22 +95,47 @@ _VERDICT_COLUMNS = [name for name in arrow_schema(PiiVerdictRecord).names if nam
 _REDACTED_COLUMNS = [n for n in arrow_schema(RedactedTextRecord).names if n != "example_id"]
 
 
-def candidates(deduplicated: Path, sanitized: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+def candidates(
+    deduplicated: Path, sanitized: Path, batch_rows: int, memo: PiiMemo
+) -> Iterator[tuple[pa.RecordBatch, dict[str, _Result]]]:
     """The dedup survivors' rows (`example_id, origin_id`, then the texts), batch by batch.
 
-    In the sanitized table's order (deterministic), holding only the narrow survivor ids: a
-    sort of the wide rows by id (the former DuckDB join) ran out of DuckDB's 1 GB limit at 100k
-    rows.
+    Each batch comes with what `memo` remembers of its rows. In the sanitized table's order
+    (deterministic), holding only the narrow survivor ids: a sort of the wide rows by id (the
+    former DuckDB join) ran out of DuckDB's 1 GB limit at 100k rows. A row group whose
+    survivors the memo all knows is not read beyond its ids: its texts come as nulls.
     """
     survivors = pq.read_table(deduplicated, columns=["example_id", "origin_id"])
     ids = survivors.column("example_id").combine_chunks()
     origins = survivors.column("origin_id").combine_chunks()
-    for batch in iter_parquet_batches([sanitized], batch_rows, _TEXT_COLUMNS):
+    reader = parquet_reader(sanitized)
+    fields = {name: reader.schema_arrow.field(name) for name in _TEXT_COLUMNS}
+    fields["origin_id"] = pa.field("origin_id", origins.type)
+    schema = pa.schema([fields[name] for name in _OUTPUT_COLUMNS])
+
+    def shaped(batch: pa.RecordBatch) -> pa.RecordBatch:
         at = pc.index_in(batch.column("example_id"), value_set=ids)
-        kept = pc.is_valid(at)
-        rows = batch.filter(kept)
-        columns = [rows.column(0), origins.take(at.filter(kept)), *rows.columns[1:]]
-        yield pa.RecordBatch.from_arrays(columns, ["example_id", "origin_id", *_TEXT_COLUMNS[1:]])
+        rows = batch.filter(pc.is_valid(at))
+        columns = {"origin_id": origins.take(at.filter(pc.is_valid(at)))}
+        for name in _TEXT_COLUMNS:
+            found = name in rows.schema.names
+            columns[name] = rows.column(name) if found else pa.nulls(rows.num_rows)
+        return pa.RecordBatch.from_pydict(columns).select(_OUTPUT_COLUMNS).cast(schema)
+
+    for group in range(reader.num_row_groups):
+        read = reader.read_row_group(group, columns=["example_id"]).column(0).combine_chunks()
+        group_ids = shaped(pa.record_batch({"example_id": read}))
+        known = _remembered(memo, group_ids.column("example_id"))
+        if len(known) == group_ids.num_rows:
+            for batch in pa.Table.from_batches([group_ids]).to_batches(batch_rows):
+                yield batch, {i: known[i] for i in batch.column("example_id").to_pylist()}
+            continue
+        for batch in reader.iter_batches(batch_rows, row_groups=[group], columns=_TEXT_COLUMNS):
+            rows = shaped(batch)
+            yield rows, _remembered(memo, rows.column("example_id"))
+
+
+_OUTPUT_COLUMNS = ["example_id", "origin_id", *_TEXT_COLUMNS[1:]]
 
 
 def scan_candidates(
@@ -130,14 +155,13 @@ def scan_candidates(
     input order, so the output does not depend on the worker count.
     """
     memo = memo if memo is not None else PiiMemo.empty()
-    reader = candidates(deduplicated, sanitized, batch_rows)
+    reader = candidates(deduplicated, sanitized, batch_rows, memo)
     summary = PiiSummary()
     pending: deque[tuple[pa.Array, dict[str, _Result]]] = deque()
     progress = Progress("pii scan", None)
 
     def unknown_rows() -> Iterator[pa.RecordBatch]:
-        for batch in reader:
-            known = _remembered(memo, batch)
+        for batch, known in reader:
             ids = batch.column("example_id")
             pending.append((ids, known))
             yield batch.filter(pc.invert(pc.is_in(ids, pa.array(list(known), ids.type))))
@@ -222,9 +246,8 @@ def _scan(row: dict[str, Any], scanner: PiiScanner) -> _Result:
     return verdict, texts
 
 
-def _remembered(memo: PiiMemo, batch: pa.RecordBatch) -> dict[str, _Result]:
-    """Example id -> (verdict, redacted texts or None) for the rows of `batch` the memo knows."""
-    ids = batch.column("example_id")
+def _remembered(memo: PiiMemo, ids: pa.Array) -> dict[str, _Result]:
+    """Example id -> (verdict, redacted texts or None) for the ids the memo knows."""
     positions = memo.verdicts.find(ids)
     found = positions >= 0
     if not found.any():

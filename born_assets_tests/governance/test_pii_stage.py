@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets import layout
-from born_assets.governance.pii_stage import PiiMemo, pii_versions, scan_candidates
+from born_assets.governance.pii_stage import PiiMemo, candidates, pii_versions, scan_candidates
 from born_assets.sanitize.stage import ROWS_SCHEMA
 from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.store.memo import write_versions
@@ -25,7 +25,7 @@ TEXTS = [
 ]
 
 
-def _inputs(folder: Path, rows: int) -> tuple[Path, Path]:
+def _inputs(folder: Path, rows: int, row_group: int | None = None) -> tuple[Path, Path]:
     ids = [f"ex-{i:04d}" for i in range(rows)]
     texts = [TEXTS[i % len(TEXTS)] + f" ({i})" for i in range(rows)]
     messages = [
@@ -42,7 +42,7 @@ def _inputs(folder: Path, rows: int) -> tuple[Path, Path]:
         }
     )
     deduplicated = pa.table({"example_id": ids, "origin_id": ["lane-a"] * rows})
-    pq.write_table(sanitized, folder / "sanitized.parquet")
+    pq.write_table(sanitized, folder / "sanitized.parquet", row_group_size=row_group)
     pq.write_table(deduplicated, folder / "deduplicated.parquet")
     return folder / "deduplicated.parquet", folder / "sanitized.parquet"
 
@@ -86,4 +86,30 @@ def test_remembered_rows_are_taken_as_they_were_with_workers(tmp_path: Path) -> 
     for name in (layout.ROWS, layout.REDACTED):
         assert pq.read_table(tmp_path / "first" / name).equals(
             pq.read_table(tmp_path / "again" / name)
+        )
+
+
+def test_added_rows_are_scanned_and_known_row_groups_are_not_read(tmp_path: Path) -> None:
+    (tmp_path / "before").mkdir()
+    (tmp_path / "after").mkdir()
+    _scan(_inputs(tmp_path / "before", 30, row_group=10), tmp_path / "first", workers=1)
+    versions = pii_versions(PiiPolicy())
+    write_versions(tmp_path / "first", versions)
+    memo = PiiMemo.open(tmp_path / "first", versions)
+    inputs = _inputs(tmp_path / "after", 45, row_group=10)  # rows 30-44 are new
+
+    prompts = [
+        prompt
+        for batch, _ in candidates(*inputs, batch_rows=7, memo=memo)
+        for prompt in batch.column("prompt").to_pylist()
+    ]
+    assert prompts[:30] == [None] * 30  # three row groups the memo knows: ids alone
+    assert None not in prompts[30:] and len(prompts) == 45
+
+    again = _scan(inputs, tmp_path / "again", workers=2, memo=memo)
+    fresh = _scan(inputs, tmp_path / "fresh", workers=1)
+    assert (again.remembered, again.rows, again.by_status) == (30, fresh.rows, fresh.by_status)
+    for name in (layout.ROWS, layout.REDACTED):
+        assert pq.read_table(tmp_path / "again" / name).equals(
+            pq.read_table(tmp_path / "fresh" / name)
         )
