@@ -26,7 +26,7 @@ its example id and of the code and policy versions the memo was written under.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -40,9 +40,7 @@ import pyarrow.parquet as pq
 from born_assets.curation.dedup import survivor_ranks
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import SimilarityPolicy, TextField, field_texts
-from born_assets.store.memo import RowMemo, remembered_stream
-from born_assets.store.parquet import parquet_reader
-from born_assets.store.progress import Progress
+from born_assets.store.memo import RowMemo, known_groups_narrow, remembered_stream
 from born_assets.text.minhash import MinHashParams, Signatures, sign
 
 IntArray = npt.NDArray[np.int64]
@@ -53,8 +51,6 @@ def sign_batch(
     fields: Sequence[TextField], params: MinHashParams, batch: pa.RecordBatch
 ) -> tuple[list[str], Signatures]:
     """The example ids and signatures of one batch (a module-level function, for workers)."""
-    if not batch.num_rows:  # a batch of known rows may carry their ids alone (`_text_batches`)
-        return [], Signatures.none(params.num_perm)
     texts = [field_texts(batch, field) for field in fields]
     rows = [list(row) for row in zip(*texts, strict=True)]
     return batch.column("example_id").to_pylist(), sign(rows, params)
@@ -200,31 +196,6 @@ def write_signatures(
             writer.write_table(pa.Table.from_arrays(columns, schema=schema))
 
 
-def _text_batches(
-    texts: Sequence[Path], candidates: pa.Array, columns: list[str], batch_rows: int, memo: RowMemo
-) -> Iterator[pa.RecordBatch]:
-    """The candidates' rows of `texts` with `columns`, row group by row group, in order.
-
-    A row group whose candidates `memo` all knows is read as its example ids alone: there is
-    nothing in it to sign, and reading its texts was most of an incremental build's near-dedup
-    (a 100k-row table read whole to sign 10k new rows).
-    """
-    total = sum(pq.read_metadata(path).num_rows for path in texts)
-    progress = Progress("near-dedup signatures", total)
-    for path in texts:
-        reader = parquet_reader(path)
-        for group in range(reader.num_row_groups):
-            ids = reader.read_row_group(group, columns=["example_id"]).column(0)
-            wanted = pc.is_in(ids, value_set=candidates)
-            if bool(np.all(memo.find(ids.filter(wanted)) >= 0)):
-                table = pa.table({"example_id": ids}).filter(wanted)
-            else:
-                table = reader.read_row_group(group, columns=columns).filter(wanted)
-            progress.advance(len(ids))
-            yield from table.to_batches(max_chunksize=batch_rows)
-    progress.finish()
-
-
 def _signed_rows(
     texts: Sequence[Path],
     candidates: pa.Array,
@@ -239,7 +210,16 @@ def _signed_rows(
     """
     fields = policy.near_dedup.fields
     columns = ["example_id", *(field.column for field in fields)]
-    batches = _text_batches(texts, candidates, columns, batch_rows, memo)
+
+    def known(ids: pa.Array) -> bool:
+        return bool(np.all(memo.find(ids.filter(pc.is_in(ids, value_set=candidates))) >= 0))
+
+    batches = (
+        batch.filter(pc.is_in(batch.column("example_id"), value_set=candidates))
+        for batch in known_groups_narrow(
+            texts, batch_rows, columns, ["example_id"], known, "near-dedup signatures"
+        )
+    )
     worker = partial(
         sign_batch, fields, policy.similarity.with_shingles(policy.near_dedup.shingle_words)
     )

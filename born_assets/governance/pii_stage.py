@@ -28,9 +28,9 @@ from born_assets.governance.pii_scanner import PiiScanner
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
 from born_assets.specs.pii_policy import PiiPolicy
-from born_assets.store.memo import RowMemo, code_version
+from born_assets.store.memo import RowMemo, code_version, known_groups_narrow
 from born_assets.store.parallel import ordered_map
-from born_assets.store.parquet import ParquetSink, parquet_reader
+from born_assets.store.parquet import ParquetSink
 from born_assets.store.progress import Progress
 
 _TEXT_COLUMNS = ["example_id", "prompt", "response", "messages", "tools"]
@@ -103,39 +103,25 @@ def candidates(
     Each batch comes with what `memo` remembers of its rows. In the sanitized table's order
     (deterministic), holding only the narrow survivor ids: a sort of the wide rows by id (the
     former DuckDB join) ran out of DuckDB's 1 GB limit at 100k rows. A row group whose
-    survivors the memo all knows is not read beyond its ids: its texts come as nulls.
+    survivors the memo all knows is read without its texts (`known_groups_narrow`).
     """
     survivors = pq.read_table(deduplicated, columns=["example_id", "origin_id"])
     ids = survivors.column("example_id").combine_chunks()
     origins = survivors.column("origin_id").combine_chunks()
-    reader = parquet_reader(sanitized)
-    fields = {name: reader.schema_arrow.field(name) for name in _TEXT_COLUMNS}
-    fields["origin_id"] = pa.field("origin_id", origins.type)
-    schema = pa.schema([fields[name] for name in _OUTPUT_COLUMNS])
 
-    def shaped(batch: pa.RecordBatch) -> pa.RecordBatch:
+    def known(group_ids: pa.Array) -> bool:
+        wanted = group_ids.filter(pc.is_in(group_ids, value_set=ids))
+        return len(_remembered(memo, wanted)) == len(wanted)
+
+    for batch in known_groups_narrow([sanitized], batch_rows, _TEXT_COLUMNS, ["example_id"], known):
         at = pc.index_in(batch.column("example_id"), value_set=ids)
-        rows = batch.filter(pc.is_valid(at))
-        columns = {"origin_id": origins.take(at.filter(pc.is_valid(at)))}
-        for name in _TEXT_COLUMNS:
-            found = name in rows.schema.names
-            columns[name] = rows.column(name) if found else pa.nulls(rows.num_rows)
-        return pa.RecordBatch.from_pydict(columns).select(_OUTPUT_COLUMNS).cast(schema)
-
-    for group in range(reader.num_row_groups):
-        read = reader.read_row_group(group, columns=["example_id"]).column(0).combine_chunks()
-        group_ids = shaped(pa.record_batch({"example_id": read}))
-        known = _remembered(memo, group_ids.column("example_id"))
-        if len(known) == group_ids.num_rows:
-            for batch in pa.Table.from_batches([group_ids]).to_batches(batch_rows):
-                yield batch, {i: known[i] for i in batch.column("example_id").to_pylist()}
-            continue
-        for batch in reader.iter_batches(batch_rows, row_groups=[group], columns=_TEXT_COLUMNS):
-            rows = shaped(batch)
-            yield rows, _remembered(memo, rows.column("example_id"))
-
-
-_OUTPUT_COLUMNS = ["example_id", "origin_id", *_TEXT_COLUMNS[1:]]
+        kept = pc.is_valid(at)
+        rows = batch.filter(kept)
+        columns = [rows.column(0), origins.take(at.filter(kept)), *rows.columns[1:]]
+        shaped = pa.RecordBatch.from_arrays(
+            columns, ["example_id", "origin_id", *_TEXT_COLUMNS[1:]]
+        )
+        yield shaped, _remembered(memo, shaped.column("example_id"))
 
 
 def scan_candidates(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal, cast
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,7 +21,13 @@ from born_assets.schemas.derive import arrow_schema, column_names
 from born_assets.schemas.fates import exit_row
 from born_assets.schemas.vocabulary import Fate, QuarantineReason, Stage
 from born_assets.specs.closure_policy import ClosurePolicy
-from born_assets.store.memo import RowMemo, code_version, in_input_order, remembered_stream
+from born_assets.store.memo import (
+    RowMemo,
+    code_version,
+    in_input_order,
+    known_groups_narrow,
+    remembered_stream,
+)
 from born_assets.text.closure import fence_parse_record
 from born_assets.text.thinking import TAG_CANDIDATE, find_hidden_markers
 
@@ -149,6 +157,21 @@ def sanitize_batch(policy: ClosurePolicy, batch: pa.RecordBatch) -> SanitizedBat
         summary.transforms.update(t.name for t in result.transforms)
         kept.append(out)
     return SanitizedBatch(pa.Table.from_pylist(kept, schema=ROWS_SCHEMA), exits, summary)
+
+
+def sanitize_inputs(
+    paths: Sequence[Path], batch_rows: int, memo: RowMemo
+) -> Iterator[pa.RecordBatch]:
+    """The lineage rows to sanitize (`READ_COLUMNS`), batch by batch, in order.
+
+    A row group whose rows `memo` all remembers is read without its texts: a remembered row
+    takes its derived columns from the memo and only `CARRIED_COLUMNS` from its input.
+    """
+
+    def known(ids: pa.Array) -> bool:
+        return bool(np.all(memo.find(ids) >= 0))
+
+    return known_groups_narrow(paths, batch_rows, READ_COLUMNS, CARRIED_COLUMNS, known, "sanitize")
 
 
 def sanitize_stream(

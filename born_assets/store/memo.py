@@ -27,6 +27,8 @@ import pyarrow.parquet as pq
 from born_assets import layout
 from born_assets.store.json_state import read_json_object
 from born_assets.store.parallel import ordered_map
+from born_assets.store.parquet import parquet_reader
+from born_assets.store.progress import Progress
 
 Out = TypeVar("Out")
 CODE_PACKAGE = Path(__file__).resolve().parents[1]
@@ -204,6 +206,50 @@ def remembered_stream(
     for computed in ordered_map(function, unknown_rows(), workers):
         batch, known, remembered = pending.popleft()
         yield MemoBatch(batch.column("example_id"), computed, known, remembered)
+
+
+def known_groups_narrow(
+    paths: Sequence[Path],
+    batch_rows: int,
+    columns: Sequence[str],
+    narrow: Sequence[str],
+    known: Callable[[pa.Array], bool],
+    progress: str | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The rows of `paths` with `columns`, in order, in batches of at most `batch_rows`.
+
+    A row group for whose example ids `known` holds (a memo remembers every row of it that
+    matters) is read with the `narrow` columns alone, and its other columns are nulls: the
+    rows' texts are not needed, and reading them was most of an incremental build's cost.
+    With a `progress` label, the rows read are reported under it.
+    """
+    total = sum(pq.read_metadata(path).num_rows for path in paths) if progress else None
+    counter = Progress(progress, total) if progress else None
+    for path in paths:
+        reader = parquet_reader(path)
+        schema = pa.schema([reader.schema_arrow.field(name) for name in columns])
+        for group in range(reader.num_row_groups):
+            ids = reader.read_row_group(group, ["example_id"]).column(0).combine_chunks()
+            if known(ids):
+                read = reader.read_row_group(group, columns=list(narrow))
+                table = pa.table(
+                    {
+                        name: read.column(name)
+                        if name in narrow
+                        else pa.nulls(read.num_rows, schema.field(name).type)
+                        for name in columns
+                    },
+                    schema=schema,
+                )
+                batches: Iterable[pa.RecordBatch] = table.to_batches(batch_rows)
+            else:
+                batches = reader.iter_batches(batch_rows, row_groups=[group], columns=columns)
+            for batch in batches:
+                yield batch
+                if counter is not None:
+                    counter.advance(batch.num_rows)
+    if counter is not None:
+        counter.finish()
 
 
 def equal_values(left: pa.Array | pa.ChunkedArray, right: pa.Array | pa.ChunkedArray) -> np.ndarray:

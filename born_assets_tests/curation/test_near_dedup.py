@@ -7,18 +7,15 @@ at least `near_dedup.threshold` similar to it).
 """
 
 import random
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from born_assets.curation.near_dedup import _text_batches, find_near_duplicates, sign_batch
+from born_assets.curation.near_dedup import find_near_duplicates, sign_batch
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import TextField
-from born_assets.store.memo import RowMemo
 from born_assets.text.dialogue import dialogue_text
 from born_assets.text.minhash import sign
 from born_assets_tests.conftest import SAMPLE_DATA
@@ -135,24 +132,3 @@ def test_rows_sharing_only_a_system_prompt_are_not_near_duplicates(policy: Polic
         _, signatures = sign_batch(fields, params, batch)
         found = find_near_duplicates(signatures, np.arange(20), policy, [None] * 20)
         assert int((found.duplicate_of >= 0).sum()) == expected_removed
-
-
-def test_texts_are_read_only_from_row_groups_with_rows_to_sign(tmp_path: Path) -> None:
-    """An incremental build signs its new rows; the texts of known row groups stay unread."""
-    ids = [f"ex_{i:02d}" for i in range(30)]
-    texts = tmp_path / "rows.parquet"
-    table = pa.table({"example_id": ids, "prompt": [f"write function {i}" for i in range(30)]})
-    pq.write_table(table, texts, row_group_size=10)
-    memo_file = tmp_path / "signatures.parquet"
-    pq.write_table(pa.table({"example_id": ids[:20] + ["ex_25"]}), memo_file)
-    memo = RowMemo(memo_file, [])
-    candidates = pa.array([i for i in ids if i != "ex_05"])
-
-    batches = list(_text_batches([texts], candidates, ["example_id", "prompt"], 4, memo))
-
-    read = [b.column_names for b in batches]
-    assert read == [["example_id"]] * 6 + [["example_id", "prompt"]] * 3  # 9, 10, 10 rows
-    assert [
-        i for b in batches for i in b.column("example_id").to_pylist()
-    ] == candidates.to_pylist()
-    assert batches[-1].column("prompt").to_pylist()[-1] == "write function 29"

@@ -20,9 +20,9 @@ from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.sanitize.stage import (
     DERIVED_COLUMNS,
-    READ_COLUMNS,
     SanitizeSummary,
     hidden_markers,
+    sanitize_inputs,
     sanitize_stream,
     sanitize_versions,
     transform_problem,
@@ -105,9 +105,7 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                 ParquetSink(staging / layout.ROWS, SanitizedRecord, warehouse.batch_rows) as rows,
                 ParquetSink(staging / layout.EXITS, ExitRecord, warehouse.batch_rows) as exits,
             ):
-                batches = iter_parquet_batches(
-                    inputs, warehouse.batch_rows, READ_COLUMNS, progress="sanitize"
-                )
+                batches = sanitize_inputs(inputs, warehouse.batch_rows, memo)
                 workers = warehouse.worker_count(inputs)
                 for done in sanitize_stream(batches, memo, workers, policy):
                     summary.add(done.summary)
