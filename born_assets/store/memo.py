@@ -227,7 +227,12 @@ def known_groups_narrow(
     counter = Progress(progress, total) if progress else None
     for path in paths:
         reader = parquet_reader(path)
-        schema = pa.schema([reader.schema_arrow.field(name) for name in columns])
+        schema = pa.schema(  # the columns a known group leaves out are nulls there
+            [
+                field if field.name in narrow else field.with_nullable(True)
+                for field in (reader.schema_arrow.field(name) for name in columns)
+            ]
+        )
         for group in range(reader.num_row_groups):
             ids = reader.read_row_group(group, ["example_id"]).column(0).combine_chunks()
             if known(ids):
@@ -243,7 +248,12 @@ def known_groups_narrow(
                 )
                 batches: Iterable[pa.RecordBatch] = table.to_batches(batch_rows)
             else:
-                batches = reader.iter_batches(batch_rows, row_groups=[group], columns=columns)
+                batches = (
+                    batch.cast(schema)
+                    for batch in reader.iter_batches(
+                        batch_rows, row_groups=[group], columns=columns
+                    )
+                )
             for batch in batches:
                 yield batch
                 if counter is not None:

@@ -14,13 +14,19 @@ from born_assets.store.memo import RowMemo, known_groups_narrow
 def test_texts_are_read_only_from_row_groups_with_rows_to_compute(tmp_path: Path) -> None:
     ids = [f"ex_{i:02d}" for i in range(30)]
     texts = tmp_path / "rows.parquet"
-    table = pa.table(
-        {
-            "example_id": ids,
-            "origin_id": ["lane"] * 30,
-            "prompt": [f"write function {i}" for i in range(30)],
-        }
+    schema = pa.schema(  # as the warehouse writes them: the texts are never null there
+        [
+            pa.field("example_id", pa.string(), nullable=False),
+            pa.field("origin_id", pa.string()),
+            pa.field("prompt", pa.string(), nullable=False),
+        ]
     )
+    columns = {
+        "example_id": ids,
+        "origin_id": ["lane"] * 30,
+        "prompt": [f"write function {i}" for i in range(30)],
+    }
+    table = pa.table(columns, schema=schema)
     pq.write_table(table, texts, row_group_size=10)
     memo_file = tmp_path / "memo.parquet"
     pq.write_table(pa.table({"example_id": ids[:20] + ["ex_25"]}), memo_file)
@@ -29,12 +35,13 @@ def test_texts_are_read_only_from_row_groups_with_rows_to_compute(tmp_path: Path
     def known(group_ids: pa.Array) -> bool:
         return bool(np.all(memo.find(group_ids) >= 0))
 
-    columns = ["example_id", "origin_id", "prompt"]
     batches = list(
-        known_groups_narrow([texts], 4, columns, ["example_id", "origin_id"], known, "test")
+        known_groups_narrow([texts], 4, list(columns), ["example_id", "origin_id"], known)
     )
 
-    assert all(batch.schema == table.schema for batch in batches)
+    # One schema for every batch: the texts a known group leaves out are nullable there.
+    expected = schema.set(2, schema.field("prompt").with_nullable(True))
+    assert all(batch.schema == expected for batch in batches)
     assert [b.num_rows for b in batches] == [4, 4, 2] * 3  # no batch spans two row groups
     read = pa.Table.from_batches(batches)
     assert read.column("example_id").to_pylist() == ids
