@@ -211,7 +211,8 @@ def _signed_rows(
     fields = policy.near_dedup.fields
     columns = ["example_id", *(field.column for field in fields)]
 
-    def known(ids: pa.Array) -> bool:
+    def known(group: pa.Table) -> bool:
+        ids = group.column("example_id")
         return bool(np.all(memo.find(ids.filter(pc.is_in(ids, value_set=candidates))) >= 0))
 
     batches = (

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -26,7 +27,14 @@ from born_assets.schemas.curation import GatedRecord
 from born_assets.schemas.fates import ExitRecord, exit_row
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.specs.policy import Policy
-from born_assets.store.memo import RowMemo, code_version, in_input_order, remembered_stream
+from born_assets.store.memo import (
+    RowMemo,
+    code_version,
+    equal_values,
+    in_input_order,
+    known_groups_narrow,
+    remembered_stream,
+)
 from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 
 GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses", "messages", "tools"]
@@ -74,7 +82,17 @@ def judge(
     """
     memo = memo if memo is not None else RowMemo(None, VERDICT_COLUMNS)
     writer = None
-    batches = iter_parquet_batches(inputs, batch_rows, GATE_READ_COLUMNS, progress="gates")
+
+    def known(group: pa.Table) -> bool:  # `remembered_stream`'s rule, for a whole row group
+        positions = memo.find(group.column("example_id"))
+        if not np.all(positions >= 0):
+            return False
+        remembered = memo.take(positions).column("source_benchmark")
+        return bool(np.all(equal_values(group.column("source_benchmark"), remembered)))
+
+    batches = known_groups_narrow(
+        inputs, batch_rows, GATE_READ_COLUMNS, CARRIED_COLUMNS, known, "gates"
+    )
     parts = remembered_stream(
         partial(judge_batch, policy), batches, memo, workers, same=["source_benchmark"]
     )

@@ -109,7 +109,8 @@ def candidates(
     ids = survivors.column("example_id").combine_chunks()
     origins = survivors.column("origin_id").combine_chunks()
 
-    def known(group_ids: pa.Array) -> bool:
+    def known(group: pa.Table) -> bool:
+        group_ids = group.column("example_id")
         wanted = group_ids.filter(pc.is_in(group_ids, value_set=ids))
         return len(_remembered(memo, wanted)) == len(wanted)
 

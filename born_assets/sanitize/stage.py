@@ -168,8 +168,8 @@ def sanitize_inputs(
     takes its derived columns from the memo and only `CARRIED_COLUMNS` from its input.
     """
 
-    def known(ids: pa.Array) -> bool:
-        return bool(np.all(memo.find(ids) >= 0))
+    def known(group: pa.Table) -> bool:
+        return bool(np.all(memo.find(group.column("example_id")) >= 0))
 
     return known_groups_narrow(paths, batch_rows, READ_COLUMNS, CARRIED_COLUMNS, known, "sanitize")
 

@@ -213,14 +213,15 @@ def known_groups_narrow(
     batch_rows: int,
     columns: Sequence[str],
     narrow: Sequence[str],
-    known: Callable[[pa.Array], bool],
+    known: Callable[[pa.Table], bool],
     progress: str | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The rows of `paths` with `columns`, in order, in batches of at most `batch_rows`.
 
-    A row group for whose example ids `known` holds (a memo remembers every row of it that
-    matters) is read with the `narrow` columns alone, and its other columns are nulls: the
-    rows' texts are not needed, and reading them was most of an incremental build's cost.
+    Each row group's `narrow` columns (`example_id` among them) are read first. A group for
+    which `known(those columns)` holds (a memo remembers every row of it that matters) is read
+    no further, and its other columns are nulls: the rows' texts are not needed, and reading
+    them was most of an incremental build's cost.
     With a `progress` label, the rows read are reported under it.
     """
     total = sum(pq.read_metadata(path).num_rows for path in paths) if progress else None
@@ -234,9 +235,8 @@ def known_groups_narrow(
             ]
         )
         for group in range(reader.num_row_groups):
-            ids = reader.read_row_group(group, ["example_id"]).column(0).combine_chunks()
-            if known(ids):
-                read = reader.read_row_group(group, columns=list(narrow))
+            read = reader.read_row_group(group, columns=list(narrow))
+            if known(read):
                 table = pa.table(
                     {
                         name: read.column(name)

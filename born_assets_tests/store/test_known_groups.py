@@ -32,8 +32,9 @@ def test_texts_are_read_only_from_row_groups_with_rows_to_compute(tmp_path: Path
     pq.write_table(pa.table({"example_id": ids[:20] + ["ex_25"]}), memo_file)
     memo = RowMemo(memo_file, [])
 
-    def known(group_ids: pa.Array) -> bool:
-        return bool(np.all(memo.find(group_ids) >= 0))
+    def known(group: pa.Table) -> bool:
+        assert group.column_names == ["example_id", "origin_id"]
+        return bool(np.all(memo.find(group.column("example_id")) >= 0))
 
     batches = list(
         known_groups_narrow([texts], 4, list(columns), ["example_id", "origin_id"], known)
