@@ -140,7 +140,11 @@ def _known_and_fresh(
     known_schema = pq.read_schema(known_path)
     texts = pq.read_schema(sanitized)
     schema = pa.schema(
-        [*known_schema, *(texts.field(name) for name in TEXTS), pa.field(TEXTS_READ, pa.bool_())]
+        [
+            *known_schema,
+            *(texts.field(name).with_nullable(True) for name in TEXTS),
+            pa.field(TEXTS_READ, pa.bool_()),
+        ]
     )
 
     def shaped(batch: pa.RecordBatch, read: bool) -> pa.RecordBatch:

@@ -29,6 +29,9 @@ from born_assets_tests.governance.test_contamination import sample_rows
 
 OUTPUTS = (layout.ROWS, layout.MATCHES, layout.CHECKS, layout.NEAREST, layout.REPORT, layout.EXITS)
 NEW_LANE = "mbpp-plus-reference"
+SANITIZED_TEXTS = pa.schema(  # as `sanitized` writes them: never null
+    [pa.field(name, pa.string(), nullable=False) for name in ("example_id", "prompt", "response")]
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def _inputs(folder: Path, rows: pa.Table) -> dict[str, Path]:
         .append_column("source_file", rows.column("origin_id"))
         .append_column("source_line", pa.array(range(1, count + 1), pa.int64())),
         "sources": rows.select(["example_id", "source_id", "generator_model"]),
-        "sanitized": rows.select(["example_id", "prompt", "response"]),
+        "sanitized": rows.select(["example_id", "prompt", "response"]).cast(SANITIZED_TEXTS),
     }
     paths = {}
     for name, table in tables.items():
