@@ -204,7 +204,7 @@ def _signed_rows(
     workers: int,
     memo: RowMemo,
 ) -> tuple[npt.NDArray[np.str_], Signatures, int]:
-    """The candidates' example ids (sorted), their signatures, and how many `memo` gave.
+    """The candidates' example ids and signatures in the texts' order, and how many `memo` gave.
 
     Texts stream in batches; rows `memo` remembers (by example id) are not signed again.
     """
@@ -235,10 +235,7 @@ def _signed_rows(
         ids.extend(part.known.column("example_id").to_pylist())
         parts.append(_remembered_signatures(part.remembered, num_perm))
         remembered += part.remembered.num_rows
-    order = np.argsort(np.array(ids, dtype=object), kind="stable")
-    signed = Signatures.concat(parts, num_perm)
-    ordered = Signatures(signed.matrix[order], signed.empty[order])
-    return np.array(ids, dtype=object)[order], ordered, remembered
+    return np.array(ids, dtype=object), Signatures.concat(parts, num_perm), remembered
 
 
 def _tasks(survivors: pa.Table) -> list[str | None]:
@@ -276,8 +273,12 @@ def near_decisions(
     """
     ranks = survivor_ranks(survivors, policy)
     candidates = ranks.column("example_id")
-    ids, signatures, remembered = _signed_rows(texts, candidates, policy, batch_rows, workers, memo)
-    write_signatures(signatures_out, ids, signatures, batch_rows)
+    arrived, signed, remembered = _signed_rows(texts, candidates, policy, batch_rows, workers, memo)
+    # Kept in the texts' order: the next run asks the memo in that order, row group by row
+    # group. Sorted by id, each batch of the next run touched every row group of the memo.
+    write_signatures(signatures_out, arrived, signed, batch_rows)
+    order = np.argsort(arrived, kind="stable")
+    ids, signatures = arrived[order], Signatures(signed.matrix[order], signed.empty[order])
     if len(ids) != ranks.num_rows or list(ids) != ranks.column("example_id").to_pylist():
         raise ValueError("near dedup: some surviving examples have no text row")
     tasks = dict(zip(survivors.column("example_id").to_pylist(), _tasks(survivors), strict=True))
