@@ -5,6 +5,8 @@ are compared with the eval sets at the policy's threshold; unrelated real tasks 
 SWE-bench Lite) must not be flagged. The figures are the ones docs/similarity.md reports.
 """
 
+from typing import Any
+
 import numpy as np
 
 from born_assets.governance.eval_index import EvalText
@@ -29,7 +31,7 @@ def test_nearest_rows_do_not_depend_on_batches_and_carry_forward() -> None:
     ids = [f"ex-{n:02d}" for n in generator.permutation(40)]
     origins = [f"lane-{n % 2}" for n in range(40)]
 
-    def listed(batch: int, seed_rows: int = 0) -> list[dict[str, object]]:
+    def listed(batch: int, seed_rows: int = 0) -> list[dict[str, Any]]:
         nearest = NearestRows(limit=4, threshold=0.5)
         start = 0
         if seed_rows:
