@@ -135,7 +135,7 @@ def _known_and_fresh(
     `TEXTS_READ` says which is which; only the new rows' texts are read from `sanitized`.
     """
     query = {**params, "memo": memo.as_posix()}
-    known_path = scratch / "known.parquet"
+    known_path = scratch / layout.SCRATCH_KNOWN
     write_sorted(con, _KNOWN_SQL, query, known_path, batch_rows)
     known_schema = pq.read_schema(known_path)
     texts = pq.read_schema(sanitized)
