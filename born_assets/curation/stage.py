@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -30,7 +29,6 @@ from born_assets.specs.policy import Policy
 from born_assets.store.memo import (
     RowMemo,
     code_version,
-    equal_values,
     in_input_order,
     known_groups_narrow,
     remembered_stream,
@@ -39,6 +37,8 @@ from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 
 GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses", "messages", "tools"]
 _ORIGIN_COLUMNS = [name for name in CARRIED_COLUMNS if name != "example_id"]
+SAME_FAMILY = ["source_benchmark"]
+"""A verdict is remembered for a row of the same example judged for the same family."""
 
 
 @dataclass
@@ -83,18 +83,14 @@ def judge(
     memo = memo if memo is not None else RowMemo(None, VERDICT_COLUMNS)
     writer = None
 
-    def known(group: pa.Table) -> bool:  # `remembered_stream`'s rule, for a whole row group
-        positions = memo.find(group.column("example_id"))
-        if not np.all(positions >= 0):
-            return False
-        remembered = memo.take(positions).column("source_benchmark")
-        return bool(np.all(equal_values(group.column("source_benchmark"), remembered)))
+    def known(group: pa.Table) -> bool:
+        return bool(memo.recall(group, SAME_FAMILY)[0].all())
 
     batches = known_groups_narrow(
         inputs, batch_rows, GATE_READ_COLUMNS, CARRIED_COLUMNS, known, "gates"
     )
     parts = remembered_stream(
-        partial(judge_batch, policy), batches, memo, workers, same=["source_benchmark"]
+        partial(judge_batch, policy), batches, memo, workers, same=SAME_FAMILY
     )
     try:
         for part in parts:

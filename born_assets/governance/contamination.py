@@ -33,7 +33,7 @@ highest overlap fraction, then eval set id, item order in the eval file and fiel
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -59,7 +59,7 @@ from born_assets.schemas.vocabulary import ContaminationMethod
 from born_assets.specs.evals import EvalSet
 from born_assets.specs.model_families import GeneratorOverlapAction
 from born_assets.specs.policy import ContaminationPolicy
-from born_assets.store.memo import RowMemo, equal_values
+from born_assets.store.memo import RowMemo
 from born_assets.text.minhash import MinHashParams
 from born_assets.text.words import normalize_text
 
@@ -356,17 +356,8 @@ class CheckMemo:
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         if texts_read is None:
             texts_read = np.ones(table.num_rows, dtype=bool)
-        positions = self.remembered.find(table.column("example_id"))
-        known = positions >= 0
-        stored: Iterator[str] = iter(())
-        if known.any():
-            remembered = self.remembered.take(positions[known])
-            inputs = table.filter(pa.array(known))
-            agrees = np.ones(inputs.num_rows, dtype=bool)
-            for name in ("source_benchmark", "generator_model"):
-                agrees &= equal_values(inputs.column(name), remembered.column(name))
-            known[np.flatnonzero(known)[~agrees]] = False
-            stored = iter(remembered.filter(pa.array(agrees)).column("row_check").to_pylist())
+        known, remembered = self.remembered.recall(table, ["source_benchmark", "generator_model"])
+        stored = iter(remembered.column("row_check").to_pylist())
         if np.any(~known & ~texts_read):
             raise ValueError("contamination: a row whose texts were left out is not remembered")
         fresh_similar = None if similar is None else (similar[0], similar[1][~known[texts_read]])

@@ -139,6 +139,28 @@ class RowMemo:
         placed = np.concatenate([chosen for chosen, _ in pieces])
         return table.take(pa.array(np.argsort(placed, kind="stable")))
 
+    def recall(
+        self, rows: pa.Table | pa.RecordBatch, same: Sequence[str] = ()
+    ) -> tuple[np.ndarray, pa.Table]:
+        """Which `rows` the memo knows, and its columns for those rows, in order.
+
+        A row is known when its `example_id` is remembered and its `same` columns (which must be
+        among the memo's columns) equal the remembered ones.
+        """
+        positions = self.find(rows.column("example_id"))
+        known = positions >= 0
+        if not known.any():
+            return known, self.empty()
+        remembered = self.take(positions[known])
+        if same:
+            inputs = rows.filter(pa.array(known))
+            agree = np.ones(remembered.num_rows, dtype=bool)
+            for name in same:
+                agree &= equal_values(inputs.column(name), remembered.column(name))
+            known[known] = agree
+            remembered = remembered.filter(pa.array(agree))
+        return known, remembered
+
     def empty(self) -> pa.Table:
         """No rows, with `columns` (typed when a file is open)."""
         if self._file is None:
@@ -180,26 +202,13 @@ def remembered_stream(
 ) -> Iterator[MemoBatch[Out]]:
     """Apply `function` (on `workers` processes) only to the rows `memo` does not know.
 
-    A row is known when its `example_id` is remembered and its `same` columns (which must be
-    among the memo's columns) equal the remembered ones.
+    A row is known as `RowMemo.recall` says.
     """
     pending: deque[tuple[pa.RecordBatch, pa.RecordBatch, pa.Table]] = deque()
 
     def unknown_rows() -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            positions = memo.find(batch.column("example_id"))
-            found = positions >= 0
-            remembered = memo.take(positions[found]) if found.any() else None
-            known = found.copy()
-            if remembered is not None and same:
-                inputs = batch.filter(pa.array(found))
-                agree = np.ones(remembered.num_rows, dtype=bool)
-                for name in same:
-                    agree &= equal_values(inputs.column(name), remembered.column(name))
-                known[found] = agree
-                remembered = remembered.filter(pa.array(agree))
-            if remembered is None:
-                remembered = memo.empty()
+            known, remembered = memo.recall(batch, same)
             pending.append((batch, batch.filter(pa.array(known)), remembered))
             yield batch.filter(pa.array(~known))
 
