@@ -26,6 +26,7 @@ its example id and of the code and policy versions the memo was written under.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -69,23 +70,57 @@ class NearDuplicates:
         return np.bincount(kept, minlength=len(self.duplicate_of)).astype(np.int64)
 
 
-def _band_labels(signatures: Signatures, settings: SimilarityPolicy) -> list[IntArray]:
-    """Per band, a label per row: equal labels mean equal band values."""
-    labels = []
+def _shared_labels(signatures: Signatures, settings: SimilarityPolicy) -> npt.NDArray[np.int32]:
+    """Per row and band, a label shared with at least one other row (-1: the band is its own).
+
+    Equal labels in a band mean equal band values. Labels are numbered from 0 in each band.
+    """
     width = settings.rows_per_band
+    labels = np.full((len(signatures), settings.bands), -1, dtype=np.int32)
     for band in range(settings.bands):
         values = np.ascontiguousarray(signatures.matrix[:, band * width : (band + 1) * width])
         keys = values.view(np.dtype((np.void, values.dtype.itemsize * width))).ravel()
-        labels.append(np.unique(keys, return_inverse=True)[1].astype(np.int64))
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        shared = counts > 1
+        numbers = np.where(shared, np.cumsum(shared) - 1, -1).astype(np.int32)
+        labels[:, band] = numbers[inverse.ravel()]
+    labels[signatures.empty] = -1
     return labels
 
 
-def _sharing(labels: list[IntArray], empty: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Rows that share at least one band with another row (the only ones that can be removed)."""
-    sharing = np.zeros(len(empty), dtype=bool)
-    for band in labels:
-        sharing |= np.bincount(band)[band] > 1
-    return sharing & ~empty
+_VISIT_CHUNK = 8_192
+"""Rows whose labels are turned into Python lists at a time."""
+
+
+class _KeptRows:
+    """The kept rows under each band's labels: per band, a chain from the last kept row back.
+
+    Two flat integer arrays per band (4 bytes a label and a row) instead of a list per label:
+    a corpus with many shared bands must not hold a Python object per row and band.
+    """
+
+    def __init__(self, labels: npt.NDArray[np.int32]) -> None:
+        rows = len(labels)
+        self._heads = [array("i", [-1]) * int(column.max(initial=-1) + 1) for column in labels.T]
+        self._chains = [array("i", [-1]) * rows for _ in range(labels.shape[1])]
+
+    def under(self, labels: list[int]) -> list[int]:
+        """The kept rows sharing one of `labels` (a row's labels, -1 for none), in row order."""
+        found: set[int] = set()
+        for heads, chain, label in zip(self._heads, self._chains, labels, strict=True):
+            if label >= 0:
+                kept = heads[label]
+                while kept >= 0:
+                    found.add(kept)
+                    kept = chain[kept]
+        return sorted(found)
+
+    def add(self, row: int, labels: list[int]) -> None:
+        """Keep `row` under its `labels`."""
+        for heads, chain, label in zip(self._heads, self._chains, labels, strict=True):
+            if label >= 0:
+                chain[row] = heads[label]
+                heads[label] = row
 
 
 def find_near_duplicates(
@@ -111,28 +146,28 @@ def find_near_duplicates(
     similarity = np.zeros(count, dtype=np.float64)
     if count == 0:
         return NearDuplicates(duplicate_of, similarity)
-    labels = _band_labels(signatures, policy.similarity)
-    sharing = _sharing(labels, signatures.empty)
-    buckets: list[dict[int, list[int]]] = [{} for _ in labels]
+    labels = _shared_labels(signatures, policy.similarity)
+    visits = np.argsort(ranks, kind="stable")
+    visits = visits[np.any(labels >= 0, axis=1)[visits]]  # only rows sharing a band can leave
+    kept = _KeptRows(labels)
     matrix, threshold = signatures.matrix, policy.near_dedup.threshold
     task_of = list(tasks) if tasks is not None and policy.near_dedup.distinct_task_ids else None
-    for row in (int(i) for i in np.argsort(ranks, kind="stable") if sharing[i]):
-        row_labels = [int(band[row]) for band in labels]
-        candidates = sorted(
-            {kept for band, label in enumerate(row_labels) for kept in buckets[band].get(label, ())}
-        )
-        if task_of is not None and task_of[row] is not None:
-            own = task_of[row]
-            candidates = [c for c in candidates if task_of[c] is None or task_of[c] == own]
-        if candidates:
-            scores = np.mean(matrix[candidates] == matrix[row], axis=1)
-            similar = [(ranks[c], c, s) for c, s in zip(candidates, scores, strict=True)]
-            best = min((item for item in similar if item[2] >= threshold), default=None)
-            if best is not None:
-                duplicate_of[row], similarity[row] = best[1], round(float(best[2]), 6)
-                continue
-        for band, label in enumerate(row_labels):
-            buckets[band].setdefault(label, []).append(row)
+    for start in range(0, len(visits), _VISIT_CHUNK):
+        chunk = visits[start : start + _VISIT_CHUNK]
+        for row, row_labels in zip(chunk.tolist(), labels[chunk].tolist(), strict=True):
+            candidates = kept.under(row_labels)
+            if task_of is not None and task_of[row] is not None:
+                own = task_of[row]
+                candidates = [c for c in candidates if task_of[c] is None or task_of[c] == own]
+            if candidates:
+                scores = np.mean(matrix[candidates] == matrix[row], axis=1)
+                close = np.flatnonzero(scores >= threshold)
+                if len(close):
+                    best = close[np.argmin(ranks[candidates][close])]
+                    duplicate_of[row] = candidates[best]
+                    similarity[row] = round(float(scores[best]), 6)
+                    continue
+            kept.add(row, row_labels)
     return NearDuplicates(duplicate_of, similarity)
 
 
@@ -206,7 +241,11 @@ def _signed_rows(
 ) -> tuple[npt.NDArray[np.str_], Signatures, int]:
     """The candidates' example ids and signatures in the texts' order, and how many `memo` gave.
 
-    Texts stream in batches; rows `memo` remembers (by example id) are not signed again.
+    Texts stream in batches; rows `memo` remembers (by example id) are not signed again. The
+    signatures fill one matrix of a row per candidate as they arrive: no batch is kept aside.
+
+    Raises:
+        ValueError: the texts hold more candidate rows than there are candidates.
     """
     fields = policy.near_dedup.fields
     columns = ["example_id", *(field.column for field in fields)]
@@ -226,16 +265,30 @@ def _signed_rows(
     )
     num_perm = policy.similarity.num_perm
     ids: list[str] = []
-    parts: list[Signatures] = []
+    filled = Signatures(
+        np.zeros((len(candidates), num_perm), dtype=np.uint32),
+        np.zeros(len(candidates), dtype=bool),
+    )
     remembered = 0
-    for part in remembered_stream(worker, batches, memo, workers):
-        batch_ids, signatures = part.computed
+
+    def place(batch_ids: list[str], signatures: Signatures) -> None:
+        start, end = len(ids), len(ids) + len(batch_ids)
+        if end > len(filled):
+            raise ValueError("near dedup: a surviving example has more than one text row")
         ids.extend(batch_ids)
-        parts.append(signatures)
-        ids.extend(part.known.column("example_id").to_pylist())
-        parts.append(_remembered_signatures(part.remembered, num_perm))
+        filled.matrix[start:end] = signatures.matrix
+        filled.empty[start:end] = signatures.empty
+
+    for part in remembered_stream(worker, batches, memo, workers):
+        place(*part.computed)
+        place(
+            part.known.column("example_id").to_pylist(),
+            _remembered_signatures(part.remembered, num_perm),
+        )
         remembered += part.remembered.num_rows
-    return np.array(ids, dtype=object), Signatures.concat(parts, num_perm), remembered
+    arrived = len(ids)
+    signed = Signatures(filled.matrix[:arrived], filled.empty[:arrived])
+    return np.array(ids, dtype=object), signed, remembered
 
 
 def _tasks(survivors: pa.Table) -> list[str | None]:
@@ -277,26 +330,29 @@ def near_decisions(
     # Kept in the texts' order: the next run asks the memo in that order, row group by row
     # group. Sorted by id, each batch of the next run touched every row group of the memo.
     write_signatures(signatures_out, arrived, signed, batch_rows)
+    # The rows are decided in the texts' order too (the decisions do not depend on it): a copy
+    # of the signatures sorted by id would double near-dedup's largest allocation.
     order = np.argsort(arrived, kind="stable")
-    ids, signatures = arrived[order], Signatures(signed.matrix[order], signed.empty[order])
-    if len(ids) != ranks.num_rows or list(ids) != ranks.column("example_id").to_pylist():
+    ids = arrived[order]
+    if len(ids) != ranks.num_rows or list(ids) != candidates.to_pylist():
         raise ValueError("near dedup: some surviving examples have no text row")
+    place = np.empty(len(order), dtype=np.int64)  # arrived row -> its place in id order
+    place[order] = np.arange(len(order))
+    sorted_ranks = ranks.column("survivor_rank").to_numpy().astype(np.int64)
     tasks = dict(zip(survivors.column("example_id").to_pylist(), _tasks(survivors), strict=True))
     found = find_near_duplicates(
-        signatures,
-        ranks.column("survivor_rank").to_numpy().astype(np.int64),
-        policy,
-        [tasks[example_id] for example_id in ids],
+        signed, sorted_ranks[place], policy, [tasks[example_id] for example_id in arrived]
     )
-    removed = found.duplicate_of >= 0
+    duplicate_of = found.duplicate_of[order]
+    removed = duplicate_of >= 0
     decisions = pa.table(
         {
             "example_id": pa.array(ids, pa.string()),
             "near_duplicate_of": pa.array(
-                [ids[j] if j >= 0 else None for j in found.duplicate_of.tolist()], pa.string()
+                [arrived[j] if j >= 0 else None for j in duplicate_of.tolist()], pa.string()
             ),
-            "estimated_similarity": pa.array(found.similarity, mask=~removed),
-            "near_duplicate_count": pa.array(found.counts()),
+            "estimated_similarity": pa.array(found.similarity[order], mask=~removed),
+            "near_duplicate_count": pa.array(found.counts()[order]),
         },
         schema=NEAR_DECISIONS_SCHEMA,
     )

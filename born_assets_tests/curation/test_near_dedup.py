@@ -7,15 +7,24 @@ at least `near_dedup.threshold` similar to it).
 """
 
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from born_assets.curation.near_dedup import find_near_duplicates, sign_batch
+from born_assets.curation.dedup import survivor_ranks
+from born_assets.curation.near_dedup import (
+    SIGNATURE_COLUMNS,
+    find_near_duplicates,
+    near_decisions,
+    sign_batch,
+)
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import TextField
+from born_assets.store.memo import RowMemo
 from born_assets.text.dialogue import dialogue_text
 from born_assets.text.minhash import sign
 from born_assets_tests.conftest import SAMPLE_DATA
@@ -132,3 +141,80 @@ def test_rows_sharing_only_a_system_prompt_are_not_near_duplicates(policy: Polic
         _, signatures = sign_batch(fields, params, batch)
         found = find_near_duplicates(signatures, np.arange(20), policy, [None] * 20)
         assert int((found.duplicate_of >= 0).sum()) == expected_removed
+
+
+def test_near_decisions_do_not_depend_on_the_texts_order_nor_on_the_memo(
+    policy: Policy, tmp_path: Path
+) -> None:
+    rows = lane_rows()[:30]
+    rows += [planted_copy(r, "reformatted", 1) for r in rows[:8]]
+    fields = (TextField.PROMPT, TextField.RESPONSE)
+    policy = policy.model_copy(
+        update={"near_dedup": policy.near_dedup.model_copy(update={"fields": fields})}
+    )
+    rng = random.Random(7)
+    survivors = pa.table(
+        {
+            "example_id": [f"ex_{n:02d}" for n in range(len(rows))],
+            "prompt_hash": [f"{n:064x}" for n in range(len(rows))],
+            "curation_score": [rng.choice([0.5, 0.75, 1.0]) for _ in rows],
+            "lane_priority": [100] * len(rows),
+            "generation_timestamp": ["2026-01-01T00:00:00Z"] * len(rows),
+        }
+    )
+    texts = pa.table(
+        {
+            "example_id": survivors.column("example_id"),
+            "prompt": [r.prompt for r in rows],
+            "response": [r.response for r in rows],
+        }
+    )
+    # The expected decisions, computed on the rows in id order.
+    ranks = survivor_ranks(survivors, policy).column("survivor_rank").to_numpy()
+    params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
+    expected = find_near_duplicates(
+        sign([[r.prompt, r.response] for r in rows], params), ranks, policy
+    )
+    ids = survivors.column("example_id").to_pylist()
+    assert int((expected.duplicate_of >= 0).sum()) == 8
+
+    def decide(order: list[int], name: str, memo: RowMemo) -> tuple[pa.Table, int]:
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(texts.take(order), path, row_group_size=5)
+        out = tmp_path / f"{name}-signatures.parquet"
+        return near_decisions(survivors, [path], policy, 4, memo, out)
+
+    empty = RowMemo(None, SIGNATURE_COLUMNS)
+    in_order, signed = decide(list(range(len(rows))), "in-order", empty)
+    assert signed == 0
+    assert in_order.column("example_id").to_pylist() == ids
+    assert in_order.column("near_duplicate_of").to_pylist() == [
+        ids[j] if j >= 0 else None for j in expected.duplicate_of.tolist()
+    ]
+    assert in_order.column("near_duplicate_count").to_pylist() == expected.counts().tolist()
+    shuffled = list(range(len(rows)))
+    rng.shuffle(shuffled)
+    assert decide(shuffled, "shuffled", empty)[0].equals(in_order)
+    memo = RowMemo(tmp_path / "shuffled-signatures.parquet", SIGNATURE_COLUMNS)
+    remembered, count = decide(shuffled[::-1], "remembered", memo)
+    assert count == len(rows)
+    assert remembered.equals(in_order)
+
+
+def test_a_survivor_with_two_text_rows_is_refused(policy: Policy, tmp_path: Path) -> None:
+    survivors = pa.table(
+        {
+            "example_id": ["a", "b"],
+            "prompt_hash": ["1" * 64, "2" * 64],
+            "curation_score": [1.0, 1.0],
+            "lane_priority": [1, 1],
+            "generation_timestamp": ["2026-01-01T00:00:00Z"] * 2,
+        }
+    )
+    texts = tmp_path / "texts.parquet"
+    messages = [[{"role": "user", "content": "one two three four five six"}]] * 3
+    pq.write_table(pa.table({"example_id": ["a", "b", "a"], "messages": messages}), texts)
+    with pytest.raises(ValueError, match="more than one text row"):
+        near_decisions(
+            survivors, [texts], policy, 2, RowMemo(None, SIGNATURE_COLUMNS), tmp_path / "s.parquet"
+        )
