@@ -21,7 +21,7 @@ from born_assets import layout
 from born_assets.execution.observed import annotate, observed_sql
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ColumnInfo
-from born_assets.release.texts import REDACTION, with_release_texts
+from born_assets.release.texts import REDACTION, TEXT_COLUMNS, with_release_texts
 from born_assets.review.rules import (
     NO_REVIEWS_SQL,
     REVIEW_BLOCK_SQL,
@@ -36,9 +36,13 @@ from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
 from born_assets.store.progress import Progress, counted
-from born_assets.store.texts import write_sorted
+from born_assets.store.texts import text_bytes_per_row, write_sorted
 
 ROW_GROUP_ROWS = 10_000
+"""Rows per row group of the release's tables without texts, and most rows in a shard's group."""
+ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024
+"""Text a shard's row group holds, on average: the build holds a few groups' copies at a time
+(joined, annotated, encoded), so the groups are cut by text size, not by a row count alone."""
 NOT_EXCLUDED_SQL = (
     "d.example_id NOT IN (SELECT example_id FROM read_parquet($excluded, union_by_name = true))"
 )
@@ -248,20 +252,32 @@ def write_shards(
     names = [ReleaseDir.shard_name(i, shards, config) for i in range(shards)]
     ReleaseDir(out_dir).data.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(ReleaseRecord)
+    texts = inputs.sanitized / layout.ROWS
+    group_rows = shard_group_rows(texts)
     with tempfile.TemporaryDirectory(prefix=layout.SCRATCH_TEXTS, dir=out_dir) as scratch:
         narrow = Path(scratch) / layout.SCRATCH_NARROW
-        write_sorted(con, query, params, narrow, ROW_GROUP_ROWS)
-        texts = inputs.sanitized / layout.ROWS
+        write_sorted(con, query, params, narrow, group_rows)
         redacted = inputs.pii / layout.REDACTED
-        rows = with_release_texts(narrow, texts, redacted, Path(scratch), ROW_GROUP_ROWS)
+        rows = with_release_texts(narrow, texts, redacted, Path(scratch), group_rows)
         counting = counted(rows, Progress(f"release shards ({config or 'default'})", total))
         annotated = (annotate(batch, schema) for batch in counting)  # observed test outcomes
-        _split_into_shards(annotated, schema, [out_dir / n for n in names], shard_rows)
+        paths = [out_dir / n for n in names]
+        _split_into_shards(annotated, schema, paths, shard_rows, group_rows)
     return total, names
 
 
+def shard_group_rows(texts: Path) -> int:
+    """Rows per row group of the shards: about `ROW_GROUP_TEXT_BYTES` of `texts`' rows' text."""
+    per_row = text_bytes_per_row(texts, TEXT_COLUMNS)
+    return max(1, min(ROW_GROUP_ROWS, int(ROW_GROUP_TEXT_BYTES // max(per_row, 1.0))))
+
+
 def _split_into_shards(
-    reader: Iterable[pa.RecordBatch], schema: pa.Schema, paths: Sequence[Path], shard_rows: int
+    reader: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    paths: Sequence[Path],
+    shard_rows: int,
+    group_rows: int,
 ) -> None:
     index, written = 0, 0
     writer = parquet_writer(paths[0], schema)
@@ -275,7 +291,7 @@ def _split_into_shards(
                     writer = parquet_writer(paths[index], schema)
                 take = min(shard_rows - written, batch.num_rows - offset)
                 table = pa.Table.from_batches([batch.slice(offset, take)])
-                writer.write_table(table.cast(schema), row_group_size=ROW_GROUP_ROWS)
+                writer.write_table(table.cast(schema), row_group_size=group_rows)
                 offset, written = offset + take, written + take
     finally:
         writer.close()

@@ -13,7 +13,7 @@ from born_assets.release.build import use_blocked_sql
 from born_assets.schemas.derive import validate_batches
 from born_assets.schemas.release import ReleaseRecord
 from born_assets.store.conservation import unreconciled_lines
-from born_assets.store.parquet import iter_parquet_batches
+from born_assets.store.parquet import iter_parquet_batches, row_group_rows
 
 MAX_EXAMPLES = 5
 
@@ -54,8 +54,9 @@ def outcomes_from_record(record: dict[str, Any] | None) -> list[CheckOutcome] | 
 
 
 def schema(shards: Sequence[Path]) -> CheckOutcome:
-    """Every released row satisfies the release schema (Pandera, in batches)."""
-    report = validate_batches(ReleaseRecord, iter_parquet_batches(shards, 10_000))
+    """Every released row satisfies the release schema (Pandera, a shard's row group at a time)."""
+    rows = row_group_rows(shards[0]) if shards else 1
+    report = validate_batches(ReleaseRecord, iter_parquet_batches(shards, rows))
     return CheckOutcome(
         "release_schema",
         report.passed,

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets.layout import ReleaseDir
-from born_assets.release.build import ROW_GROUP_ROWS, parquet_writer
+from born_assets.release.build import parquet_writer
 from born_assets.release.documents import ReleaseFacts, sources_from_table, write_documents
 from born_assets.release.publish import read_release_json
 from born_assets.schemas.derive import arrow_schema
@@ -32,6 +32,7 @@ from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.release_reports import PiiFindingRecord
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.atomic import fault_point, publish_dir
+from born_assets.store.parquet import row_group_rows
 
 ERASED_TABLE = "erased_ids"
 
@@ -130,13 +131,14 @@ def _mark_erased(table: pa.Table, hits: Mapping[str, str]) -> pa.Table:
 def _filter_parquet(
     path: Path, model: type[pandera.DataFrameModel], change: Callable[[pa.Table], pa.Table]
 ) -> None:
-    """Rewrite a Parquet file through `change` with the release writer settings."""
+    """Rewrite a Parquet file through `change`, with the release writer and its own group size."""
     schema = arrow_schema(model)
+    group_rows = row_group_rows(path)
     table = change(pq.read_table(path).cast(schema))
     tmp = path.with_name(f".{path.name}.tmp")
     writer = parquet_writer(tmp, schema)
     try:
-        writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+        writer.write_table(table, row_group_size=group_rows)
     finally:
         writer.close()
     tmp.replace(path)

@@ -125,6 +125,12 @@ class ParquetSink:
         self.close()
 
 
+def row_group_rows(path: Path) -> int:
+    """Rows in the first row group of the Parquet file at `path` (1 when it has none)."""
+    metadata = pq.read_metadata(path)
+    return metadata.row_group(0).num_rows if metadata.num_row_groups else 1
+
+
 def iter_parquet_batches(
     paths: Iterable[Path],
     batch_rows: int,

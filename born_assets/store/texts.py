@@ -92,7 +92,8 @@ def _schema(path: Path, columns: Iterable[str]) -> pa.Schema:
     return pa.schema([schema.field(name) for name in ["example_id", *columns]])
 
 
-def _text_bytes_per_row(path: Path, columns: Iterable[str]) -> float:
+def text_bytes_per_row(path: Path, columns: Iterable[str]) -> float:
+    """The mean uncompressed bytes of `columns` per row of the Parquet file at `path`."""
     metadata = pq.ParquetFile(path).metadata
     wanted = set(columns)
     total = 0
@@ -234,7 +235,7 @@ def bucketed_texts(
     if not len(released):
         return
     first, first_columns = texts[0]
-    per_row = _text_bytes_per_row(first, first_columns)
+    per_row = text_bytes_per_row(first, first_columns)
     bucket_rows = max(1, int(budget_bytes // max(per_row, 1.0)))
     starts = released[::bucket_rows]
     files = []
