@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 from born_assets.curation.dedup import survivor_ranks
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import SimilarityPolicy, TextField, field_texts
-from born_assets.store.memo import RowMemo, known_groups_narrow, remembered_stream
+from born_assets.store.memo import IdIndex, RowMemo, known_groups_narrow, remembered_stream
 from born_assets.text.minhash import MinHashParams, Signatures, sign
 
 IntArray = npt.NDArray[np.int64]
@@ -233,7 +233,7 @@ def write_signatures(
 
 def _signed_rows(
     texts: Sequence[Path],
-    candidates: pa.Array,
+    candidates: pa.ChunkedArray,
     policy: Policy,
     batch_rows: int,
     workers: int,
@@ -249,13 +249,14 @@ def _signed_rows(
     """
     fields = policy.near_dedup.fields
     columns = ["example_id", *(field.column for field in fields)]
+    wanted = IdIndex(candidates)
 
     def known(group: pa.Table) -> bool:
         ids = group.column("example_id")
-        return bool(np.all(memo.find(ids.filter(pc.is_in(ids, value_set=candidates))) >= 0))
+        return bool(np.all(memo.find(ids.filter(pa.array(wanted.contains(ids)))) >= 0))
 
     batches = (
-        batch.filter(pc.is_in(batch.column("example_id"), value_set=candidates))
+        batch.filter(pa.array(wanted.contains(batch.column("example_id"))))
         for batch in known_groups_narrow(
             texts, batch_rows, columns, ["example_id"], known, "near-dedup signatures"
         )

@@ -28,7 +28,7 @@ from born_assets.governance.pii_scanner import PiiScanner
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
 from born_assets.specs.pii_policy import PiiPolicy
-from born_assets.store.memo import RowMemo, code_version, known_groups_narrow
+from born_assets.store.memo import IdIndex, RowMemo, code_version, known_groups_narrow
 from born_assets.store.parallel import ordered_map
 from born_assets.store.parquet import ParquetSink
 from born_assets.store.progress import Progress
@@ -106,19 +106,19 @@ def candidates(
     survivors the memo all knows is read without its texts (`known_groups_narrow`).
     """
     survivors = pq.read_table(deduplicated, columns=["example_id", "origin_id"])
-    ids = survivors.column("example_id").combine_chunks()
+    index = IdIndex(survivors.column("example_id"))
     origins = survivors.column("origin_id").combine_chunks()
 
     def known(group: pa.Table) -> bool:
         group_ids = group.column("example_id")
-        wanted = group_ids.filter(pc.is_in(group_ids, value_set=ids))
+        wanted = group_ids.filter(pa.array(index.contains(group_ids)))
         return len(_remembered(memo, wanted)) == len(wanted)
 
     for batch in known_groups_narrow([sanitized], batch_rows, _TEXT_COLUMNS, ["example_id"], known):
-        at = pc.index_in(batch.column("example_id"), value_set=ids)
-        kept = pc.is_valid(at)
-        rows = batch.filter(kept)
-        columns = [rows.column(0), origins.take(at.filter(kept)), *rows.columns[1:]]
+        at = index.positions(batch.column("example_id"))
+        kept = at >= 0
+        rows = batch.filter(pa.array(kept))
+        columns = [rows.column(0), origins.take(pa.array(at[kept])), *rows.columns[1:]]
         shaped = pa.RecordBatch.from_arrays(
             columns, ["example_id", "origin_id", *_TEXT_COLUMNS[1:]]
         )

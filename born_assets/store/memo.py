@@ -74,6 +74,38 @@ def is_whole_parquet(path: Path) -> bool:
     return groups == metadata.num_rows
 
 
+class IdIndex:
+    """A fixed list of example ids, searched by binary search over their sorted keys.
+
+    Built once (a sort; ~40 bytes an id), then each lookup of a batch costs its size times
+    log(ids). Arrow's `is_in` and `index_in` hash their whole value set on every call instead:
+    asked once a batch against a corpus's ids, that grows with the square of the corpus (a
+    1,000-id batch against 700,000 ids took 115 ms a call, against 70,000 ids 4.9 ms).
+    """
+
+    def __init__(self, example_ids: pa.Array | pa.ChunkedArray) -> None:
+        """Index `example_ids` (distinct); a position is an id's place in this list."""
+        keys = id_keys(example_ids)
+        self._order = np.argsort(keys, kind="stable")
+        self._sorted = keys[self._order]
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def positions(self, example_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Each id's position in the indexed list, -1 where it is not in it."""
+        wanted = id_keys(example_ids)
+        if not len(self._sorted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
+        hit = self._sorted[at] == wanted
+        return np.where(hit, self._order[at], -1).astype(np.int64)
+
+    def contains(self, example_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Per id: whether it is in the indexed list."""
+        return self.positions(example_ids) >= 0
+
+
 class RowMemo:
     """The remembered rows of one table (empty when there is nothing valid to remember)."""
 
@@ -84,14 +116,13 @@ class RowMemo:
         """The remembered table (None: nothing is remembered)."""
         self._file = pq.ParquetFile(path) if path is not None else None
         self._cache: OrderedDict[int, pa.Table] = OrderedDict()
-        ids = np.array([], dtype="S1")
+        ids = pa.array([], pa.string())
         starts = np.array([0], dtype=np.int64)
         if self._file is not None:
-            ids = id_keys(self._file.read(columns=["example_id"]).column(0))
+            ids = self._file.read(columns=["example_id"]).column(0)
             sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._row_groups)]
             starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self._order = np.argsort(ids, kind="stable")
-        self._sorted = ids[self._order]
+        self._index = IdIndex(ids)
         self._starts = starts
 
     @classmethod
@@ -112,16 +143,11 @@ class RowMemo:
         return self._file.metadata.num_row_groups if self._file is not None else 0
 
     def __len__(self) -> int:
-        return len(self._sorted)
+        return len(self._index)
 
     def find(self, example_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Position of each id in the remembered table, -1 where it is not remembered."""
-        wanted = id_keys(example_ids)
-        if not len(self._sorted):
-            return np.full(len(wanted), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
-        hit = self._sorted[at] == wanted
-        return np.where(hit, self._order[at], -1).astype(np.int64)
+        return self._index.positions(example_ids)
 
     def take(self, positions: np.ndarray) -> pa.Table:
         """The remembered rows at `positions` (from `find`, all >= 0), in order, with `columns`."""
