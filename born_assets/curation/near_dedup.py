@@ -50,11 +50,11 @@ FloatArray = npt.NDArray[np.float64]
 
 def sign_batch(
     fields: Sequence[TextField], params: MinHashParams, batch: pa.RecordBatch
-) -> tuple[list[str], Signatures]:
+) -> tuple[pa.Array, Signatures]:
     """The example ids and signatures of one batch (a module-level function, for workers)."""
     texts = [field_texts(batch, field) for field in fields]
     rows = [list(row) for row in zip(*texts, strict=True)]
-    return batch.column("example_id").to_pylist(), sign(rows, params)
+    return batch.column("example_id"), sign(rows, params)
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def find_near_duplicates(
     signatures: Signatures,
     ranks: IntArray,
     policy: Policy,
-    tasks: Sequence[str | None] | None = None,
+    tasks: Sequence[str | int | None] | None = None,
 ) -> NearDuplicates:
     """Decide every row: kept, or a near duplicate of a better-ranked kept row.
 
@@ -135,8 +135,9 @@ def find_near_duplicates(
         signatures: One signature per row (`sign`, near-dedup's shingles).
         ranks: Per row, its place under `dedup.survivor_order` (distinct; smaller is better).
         policy: `similarity` (bands), `near_dedup.threshold` and `.distinct_task_ids`.
-        tasks: Per row, its benchmark task (`family:task_id`; None for an import's row). With
-            `distinct_task_ids`, rows naming two different tasks are never near duplicates.
+        tasks: Per row, its benchmark task (`family:task_id`, or a number standing for one; None
+            for an import's row). With `distinct_task_ids`, rows naming two different tasks are
+            never near duplicates.
 
     Returns:
         Per row, the index of its survivor (-1 when kept) and the estimated similarity.
@@ -213,9 +214,7 @@ def _remembered_signatures(table: pa.Table, num_perm: int) -> Signatures:
     return Signatures(matrix.reshape(-1, num_perm), empty)
 
 
-def write_signatures(
-    path: Path, ids: npt.NDArray[np.str_], signatures: Signatures, batch_rows: int
-) -> None:
+def write_signatures(path: Path, ids: pa.Array, signatures: Signatures, batch_rows: int) -> None:
     """The signatures, by example id, in row groups of `batch_rows` (the next run's memo)."""
     num_perm = signatures.matrix.shape[1]
     schema = _signatures_schema(num_perm)
@@ -224,7 +223,7 @@ def write_signatures(
             end = start + batch_rows
             flat = pa.array(signatures.matrix[start:end].ravel(), pa.uint32())
             columns = [
-                pa.array(ids[start:end], pa.string()),
+                ids[start:end],
                 pa.FixedSizeListArray.from_arrays(flat, num_perm),
                 pa.array(signatures.empty[start:end], pa.bool_()),
             ]
@@ -238,7 +237,7 @@ def _signed_rows(
     batch_rows: int,
     workers: int,
     memo: RowMemo,
-) -> tuple[npt.NDArray[np.str_], Signatures, int]:
+) -> tuple[pa.Array, Signatures, int]:
     """The candidates' example ids and signatures in the texts' order, and how many `memo` gave.
 
     Texts stream in batches; rows `memo` remembers (by example id) are not signed again. The
@@ -265,38 +264,45 @@ def _signed_rows(
         sign_batch, fields, policy.similarity.with_shingles(policy.near_dedup.shingle_words)
     )
     num_perm = policy.similarity.num_perm
-    ids: list[str] = []
+    ids: list[pa.Array] = []  # Arrow, not Python strings: ~31 bytes an id instead of ~85
     filled = Signatures(
         np.zeros((len(candidates), num_perm), dtype=np.uint32),
         np.zeros(len(candidates), dtype=bool),
     )
     remembered = 0
 
-    def place(batch_ids: list[str], signatures: Signatures) -> None:
-        start, end = len(ids), len(ids) + len(batch_ids)
+    arrived = 0
+
+    def place(batch_ids: pa.Array, signatures: Signatures) -> None:
+        nonlocal arrived
+        start, end = arrived, arrived + len(batch_ids)
         if end > len(filled):
             raise ValueError("near dedup: a surviving example has more than one text row")
-        ids.extend(batch_ids)
+        ids.append(batch_ids.cast(pa.string()))
         filled.matrix[start:end] = signatures.matrix
         filled.empty[start:end] = signatures.empty
+        arrived = end
 
     for part in remembered_stream(worker, batches, memo, workers):
         place(*part.computed)
-        place(
-            part.known.column("example_id").to_pylist(),
-            _remembered_signatures(part.remembered, num_perm),
-        )
+        place(part.known.column("example_id"), _remembered_signatures(part.remembered, num_perm))
         remembered += part.remembered.num_rows
-    arrived = len(ids)
     signed = Signatures(filled.matrix[:arrived], filled.empty[:arrived])
-    return np.array(ids, dtype=object), signed, remembered
+    return pa.concat_arrays(ids) if ids else pa.array([], pa.string()), signed, remembered
 
 
-def _tasks(survivors: pa.Table) -> list[str | None]:
-    """Each survivor's benchmark task (`task` column), None where it has none."""
+def _task_numbers(survivors: pa.Table, example_ids: pa.Array) -> list[int | None]:
+    """Per id of `example_ids` (all survivors), a number naming its benchmark task (`task`).
+
+    None where it has none. Equal numbers, equal tasks: numbers instead of the task texts keep
+    no Python string per row (a dict of a million ids and tasks held 210 MB).
+    """
     if "task" not in survivors.column_names:
-        return [None] * survivors.num_rows
-    return survivors.column("task").to_pylist()
+        return [None] * len(example_ids)
+    numbers = pc.dictionary_encode(survivors.column("task").combine_chunks()).indices
+    at = IdIndex(survivors.column("example_id")).positions(example_ids)
+    numbered: list[int | None] = numbers.take(pa.array(at)).to_pylist()
+    return numbered
 
 
 def near_decisions(
@@ -333,25 +339,21 @@ def near_decisions(
     write_signatures(signatures_out, arrived, signed, batch_rows)
     # The rows are decided in the texts' order too (the decisions do not depend on it): a copy
     # of the signatures sorted by id would double near-dedup's largest allocation.
-    order = np.argsort(arrived, kind="stable")
-    ids = arrived[order]
-    if len(ids) != ranks.num_rows or list(ids) != candidates.to_pylist():
+    order = pc.sort_indices(arrived).to_numpy()
+    ids = arrived.take(pa.array(order))
+    if len(ids) != ranks.num_rows or not ids.equals(candidates.combine_chunks()):
         raise ValueError("near dedup: some surviving examples have no text row")
     place = np.empty(len(order), dtype=np.int64)  # arrived row -> its place in id order
     place[order] = np.arange(len(order))
     sorted_ranks = ranks.column("survivor_rank").to_numpy().astype(np.int64)
-    tasks = dict(zip(survivors.column("example_id").to_pylist(), _tasks(survivors), strict=True))
-    found = find_near_duplicates(
-        signed, sorted_ranks[place], policy, [tasks[example_id] for example_id in arrived]
-    )
+    tasks = _task_numbers(survivors, arrived)
+    found = find_near_duplicates(signed, sorted_ranks[place], policy, tasks)
     duplicate_of = found.duplicate_of[order]
     removed = duplicate_of >= 0
     decisions = pa.table(
         {
-            "example_id": pa.array(ids, pa.string()),
-            "near_duplicate_of": pa.array(
-                [arrived[j] if j >= 0 else None for j in duplicate_of.tolist()], pa.string()
-            ),
+            "example_id": ids,
+            "near_duplicate_of": arrived.take(pa.array(duplicate_of, mask=~removed)),
             "estimated_similarity": pa.array(found.similarity[order], mask=~removed),
             "near_duplicate_count": pa.array(found.counts()[order]),
         },

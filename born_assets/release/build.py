@@ -36,7 +36,7 @@ from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
 from born_assets.store.progress import Progress, counted
-from born_assets.store.texts import text_bytes_per_row, write_sorted
+from born_assets.store.texts import rows_within, write_sorted
 
 ROW_GROUP_ROWS = 10_000
 """Rows per row group of the release's tables without texts, and most rows in a shard's group."""
@@ -268,8 +268,7 @@ def write_shards(
 
 def shard_group_rows(texts: Path) -> int:
     """Rows per row group of the shards: about `ROW_GROUP_TEXT_BYTES` of `texts`' rows' text."""
-    per_row = text_bytes_per_row(texts, TEXT_COLUMNS)
-    return max(1, min(ROW_GROUP_ROWS, int(ROW_GROUP_TEXT_BYTES // max(per_row, 1.0))))
+    return min(ROW_GROUP_ROWS, rows_within(texts, TEXT_COLUMNS, ROW_GROUP_TEXT_BYTES))
 
 
 def _split_into_shards(

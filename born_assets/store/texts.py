@@ -92,7 +92,15 @@ def _schema(path: Path, columns: Iterable[str]) -> pa.Schema:
     return pa.schema([schema.field(name) for name in ["example_id", *columns]])
 
 
-def text_bytes_per_row(path: Path, columns: Iterable[str]) -> float:
+def rows_within(path: Path, columns: Iterable[str], budget_bytes: float) -> int:
+    """How many rows of the Parquet file at `path` hold about `budget_bytes` of `columns` (>= 1).
+
+    Sized on the mean uncompressed bytes of those columns per row.
+    """
+    return max(1, int(budget_bytes // max(_text_bytes_per_row(path, columns), 1.0)))
+
+
+def _text_bytes_per_row(path: Path, columns: Iterable[str]) -> float:
     """The mean uncompressed bytes of `columns` per row of the Parquet file at `path`."""
     metadata = pq.ParquetFile(path).metadata
     wanted = set(columns)
@@ -235,8 +243,7 @@ def bucketed_texts(
     if not len(released):
         return
     first, first_columns = texts[0]
-    per_row = text_bytes_per_row(first, first_columns)
-    bucket_rows = max(1, int(budget_bytes // max(per_row, 1.0)))
+    bucket_rows = rows_within(first, first_columns, budget_bytes)
     starts = released[::bucket_rows]
     files = []
     for number, (path, columns) in enumerate(texts):

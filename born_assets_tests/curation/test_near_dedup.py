@@ -108,6 +108,37 @@ def test_different_tasks_of_one_benchmark_are_never_near_duplicates(policy: Poli
     assert find_near_duplicates(signatures, ranks, off, lanes).duplicate_of.tolist() == [-1, 0, 0]
 
 
+def test_near_decisions_read_each_rows_task_whatever_the_order(
+    policy: Policy, tmp_path: Path
+) -> None:
+    text = "Return the sum of the even numbers of a list, and raise ValueError when it is empty."
+    tasks = ["humaneval:HumanEval/56", "humaneval:HumanEval/61", "humaneval:HumanEval/56", None]
+    survivors = pa.table(  # not in id order: the tasks must follow their ids, not positions
+        {
+            "example_id": ["ex_d", "ex_b", "ex_c", "ex_a"],
+            "prompt_hash": [f"{n:064x}" for n in range(4)],
+            "curation_score": [1.0, 0.9, 0.8, 0.7],
+            "lane_priority": [1] * 4,
+            "generation_timestamp": ["2026-01-01T00:00:00Z"] * 4,
+            "task": tasks,
+        }
+    )
+    texts = tmp_path / "texts.parquet"
+    pq.write_table(
+        pa.table({"example_id": ["ex_c", "ex_a", "ex_d", "ex_b"], "prompt": [text] * 4}), texts
+    )
+    only_prompt = policy.model_copy(
+        update={"near_dedup": policy.near_dedup.model_copy(update={"fields": (TextField.PROMPT,)})}
+    )
+    empty = RowMemo(None, SIGNATURE_COLUMNS)
+    found, _ = near_decisions(survivors, [texts], only_prompt, 2, empty, tmp_path / "s.parquet")
+    # Ranked by score: ex_d (HumanEval/56) stays, ex_b (HumanEval/61) is another task and stays,
+    # ex_c (HumanEval/56 again) and ex_a (an import's row, no task) are ex_d's near copies.
+    assert found.column("example_id").to_pylist() == ["ex_a", "ex_b", "ex_c", "ex_d"]
+    assert found.column("near_duplicate_of").to_pylist() == ["ex_d", None, "ex_d", None]
+    assert found.column("near_duplicate_count").to_pylist() == [0, 0, 0, 2]
+
+
 def test_the_dialogue_leaves_out_system_turns_and_keeps_tool_calls() -> None:
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": "a long shared policy"},
