@@ -9,11 +9,13 @@ from typing import Any
 
 import duckdb
 
-from born_assets.release.build import use_blocked_sql
+from born_assets.release.build import ROW_GROUP_TEXT_BYTES, use_blocked_sql
+from born_assets.release.texts import TEXT_COLUMNS
 from born_assets.schemas.derive import validate_batches
 from born_assets.schemas.release import ReleaseRecord
 from born_assets.store.conservation import unreconciled_lines
-from born_assets.store.parquet import iter_parquet_batches, row_group_rows
+from born_assets.store.parquet import iter_parquet_batches
+from born_assets.store.texts import rows_within
 
 MAX_EXAMPLES = 5
 
@@ -53,9 +55,15 @@ def outcomes_from_record(record: dict[str, Any] | None) -> list[CheckOutcome] | 
     return outcomes
 
 
+SCHEMA_BATCH_TEXT_BYTES = 4 * ROW_GROUP_TEXT_BYTES
+"""Text validated per Pandera call: four row groups' worth. One group at a time paid Pandera's
+cost per call 91 times at 100k rows (measured beside a build: 6.0 s, four at a time 3.6 s, for
++170 MiB)."""
+
+
 def schema(shards: Sequence[Path]) -> CheckOutcome:
-    """Every released row satisfies the release schema (Pandera, a shard's row group at a time)."""
-    rows = row_group_rows(shards[0]) if shards else 1
+    """Every released row satisfies the release schema (Pandera, batch by batch)."""
+    rows = rows_within(shards[0], TEXT_COLUMNS, SCHEMA_BATCH_TEXT_BYTES) if shards else 1
     report = validate_batches(ReleaseRecord, iter_parquet_batches(shards, rows))
     return CheckOutcome(
         "release_schema",

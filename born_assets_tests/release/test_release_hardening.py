@@ -14,12 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from born_assets.cli.main import main
 from born_assets.defs.runner import failure_messages, materialize_graph, materialize_release
 from born_assets.layout import DataDir
+from born_assets.release import checks
 from born_assets.release.ledger import issued_versions
 from born_assets.release.publish import verify_release
 from born_assets.store.atomic import FAULT_ENV
@@ -112,3 +114,29 @@ def test_a_broken_import_spec_stops_the_release_before_anything_is_published(
     messages = "\n".join(failure_messages(result))
     assert "imports/fastchat-identity.yaml: format: unknown format 'no_such_format'" in messages
     assert sorted(p.name for p in (data_dir / "releases").iterdir()) == before
+
+
+def test_the_schema_check_finds_every_bad_row_across_batches_and_shards(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = DataDir.at(built).release("v1")
+    table = pa.concat_tables(pq.read_table(shard) for shard in release.shards())
+    assert checks.schema(release.shards()).passed
+    scores = table.column("curation_score").to_pylist()
+    bad = [3, table.num_rows - 2]  # one in each shard
+    for row in bad:
+        scores[row] = 1.5
+    index = table.schema.get_field_index("curation_score")
+    broken = table.set_column(index, "curation_score", pa.array(scores, pa.float64()))
+    half = table.num_rows // 2
+    shards = [tmp_path / "train-00000-of-00002.parquet", tmp_path / "train-00001-of-00002.parquet"]
+    pq.write_table(broken.slice(0, half), shards[0], row_group_size=7)
+    pq.write_table(broken.slice(half), shards[1], row_group_size=7)
+    monkeypatch.setattr(checks, "SCHEMA_BATCH_TEXT_BYTES", 1)  # one row a batch
+
+    outcome = checks.schema(shards)
+
+    assert not outcome.passed
+    assert outcome.failures == 2
+    named = {example["example_id"] for example in outcome.examples}  # type: ignore[index]
+    assert named == {table.column("example_id")[row].as_py() for row in bad}
