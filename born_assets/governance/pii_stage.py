@@ -108,11 +108,16 @@ def candidates(
     survivors = pq.read_table(deduplicated, columns=["example_id", "origin_id"])
     index = IdIndex(survivors.column("example_id"))
     origins = survivors.column("origin_id").combine_chunks()
+    # What the memo knows of the row group being read: `known_groups_narrow` asks `known` of a
+    # group before it yields the group's batches, so each batch takes its rows from here.
+    group_known: dict[str, _Result] = {}
 
     def known(group: pa.Table) -> bool:
+        nonlocal group_known
         group_ids = group.column("example_id")
         wanted = group_ids.filter(pa.array(index.contains(group_ids)))
-        return len(_remembered(memo, wanted)) == len(wanted)
+        group_known = _remembered(memo, wanted)
+        return len(group_known) == len(wanted)
 
     for batch in known_groups_narrow([sanitized], batch_rows, _TEXT_COLUMNS, ["example_id"], known):
         at = index.positions(batch.column("example_id"))
@@ -122,7 +127,8 @@ def candidates(
         shaped = pa.RecordBatch.from_arrays(
             columns, ["example_id", "origin_id", *_TEXT_COLUMNS[1:]]
         )
-        yield shaped, _remembered(memo, shaped.column("example_id"))
+        ids = shaped.column("example_id").to_pylist()
+        yield shaped, {i: group_known[i] for i in ids if i in group_known}
 
 
 def scan_candidates(
