@@ -269,9 +269,7 @@ def _signed_rows(
         np.zeros((len(candidates), num_perm), dtype=np.uint32),
         np.zeros(len(candidates), dtype=bool),
     )
-    remembered = 0
-
-    arrived = 0
+    remembered = arrived = 0
 
     def place(batch_ids: pa.Array, signatures: Signatures) -> None:
         nonlocal arrived
