@@ -84,6 +84,9 @@ class Warehouse:
             "threads": 2,
             "memory_limit": self.duckdb_memory_limit,
             "temp_directory": str(spill),
+            # Without them DuckDB keeps the memory a query freed: after the release's sort of
+            # 1M narrow rows, 1,200 MiB of RSS stayed held through the text join (345 with).
+            "allocator_background_threads": True,
         }
         try:
             with duckdb.connect(config=config) as connection:
