@@ -32,7 +32,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from born_assets import layout
-from born_assets.store.memo import id_keys
+from born_assets.store.memo import IdIndex, id_keys
 from born_assets.store.parquet import parquet_reader
 
 BUDGET_BYTES = 64 * 1024 * 1024
@@ -117,7 +117,7 @@ def _text_bytes_per_row(path: Path, columns: Iterable[str]) -> float:
 def _scatter(
     path: Path,
     columns: tuple[str, ...],
-    released: npt.NDArray[np.bytes_],
+    released: IdIndex,
     starts: npt.NDArray[np.bytes_],
     files: _BucketFiles,
 ) -> None:
@@ -125,10 +125,10 @@ def _scatter(
     wanted = ["example_id", *columns]
     reader = parquet_reader(path)
     for group in range(reader.num_row_groups):
-        if not _released(released, reader.read_row_group(group, ["example_id"]).column(0)).any():
+        if not released.contains(reader.read_row_group(group, ["example_id"]).column(0)).any():
             continue  # a row group none of whose rows is wanted: its texts are not read
         for batch in reader.iter_batches(_SCATTER_ROWS, row_groups=[group], columns=wanted):
-            keep = np.flatnonzero(_released(released, batch.column("example_id")))
+            keep = np.flatnonzero(released.contains(batch.column("example_id")))
             if not len(keep):
                 continue
             ids = id_keys(batch.column("example_id").take(pa.array(keep)))
@@ -136,15 +136,6 @@ def _scatter(
             table = pa.Table.from_batches([batch]).take(pa.array(keep))
             for bucket in np.unique(buckets):
                 files.add(int(bucket), table.filter(pa.array(buckets == bucket)))
-
-
-def _released(
-    released: npt.NDArray[np.bytes_], example_ids: pa.Array | pa.ChunkedArray
-) -> npt.NDArray[np.bool_]:
-    """Per id: whether it is among `released` (sorted)."""
-    ids = id_keys(example_ids)
-    at = np.minimum(np.searchsorted(released, ids), len(released) - 1)
-    return np.asarray(released[at] == ids, dtype=bool)
 
 
 def rebatched(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]:
@@ -239,12 +230,14 @@ def bucketed_texts(
         batch_rows: Rows per batch read from `narrow`.
         budget_bytes: Text per bucket, sized on the first file's uncompressed column sizes.
     """
-    released = id_keys(pq.read_table(narrow, columns=["example_id"]).column(0))
-    if not len(released):
+    ids = pq.read_table(narrow, columns=["example_id"]).column(0)
+    if not len(ids):
         return
     first, first_columns = texts[0]
     bucket_rows = rows_within(first, first_columns, budget_bytes)
-    starts = released[::bucket_rows]
+    starts = id_keys(ids.take(pa.array(range(0, len(ids), bucket_rows))))  # ids are sorted
+    released = IdIndex(ids)
+    del ids
     files = []
     for number, (path, columns) in enumerate(texts):
         bucket_files = _BucketFiles(scratch, f"texts{number}", _schema(path, columns), len(starts))
