@@ -16,7 +16,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from born_assets.governance.pii import redact, scan, scan_row
+from born_assets.governance import pii_names
+from born_assets.governance.pii import _lower_same_length, redact, scan, scan_row
+from born_assets.governance.pii_names import NameFinder
 from born_assets.governance.pii_scanner import PiiScanner
 from born_assets.schemas.vocabulary import PiiKind, PiiScanStatus
 from born_assets.specs.pii_policy import NamePolicy, PiiAction, PiiPolicy
@@ -93,3 +95,34 @@ def test_a_name_is_redacted_or_flagged_per_policy() -> None:
 def test_a_locale_without_a_name_list_is_a_policy_error() -> None:
     with pytest.raises(ValidationError, match="no person-name list for locale 'xx_YY'"):
         NamePolicy(locales=("en_US", "xx_YY"))
+
+
+GUARD_EDGES = [
+    "XDr. Mr. Smith",  # the first title is inside a word; the second one counts
+    "this Hi Adam; thIS; HI Mia, HELLO Noah",  # "hi" inside words, cues in any case
+    "Thanks, Thanks, Dylan",  # a cue failing where the next one starts
+    'xauthor="Ann Lee" author: "Ann Lee" .name="Bo Li"',
+    "_Ada Lovelace .Ada Lovelace Ada Lovelace\nAda Lovelace",
+    "DrDr. Ada Dr.Ada Dr. Ada",
+    "",
+]
+
+
+@pytest.mark.parametrize("which", ["full", "title", "cue", "field"])
+def test_the_fast_search_finds_what_the_plain_pattern_finds(which: str) -> None:
+    """The name patterns start with a lookbehind, so they run only where their body matches.
+
+    That must change only the speed: the matches are those of the whole pattern run plainly,
+    on the labelled windows and on texts where a start inside a word hides a real one.
+    """
+    finder = NameFinder(NamePolicy())
+    guarded = {"full": pii_names._FULL, "title": finder._title, "cue": finder._cue}.get(
+        which, finder._field
+    )
+    texts = [window["text"] for window in SAMPLE] + GUARD_EDGES
+    found = 0
+    for text in texts:
+        spans = [m.span() for m in guarded.finditer(text, _lower_same_length(text))]
+        assert spans == [m.span() for m in guarded.pattern.finditer(text)], text
+        found += len(spans)
+    assert found > 0  # the comparison saw matches, not only their absence
