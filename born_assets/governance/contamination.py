@@ -33,7 +33,8 @@ highest overlap fraction, then eval set id, item order in the eval file and fiel
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -60,6 +61,7 @@ from born_assets.specs.evals import EvalSet
 from born_assets.specs.model_families import GeneratorOverlapAction
 from born_assets.specs.policy import ContaminationPolicy
 from born_assets.store.memo import RowMemo
+from born_assets.store.parallel import ordered_map_shared
 from born_assets.text.minhash import MinHashParams
 from born_assets.text.words import normalize_text
 
@@ -248,6 +250,58 @@ class ContaminationSummary:
     nearest: pa.Table
 
 
+@dataclass(frozen=True)
+class BatchChecker:
+    """What measures and checks batches: sent once to each worker process, not with each batch."""
+
+    index: EvalIndex
+    policy: ContaminationPolicy
+    measure: EvalSimilarity | None = None
+    """The `similar` check's MinHash of the eval texts (None: similarity is not measured)."""
+
+
+def measure_batch(
+    checker: BatchChecker, work: tuple[pa.Table, np.ndarray]
+) -> tuple[FloatMatrix | None, list[RowCheck]]:
+    """One batch's work: `(rows with their texts, which of them to check)`.
+
+    Returns the similarity of every row given to each eval text (rows x eval texts; None when
+    not measured) and the checks of the rows marked, in order.
+    """
+    rows, fresh = work
+    checked = rows.filter(pa.array(fresh))
+    if checker.measure is None:
+        return None, check_batch(checked, checker.index, checker.policy)
+    similarities = checker.measure.measure(rows.column("prompt").to_pylist())
+    similar = (checker.measure, similarities[fresh])
+    return similarities, check_batch(checked, checker.index, checker.policy, similar)
+
+
+_Pending = tuple[pa.Table, pa.Table, np.ndarray, list[RowCheck]]
+"""A batch in flight: all its rows, the rows read, which the memo knows, their checks."""
+
+
+def _batch_work(
+    batches: Iterable[pa.RecordBatch | pa.Table], memo: CheckMemo | None, pending: deque[_Pending]
+) -> Iterator[tuple[pa.Table, np.ndarray]]:
+    """Per batch, what `measure_batch` gets: the rows read, and which of them to check.
+
+    What the results are put together with later goes to `pending`, in the same order.
+    """
+    for batch in batches:
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        texts_read = _texts_read(table)
+        if memo is not None:
+            known, stored = memo.recall(table, texts_read)
+        elif not texts_read.all():
+            raise ValueError("contamination: rows without texts, and no memo that knows them")
+        else:
+            known, stored = np.zeros(table.num_rows, dtype=bool), []
+        read = table if texts_read.all() else table.filter(pa.array(texts_read))
+        pending.append((table, read, known, stored))
+        yield read, ~known[texts_read]
+
+
 def stream_contamination(
     batches: Iterable[pa.RecordBatch | pa.Table],
     eval_sets: Sequence[EvalSet],
@@ -257,6 +311,7 @@ def stream_contamination(
     memo: CheckMemo | None = None,
     similarity: MinHashParams | None = None,
     nearest_seed: pa.Table | None = None,
+    workers: int = 1,
 ) -> ContaminationSummary:
     """Check every row against every eval set, writing verdicts and matches batch by batch.
 
@@ -274,6 +329,8 @@ def stream_contamination(
         nearest_seed: The last run's nearest rows, when they can be carried forward: then the
             batches may leave out the texts of rows `memo` knows (`TEXTS_READ` false), whose
             similarities are not measured again.
+        workers: Processes that measure and check batches (`measure_batch`); the results, and
+            so the tables written, are the same for any number.
 
     Returns:
         Row counts, exclusions by deciding method, the report, the generator overlaps and each
@@ -287,22 +344,20 @@ def stream_contamination(
     nearest = NearestRows(policy.nearest_rows, policy.similarity_threshold)
     if nearest_seed is not None:
         nearest.seed(nearest_seed, index.texts)
+    pending: deque[_Pending] = deque()
     rows_checked = 0
     excluded = dict.fromkeys(ContaminationMethod, 0)
-    for batch in batches:
-        texts_read = _texts_read(batch)
-        read = batch if texts_read.all() else batch.filter(pa.array(texts_read))
-        similar = None
-        if measure is not None:
-            similar = (measure, measure.measure(read.column("prompt").to_pylist()))
+    checker = BatchChecker(index, policy, measure)
+    work = _batch_work(batches, memo, pending)
+    for similarities, fresh in ordered_map_shared(measure_batch, checker, work, workers):
+        table, read, known, stored = pending.popleft()
+        if similarities is not None:
             ids = read.column("example_id").to_pylist()
-            nearest.add(ids, read.column("origin_id").to_pylist(), similar[1])
+            nearest.add(ids, read.column("origin_id").to_pylist(), similarities)
+        remembered, computed = iter(stored), iter(fresh)
+        checks = [next(remembered) if hit else next(computed) for hit in known]
         if memo is not None:
-            checks = memo.checks(batch, index, policy, similar, texts_read)
-        elif not texts_read.all():
-            raise ValueError("contamination: rows without texts, and no memo that knows them")
-        else:
-            checks = check_batch(batch, index, policy, similar)
+            memo.record(table, checks)
         rows_checked += len(checks)
         for check in checks:
             if check.matches:
@@ -340,32 +395,21 @@ class CheckMemo:
     sink: TableSink
     rows_remembered: int = 0
 
-    def checks(
-        self,
-        batch: pa.RecordBatch | pa.Table,
-        index: EvalIndex,
-        policy: ContaminationPolicy,
-        similar: SimilarBatch | None = None,
-        texts_read: np.ndarray | None = None,
-    ) -> list[RowCheck]:
-        """The row checks of `batch`, in order: remembered, or computed by `check_batch`.
+    def recall(self, table: pa.Table, texts_read: np.ndarray) -> tuple[np.ndarray, list[RowCheck]]:
+        """Which rows of `table` the memo knows, and their remembered checks, in order.
 
-        `similar` holds the similarities of the rows whose texts were read (`texts_read`; all
-        rows when None), and every row this memo does not know must be one of them.
+        Raises:
+            ValueError: A row whose texts were left out (`texts_read` false) is not known.
         """
-        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-        if texts_read is None:
-            texts_read = np.ones(table.num_rows, dtype=bool)
         known, remembered = self.remembered.recall(table, ["source_benchmark", "generator_model"])
-        stored = iter(remembered.column("row_check").to_pylist())
         if np.any(~known & ~texts_read):
             raise ValueError("contamination: a row whose texts were left out is not remembered")
-        fresh_similar = None if similar is None else (similar[0], similar[1][~known[texts_read]])
-        fresh = iter(check_batch(table.filter(pa.array(~known)), index, policy, fresh_similar))
-        checks = [row_check_from_json(next(stored)) if hit else next(fresh) for hit in known]
         self.rows_remembered += int(known.sum())
+        return known, [row_check_from_json(s) for s in remembered.column("row_check").to_pylist()]
+
+    def record(self, table: pa.Table, checks: Sequence[RowCheck]) -> None:
+        """Keep this run's checks of `table`'s rows (in order) for the next run."""
         self.sink.write_batch(check_table(checks, table))
-        return checks
 
 
 @dataclass

@@ -174,6 +174,7 @@ def check_candidates(
     out_dir: Path,
     batch_rows: int,
     remembered: RowMemo | None = None,
+    workers: int = 1,
 ) -> tuple[dict[str, int], list[GeneratorOverlap], int]:
     """Write verdicts, matches, the report and exits.
 
@@ -182,7 +183,8 @@ def check_candidates(
     Rows `remembered` (the last run's `checks.parquet`, see `contamination_versions`) knows are
     not checked again; every row's check goes to this run's `checks.parquet`. When the last run's
     nearest table can be carried forward (`_nearest_seed`), their texts are not even read, and
-    their similarities to the eval texts are not measured again.
+    their similarities to the eval texts are not measured again. `workers` processes measure and
+    check the batches.
     """
     remembered = remembered if remembered is not None else RowMemo(None, CHECK_MEMO_COLUMNS)
     params: dict[str, Any] = {
@@ -207,7 +209,7 @@ def check_candidates(
             )
         batches = counted(reader, Progress("contamination", None))
         summary = stream_contamination(
-            batches, eval_sets, policy, verdicts, matches, memo, similarity, seed
+            batches, eval_sets, policy, verdicts, matches, memo, similarity, seed, workers
         )
     with ParquetSink(out_dir / layout.REPORT, ContaminationReportRecord, batch_rows) as report:
         report.write_batch(summary.report)

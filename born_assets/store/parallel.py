@@ -19,11 +19,13 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
 from multiprocessing.context import BaseContext
-from typing import TypeVar
+from typing import Any, TypeVar
 
 In = TypeVar("In")
 Out = TypeVar("Out")
+Shared = TypeVar("Shared")
 PRELOADED = "born_assets.defs.location"
 """Imported once by the fork server: every stage function a worker may be handed."""
 
@@ -51,13 +53,50 @@ def ordered_map(function: Callable[[In], Out], items: Iterable[In], workers: int
         yield from map(function, items)
         return
     with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
-        pending: deque[Future[Out]] = deque()
-        for item in items:
-            pending.append(pool.submit(function, item))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
+        yield from _in_order(pool, function, items, workers)
+
+
+def ordered_map_shared(
+    function: Callable[[Shared, In], Out], shared: Shared, items: Iterable[In], workers: int
+) -> Iterator[Out]:
+    """`function(shared, item)` for each item, as `ordered_map` does it.
+
+    `shared` (large, the same for every item: an index, say) is pickled once per worker process,
+    when it starts, instead of once per item.
+    """
+    if workers <= 1:
+        yield from (function(shared, item) for item in items)
+        return
+    with ProcessPoolExecutor(
+        workers, mp_context=worker_context(), initializer=_share, initargs=(function, shared)
+    ) as pool:
+        yield from _in_order(pool, _call_shared, items, workers)
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, function: Callable[[In], Out], items: Iterable[In], workers: int
+) -> Iterator[Out]:
+    pending: deque[Future[Out]] = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= 2 * workers:
             yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+_shared_call: Callable[[Any], Any] | None = None
+"""In a worker of `ordered_map_shared`: its function with the shared value bound."""
+
+
+def _share(function: Callable[[Shared, In], Out], shared: Shared) -> None:
+    global _shared_call
+    _shared_call = partial(function, shared)
+
+
+def _call_shared(item: Any) -> Any:
+    assert _shared_call is not None, "not in a worker of ordered_map_shared"
+    return _shared_call(item)
 
 
 def worker_context() -> BaseContext:

@@ -61,7 +61,11 @@ def _inputs(folder: Path, rows: pa.Table) -> dict[str, Path]:
 
 
 def _check(
-    inputs: dict[str, Path], out: Path, eval_sets: list[EvalSet], memo: RowMemo | None
+    inputs: dict[str, Path],
+    out: Path,
+    eval_sets: list[EvalSet],
+    memo: RowMemo | None,
+    workers: int = 1,
 ) -> int:
     out.mkdir(parents=True)
     policy = Policy.load(SAMPLE_DATA / "policy.yaml")
@@ -77,6 +81,7 @@ def _check(
             out_dir=out,
             batch_rows=64,
             remembered=memo,
+            workers=workers,
         )
     return remembered
 
@@ -135,3 +140,25 @@ def test_a_nearest_row_that_left_makes_every_row_measured_again(
 
     assert remembered == fewer.num_rows
     assert _digests(tmp_path / "again") == _digests(tmp_path / "fresh")
+
+
+def test_two_workers_write_what_one_writes(tmp_path: Path, eval_sets: list[EvalSet]) -> None:
+    """Batches are measured and checked in worker processes; the tables must not show it.
+
+    Both a build from scratch and one that remembers most rows (and reads only the new rows'
+    texts) are compared, byte for byte, with the same build in one process.
+    """
+    rows = sample_rows()
+    old = rows.filter(pc.not_equal(rows.column("origin_id"), NEW_LANE))
+    first = _inputs(tmp_path / "first", old)
+    _check(first, tmp_path / "first-one", eval_sets, None)
+    _check(first, tmp_path / "first-two", eval_sets, None, workers=2)
+    assert _digests(tmp_path / "first-two") == _digests(tmp_path / "first-one")
+
+    both = _inputs(tmp_path / "both", rows)
+    memo = _memo(tmp_path / "first-one")
+    assert _seed_usable(both, memo)
+    remembered = _check(both, tmp_path / "again-two", eval_sets, memo, workers=2)
+    _check(both, tmp_path / "fresh", eval_sets, None)
+    assert remembered == old.num_rows
+    assert _digests(tmp_path / "again-two") == _digests(tmp_path / "fresh")

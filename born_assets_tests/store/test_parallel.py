@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from born_assets.defs.resources import WarehouseResource
-from born_assets.store.parallel import ordered_map, worker_count
+from born_assets.store.parallel import ordered_map, ordered_map_shared, worker_count
 from born_assets_tests.graph import UNPARTITIONED, definitions, nodes
 
 STAGE_TABLES = ("sanitized/rows.parquet", "sanitized/exits.parquet", "gated/rows.parquet")
@@ -31,6 +31,32 @@ def test_ordered_map_raises_a_worker_error_at_its_item() -> None:
     assert [next(results) for _ in range(3)] == [100, 121, 144]
     with pytest.raises(ValueError, match="thirteen"):
         next(results)
+
+
+class Offset:
+    """A shared value that counts how often this process pickled it."""
+
+    pickled = 0
+
+    def __init__(self, by: int) -> None:
+        self.by = by
+
+    def __getstate__(self) -> dict[str, int]:
+        Offset.pickled += 1
+        return {"by": self.by}
+
+
+def shifted(offset: Offset, value: int) -> int:
+    return value + offset.by
+
+
+def test_the_shared_value_goes_to_each_worker_once_not_with_each_item() -> None:
+    Offset.pickled = 0
+    items = range(40)
+    results = list(ordered_map_shared(shifted, Offset(1000), items, workers=2))
+    assert results == [i + 1000 for i in items]
+    assert 1 <= Offset.pickled <= 2  # once per worker process started
+    assert list(ordered_map_shared(shifted, Offset(5), items, workers=1)) == [i + 5 for i in items]
 
 
 def test_worker_count_never_exceeds_the_batches() -> None:

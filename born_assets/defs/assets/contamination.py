@@ -81,6 +81,7 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                 out_dir=staging,
                 batch_rows=warehouse.batch_rows,
                 remembered=remembered,
+                workers=warehouse.worker_count([deduplicated]),
             )
             write_versions(staging, versions)
             step = record(staging, read, versions)
