@@ -297,7 +297,9 @@ def _batch_work(
             raise ValueError("contamination: rows without texts, and no memo that knows them")
         else:
             known, stored = np.zeros(table.num_rows, dtype=bool), []
-        read = table if texts_read.all() else table.filter(pa.array(texts_read))
+        # a copy, also when every text was read: a batch may be a slice of a larger table,
+        # and a pickled slice (to a worker) carries all of its table's buffers
+        read = table.filter(pa.array(texts_read))
         pending.append((table, read, known, stored))
         yield read, ~known[texts_read]
 

@@ -141,8 +141,8 @@ def _scatter(
 def rebatched(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]:
     """The tables' rows in batches of exactly `rows` (the last may be shorter).
 
-    Only each yielded batch is copied into one piece; the rows waiting stay slices of their
-    tables.
+    A batch whose rows span two tables is copied into one piece; any other batch is a slice of
+    its table, and a pickled slice carries the whole table's buffers: send a worker a copy.
     """
     pending: pa.Table | None = None
     for table in tables:

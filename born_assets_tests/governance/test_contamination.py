@@ -8,8 +8,11 @@ is new text, not a leak. The real sample lanes must show the contamination they 
 from __future__ import annotations
 
 import json
+import pickle
 import re
+from collections import deque
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,6 +24,7 @@ from hypothesis import strategies as st
 from born_assets.governance.contamination import (
     CONTAMINATION_READ_COLUMNS,
     ContaminationResult,
+    _batch_work,
     scan_contamination,
     stream_contamination,
 )
@@ -393,3 +397,14 @@ def test_an_eval_text_shorter_than_n_words_is_matched_only_exactly() -> None:
     )
     assert alone["ngram_count"] == 0
     assert inside["is_contaminated"] is False and inside["overlap_fraction"] == 0.0
+
+
+def test_a_batch_goes_to_a_worker_without_the_table_it_was_cut_from() -> None:
+    """A pickled Arrow slice carries every buffer of its table; what a worker gets is a copy."""
+    rows = sample_rows()
+    whole = pa.concat_tables([rows] * 20).combine_chunks()
+    batch = whole.slice(0, 10)  # as `store.texts.rebatched` hands them out
+    pending: deque[Any] = deque()
+    ((read, fresh),) = _batch_work([batch], None, pending)
+    assert read.to_pylist() == batch.to_pylist() and fresh.all()
+    assert len(pickle.dumps(read)) * 50 < len(pickle.dumps(whole)) <= len(pickle.dumps(batch)) + 100
