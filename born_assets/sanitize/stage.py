@@ -95,6 +95,17 @@ def sanitize_versions(policy: ClosurePolicy) -> dict[str, str]:
     return {"code": code_version(), "closure_policy": policy.content_hash}
 
 
+def sanitized_text_versions(policy: ClosurePolicy) -> dict[str, str]:
+    """What a sanitized row's texts depend on besides its `example_id`, for a later stage's memo.
+
+    An id comes from the input row; the texts come from it under this code and closure policy.
+    A stage that remembers results computed from the texts by id (the PII scan, the
+    contamination check) keeps them under these versions too: otherwise a closure policy change
+    would answer the new texts with the last run's results.
+    """
+    return {f"sanitized_{name}": value for name, value in sanitize_versions(policy).items()}
+
+
 def _kept(row: dict[str, Any], result: SanitizedRow) -> dict[str, Any]:
     history = orjson.loads(row["post_processing"]) + [_transform_json(t) for t in result.transforms]
     blocks, chars = _hidden_counts(result.transforms)

@@ -105,6 +105,33 @@ def test_a_policy_change_recomputes_every_verdict(tmp_path: Path) -> None:
     assert remembered_rows(again, "gated") == 0
 
 
+def test_a_closure_policy_change_is_not_answered_from_the_last_scans(tmp_path: Path) -> None:
+    """A closure policy change gives rows new texts under their old ids: nothing is remembered.
+
+    The PII scan and the contamination check read sanitized texts, which the closure policy
+    shapes; their tables must be a fresh build's.
+    """
+    data_dir = copy_sample_data(tmp_path / "data")
+    materialize_all(data_dir)
+    shorter_outputs(data_dir)
+    again = materialize_all(data_dir)
+    assert materialization_metadata(again, "sanitized")["rows_remembered"] == 0
+    for key in ("pii", "contamination"):
+        assert remembered_rows(again, key) == 0
+    fresh_dir = copy_sample_data(tmp_path / "fresh")
+    shorter_outputs(fresh_dir)
+    materialize_all(fresh_dir)
+    assert digests(data_dir) == digests(fresh_dir)
+
+
+def shorter_outputs(data_dir: Path) -> None:
+    """Cut tool outputs in Checks to 200 characters: trace rows get new closure texts."""
+    policy = data_dir / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "  max_output_chars: 2000\n" in text
+    policy.write_text(text.replace("  max_output_chars: 2000\n", "  max_output_chars: 200\n"))
+
+
 def remembered_rows(result: dg.ExecuteInProcessResult, key: str) -> int:
     value = materialization_metadata(result, key)["rows_remembered"]
     assert isinstance(value, int)

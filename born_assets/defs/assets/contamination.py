@@ -19,6 +19,7 @@ from born_assets.governance.contamination_stage import (
     contamination_versions,
     report_rows,
 )
+from born_assets.sanitize.stage import sanitized_text_versions
 from born_assets.schemas.fates import ExitRecord
 from born_assets.schemas.governance import (
     ContaminationCheckRecord,
@@ -59,7 +60,10 @@ def contamination_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         eval_sets, errors = load_eval_sets(warehouse.data)
         if errors:
             raise dg.Failure(description="; ".join(str(e) for e in errors))
-        versions = contamination_versions(policy.contamination, eval_sets, policy.similarity.params)
+        versions = {
+            **contamination_versions(policy.contamination, eval_sets, policy.similarity.params),
+            **sanitized_text_versions(policy.closure),
+        }
         folder = warehouse.asset_dir(CONTAMINATION_KEY)
         deduplicated = warehouse.table(DEDUPLICATED_KEY, layout.ROWS)
         sanitized = warehouse.table(SANITIZED_KEY, layout.ROWS)

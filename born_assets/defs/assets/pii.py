@@ -25,6 +25,7 @@ from born_assets.governance.pii_stage import (
     pii_versions,
     scan_candidates,
 )
+from born_assets.sanitize.stage import sanitized_text_versions
 from born_assets.schemas.governance import (
     PiiVerdictRecord,
     RedactedTextRecord,
@@ -55,7 +56,7 @@ def pii_asset() -> dg.AssetsDefinition:
     )
     def _pii(warehouse: WarehouseResource) -> dg.MaterializeResult:
         policy = warehouse.load_policy()
-        versions = pii_versions(policy.pii)
+        versions = {**pii_versions(policy.pii), **sanitized_text_versions(policy.closure)}
         deduplicated = warehouse.table(DEDUPLICATED_KEY, layout.ROWS)
         sanitized = warehouse.table(SANITIZED_KEY, layout.ROWS)
         read = [deduplicated, sanitized]
