@@ -17,11 +17,15 @@ which case it is a near duplicate of the best-ranked such row. So each removed r
 survivor at least `threshold` similar to it (no chains through removed rows), every cluster
 keeps its best row, and the result depends on the rows, never on their input order.
 
-Memory holds the signature matrix (rows x bands x rows_per_band 32-bit values, 448 bytes a row
-with the default 112), never the text: texts stream through `sign_batch` in bounded batches.
-Signing is the cost, so the signatures are written beside the decisions (`layout.SIGNATURES`) and
-the next run signs only the rows its memo does not know: a row's sanitized texts are a function of
-its example id and of the code and policy versions the memo was written under.
+Memory never holds the text (texts stream through `sign_batch` in bounded batches), nor every
+row's signature (rows x bands x rows_per_band 32-bit values, 448 bytes a row with the default 112):
+signatures go to disk as they arrive (`layout.SIGNATURES`), and memory keeps a 64-bit key per row
+and band (112 bytes a row). Only the rows whose key in some band is another row's key can be near
+duplicates; their signatures are read back and decided exactly as if every row were in memory
+(equal band values always give equal keys, and the bands are compared again by value). Signing is
+the cost, so the next run signs only the rows the written signatures do not know: a row's
+sanitized texts are a function of its example id and of the code and policy versions the memo was
+written under.
 """
 
 from __future__ import annotations
@@ -172,6 +176,41 @@ def find_near_duplicates(
     return NearDuplicates(duplicate_of, similarity)
 
 
+def decide_sharing(
+    signatures: Path,
+    keys: npt.NDArray[np.uint64],
+    ranks: IntArray,
+    policy: Policy,
+    tasks: Sequence[str | int | None] | None = None,
+) -> NearDuplicates:
+    """`find_near_duplicates` over every row of `signatures`, holding only the rows that can leave.
+
+    Args:
+        signatures: A signature file (`SIGNATURE_COLUMNS`), one row per row decided.
+        keys: Per row, its `band_keys`.
+        ranks: Per row, its place under `dedup.survivor_order`.
+        policy: As `find_near_duplicates` takes it.
+        tasks: Per row, its benchmark task, as `find_near_duplicates` takes them.
+
+    Returns:
+        The decisions `find_near_duplicates` makes with every signature in memory. Only rows
+        whose key in some band is shared can share that band's values with another row; those
+        rows are read and decided among themselves, every band compared again by value.
+    """
+    sharing = _sharing(keys)
+    found = find_near_duplicates(
+        _read_signatures(signatures, sharing, policy.similarity.num_perm),
+        ranks[sharing],
+        policy,
+        None if tasks is None else [tasks[row] for row in sharing.tolist()],
+    )
+    duplicate_of = np.full(len(keys), -1, dtype=np.int64)
+    duplicate_of[sharing] = np.where(found.duplicate_of >= 0, sharing[found.duplicate_of], -1)
+    similarity = np.zeros(len(keys), dtype=np.float64)
+    similarity[sharing] = found.similarity
+    return NearDuplicates(duplicate_of, similarity)
+
+
 def threshold_text(policy: Policy) -> str:
     """The policy keys and values behind a near-duplicate verdict, as recorded with the row."""
     settings = policy.similarity
@@ -214,20 +253,89 @@ def _remembered_signatures(table: pa.Table, num_perm: int) -> Signatures:
     return Signatures(matrix.reshape(-1, num_perm), empty)
 
 
-def write_signatures(path: Path, ids: pa.Array, signatures: Signatures, batch_rows: int) -> None:
-    """The signatures, by example id, in row groups of `batch_rows` (the next run's memo)."""
-    num_perm = signatures.matrix.shape[1]
-    schema = _signatures_schema(num_perm)
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for start in range(0, len(ids), batch_rows) or [0]:
-            end = start + batch_rows
-            flat = pa.array(signatures.matrix[start:end].ravel(), pa.uint32())
-            columns = [
-                ids[start:end],
-                pa.FixedSizeListArray.from_arrays(flat, num_perm),
-                pa.array(signatures.empty[start:end], pa.bool_()),
-            ]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+class _SignatureFile:
+    """Signatures written as they arrive, in row groups of `batch_rows` (the next run's memo)."""
+
+    def __init__(self, path: Path, num_perm: int, batch_rows: int) -> None:
+        self._schema = _signatures_schema(num_perm)
+        self._writer = pq.ParquetWriter(path, self._schema, compression="zstd")
+        self._num_perm, self._batch_rows = num_perm, batch_rows
+        self._pending: list[pa.Table] = []
+        self._pending_rows = self._written = 0
+
+    def add(self, ids: pa.Array, signatures: Signatures) -> None:
+        """Append the rows `ids`, signed `signatures`."""
+        flat = pa.array(signatures.matrix.ravel(), pa.uint32())
+        columns = [
+            ids,
+            pa.FixedSizeListArray.from_arrays(flat, self._num_perm),
+            pa.array(signatures.empty, pa.bool_()),
+        ]
+        self._pending.append(pa.Table.from_arrays(columns, schema=self._schema))
+        self._pending_rows += len(ids)
+        if self._pending_rows >= self._batch_rows:
+            self._write(self._pending_rows - self._pending_rows % self._batch_rows)
+
+    def _write(self, rows: int) -> None:
+        """Write the first `rows` pending rows, in groups of `batch_rows`."""
+        pending = pa.concat_tables(self._pending) if self._pending else self._schema.empty_table()
+        for start in range(0, rows, self._batch_rows) or [0]:
+            self._writer.write_table(pending.slice(start, min(self._batch_rows, rows - start)))
+        self._pending = [pending.slice(rows)]
+        self._pending_rows -= rows
+        self._written += rows
+
+    def close(self) -> None:
+        """Write the rest and close (a file without rows holds one empty row group)."""
+        if self._pending_rows or not self._written:
+            self._write(self._pending_rows)
+        self._writer.close()
+
+
+def band_keys(matrix: npt.NDArray[np.uint32], settings: SimilarityPolicy) -> npt.NDArray[np.uint64]:
+    """Per row and band, a 64-bit key of the band's values: equal values give equal keys.
+
+    Keys can also be equal for different values (rarely); callers compare the values again.
+    """
+    values = matrix.reshape(len(matrix), settings.bands, settings.rows_per_band).astype(np.uint64)
+    keys = np.zeros((len(matrix), settings.bands), dtype=np.uint64)
+    for position in range(settings.rows_per_band):  # FNV-style: xor a value in, multiply
+        keys ^= values[:, :, position]
+        keys *= _KEY_PRIME
+    keys ^= keys >> np.uint64(29)
+    return keys
+
+
+_KEY_PRIME = np.uint64(0x100000001B3)
+
+
+def _sharing(keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """The rows (ascending) whose key in some band is also another row's key in that band."""
+    sharing = np.zeros(len(keys), dtype=bool)
+    for band in range(keys.shape[1]):
+        _, inverse, counts = np.unique(keys[:, band], return_inverse=True, return_counts=True)
+        sharing |= (counts > 1)[inverse.ravel()]
+    return np.flatnonzero(sharing)
+
+
+def _read_signatures(path: Path, rows: npt.NDArray[np.int64], num_perm: int) -> Signatures:
+    """The signatures of `rows` (ascending positions in `path`), read a row group at a time."""
+    found = Signatures(
+        np.empty((len(rows), num_perm), dtype=np.uint32), np.empty(len(rows), dtype=bool)
+    )
+    parquet = pq.ParquetFile(path)
+    first = done = 0
+    for group in range(parquet.num_row_groups):
+        size = parquet.metadata.row_group(group).num_rows
+        end = int(np.searchsorted(rows, first + size))
+        if end > done:
+            table = parquet.read_row_group(group, columns=SIGNATURE_COLUMNS)
+            wanted = _remembered_signatures(table.take(pa.array(rows[done:end] - first)), num_perm)
+            found.matrix[done:end] = wanted.matrix
+            found.empty[done:end] = wanted.empty
+            done = end
+        first += size
+    return found
 
 
 def _signed_rows(
@@ -237,11 +345,13 @@ def _signed_rows(
     batch_rows: int,
     workers: int,
     memo: RowMemo,
-) -> tuple[pa.Array, Signatures, int]:
-    """The candidates' example ids and signatures in the texts' order, and how many `memo` gave.
+    out: _SignatureFile,
+) -> tuple[pa.Array, npt.NDArray[np.uint64], int]:
+    """The candidates' example ids and band keys in the texts' order, and how many `memo` gave.
 
-    Texts stream in batches; rows `memo` remembers (by example id) are not signed again. The
-    signatures fill one matrix of a row per candidate as they arrive: no batch is kept aside.
+    Texts stream in batches; rows `memo` remembers (by example id) are not signed again. Each
+    batch's signatures go to `out` and their band keys into one array of a row per candidate:
+    no signature is kept in memory.
 
     Raises:
         ValueError: the texts hold more candidate rows than there are candidates.
@@ -260,33 +370,29 @@ def _signed_rows(
             texts, batch_rows, columns, ["example_id"], known, "near-dedup signatures"
         )
     )
-    worker = partial(
-        sign_batch, fields, policy.similarity.with_shingles(policy.near_dedup.shingle_words)
-    )
-    num_perm = policy.similarity.num_perm
+    settings = policy.similarity
+    worker = partial(sign_batch, fields, settings.with_shingles(policy.near_dedup.shingle_words))
     ids: list[pa.Array] = []  # Arrow, not Python strings: ~31 bytes an id instead of ~85
-    filled = Signatures(
-        np.zeros((len(candidates), num_perm), dtype=np.uint32),
-        np.zeros(len(candidates), dtype=bool),
-    )
+    keys = np.zeros((len(candidates), settings.bands), dtype=np.uint64)
     remembered = arrived = 0
 
     def place(batch_ids: pa.Array, signatures: Signatures) -> None:
         nonlocal arrived
         start, end = arrived, arrived + len(batch_ids)
-        if end > len(filled):
+        if end > len(keys):
             raise ValueError("near dedup: a surviving example has more than one text row")
-        ids.append(batch_ids.cast(pa.string()))
-        filled.matrix[start:end] = signatures.matrix
-        filled.empty[start:end] = signatures.empty
+        batch_ids = batch_ids.cast(pa.string())
+        ids.append(batch_ids)
+        out.add(batch_ids, signatures)
+        keys[start:end] = band_keys(signatures.matrix, settings)
         arrived = end
 
     for part in remembered_stream(worker, batches, memo, workers):
         place(*part.computed)
-        place(part.known.column("example_id"), _remembered_signatures(part.remembered, num_perm))
+        remembered_rows = _remembered_signatures(part.remembered, settings.num_perm)
+        place(part.known.column("example_id"), remembered_rows)
         remembered += part.remembered.num_rows
-    signed = Signatures(filled.matrix[:arrived], filled.empty[:arrived])
-    return pa.concat_arrays(ids) if ids else pa.array([], pa.string()), signed, remembered
+    return pa.concat_arrays(ids) if ids else pa.array([], pa.string()), keys[:arrived], remembered
 
 
 def _task_numbers(survivors: pa.Table, example_ids: pa.Array) -> list[int | None]:
@@ -331,21 +437,25 @@ def near_decisions(
     """
     ranks = survivor_ranks(survivors, policy)
     candidates = ranks.column("example_id")
-    arrived, signed, remembered = _signed_rows(texts, candidates, policy, batch_rows, workers, memo)
-    # Kept in the texts' order: the next run asks the memo in that order, row group by row
-    # group. Sorted by id, each batch of the next run touched every row group of the memo.
-    write_signatures(signatures_out, arrived, signed, batch_rows)
-    # The rows are decided in the texts' order too (the decisions do not depend on it): a copy
-    # of the signatures sorted by id would double near-dedup's largest allocation.
+    out = _SignatureFile(signatures_out, policy.similarity.num_perm, batch_rows)
+    try:
+        # Kept in the texts' order: the next run asks the memo in that order, row group by row
+        # group. Sorted by id, each batch of the next run touched every row group of the memo.
+        arrived, keys, remembered = _signed_rows(
+            texts, candidates, policy, batch_rows, workers, memo, out
+        )
+    finally:
+        out.close()
     order = pc.sort_indices(arrived).to_numpy()
     ids = arrived.take(pa.array(order))
     if len(ids) != ranks.num_rows or not ids.equals(candidates.combine_chunks()):
         raise ValueError("near dedup: some surviving examples have no text row")
+    # The rows are decided in the texts' order (the decisions do not depend on it).
     place = np.empty(len(order), dtype=np.int64)  # arrived row -> its place in id order
     place[order] = np.arange(len(order))
     sorted_ranks = ranks.column("survivor_rank").to_numpy().astype(np.int64)
     tasks = _task_numbers(survivors, arrived)
-    found = find_near_duplicates(signed, sorted_ranks[place], policy, tasks)
+    found = decide_sharing(signatures_out, keys, sorted_ranks[place], policy, tasks)
     duplicate_of = found.duplicate_of[order]
     removed = duplicate_of >= 0
     decisions = pa.table(

@@ -18,6 +18,8 @@ import pytest
 from born_assets.curation.dedup import survivor_ranks
 from born_assets.curation.near_dedup import (
     SIGNATURE_COLUMNS,
+    band_keys,
+    decide_sharing,
     find_near_duplicates,
     near_decisions,
     sign_batch,
@@ -26,7 +28,7 @@ from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import TextField
 from born_assets.store.memo import RowMemo
 from born_assets.text.dialogue import dialogue_text
-from born_assets.text.minhash import sign
+from born_assets.text.minhash import Signatures, sign
 from born_assets_tests.conftest import SAMPLE_DATA
 from born_assets_tests.planted import lane_rows, near_dedup_quality, planted_copy
 
@@ -249,3 +251,53 @@ def test_a_survivor_with_two_text_rows_is_refused(policy: Policy, tmp_path: Path
         near_decisions(
             survivors, [texts], policy, 2, RowMemo(None, SIGNATURE_COLUMNS), tmp_path / "s.parquet"
         )
+
+
+def _planted_signatures(rows: int, seed: int) -> tuple[Signatures, list[int | None]]:
+    """Random signatures with near copies and empty rows, and a task per row.
+
+    Every third row of the second half copies an earlier row with some values changed: some
+    above the threshold, some below, each sharing a few bands.
+    """
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(0, 2**32, size=(rows, 112), dtype=np.uint32)
+    for row in range(rows // 2, rows, 3):
+        matrix[row] = matrix[rng.integers(0, rows // 2)]
+        changed = rng.choice(112, size=int(rng.choice([4, 12, 30, 60])), replace=False)
+        matrix[row, changed] = rng.integers(0, 2**32, size=len(changed), dtype=np.uint32)
+    empty = rng.random(rows) < 0.05
+    matrix[empty] = 0
+    tasks: list[int | None] = [None if n % 4 == 0 else n % 7 for n in range(rows)]
+    return Signatures(matrix, empty), tasks
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_deciding_the_rows_that_share_a_band_key_decides_every_row(
+    policy: Policy, tmp_path: Path, seed: int
+) -> None:
+    signatures, tasks = _planted_signatures(600, seed)
+    ranks = np.random.default_rng(seed).permutation(600).astype(np.int64)
+    expected = find_near_duplicates(signatures, ranks, policy, tasks)
+    assert 10 <= int((expected.duplicate_of >= 0).sum()) < 200
+    path = tmp_path / "signatures.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "example_id": [f"ex_{n:03d}" for n in range(600)],
+                "signature": pa.FixedSizeListArray.from_arrays(
+                    pa.array(signatures.matrix.ravel()), 112
+                ),
+                "empty": signatures.empty,
+            }
+        ),
+        path,
+        row_group_size=64,
+    )
+    keys = band_keys(signatures.matrix, policy.similarity)
+    # Keys as computed, and keys that collide everywhere or at random (a 64-bit key can collide):
+    # the rows are compared by value again, so the decisions are the same.
+    colliding = np.random.default_rng(seed).integers(0, 3, size=keys.shape, dtype=np.uint64)
+    for given in (keys, np.zeros_like(keys), colliding):
+        found = decide_sharing(path, given, ranks, policy, tasks)
+        assert found.duplicate_of.tolist() == expected.duplicate_of.tolist()
+        assert found.similarity.tolist() == expected.similarity.tolist()
