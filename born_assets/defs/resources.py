@@ -14,7 +14,7 @@ from born_assets.layout import DEFAULT_DATA_DIR, DataDir
 from born_assets.specs.erasure import ErasureFilter
 from born_assets.specs.policy import Policy
 from born_assets.store.parquet import DEFAULT_BATCH_ROWS
-from born_assets.store.warehouse import Warehouse
+from born_assets.store.warehouse import DEFAULT_DUCKDB_MEMORY, Warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -25,7 +25,8 @@ class WarehouseResource(dg.ConfigurableResource):
         description="Root of the project's data: manifests, lanes, imports, warehouse, releases.",
     )
     duckdb_memory_limit: str = Field(
-        default="1GB", description="DuckDB memory limit per connection; larger work spills."
+        default=DEFAULT_DUCKDB_MEMORY,
+        description="DuckDB memory limit per connection; larger work spills.",
     )
     batch_rows: int = Field(
         default=DEFAULT_BATCH_ROWS,

@@ -23,13 +23,17 @@ from born_assets.store.atomic import atomic_dir
 from born_assets.store.parallel import worker_count
 from born_assets.store.parquet import DEFAULT_BATCH_ROWS
 
+DEFAULT_DUCKDB_MEMORY = "512MB"
+"""DuckDB's memory per connection; sorts and joins beyond it spill to disk. With 1 GB, the
+release's narrow sort of 1M rows took the build from ~800 MiB to 1,668 MiB of RSS."""
+
 
 @dataclass(frozen=True)
 class Warehouse:
     """Parquet tables under `<data dir>/warehouse/<asset key path>/`, queried with DuckDB."""
 
     data: DataDir
-    duckdb_memory_limit: str = "1GB"
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY
     batch_rows: int = DEFAULT_BATCH_ROWS
     workers: int = 0
 
