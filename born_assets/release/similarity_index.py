@@ -8,8 +8,8 @@ by default the prompt: the task a row teaches), signs them on worker processes
 release and policy it was built from). With `similarity.embedding_model` set it also writes
 `embeddings.npy`: the same texts as sentence embeddings (`text.embedding`, the optional
 `embedding` extra). `born similar` then reads the index and never the text.
-Memory: one batch of text plus the matrices (448 bytes a row with 112 permutations; 1,536 more
-with 384-dimension embeddings).
+Memory: batches of text; the matrices (448 bytes a row with 112 permutations, 1,536 more with
+384-dimension embeddings) go to their files batch by batch.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -89,30 +90,39 @@ def _row_count(shards: Sequence[Path]) -> int:
     return sum(pq.ParquetFile(shard).metadata.num_rows for shard in shards)
 
 
-class _EmbeddingFile:
-    """`embeddings.npy` written batch by batch into a memory map (never whole in memory)."""
+class _MatrixFile:
+    """A `.npy` matrix of `rows` rows written batch by batch, never whole in memory.
 
-    def __init__(self, path: Path, rows: int) -> None:
+    The header goes out with the first batch, which sets the width; the file's bytes are what
+    `np.save` writes for the whole matrix. Without a batch, `close` writes an empty matrix
+    (0 x `empty_width`).
+    """
+
+    def __init__(self, path: Path, rows: int, dtype: type[np.generic], empty_width: int) -> None:
         self.path, self.rows, self.written = path, rows, 0
-        self.matrix: np.memmap[Any, np.dtype[np.float32]] | None = None
+        self._dtype, self._empty_width = np.dtype(dtype), empty_width
+        self._handle: BinaryIO | None = None
 
-    def write(self, vectors: Vectors) -> None:
-        if self.matrix is None:
-            self.matrix = np.lib.format.open_memmap(
-                self.path, mode="w+", dtype=np.float32, shape=(self.rows, vectors.shape[1])
-            )
-        self.matrix[self.written : self.written + len(vectors)] = vectors
-        self.written += len(vectors)
+    def write(self, matrix: npt.NDArray[Any]) -> None:
+        if self._handle is None:
+            self._handle = self.path.open("wb")
+            header = {
+                "descr": np.lib.format.dtype_to_descr(self._dtype),
+                "fortran_order": False,
+                "shape": (self.rows, matrix.shape[1]),
+            }
+            np.lib.format.write_array_header_1_0(self._handle, header)
+        self._handle.write(np.ascontiguousarray(matrix, dtype=self._dtype).tobytes())
+        self.written += len(matrix)
 
     def close(self) -> None:
-        """Flush the map (or write an empty matrix for an empty release)."""
-        if self.matrix is None:
-            np.save(self.path, np.zeros((0, 0), np.float32), allow_pickle=False)
-            return
+        """Close the file (or write the empty matrix); every row must have been written."""
+        if self._handle is None:
+            np.save(self.path, np.zeros((0, self._empty_width), self._dtype), allow_pickle=False)
+        else:
+            self._handle.close()
         if self.written != self.rows:
-            raise ValueError(f"{self.path}: {self.written} embeddings for {self.rows} rows")
-        self.matrix.flush()
-        del self.matrix
+            raise ValueError(f"{self.path}: {self.written} rows written of {self.rows}")
 
 
 @dataclass(frozen=True)
@@ -162,21 +172,21 @@ def build_index(
     target = data.similarity_index(version)
     with atomic_dir(target.path) as staging:
         folder = SimilarityIndexDir(staging)
-        parts: list[Signatures] = []
-        vectors = _EmbeddingFile(folder.embeddings, _row_count(release.shards()))
+        rows = _row_count(release.shards())
+        signatures = _MatrixFile(folder.signatures, rows, np.uint32, settings.num_perm)
+        vectors = _MatrixFile(folder.embeddings, rows, np.float32, 0)
         with ParquetSink(folder.rows, SimilarityIndexRecord, batch_rows) as sink:
             for indexed in ordered_map(worker, batches, workers):
                 sink.write_batch(indexed.rows)
-                parts.append(indexed.signatures)
+                signatures.write(indexed.signatures.matrix)
                 if indexed.embeddings is not None:
                     vectors.write(indexed.embeddings)
-        matrix = Signatures.concat(parts, settings.num_perm).matrix
-        np.save(folder.signatures, matrix, allow_pickle=False)
+        signatures.close()
         if settings.embedding_model:
             vectors.close()
         info = IndexInfo(
             version=version,
-            rows=len(matrix),
+            rows=rows,
             fields=[f.value for f in fields],
             shingle_words=settings.shingle_words,
             num_perm=settings.num_perm,

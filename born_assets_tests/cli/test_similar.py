@@ -8,7 +8,9 @@ release without an index says how to build one.
 """
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -18,6 +20,7 @@ from born_assets.layout import DataDir
 from born_assets.release.similarity_index import build_index
 from born_assets.specs.policy import Policy
 from born_assets.text.embedding import MODEL_NAME
+from born_assets.text.minhash import sign
 from born_assets_tests.conftest import SAMPLE_DATA
 from born_assets_tests.planted import lane_rows, reworded
 
@@ -145,3 +148,20 @@ def test_an_index_without_embeddings_says_how_to_add_them(data: DataDir, capsys)
     code, _, err = _run(data, capsys, "--release", "v1", "--text", "x", "--method", "embedding")
     assert code == 2
     assert "holds no embeddings: set similarity.embedding_model" in err
+
+
+def test_the_index_files_are_the_whole_matrices_saved(
+    data: DataDir, embedded: DataDir, tmp_path: Path
+) -> None:
+    """Written batch by batch, `signatures.npy` and `embeddings.npy` are `np.save` of the whole."""
+    policy = Policy.load(SAMPLE_DATA / "policy.yaml")
+    prompts = pq.read_table(data.release("v1").shards()[0], columns=["prompt"])
+    signatures = sign([[text] for text in prompts.column(0).to_pylist()], policy.similarity.params)
+    expected = tmp_path / "signatures.npy"
+    np.save(expected, signatures.matrix, allow_pickle=False)
+    for folder in (data.similarity_index("v1"), embedded.similarity_index("v1")):
+        assert folder.signatures.read_bytes() == expected.read_bytes()
+    vectors = np.load(embedded.similarity_index("v1").embeddings)
+    assert vectors.shape == (60, 384)
+    np.save(expected, vectors, allow_pickle=False)
+    assert embedded.similarity_index("v1").embeddings.read_bytes() == expected.read_bytes()
