@@ -292,6 +292,10 @@ class _SignatureFile:
         self._writer.close()
 
 
+_KEY_PRIME = np.uint64(0x100000001B3)
+"""FNV-1a's 64-bit prime: `band_keys` xors each value of a band in and multiplies by it."""
+
+
 def band_keys(matrix: npt.NDArray[np.uint32], settings: SimilarityPolicy) -> npt.NDArray[np.uint64]:
     """Per row and band, a 64-bit key of the band's values: equal values give equal keys.
 
@@ -299,14 +303,11 @@ def band_keys(matrix: npt.NDArray[np.uint32], settings: SimilarityPolicy) -> npt
     """
     values = matrix.reshape(len(matrix), settings.bands, settings.rows_per_band).astype(np.uint64)
     keys = np.zeros((len(matrix), settings.bands), dtype=np.uint64)
-    for position in range(settings.rows_per_band):  # FNV-style: xor a value in, multiply
+    for position in range(settings.rows_per_band):
         keys ^= values[:, :, position]
         keys *= _KEY_PRIME
     keys ^= keys >> np.uint64(29)
     return keys
-
-
-_KEY_PRIME = np.uint64(0x100000001B3)
 
 
 def _sharing(keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
