@@ -49,15 +49,6 @@ class Signatures:
         """No rows."""
         return cls(np.zeros((0, num_perm), dtype=np.uint32), np.zeros(0, dtype=bool))
 
-    @classmethod
-    def concat(cls, parts: Sequence[Signatures], num_perm: int) -> Signatures:
-        """The rows of `parts`, in order."""
-        if not parts:
-            return cls.none(num_perm)
-        return cls(
-            np.concatenate([p.matrix for p in parts]), np.concatenate([p.empty for p in parts])
-        )
-
 
 def sign(rows: Sequence[Sequence[str]], params: MinHashParams) -> Signatures:
     """The signatures of `rows`, each row given as its texts (e.g. prompt and response)."""
