@@ -62,6 +62,8 @@ UI_VERSION = "v2"
 REFUSED_VERSION = "v3"
 TIMEOUT_MS = 60_000
 RUN_TIMEOUT_S = 300.0
+MENU_TRIES = 6
+MENU_TIMEOUT_MS = 10_000
 
 
 def ensure_chromium() -> Path:
@@ -150,9 +152,22 @@ def graph_tools(page: Page) -> list[Locator]:
 
 
 def graph_menu(page: Page, item: str) -> None:
-    """Pick an entry of the lineage graph's settings menu (the gear under the zoom buttons)."""
-    graph_tools(page)[2].click()
-    page.get_by_role("menuitem", name=item).click()
+    """Pick an entry of the lineage graph's settings menu (the gear under the zoom buttons).
+
+    While the graph lays itself out again (after its groups expand, or its statuses load) it can
+    re-render and close the open menu under the pointer; the menu is then opened again, as a
+    person would, rather than waited on.
+    """
+    entry = page.get_by_role("menuitem", name=item)
+    for _ in range(MENU_TRIES):
+        graph_tools(page)[2].click()
+        try:
+            entry.click(timeout=MENU_TIMEOUT_MS)
+            expect(entry).to_be_hidden()  # the menu closes once its entry is picked
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the graph's settings menu closed {MENU_TRIES} times before {item!r}")
 
 
 def hide_asset_tree(page: Page) -> None:
