@@ -61,7 +61,7 @@ VERSION = "v1"
 UI_VERSION = "v2"
 REFUSED_VERSION = "v3"
 TIMEOUT_MS = 60_000
-RUN_TIMEOUT_S = 300.0
+RUN_TIMEOUT_S = 900.0  # a bound, not a target: CI machines have run the suite 3x slower than here
 MENU_TRIES = 6
 MENU_TIMEOUT_MS = 10_000
 
