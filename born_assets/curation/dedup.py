@@ -17,16 +17,22 @@ case-sensitive; no Unicode normalization). For each row it counts the *other* di
 whose rows carry the same fingerprint; `curation_score` uses that count.
 
 Both run in DuckDB over narrow key columns (a window `ROW_NUMBER` / a distinct count), take a
-pyarrow Table and return one pyarrow Table sorted by `example_id`.
+pyarrow Table and return one pyarrow Table sorted by `example_id`. `write_prompt_decisions` runs
+the prompt dedup over a DuckDB relation instead and writes its decisions to Parquet, so a
+million rows' keys and decisions are never held in Python (DuckDB spills within its limit).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from born_assets.specs.curation_policy import DedupKey, SortDirection
 from born_assets.specs.policy import Policy
@@ -40,8 +46,12 @@ DEDUP_SCHEMA = pa.schema(
         pa.field("is_duplicate", pa.bool_(), nullable=False),
         pa.field("duplicate_of", pa.string()),
         pa.field("duplicate_group_size", pa.int64(), nullable=False),
+        pa.field("survivor_rank", pa.int64(), nullable=False),
     ]
 )
+"""`survivor_rank`: the row's place among all rows under `dedup.survivor_order` (1 = the row any
+group would keep); near-dedup visits the exact survivors in this order, so it keeps rows by the
+same rule."""
 RESPONSE_DUPLICATES_SCHEMA = pa.schema(
     [
         pa.field("example_id", pa.string(), nullable=False),
@@ -67,8 +77,8 @@ def response_fingerprint(response: str | bytes) -> str:
     return hashlib.blake2b(data.translate(None, _ASCII_WHITESPACE), digest_size=16).hexdigest()
 
 
-def _require(table: pa.Table, columns: list[str], what: str) -> None:
-    missing = [name for name in columns if name not in table.column_names]
+def _require(names: Sequence[str], columns: list[str], what: str) -> None:
+    missing = [name for name in columns if name not in names]
     if missing:
         raise KeyError(f"{what} input lacks columns {missing}")
 
@@ -80,34 +90,36 @@ def _check_unique_ids(result: pa.Table) -> pa.Table:
     return result
 
 
-def _key_expression(table: pa.Table, key: DedupKey) -> str:
+def _key_expression(schema: pa.Schema, key: DedupKey) -> str:
     """SQL for one ordering key; ISO 8601 text timestamps are compared as instants."""
-    if key is DedupKey.GENERATION_TIMESTAMP and key.value in table.column_names:
-        kind = table.schema.field(key.value).type
+    if key is DedupKey.GENERATION_TIMESTAMP and key.value in schema.names:
+        kind = schema.field(key.value).type
         if pa.types.is_string(kind) or pa.types.is_large_string(kind):
             return _TIMESTAMP_FROM_TEXT
     return _KEY_SQL[key]
 
 
-def _keyed_sql(table: pa.Table, policy: Policy) -> tuple[str, str, list[object], bool]:
+def _keyed_sql(
+    schema: pa.Schema, policy: Policy, carry: Sequence[str]
+) -> tuple[str, str, list[object], bool]:
     """The rows with their ordering keys: a query, its ORDER BY, parameters, lane table needed."""
     keys = [item.key for item in policy.dedup.survivor_order]
-    needed = ["example_id", "prompt_hash"]
-    select = ["r.example_id", "r.prompt_hash"]
+    needed = ["example_id", "prompt_hash", *carry]
+    select = ["r.example_id", "r.prompt_hash", *(f"r.{name}" for name in carry)]
     params: list[object] = []
     join_lanes = False
     for key in keys:
         if key is DedupKey.EXAMPLE_ID:
             continue
-        if key is DedupKey.LANE_PRIORITY and "lane_priority" not in table.column_names:
+        if key is DedupKey.LANE_PRIORITY and "lane_priority" not in schema.names:
             needed.append("generation_lane")
             select.append(_LANE_FROM_MAP)
             params.append(policy.dedup.default_lane_priority)
             join_lanes = True
             continue
         needed.append(key.value)
-        select.append(f"{_key_expression(table, key)} AS {key.value}")
-    _require(table, needed, "dedup")
+        select.append(f"{_key_expression(schema, key)} AS {key.value}")
+    _require(schema.names, needed, "dedup")
     order = ", ".join(
         f"{item.key.value} {_DIRECTION_SQL[item.direction]}" for item in policy.dedup.survivor_order
     )
@@ -117,17 +129,22 @@ def _keyed_sql(table: pa.Table, policy: Policy) -> tuple[str, str, list[object],
     return f"SELECT {', '.join(select)} FROM {_ROWS} AS r{lanes}", order, params, join_lanes
 
 
-def _survivor_sql(table: pa.Table, policy: Policy) -> tuple[str, list[object], bool]:
-    """The ranking query, its parameters, and whether the lane table must be registered."""
-    keyed, order, params, join_lanes = _keyed_sql(table, policy)
+def _decisions_sql(
+    schema: pa.Schema, policy: Policy, carry: Sequence[str] = ()
+) -> tuple[str, list[object], bool]:
+    """The decisions query (`DEDUP_SCHEMA`, then `carry`), its parameters, lane table needed."""
+    keyed, order, params, join_lanes = _keyed_sql(schema, policy, carry)
+    # Column names come from the schemas, never from data.
+    carried = "".join(f", {name}" for name in carry)
     sql = f"""
         WITH keyed AS ({keyed}),
         ranked AS (
-            SELECT example_id,
+            SELECT *,
                    row_number() OVER w AS position,
                    first_value(example_id) OVER w AS survivor,
                    count(*) OVER (PARTITION BY prompt_hash, CASE WHEN prompt_hash IS NULL
-                                  THEN example_id END) AS group_size
+                                  THEN example_id END) AS group_size,
+                   row_number() OVER (ORDER BY {order}) AS survivor_rank
             FROM keyed
             WINDOW w AS (PARTITION BY prompt_hash,
                                       CASE WHEN prompt_hash IS NULL THEN example_id END
@@ -136,7 +153,8 @@ def _survivor_sql(table: pa.Table, policy: Policy) -> tuple[str, list[object], b
         SELECT example_id,
                position > 1 AS is_duplicate,
                CASE WHEN position > 1 THEN survivor END AS duplicate_of,
-               group_size AS duplicate_group_size
+               group_size AS duplicate_group_size,
+               survivor_rank{carried}
         FROM ranked
         ORDER BY example_id
     """
@@ -152,23 +170,6 @@ def _lane_table(policy: Policy) -> pa.Table:
     )
 
 
-def survivor_ranks(
-    rows: pa.Table, policy: Policy, *, connection: duckdb.DuckDBPyConnection | None = None
-) -> pa.Table:
-    """Every row's place under `dedup.survivor_order` (1 = the row any group would keep).
-
-    Takes the columns `dedup_prompts` takes; returns `example_id, survivor_rank`, sorted by
-    `example_id`. Near-dedup visits rows in this order, so it keeps rows by the same rule.
-    """
-    keyed, order, params, join_lanes = _keyed_sql(rows, policy)
-    sql = (
-        f"WITH keyed AS ({keyed}) SELECT example_id, "
-        f"row_number() OVER (ORDER BY {order}) AS survivor_rank FROM keyed ORDER BY example_id"
-    )
-    tables = {_ROWS: rows, **({_LANES: _lane_table(policy)} if join_lanes else {})}
-    return _check_unique_ids(_run(sql, params, tables, connection))
-
-
 def dedup_prompts(
     rows: pa.Table, policy: Policy, *, connection: duckdb.DuckDBPyConnection | None = None
 ) -> pa.Table:
@@ -182,13 +183,57 @@ def dedup_prompts(
         connection: DuckDB connection to run on; a private in-memory one by default.
 
     Returns:
-        `example_id, is_duplicate, duplicate_of, duplicate_group_size` (`DEDUP_SCHEMA`), one row
-        per input row, sorted by `example_id`.
+        `example_id, is_duplicate, duplicate_of, duplicate_group_size, survivor_rank`
+        (`DEDUP_SCHEMA`), one row per input row, sorted by `example_id`.
     """
-    sql, params, join_lanes = _survivor_sql(rows, policy)
+    sql, params, join_lanes = _decisions_sql(rows.schema, policy)
     tables = {_ROWS: rows, **({_LANES: _lane_table(policy)} if join_lanes else {})}
     result = _run(sql, params, tables, connection)
     return _check_unique_ids(result.cast(DEDUP_SCHEMA))
+
+
+def write_prompt_decisions(
+    con: duckdb.DuckDBPyConnection,
+    rows: duckdb.DuckDBPyRelation,
+    policy: Policy,
+    out: Path,
+    carry: Sequence[str] = (),
+) -> int:
+    """`dedup_prompts` over a relation of `con`, written to Parquet at `out`; returns its rows.
+
+    The decisions (`DEDUP_SCHEMA`, then the input's `carry` columns) are sorted by `example_id`
+    and go from DuckDB to the file without passing through Python.
+
+    Raises:
+        ValueError: `example_id` is not unique in `rows`.
+    """
+    schema = rows.limit(0).to_arrow_table().schema
+    sql, params, join_lanes = _decisions_sql(schema, policy, carry)
+    with _views(con, rows, _lane_table(policy) if join_lanes else None):
+        con.sql(sql, params=params or None).to_parquet(out.as_posix())
+    repeated = con.execute(
+        "SELECT example_id FROM read_parquet($out) GROUP BY example_id HAVING count(*) > 1 LIMIT 1",
+        {"out": out.as_posix()},
+    ).fetchone()
+    if repeated is not None:
+        raise ValueError(f"example_id is not unique in the dedup input: {repeated[0]!r}")
+    return int(pq.ParquetFile(out).metadata.num_rows)
+
+
+@contextmanager
+def _views(
+    con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, lanes: pa.Table | None
+) -> Iterator[None]:
+    """`rows` (and the lane priorities) under the fixed names the decisions query reads."""
+    rows.create_view(_ROWS)
+    if lanes is not None:
+        con.register(_LANES, lanes)
+    try:
+        yield
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {_ROWS}")
+        if lanes is not None:
+            con.unregister(_LANES)
 
 
 def response_duplicate_counts(
@@ -206,7 +251,8 @@ def response_duplicate_counts(
         `example_id, other_prompts_sharing_response` (`RESPONSE_DUPLICATES_SCHEMA`), sorted by
         `example_id`.
     """
-    _require(rows, ["example_id", "prompt_hash", "response_norm_hash"], "response dedup")
+    needed = ["example_id", "prompt_hash", "response_norm_hash"]
+    _require(rows.column_names, needed, "response dedup")
     sql = f"""
         WITH pairs AS (
             SELECT DISTINCT response_norm_hash, coalesce(prompt_hash, '#' || example_id) AS prompt

@@ -11,6 +11,7 @@ then leaves as a near duplicate: the chain ends in a kept row after at most two 
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,13 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from born_assets import layout
-from born_assets.curation.dedup import dedup_prompts
+from born_assets.curation.dedup import write_prompt_decisions
 from born_assets.curation.near_dedup import NEAR_DECISIONS_SCHEMA, near_decisions, threshold_text
 from born_assets.sanitize.stage import CARRIED_COLUMNS
 from born_assets.schemas.curation import DeduplicatedRecord, NearDuplicateRecord
@@ -43,7 +42,11 @@ FROM read_parquet($gated) AS g
 JOIN (SELECT example_id, generation_timestamp, source_id FROM read_parquet($sources)) AS s
   ON g.example_id = s.example_id
 WHERE NOT g.is_gated_out
-ORDER BY g.example_id
+"""
+_NEAR_VIEW = "_born_near_decisions"
+_SURVIVORS_SQL = """
+SELECT example_id, survivor_rank, task FROM read_parquet($exact)
+WHERE NOT is_duplicate ORDER BY example_id
 """
 
 
@@ -61,49 +64,27 @@ class DedupSummary:
     """Near-dedup signatures taken from the last run instead of signed again."""
 
 
-def _decide(keys: pa.Table, inputs: DedupInputs, summary: DedupSummary) -> pa.Table:
-    """Exact decisions for every row, then near decisions for the exact survivors (one table)."""
-    start = time.perf_counter()
-    policy = inputs.policy
-    decisions = dedup_prompts(keys, policy)
-    summary.exact_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    kept = pc.invert(decisions.column("is_duplicate"))
-    near = pa.table(
-        {
-            name: pa.nulls(decisions.num_rows, kind.type)
-            for name, kind in zip(NEAR_DECISIONS_SCHEMA.names, NEAR_DECISIONS_SCHEMA, strict=True)
-            if name != "example_id"
-        }
+def _near(
+    con: duckdb.DuckDBPyConnection, exact: Path, inputs: DedupInputs, summary: DedupSummary
+) -> pa.Table:
+    """Near decisions for the exact survivors that have one (a duplicate, or a count above 0)."""
+    if not inputs.policy.near_dedup.enabled:
+        return NEAR_DECISIONS_SCHEMA.empty_table()
+    ranked = con.execute(_SURVIVORS_SQL, {"exact": exact.as_posix()}).to_arrow_table()
+    found, summary.signatures_remembered = near_decisions(
+        ranked,
+        [inputs.sanitized],
+        inputs.policy,
+        inputs.batch_rows,
+        inputs.signatures,
+        inputs.out_dir / layout.SIGNATURES,
+        inputs.workers,
     )
-    if policy.near_dedup.enabled:
-        found, summary.signatures_remembered = near_decisions(
-            keys.filter(kept),
-            [inputs.sanitized],
-            policy,
-            inputs.batch_rows,
-            inputs.signatures,
-            inputs.out_dir / layout.SIGNATURES,
-            inputs.workers,
-        )
-        positions = np.flatnonzero(kept.to_numpy(zero_copy_only=False))
-        near = pa.table(
-            {
-                name: _spread(found.column(name), positions, decisions.num_rows)
-                for name in near.column_names
-            }
-        )
-    summary.near_seconds = time.perf_counter() - start
-    for name in near.column_names:
-        decisions = decisions.append_column(name, near.column(name))
-    return decisions
-
-
-def _spread(values: pa.ChunkedArray, positions: npt.NDArray[np.int64], size: int) -> pa.Array:
-    """`values` placed at `positions` of an array of `size` nulls."""
-    indices = np.full(size, -1, dtype=np.int64)
-    indices[positions] = np.arange(len(positions))
-    return values.take(pa.array(indices, mask=indices < 0))
+    decided = pc.or_(
+        pc.is_valid(found.column("near_duplicate_of")),
+        pc.greater(found.column("near_duplicate_count"), 0),
+    )
+    return found.filter(decided)
 
 
 def deduplicate(
@@ -116,27 +97,40 @@ def deduplicate(
 
     Survivors go to `rows.parquet`, the removed rows to the exits (reason `duplicate_prompt` or
     `near_duplicate`, detail the survivor), near duplicates also to `near_duplicates.parquet`.
+    The exact decisions go through a Parquet file in the staging folder (removed before it is
+    published); memory holds only the exact survivors' ids and ranks while near-dedup runs.
     """
     params: dict[str, Any] = {
         "gated": gated_path.as_posix(),
         "sources": [p.as_posix() for p in source_rows],
         "lane": OriginKind.LANE.value,
     }
-    keys = con.sql(_DEDUP_INPUT_SQL, params=params).to_arrow_table()
-    summary = DedupSummary(rows_in=keys.num_rows)
-    decisions = _decide(keys, inputs, summary)
-    con.register("decisions", decisions)
-    try:
-        # Column names come from the schemas, never from data.
-        selected = [f"g.{c}" for c in _DECISION_COLUMNS] + [f"d.{c}" for c in _DECISIONS]
-        joined = con.execute(
-            f"SELECT {', '.join(selected)} FROM read_parquet($gated) AS g "
-            "JOIN decisions AS d ON g.example_id = d.example_id ORDER BY g.example_id",
-            {"gated": gated_path.as_posix()},
-        )
-        _route(joined, inputs, summary)
-    finally:
-        con.unregister("decisions")
+    summary = DedupSummary()
+    with tempfile.TemporaryDirectory(prefix=".exact-", dir=inputs.out_dir) as scratch:
+        exact = Path(scratch) / "exact.parquet"
+        start = time.perf_counter()
+        keys = con.sql(_DEDUP_INPUT_SQL, params=params)
+        summary.rows_in = write_prompt_decisions(con, keys, inputs.policy, exact, ["task"])
+        summary.exact_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        near = _near(con, exact, inputs, summary)
+        summary.near_seconds = time.perf_counter() - start
+        con.register(_NEAR_VIEW, near)
+        try:
+            # Column names come from the schemas, never from data.
+            selected = [f"g.{c}" for c in _DECISION_COLUMNS]
+            selected += [f"e.{c}" for c in _EXACT_DECISIONS]
+            selected += [f"n.{c}" for c in _NEAR_DECISIONS]
+            joined = con.execute(
+                f"SELECT {', '.join(selected)} FROM read_parquet($gated) AS g "
+                "JOIN read_parquet($exact) AS e ON g.example_id = e.example_id "
+                f"LEFT JOIN {_NEAR_VIEW} AS n ON g.example_id = n.example_id "
+                "ORDER BY g.example_id",
+                {"gated": gated_path.as_posix(), "exact": exact.as_posix()},
+            )
+            _route(joined, inputs, summary)
+        finally:
+            con.unregister(_NEAR_VIEW)
     return summary
 
 
@@ -168,14 +162,9 @@ def _route(joined: duckdb.DuckDBPyConnection, inputs: DedupInputs, summary: Dedu
 
 
 _DECISION_COLUMNS = [*CARRIED_COLUMNS, "curation_score"]
-_DECISIONS = [
-    "is_duplicate",
-    "duplicate_of",
-    "duplicate_group_size",
-    "near_duplicate_of",
-    "estimated_similarity",
-    "near_duplicate_count",
-]
+_EXACT_DECISIONS = ["is_duplicate", "duplicate_of", "duplicate_group_size"]
+_NEAR_DECISIONS = ["near_duplicate_of", "estimated_similarity", "near_duplicate_count"]
+_DECISIONS = [*_EXACT_DECISIONS, *_NEAR_DECISIONS]
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ benchmark's own definition (DS-1000's perturbations, HumanEval/56 and /61), howe
 texts: with `near_dedup.distinct_task_ids` (default on) they are never near duplicates of each
 other. Imports carry row ids, not task ids, so their rows are always compared.
 
-Survivors follow the exact-dedup rule: rows are visited in `dedup.survivor_order`
-(`dedup.survivor_ranks`); a row stays unless it is similar to a row that stayed before it, in
-which case it is a near duplicate of the best-ranked such row. So each removed row names a
-survivor at least `threshold` similar to it (no chains through removed rows), every cluster
-keeps its best row, and the result depends on the rows, never on their input order.
+Survivors follow the exact-dedup rule: rows are visited in `dedup.survivor_order` (the
+`survivor_rank` exact dedup gives each row); a row stays unless it is similar to a row that stayed
+before it, in which case it is a near duplicate of the best-ranked such row. So each removed row
+names a survivor at least `threshold` similar to it (no chains through removed rows), every
+cluster keeps its best row, and the result depends on the rows, never on their input order.
 
 Memory never holds the text (texts stream through `sign_batch` in bounded batches), nor every
 row's signature (rows x bands x rows_per_band 32-bit values, 448 bytes a row with the default 112):
@@ -42,7 +42,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from born_assets.curation.dedup import survivor_ranks
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import SimilarityPolicy, TextField, field_texts
 from born_assets.store.memo import IdIndex, RowMemo, known_groups_narrow, remembered_stream
@@ -341,7 +340,7 @@ def _read_signatures(path: Path, rows: npt.NDArray[np.int64], num_perm: int) -> 
 
 def _signed_rows(
     texts: Sequence[Path],
-    candidates: pa.ChunkedArray,
+    candidates: pa.Array,
     policy: Policy,
     batch_rows: int,
     workers: int,
@@ -396,22 +395,22 @@ def _signed_rows(
     return pa.concat_arrays(ids) if ids else pa.array([], pa.string()), keys[:arrived], remembered
 
 
-def _task_numbers(survivors: pa.Table, example_ids: pa.Array) -> list[int | None]:
-    """Per id of `example_ids` (all survivors), a number naming its benchmark task (`task`).
+def _task_numbers(ranked: pa.Table, example_ids: pa.Array) -> list[int | None]:
+    """Per id of `example_ids` (all of `ranked`), a number naming its benchmark task (`task`).
 
     None where it has none. Equal numbers, equal tasks: numbers instead of the task texts keep
     no Python string per row (a dict of a million ids and tasks held 210 MB).
     """
-    if "task" not in survivors.column_names:
+    if "task" not in ranked.column_names:
         return [None] * len(example_ids)
-    numbers = pc.dictionary_encode(survivors.column("task").combine_chunks()).indices
-    at = IdIndex(survivors.column("example_id")).positions(example_ids)
+    numbers = pc.dictionary_encode(ranked.column("task").combine_chunks()).indices
+    at = IdIndex(ranked.column("example_id")).positions(example_ids)
     numbered: list[int | None] = numbers.take(pa.array(at)).to_pylist()
     return numbered
 
 
 def near_decisions(
-    survivors: pa.Table,
+    ranked: pa.Table,
     texts: Sequence[Path],
     policy: Policy,
     batch_rows: int,
@@ -422,7 +421,8 @@ def near_decisions(
     """Near-dedup the exact survivors; one `NEAR_DECISIONS_SCHEMA` row each, by `example_id`.
 
     Args:
-        survivors: The rows exact dedup kept, with the columns `dedup.survivor_ranks` takes.
+        ranked: The rows exact dedup kept, sorted by `example_id`: `example_id`,
+            `survivor_rank` (`dedup.DEDUP_SCHEMA`) and, optionally, each row's `task`.
         texts: Parquet files with `example_id` and the `near_dedup.fields` texts (sanitized).
         policy: `near_dedup`, `similarity` and `dedup.survivor_order`.
         batch_rows: Rows per text batch.
@@ -434,10 +434,11 @@ def near_decisions(
         The decisions, and how many signatures came from `memo`.
 
     Raises:
-        ValueError: a survivor has no text row.
+        ValueError: `ranked` is not sorted by a unique `example_id`, or a row has no text row.
     """
-    ranks = survivor_ranks(survivors, policy)
-    candidates = ranks.column("example_id")
+    candidates = ranked.column("example_id").combine_chunks()
+    if len(candidates) > 1 and not pc.all(pc.less(candidates[:-1], candidates[1:])).as_py():
+        raise ValueError("near dedup: the ranked rows are not sorted by a unique example_id")
     out = _SignatureFile(signatures_out, policy.similarity.num_perm, batch_rows)
     try:
         # Kept in the texts' order: the next run asks the memo in that order, row group by row
@@ -449,13 +450,13 @@ def near_decisions(
         out.close()
     order = pc.sort_indices(arrived).to_numpy()
     ids = arrived.take(pa.array(order))
-    if len(ids) != ranks.num_rows or not ids.equals(candidates.combine_chunks()):
+    if not ids.equals(candidates):
         raise ValueError("near dedup: some surviving examples have no text row")
     # The rows are decided in the texts' order (the decisions do not depend on it).
     place = np.empty(len(order), dtype=np.int64)  # arrived row -> its place in id order
     place[order] = np.arange(len(order))
-    sorted_ranks = ranks.column("survivor_rank").to_numpy().astype(np.int64)
-    tasks = _task_numbers(survivors, arrived)
+    sorted_ranks = ranked.column("survivor_rank").to_numpy().astype(np.int64)
+    tasks = _task_numbers(ranked, arrived)
     found = decide_sharing(signatures_out, keys, sorted_ranks[place], policy, tasks)
     duplicate_of = found.duplicate_of[order]
     removed = duplicate_of >= 0

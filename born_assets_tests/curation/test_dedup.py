@@ -9,10 +9,12 @@ row names a survivor with the same prompt.
 import copy
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -24,6 +26,7 @@ from born_assets.curation.dedup import (
     dedup_prompts,
     response_duplicate_counts,
     response_fingerprint,
+    write_prompt_decisions,
 )
 from born_assets.specs.policy import Policy
 from born_assets_tests.conftest import SAMPLE_DATA
@@ -295,6 +298,53 @@ def test_every_duplicate_points_at_a_survivor_of_its_prompt(
     distinct = {row["prompt_hash"] for row in rows if row["prompt_hash"] is not None}
     nulls = sum(row["prompt_hash"] is None for row in rows)
     assert sum(not verdict["is_duplicate"] for verdict in result) == len(distinct) + nulls
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ROWS)
+def test_survivor_ranks_order_every_row_and_put_each_survivor_first(
+    policy: Policy, rows: list[dict[str, Any]]
+) -> None:
+    result = dedup_prompts(_table(rows), policy).to_pylist()
+    assert sorted(r["survivor_rank"] for r in result) == list(range(1, len(rows) + 1))
+    rank = {r["example_id"]: r["survivor_rank"] for r in result}
+    for row in result:
+        if row["is_duplicate"]:
+            assert rank[row["duplicate_of"]] < row["survivor_rank"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(_ROWS)
+def test_decisions_written_from_a_relation_match_the_table_form(
+    policy: Policy, tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, Any]]
+) -> None:
+    folder = tmp_path_factory.mktemp("relation")
+    table = _table(rows).append_column("task", pa.array([f"t{n % 3}" for n in range(len(rows))]))
+    pq.write_table(table, folder / "rows.parquet")
+    with duckdb.connect() as con:
+        relation = con.sql(
+            "SELECT * FROM read_parquet($p)", params={"p": str(folder / "rows.parquet")}
+        )
+        written = write_prompt_decisions(con, relation, policy, folder / "out.parquet", ["task"])
+        views = con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    result = pq.read_table(folder / "out.parquet")
+    assert written == len(rows) and views == []
+    assert result.select(DEDUP_SCHEMA.names).cast(DEDUP_SCHEMA).equals(dedup_prompts(table, policy))
+    tasks = dict(zip(table["example_id"].to_pylist(), table["task"].to_pylist(), strict=True))
+    assert result["task"].to_pylist() == [tasks[e] for e in result["example_id"].to_pylist()]
+
+
+def test_decisions_written_from_a_relation_refuse_a_repeated_id(
+    policy: Policy, tmp_path: Path
+) -> None:
+    rows = [{"example_id": "a", "prompt_hash": "h"}, {"example_id": "a", "prompt_hash": "g"}]
+    pq.write_table(_table(rows), tmp_path / "rows.parquet")
+    with duckdb.connect() as con:
+        relation = con.sql(
+            "SELECT * FROM read_parquet($p)", params={"p": str(tmp_path / "rows.parquet")}
+        )
+        with pytest.raises(ValueError, match="example_id is not unique.*'a'"):
+            write_prompt_decisions(con, relation, policy, tmp_path / "out.parquet")
 
 
 # --- responses shared across prompts ---------------------------------------------------------

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from born_assets.curation.dedup import survivor_ranks
+from born_assets.curation.dedup import dedup_prompts
 from born_assets.curation.near_dedup import (
     SIGNATURE_COLUMNS,
     band_keys,
@@ -36,6 +36,14 @@ from born_assets_tests.planted import lane_rows, near_dedup_quality, planted_cop
 @pytest.fixture(scope="module")
 def policy() -> Policy:
     return Policy.load(SAMPLE_DATA / "policy.yaml")
+
+
+def _ranked(survivors: pa.Table, policy: Policy) -> pa.Table:
+    """Exact survivors as the stage hands them to near-dedup: ranked, with tasks, by id."""
+    ranked = dedup_prompts(survivors, policy).select(["example_id", "survivor_rank"])
+    if "task" in survivors.column_names:
+        ranked = ranked.join(survivors.select(["example_id", "task"]), "example_id")
+    return ranked.sort_by("example_id")
 
 
 def test_planted_copies_at_the_policy_threshold(policy: Policy) -> None:
@@ -133,7 +141,8 @@ def test_near_decisions_read_each_rows_task_whatever_the_order(
         update={"near_dedup": policy.near_dedup.model_copy(update={"fields": (TextField.PROMPT,)})}
     )
     empty = RowMemo(None, SIGNATURE_COLUMNS)
-    found, _ = near_decisions(survivors, [texts], only_prompt, 2, empty, tmp_path / "s.parquet")
+    ranked = _ranked(survivors, only_prompt)
+    found, _ = near_decisions(ranked, [texts], only_prompt, 2, empty, tmp_path / "s.parquet")
     # Ranked by score: ex_d (HumanEval/56) stays, ex_b (HumanEval/61) is another task and stays,
     # ex_c (HumanEval/56 again) and ex_a (an import's row, no task) are ex_d's near copies.
     assert found.column("example_id").to_pylist() == ["ex_a", "ex_b", "ex_c", "ex_d"]
@@ -203,7 +212,7 @@ def test_near_decisions_do_not_depend_on_the_texts_order_nor_on_the_memo(
         }
     )
     # The expected decisions, computed on the rows in id order.
-    ranks = survivor_ranks(survivors, policy).column("survivor_rank").to_numpy()
+    ranks = dedup_prompts(survivors, policy).column("survivor_rank").to_numpy()
     params = policy.similarity.with_shingles(policy.near_dedup.shingle_words)
     expected = find_near_duplicates(
         sign([[r.prompt, r.response] for r in rows], params), ranks, policy
@@ -215,7 +224,7 @@ def test_near_decisions_do_not_depend_on_the_texts_order_nor_on_the_memo(
         path = tmp_path / f"{name}.parquet"
         pq.write_table(texts.take(order), path, row_group_size=5)
         out = tmp_path / f"{name}-signatures.parquet"
-        return near_decisions(survivors, [path], policy, 4, memo, out)
+        return near_decisions(_ranked(survivors, policy), [path], policy, 4, memo, out)
 
     empty = RowMemo(None, SIGNATURE_COLUMNS)
     in_order, signed = decide(list(range(len(rows))), "in-order", empty)
@@ -249,7 +258,22 @@ def test_a_survivor_with_two_text_rows_is_refused(policy: Policy, tmp_path: Path
     pq.write_table(pa.table({"example_id": ["a", "b", "a"], "messages": messages}), texts)
     with pytest.raises(ValueError, match="more than one text row"):
         near_decisions(
-            survivors, [texts], policy, 2, RowMemo(None, SIGNATURE_COLUMNS), tmp_path / "s.parquet"
+            _ranked(survivors, policy),
+            [texts],
+            policy,
+            2,
+            RowMemo(None, SIGNATURE_COLUMNS),
+            tmp_path / "s.parquet",
+        )
+
+
+def test_ranked_rows_out_of_id_order_are_refused(policy: Policy, tmp_path: Path) -> None:
+    ranked = pa.table({"example_id": ["b", "a"], "survivor_rank": [1, 2]})
+    texts = tmp_path / "texts.parquet"
+    pq.write_table(pa.table({"example_id": ["a", "b"], "prompt": ["one two", "three four"]}), texts)
+    with pytest.raises(ValueError, match="not sorted by a unique example_id"):
+        near_decisions(
+            ranked, [texts], policy, 2, RowMemo(None, SIGNATURE_COLUMNS), tmp_path / "s.parquet"
         )
 
 
