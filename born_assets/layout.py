@@ -49,6 +49,8 @@ SCRATCH_VERDICTS = ".verdicts.parquet"
 SCRATCH_TEXTS = ".texts-"  # prefix of a scratch folder of sorted rows and text buckets
 SCRATCH_NARROW = "narrow.parquet"  # in it: the narrow rows, sorted by example_id
 SCRATCH_KNOWN = "known.parquet"  # in it: the narrow rows a memo knows, sorted by example_id
+SCRATCH_DEDUP = ".exact-"  # prefix of a scratch folder of exact dedup's decisions
+SCRATCH_EXACT = "exact.parquet"  # in it: the decisions, sorted by example_id
 # What an asset's folder remembers for the next run.
 MEMO_STATE = "memo.json"
 INGEST_STATE = "ingest.json"

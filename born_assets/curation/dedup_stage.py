@@ -70,7 +70,7 @@ def _near(
     """Near decisions for the exact survivors that have one (a duplicate, or a count above 0)."""
     if not inputs.policy.near_dedup.enabled:
         return NEAR_DECISIONS_SCHEMA.empty_table()
-    ranked = con.execute(_SURVIVORS_SQL, {"exact": exact.as_posix()}).to_arrow_table()
+    ranked = con.sql(_SURVIVORS_SQL, params={"exact": exact.as_posix()}).to_arrow_table()
     found, summary.signatures_remembered = near_decisions(
         ranked,
         [inputs.sanitized],
@@ -106,8 +106,8 @@ def deduplicate(
         "lane": OriginKind.LANE.value,
     }
     summary = DedupSummary()
-    with tempfile.TemporaryDirectory(prefix=".exact-", dir=inputs.out_dir) as scratch:
-        exact = Path(scratch) / "exact.parquet"
+    with tempfile.TemporaryDirectory(prefix=layout.SCRATCH_DEDUP, dir=inputs.out_dir) as scratch:
+        exact = Path(scratch) / layout.SCRATCH_EXACT
         start = time.perf_counter()
         keys = con.sql(_DEDUP_INPUT_SQL, params=params)
         summary.rows_in = write_prompt_decisions(con, keys, inputs.policy, exact, ["task"])
