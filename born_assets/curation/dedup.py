@@ -25,9 +25,10 @@ million rows' keys and decisions are never held in Python (DuckDB spills within 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeAlias
 
 import duckdb
 import pyarrow as pa
@@ -60,6 +61,8 @@ RESPONSE_DUPLICATES_SCHEMA = pa.schema(
 )
 
 _ROWS, _LANES = "_born_dedup_rows", "_born_dedup_lanes"
+Source: TypeAlias = pa.Table | duckdb.DuckDBPyRelation
+"""What the dedup queries read: an Arrow table, or a relation of the connection they run on."""
 _KEY_SQL = {
     DedupKey.CURATION_SCORE: "r.curation_score",
     DedupKey.LANE_PRIORITY: "r.lane_priority",
@@ -187,8 +190,7 @@ def dedup_prompts(
         (`DEDUP_SCHEMA`), one row per input row, sorted by `example_id`.
     """
     sql, params, join_lanes = _decisions_sql(rows.schema, policy)
-    tables = {_ROWS: rows, **({_LANES: _lane_table(policy)} if join_lanes else {})}
-    result = _run(sql, params, tables, connection)
+    result = _run(sql, params, _decision_inputs(rows, policy, join_lanes), connection)
     return _check_unique_ids(result.cast(DEDUP_SCHEMA))
 
 
@@ -209,7 +211,7 @@ def write_prompt_decisions(
     """
     schema = rows.limit(0).to_arrow_table().schema
     sql, params, join_lanes = _decisions_sql(schema, policy, carry)
-    with _views(con, rows, _lane_table(policy) if join_lanes else None):
+    with _registered(con, _decision_inputs(rows, policy, join_lanes)):
         con.sql(sql, params=params or None).to_parquet(out.as_posix())
     repeated = con.execute(
         "SELECT example_id FROM read_parquet($out) GROUP BY example_id HAVING count(*) > 1 LIMIT 1",
@@ -220,20 +222,9 @@ def write_prompt_decisions(
     return int(pq.ParquetFile(out).metadata.num_rows)
 
 
-@contextmanager
-def _views(
-    con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, lanes: pa.Table | None
-) -> Iterator[None]:
-    """`rows` (and the lane priorities) under the fixed names the decisions query reads."""
-    rows.create_view(_ROWS)
-    if lanes is not None:
-        con.register(_LANES, lanes)
-    try:
-        yield
-    finally:
-        con.execute(f"DROP VIEW IF EXISTS {_ROWS}")
-        if lanes is not None:
-            con.unregister(_LANES)
+def _decision_inputs(rows: Source, policy: Policy, join_lanes: bool) -> dict[str, Source]:
+    """What the decisions query reads, under its fixed names."""
+    return {_ROWS: rows, **({_LANES: _lane_table(policy)} if join_lanes else {})}
 
 
 def response_duplicate_counts(
@@ -276,7 +267,7 @@ def response_duplicate_counts(
 def _run(
     sql: str,
     params: list[object],
-    tables: dict[str, pa.Table],
+    tables: Mapping[str, Source],
     connection: duckdb.DuckDBPyConnection | None,
 ) -> pa.Table:
     """Run `sql` with `tables` registered under their fixed names, then unregister them."""
@@ -285,14 +276,23 @@ def _run(
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'UTC'")
     try:
+        with _registered(con, tables):
+            relation = con.sql(sql, params=params or None)
+            if relation is None:
+                raise RuntimeError("dedup query returned no relation")
+            return relation.to_arrow_table()
+    finally:
+        if connection is None:
+            con.close()
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Source]) -> Iterator[None]:
+    """`tables` registered on `con` under their names for the block, unregistered after."""
+    try:
         for name, table in tables.items():
             con.register(name, table)
-        relation = con.sql(sql, params=params or None)
-        if relation is None:
-            raise RuntimeError("dedup query returned no relation")
-        return relation.to_arrow_table()
+        yield
     finally:
         for name in tables:
             con.unregister(name)
-        if connection is None:
-            con.close()
