@@ -115,28 +115,31 @@ def validate_batches(
 ) -> ValidationReport:
     """Validate every batch lazily against `model`; count failures and keep a few examples.
 
-    Row-level checks run per batch, so memory stays bounded by the batch size; uniqueness across
-    batches is the caller's job (see `unique_columns`), since one batch cannot see the others.
+    Each column's type is compared with the model's Arrow type on the batch itself; Pandera then
+    checks the values (`_value_schema`). Row-level checks run per batch, so memory stays bounded
+    by the batch size; uniqueness across batches is the caller's job (see `unique_columns`), since
+    one batch cannot see the others.
     """
     report = ValidationReport()
+    expected = {f.name: f.type for f in arrow_schema(model)}
     nullable = {
         d.name: _NULLABLE_PANDAS[d.arrow_type]
         for d in column_docs(model)
         if d.nullable and d.arrow_type in _NULLABLE_PANDAS
     }
-    nested = {d.name: d.arrow_type for d in column_docs(model) if is_nested(d.arrow_type)}
-    dtypes = {arrow_type: pd.ArrowDtype(arrow_type) for arrow_type in nested.values()}
+    dtypes = {t: pd.ArrowDtype(t) for t in expected.values() if is_nested(t)}
+    schema = _value_schema(model)
     for batch in batches:
-        for name, arrow_type in nested.items():  # Parquet may name list items differently
-            if name in batch.schema.names:
-                index = batch.schema.get_field_index(name)
-                batch = batch.set_column(index, name, batch.column(name).cast(arrow_type))
+        batch, wrong = _typed(batch, expected)
+        report.failures += len(wrong)
+        report.examples += wrong[: max_examples - len(report.examples)]
         frame = batch.to_pandas(types_mapper=dtypes.get)
-        for name, dtype in nullable.items():  # Arrow gives float/object for ints/bools with nulls
-            frame[name] = frame[name].astype(dtype)
+        typed = set(frame.columns) - {str(w["column"]) for w in wrong}
+        for name in nullable.keys() & typed:  # Arrow gives float/object for ints/bools with nulls
+            frame[name] = frame[name].astype(nullable[name])
         report.rows += len(frame)
         try:
-            model.validate(frame, lazy=True)
+            schema.validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as errors:
             cases = errors.failure_cases
             report.failures += len(cases)
@@ -144,6 +147,43 @@ def validate_batches(
                 example = {k: str(v) for k, v in record.items()}
                 report.examples.append({**example, **_row_identity(frame, record.get("index"))})
     return report
+
+
+@cache
+def _value_schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+    """The model's Pandera schema without its dtype checks (`_typed` compares Arrow types).
+
+    Pandera 0.35 checks a string column's dtype element by element and then, even when every
+    element passes, builds a failure-case frame and formats it into a message: more than half of
+    a validation's time went there (docs/performance.md). Columns stay required.
+    """
+    schema = model.to_schema()
+    return schema.update_columns({name: {"dtype": None} for name in schema.columns})
+
+
+def _typed(
+    batch: pa_arrow.RecordBatch, expected: dict[str, pa_arrow.DataType]
+) -> tuple[pa_arrow.RecordBatch, list[dict[str, object]]]:
+    """The batch with nested columns cast to the model's types, and one failure per wrong type.
+
+    Parquet may name list items differently, so a nested column is cast first; a column whose
+    type still differs (or cannot be cast) is a failure naming the column and both types.
+    """
+    wrong: list[dict[str, object]] = []
+    for index, column in enumerate(batch.schema):
+        want = expected.get(column.name)
+        if want is None or column.type == want:
+            continue
+        if is_nested(want):
+            try:
+                batch = batch.set_column(index, column.name, batch.column(index).cast(want))
+                continue
+            except (pa_arrow.ArrowInvalid, pa_arrow.ArrowNotImplementedError):
+                pass
+        wrong.append(
+            {"column": column.name, "check": f"type {want}", "failure_case": str(column.type)}
+        )
+    return batch, wrong
 
 
 _IDENTITY = ("example_id", "source_file", "source_line")

@@ -1,0 +1,83 @@
+"""Batch validation against a model: types compared on the Arrow batch, values checked by Pandera."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pa_arrow
+from pandera.typing import Series
+
+from born_assets.schemas.derive import arrow_schema, validate_batches
+
+_TURNS = pa_arrow.list_(pa_arrow.struct([("role", pa_arrow.string()), ("text", pa_arrow.string())]))
+
+
+class _Turns(pa.DataFrameModel):
+    """A small table with a checked string, a nullable integer and a nested column."""
+
+    example_id: Series[str] = pa.Field(str_startswith="ex_", description="Row id.")
+    score: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, description="A score.")
+    turns: Series[pd.ArrowDtype] = pa.Field(
+        dtype_kwargs={"pyarrow_dtype": _TURNS}, description="The turns."
+    )
+
+
+_ROWS = [
+    {"example_id": "ex_a", "score": 3, "turns": [{"role": "user", "text": "hi"}]},
+    {"example_id": "ex_b", "score": None, "turns": []},
+]
+
+
+def _batch(schema: pa_arrow.Schema, rows: list[dict[str, object]]) -> pa_arrow.RecordBatch:
+    return pa_arrow.RecordBatch.from_pylist(rows, schema=schema)
+
+
+def test_rows_of_the_model_pass_and_a_bad_value_is_named_with_its_row() -> None:
+    good = _batch(arrow_schema(_Turns), _ROWS)
+    assert validate_batches(_Turns, [good, good]).passed
+    bad = _batch(arrow_schema(_Turns), [*_ROWS, {**_ROWS[0], "example_id": "row_c", "score": -1}])
+    report = validate_batches(_Turns, [good, bad])
+    assert (report.rows, report.failures) == (5, 2)
+    assert {e["column"] for e in report.examples} == {"example_id", "score"}
+    assert {e["example_id"] for e in report.examples} == {"row_c"}
+
+
+def test_a_column_of_another_type_fails_in_each_batch_naming_both_types_first() -> None:
+    schema = arrow_schema(_Turns).set(1, pa_arrow.field("score", pa_arrow.string()))
+    batch = _batch(schema, [{**row, "score": "high"} for row in _ROWS])
+    report = validate_batches(_Turns, [batch, batch])  # a string in an integer column: no crash
+    typed = [e for e in report.examples if e.get("check") == "type int64"]
+    assert typed == [{"column": "score", "check": "type int64", "failure_case": "string"}] * 2
+    assert report.examples[0] == typed[0]  # named before the value checks it also fails
+
+
+def test_a_column_of_a_narrower_integer_type_fails_though_pandas_could_convert_it() -> None:
+    schema = arrow_schema(_Turns).set(1, pa_arrow.field("score", pa_arrow.int32()))
+    report = validate_batches(_Turns, [_batch(schema, _ROWS)])
+    assert report.failures == 1
+    assert report.examples[0]["failure_case"] == "int32"
+
+
+def test_nested_items_named_otherwise_pass_and_a_nested_column_that_cannot_be_cast_fails() -> None:
+    renamed = pa_arrow.list_(
+        pa_arrow.field(
+            "element", pa_arrow.struct([("role", pa_arrow.string()), ("text", pa_arrow.string())])
+        )
+    )
+    schema = arrow_schema(_Turns).set(2, pa_arrow.field("turns", renamed))
+    assert validate_batches(_Turns, [_batch(schema, _ROWS)]).passed
+    schema = arrow_schema(_Turns).set(2, pa_arrow.field("turns", pa_arrow.list_(pa_arrow.int64())))
+    batch = _batch(schema, [{**row, "turns": [1]} for row in _ROWS])
+    report = validate_batches(_Turns, [batch])
+    assert report.failures == 1
+    assert report.examples[0]["column"] == "turns"
+
+
+def test_a_missing_column_is_still_a_failure() -> None:
+    batch = _batch(
+        arrow_schema(_Turns).remove(1),
+        [{k: v for k, v in r.items() if k != "score"} for r in _ROWS],
+    )
+    report = validate_batches(_Turns, [batch])
+    assert report.failures == 1
+    assert report.examples[0]["failure_case"] == "score"
