@@ -49,6 +49,8 @@ SCRATCH_VERDICTS = ".verdicts.parquet"
 SCRATCH_TEXTS = ".texts-"  # prefix of a scratch folder of sorted rows and text buckets
 SCRATCH_NARROW = "narrow.parquet"  # in it: the narrow rows, sorted by example_id
 SCRATCH_KNOWN = "known.parquet"  # in it: the narrow rows a memo knows, sorted by example_id
+SCRATCH_WANTED = "wanted.parquet"  # in it: the narrow rows whose texts are read, sorted by id
+SCRATCH_OTHERS = "others.parquet"  # in it: the narrow rows whose texts are not read, sorted by id
 SCRATCH_DEDUP = ".exact-"  # prefix of a scratch folder of exact dedup's decisions
 SCRATCH_EXACT = "exact.parquet"  # in it: the decisions, sorted by example_id
 # What an asset's folder remembers for the next run.
@@ -196,6 +198,7 @@ class SimilarityIndexDir:
     signatures.npy     its MinHash signatures, row for row (uint32, rows x permutations)
     embeddings.npy     optional: sentence embeddings, row for row (float32, rows x dimensions)
     index.json         the MinHash settings, the fields signed, the release and policy hashes
+    memo.json          the code and settings its rows were built with (a later index reuses them)
     ```
     """
 

@@ -63,15 +63,10 @@ def plan_row(
     row: dict[str, Any], tests: LoadedTests | None, requirement: RequireTests
 ) -> Plan | Skip:
     """What to run for `row` (a candidate with origin, source_id and sanitized response)."""
-    if row["origin_kind"] != OriginKind.LANE.value or tests is None:
-        return Skip(ExecutionReason.NO_TESTS, f"{row['origin_id']} names no task tests")
-    if requirement is RequireTests.OFF:
-        return Skip(
-            ExecutionReason.POLICY_OFF, f"require_tests is off for {row['source_benchmark']}"
-        )
-    if row["source_id"] not in tests.records:
-        detail = f"{tests.path.name} has no record for task {row['source_id']}"
-        return Skip(ExecutionReason.TASK_WITHOUT_TESTS, detail, tests.harness)
+    skip = skip_before_code(row, tests, requirement)
+    if skip is not None:
+        return skip
+    assert tests is not None  # skip_before_code skips a row without tests
     record = tests.records[row["source_id"]]
     tests_sha256 = tests.record_sha256(row["source_id"])
     code = code_of(row["response"]) if tests.harness is not Harness.SWEBENCH else ""
@@ -90,6 +85,26 @@ def plan_row(
             ExecutionReason.MISSING_LIBRARY, detail, tests.harness, code_sha256, tests_sha256
         )
     return Plan(job, tests.harness, code_sha256, tests_sha256, tuple(sorted(modules)))
+
+
+def skip_before_code(
+    row: dict[str, Any], tests: LoadedTests | None, requirement: RequireTests
+) -> Skip | None:
+    """Why `row` cannot run whatever its response holds (it is not read), or None.
+
+    No task tests for its origin, `require_tests: off` for its family, or no test record for
+    its task: decided from the narrow columns alone.
+    """
+    if row["origin_kind"] != OriginKind.LANE.value or tests is None:
+        return Skip(ExecutionReason.NO_TESTS, f"{row['origin_id']} names no task tests")
+    if requirement is RequireTests.OFF:
+        return Skip(
+            ExecutionReason.POLICY_OFF, f"require_tests is off for {row['source_benchmark']}"
+        )
+    if row["source_id"] not in tests.records:
+        detail = f"{tests.path.name} has no record for task {row['source_id']}"
+        return Skip(ExecutionReason.TASK_WITHOUT_TESTS, detail, tests.harness)
+    return None
 
 
 @dataclass(frozen=True)

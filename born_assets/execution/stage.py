@@ -1,7 +1,8 @@
 """The `executed` stage over Parquet (Dagster-free): dedup survivors in, test results and exits out.
 
 It reads the survivors of `deduplicated` (each prompt once: runs are the costly part, seconds
-where every other stage spends microseconds) with their sanitized response and task id, runs
+where every other stage spends microseconds) with their task id, and the sanitized response of
+those that have tests to run (the others are skipped without reading it), runs
 each lane row's code against its task's tests in the sandbox (on `workers` threads, one
 sandboxed process each, batch by batch in input order), and writes one `ExecutedRecord` per row.
 Then the policy decides: under `require_tests: pass` a row whose status is in `fail_statuses`
@@ -16,13 +17,23 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from born_assets import layout
-from born_assets.execution.rows import Plan, Runner, Skip, measure, plan_row, slot_queue
+from born_assets.execution.rows import (
+    Plan,
+    Runner,
+    Skip,
+    measure,
+    plan_row,
+    skip_before_code,
+    slot_queue,
+)
 from born_assets.schemas.execution import ExecutedRecord, ExecutionReason, ExecutionStatus
 from born_assets.schemas.fates import ExitRecord, exit_row
 from born_assets.schemas.reasons import Severity
@@ -31,7 +42,7 @@ from born_assets.specs.execution_policy import ExecutionPolicy, RequireTests
 from born_assets.specs.task_tests import LoadedTests
 from born_assets.store.parquet import ParquetSink
 from born_assets.store.progress import Progress
-from born_assets.store.texts import with_texts
+from born_assets.store.texts import with_texts_where
 
 _CANDIDATES_SQL = """
 SELECT d.example_id, d.origin_kind, d.origin_id, d.source_file, d.source_line,
@@ -39,7 +50,10 @@ SELECT d.example_id, d.origin_kind, d.origin_id, d.source_file, d.source_line,
 FROM read_parquet($deduplicated) AS d
 JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.example_id
 """
-"""The candidates without their closure: `store.texts` sorts them and brings the response."""
+"""The candidates without their closure: `store.texts` sorts them and brings the response of
+those whose plan reads it (a row with no tests to run is skipped without it)."""
+_NARROW_PLAN = ["origin_kind", "origin_id", "source_benchmark", "source_id"]
+"""The columns `rows.skip_before_code` decides from."""
 
 
 @dataclass
@@ -85,9 +99,11 @@ def execute_candidates(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="born-exec") as pool,
     ):
         progress = Progress("tests run", total)  # by row: one batch can take minutes
-        reader = with_texts(
-            con, _CANDIDATES_SQL, params, sanitized, ["response"], Path(scratch), batch_rows
-        )
+        wanted = partial(_needs_response, tests, policy)
+        reader = with_texts_where(
+            con, _CANDIDATES_SQL, params, sanitized, ["response"], wanted, Path(scratch),
+            batch_rows,
+        )  # fmt: skip
         for batch in reader:
             candidates = batch.to_pylist()
             plans = [_plan(row, tests, policy) for row in candidates]
@@ -107,6 +123,22 @@ def _plan(
     row: dict[str, Any], tests: Mapping[str, LoadedTests | None], policy: ExecutionPolicy
 ) -> Plan | Skip:
     return plan_row(row, tests.get(row["origin_id"]), policy.requirement(row["source_benchmark"]))
+
+
+def _needs_response(
+    tests: Mapping[str, LoadedTests | None], policy: ExecutionPolicy, batch: pa.RecordBatch
+) -> pa.Array:
+    """Per candidate: whether its plan reads the response (the others skip without it)."""
+    return pa.array(
+        [
+            skip_before_code(
+                row, tests.get(row["origin_id"]), policy.requirement(row["source_benchmark"])
+            )
+            is None
+            for row in batch.select(_NARROW_PLAN).to_pylist()
+        ],
+        pa.bool_(),
+    )
 
 
 def _decide(row: dict[str, Any], result: dict[str, Any], policy: ExecutionPolicy) -> dict[str, Any]:

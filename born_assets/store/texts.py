@@ -19,7 +19,7 @@ rows) the first fifth of the scatter held 600 MB more than with IPC streams, whi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +292,54 @@ def with_texts(
         for part, (found,) in bucketed_texts(narrow, [(texts, columns)], scratch, batch_rows)
     )
     yield from rebatched(joined, batch_rows)
+
+
+def with_texts_where(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    params: dict[str, Any],
+    texts: Path,
+    columns: Sequence[str],
+    wanted: Callable[[pa.RecordBatch], pa.Array],
+    scratch: Path,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """Like `with_texts`, but only the rows `wanted` picks get their texts; the others get nulls.
+
+    `wanted` maps a batch of the narrow rows to one boolean per row. Only the wanted rows' texts
+    are read from `texts` (none at all when no row is wanted); both kinds come back in one stream
+    sorted by `example_id`, in batches of `batch_rows`.
+    """
+    narrow = scratch / layout.SCRATCH_NARROW
+    write_sorted(con, query, params, narrow, batch_rows)
+    schema = pq.read_schema(narrow)
+    chosen, others = scratch / layout.SCRATCH_WANTED, scratch / layout.SCRATCH_OTHERS
+    with (
+        pq.ParquetWriter(chosen, schema, compression="lz4") as yes,
+        pq.ParquetWriter(others, schema, compression="lz4") as no,
+    ):
+        for batch in parquet_reader(narrow).iter_batches(batch_rows):
+            mask = wanted(batch)
+            yes.write_batch(batch.filter(mask))
+            no.write_batch(batch.filter(pc.invert(mask)))
+    text_fields = [f.with_nullable(True) for f in _schema(texts, columns)][1:]
+    whole = pa.schema([*schema, *text_fields])
+
+    def shaped(table: pa.Table) -> pa.Table:
+        for field in text_fields:
+            if field.name not in table.column_names:
+                table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+        return table.select(whole.names).cast(whole)
+
+    found = (
+        shaped(attach(part, found))
+        for part, (found,) in bucketed_texts(chosen, [(texts, columns)], scratch, batch_rows)
+    )
+    rest = (
+        shaped(pa.Table.from_batches([b])) for b in parquet_reader(others).iter_batches(batch_rows)
+    )
+    yield from merge_sorted(
+        (_one_batch(t) for t in found if t.num_rows),
+        (_one_batch(t) for t in rest if t.num_rows),
+        batch_rows,
+    )
