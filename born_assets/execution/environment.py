@@ -12,6 +12,7 @@ import platform
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from born_assets.schemas.execution import Isolation
@@ -39,7 +40,6 @@ class Environment:
 
     interpreter: str
     distributions: Mapping[str, str]  # distribution name -> version
-    module_owners: Mapping[str, tuple[str, ...]]  # top-level module -> distributions
     sha256: str
 
     @classmethod
@@ -62,8 +62,12 @@ class Environment:
             "harness": harness.hexdigest(),
         }
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-        owners = {m: tuple(ds) for m, ds in importlib.metadata.packages_distributions().items()}
-        return cls(interpreter(), distributions, owners, digest)
+        return cls(interpreter(), distributions, digest)
+
+    @cached_property
+    def module_owners(self) -> Mapping[str, tuple[str, ...]]:
+        """Top-level module -> the distributions providing it (read when a row first runs)."""
+        return {m: tuple(ds) for m, ds in importlib.metadata.packages_distributions().items()}
 
     def versions(self, modules: Iterable[str]) -> dict[str, str]:
         """Module -> version of the distribution providing it (`?` when unknown)."""
