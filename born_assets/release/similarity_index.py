@@ -8,6 +8,9 @@ by default the prompt: the task a row teaches), signs them on worker processes
 release and policy it was built from). With `similarity.embedding_model` set it also writes
 `embeddings.npy`: the same texts as sentence embeddings (`text.embedding`, the optional
 `embedding` extra). `born similar` then reads the index and never the text.
+A row that a former index built with the same code and settings holds (`memo.json` records
+them) is taken from it, neither read nor signed again: the release's own index before an
+erasure rewrote the release, else the previous release's. The bytes are the same either way.
 Memory: batches of text; the matrices (448 bytes a row with 112 permutations, 1,536 more with
 384-dimension embeddings) go to their files batch by batch.
 """
@@ -27,13 +30,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets.layout import DataDir, SimilarityIndexDir
+from born_assets.release.changes import previous_release
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.release import SimilarityIndexRecord
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import TextField, field_texts
 from born_assets.store.atomic import atomic_dir
-from born_assets.store.parallel import ordered_map
-from born_assets.store.parquet import ParquetSink, iter_parquet_batches
+from born_assets.store.memo import (
+    MemoBatch,
+    RowMemo,
+    code_version,
+    known_groups_narrow,
+    remembered_stream,
+    write_versions,
+)
+from born_assets.store.parquet import ParquetSink
 from born_assets.text.embedding import Vectors, embed
 from born_assets.text.minhash import MinHashParams, Signatures, sign
 
@@ -156,6 +167,8 @@ def build_index(
 ) -> IndexInfo:
     """Sign every row of published release `version`; publish its index atomically.
 
+    A row that a former index (`_Memo`) holds is taken from it, unsigned and its texts unread.
+
     Raises:
         FileNotFoundError: the release is not published.
     """
@@ -165,8 +178,15 @@ def build_index(
     settings = policy.similarity
     fields = settings.index_fields
     columns = [*META_COLUMNS, *(f.column for f in fields)]
-    batches = iter_parquet_batches(
-        release.shards(), batch_rows, columns, f"similarity index {version}"
+    versions = _memo_versions(policy)
+    memo = _Memo.find(data, version, versions, settings.num_perm, settings.embedding_model)
+    batches = known_groups_narrow(
+        release.shards(),
+        batch_rows,
+        columns,
+        META_COLUMNS,
+        lambda rows: bool((memo.rows.find(rows.column("example_id")) >= 0).all()),
+        f"similarity index {version}",
     )
     worker = partial(index_batch, fields, settings.params, settings.embedding_model)
     target = data.similarity_index(version)
@@ -176,7 +196,8 @@ def build_index(
         signatures = _MatrixFile(folder.signatures, rows, np.uint32, settings.num_perm)
         vectors = _MatrixFile(folder.embeddings, rows, np.float32, 0)
         with ParquetSink(folder.rows, SimilarityIndexRecord, batch_rows) as sink:
-            for indexed in ordered_map(worker, batches, workers):
+            for part in remembered_stream(worker, batches, memo.rows, workers):
+                indexed = memo.combined(part)
                 sink.write_batch(indexed.rows)
                 signatures.write(indexed.signatures.matrix)
                 if indexed.embeddings is not None:
@@ -196,4 +217,93 @@ def build_index(
             embedding_model=settings.embedding_model,
         )
         folder.info.write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
+        write_versions(staging, versions)
     return info
+
+
+def _memo_versions(policy: Policy) -> dict[str, str]:
+    """What an index row depends on besides the row itself (which its example id names)."""
+    settings = policy.similarity
+    return {
+        "code": code_version(),
+        "fields": ",".join(f.value for f in settings.index_fields),
+        "shingle_words": str(settings.shingle_words),
+        "num_perm": str(settings.num_perm),
+        "seed": str(settings.seed),
+        "embedding_model": settings.embedding_model or "",
+    }
+
+
+_MEMO_COLUMNS = ("preview", "has_shingles")
+
+
+@dataclass(frozen=True)
+class _Memo:
+    """A former index built with the same code and settings: its rows, found by example id.
+
+    The release's own former index (before an erasure rewrote the release) or the previous
+    release's. Its signature and embedding matrices are memory-mapped: only the rows asked for
+    are read.
+    """
+
+    rows: RowMemo
+    signatures: npt.NDArray[np.uint32]
+    embeddings: npt.NDArray[np.float32] | None
+
+    @classmethod
+    def find(
+        cls,
+        data: DataDir,
+        version: str,
+        versions: dict[str, str],
+        num_perm: int,
+        embedding_model: str | None,
+    ) -> _Memo:
+        """The first usable former index, or an empty memo."""
+        previous = previous_release(data, version)
+        names = [version, *([previous.name] if previous is not None else [])]
+        for name in names:
+            folder = data.similarity_index(name)
+            rows = RowMemo.open(folder.path, SimilarityIndexDir.ROWS, versions, _MEMO_COLUMNS)
+            if rows.path is None or not folder.is_built():
+                continue
+            signatures = _mapped(folder.signatures)
+            embeddings = _mapped(folder.embeddings) if embedding_model else None
+            matrices = [signatures, *([embeddings] if embedding_model else [])]
+            whole = all(m is not None and len(m) == len(rows) for m in matrices)
+            if whole and signatures is not None and signatures.shape[1:] == (num_perm,):
+                return cls(rows, signatures, embeddings)
+        return cls(RowMemo(None, _MEMO_COLUMNS), np.zeros((0, num_perm), np.uint32), None)
+
+    def combined(self, part: MemoBatch[IndexedBatch]) -> IndexedBatch:
+        """One batch of the index: the rows signed now and those the memo held, in input order."""
+        computed = part.computed
+        if not part.known.num_rows:
+            return computed
+        at = self.rows.find(part.known.column("example_id"))
+        held = {name: part.known.column(name) for name in META_COLUMNS}
+        held.update({name: part.remembered.column(name) for name in _MEMO_COLUMNS})
+        known = self.rows.find(part.example_ids) >= 0
+        order = np.argsort(
+            np.concatenate([np.flatnonzero(~known), np.flatnonzero(known)]), kind="stable"
+        )
+        rows = pa.concat_tables([computed.rows, pa.table(held).cast(computed.rows.schema)])
+        matrix = np.concatenate([computed.signatures.matrix, self.signatures[at]])[order]
+        empty = np.concatenate([computed.signatures.empty, ~_bools(part.remembered)])[order]
+        vectors = None
+        if computed.embeddings is not None and self.embeddings is not None:
+            vectors = np.concatenate([computed.embeddings, self.embeddings[at]])[order]
+        return IndexedBatch(rows.take(pa.array(order)), Signatures(matrix, empty), vectors)
+
+
+def _mapped(path: Path) -> npt.NDArray[Any] | None:
+    """A `.npy` matrix, memory-mapped; None when it is missing or not whole."""
+    try:
+        matrix: npt.NDArray[Any] = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return matrix if matrix.ndim == 2 else None
+
+
+def _bools(remembered: pa.Table) -> npt.NDArray[np.bool_]:
+    return np.asarray(remembered.column("has_shingles").to_numpy(zero_copy_only=False), dtype=bool)
