@@ -8,6 +8,7 @@ nothing, byte for byte, and sign only the rows the first did not hold.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -96,28 +97,29 @@ def test_the_next_index_signs_only_new_rows_and_equals_one_built_from_nothing(
     assert _bytes(data, "v2") == _bytes(alone, "v2")
 
 
-def test_an_index_built_with_other_settings_is_not_reused(
-    tmp_path: Path, signed: list[str]
-) -> None:
-    policy = Policy.load(SAMPLE_DATA / "policy.yaml")
-    data = _two_releases(tmp_path)
-    build_index(data, "v1", policy, batch_rows=16)
+def _other_settings(data: DataDir, policy: Policy) -> Policy:
+    """The next build signs with more permutations than the former index."""
     other = policy.similarity.model_copy(update={"bands": policy.similarity.bands + 2})
-    signed.clear()
-    build_index(data, "v2", policy.model_copy(update={"similarity": other}), batch_rows=16)
-    assert len(signed) == 50
+    return policy.model_copy(update={"similarity": other})
 
 
-def test_a_former_index_whose_matrix_lost_rows_is_not_reused(
-    tmp_path: Path, signed: list[str]
+def _truncated_matrix(data: DataDir, policy: Policy) -> Policy:
+    """The former index's signature matrix lost its last rows (its shape no longer fits)."""
+    matrix = data.similarity_index("v1").signatures
+    matrix.write_bytes(matrix.read_bytes()[:-4096])
+    return policy
+
+
+@pytest.mark.parametrize("spoil", [_other_settings, _truncated_matrix])
+def test_a_former_index_that_does_not_fit_is_not_reused(
+    tmp_path: Path, signed: list[str], spoil: Callable[[DataDir, Policy], Policy]
 ) -> None:
     policy = Policy.load(SAMPLE_DATA / "policy.yaml")
     data = _two_releases(tmp_path)
     build_index(data, "v1", policy, batch_rows=16)
-    matrix = data.similarity_index("v1").signatures
-    matrix.write_bytes(matrix.read_bytes()[:-4096])  # a truncated copy: shape no longer matches
+    now = spoil(data, policy)
     signed.clear()
-    build_index(data, "v2", policy, batch_rows=16)
+    build_index(data, "v2", now, batch_rows=16)
     assert len(signed) == 50
 
 

@@ -1,4 +1,4 @@
-"""Batch validation against a model: types compared on the Arrow batch, values checked by Pandera."""
+"""Batch validation against a model: types compared on Arrow, values checked by Pandera."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class _Turns(pa.DataFrameModel):
     )
 
 
-_ROWS = [
+_ROWS: list[dict[str, object]] = [
     {"example_id": "ex_a", "score": 3, "turns": [{"role": "user", "text": "hi"}]},
     {"example_id": "ex_b", "score": None, "turns": []},
 ]
