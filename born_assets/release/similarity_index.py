@@ -280,10 +280,11 @@ class _Memo:
         computed = part.computed
         if not part.known.num_rows:
             return computed
-        at = self.rows.find(part.known.column("example_id"))
+        positions = self.rows.find(part.example_ids)
+        known = positions >= 0
+        at = positions[known]  # the memo's rows for `part.known`, in the same order
         held = {name: part.known.column(name) for name in META_COLUMNS}
         held.update({name: part.remembered.column(name) for name in _MEMO_COLUMNS})
-        known = self.rows.find(part.example_ids) >= 0
         order = np.argsort(
             np.concatenate([np.flatnonzero(~known), np.flatnonzero(known)]), kind="stable"
         )

@@ -331,15 +331,15 @@ def with_texts_where(
                 table = table.append_column(field, pa.nulls(table.num_rows, field.type))
         return table.select(whole.names).cast(whole)
 
-    found = (
-        shaped(attach(part, found))
-        for part, (found,) in bucketed_texts(chosen, [(texts, columns)], scratch, batch_rows)
+    read = (
+        shaped(attach(part, part_texts))
+        for part, (part_texts,) in bucketed_texts(chosen, [(texts, columns)], scratch, batch_rows)
     )
     rest = (
         shaped(pa.Table.from_batches([b])) for b in parquet_reader(others).iter_batches(batch_rows)
     )
     yield from merge_sorted(
-        (_one_batch(t) for t in found if t.num_rows),
+        (_one_batch(t) for t in read if t.num_rows),
         (_one_batch(t) for t in rest if t.num_rows),
         batch_rows,
     )
