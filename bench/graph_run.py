@@ -36,10 +36,9 @@ def _materialize_selection(data: DataDir, selection: str) -> dg.ExecuteInProcess
         )
 
 
-def step_times(run_id: str) -> list[dict[str, Any]]:
+def step_times(dagster_instance: dg.DagsterInstance, run_id: str) -> list[dict[str, Any]]:
     """Start, end and status of every step of a run, from the instance's event log."""
-    with dg.DagsterInstance.get() as dagster_instance:
-        stats = dagster_instance.get_run_step_stats(run_id)
+    stats = dagster_instance.get_run_step_stats(run_id)
     return [
         {
             "step": s.step_key,
@@ -52,12 +51,9 @@ def step_times(run_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def dedup_seconds(run_id: str) -> dict[str, float]:
+def dedup_seconds(dagster_instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     """Exact and near dedup seconds, as the `deduplicated` materialization recorded them."""
-    with dg.DagsterInstance.get() as dagster_instance:
-        records = dagster_instance.fetch_materializations(
-            dg.AssetKey("deduplicated"), limit=1
-        ).records
+    records = dagster_instance.fetch_materializations(dg.AssetKey("deduplicated"), limit=1).records
     if not records or records[0].run_id != run_id:
         return {}
     materialization = records[0].asset_materialization
@@ -83,16 +79,17 @@ def main(argv: list[str] | None = None) -> None:
         result = materialize_release(DataDir.at(args.data_dir), args.version)
         run_ids = result.run_ids
     end = time.time()
-    report = {
-        "code_version": code,
-        "success": result.success,
-        "failures": failure_messages(result),
-        "run_ids": run_ids,
-        "run_start": start,
-        "run_end": end,
-        "steps": [step for run_id in run_ids for step in step_times(run_id)],
-        "dedup": dedup_seconds(run_ids[0]),
-    }
+    with dg.DagsterInstance.get() as dagster_instance:  # one instance for every query after it
+        report = {
+            "code_version": code,
+            "success": result.success,
+            "failures": failure_messages(result),
+            "run_ids": run_ids,
+            "run_start": start,
+            "run_end": end,
+            "steps": [s for run_id in run_ids for s in step_times(dagster_instance, run_id)],
+            "dedup": dedup_seconds(dagster_instance, run_ids[0]),
+        }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 

@@ -125,6 +125,7 @@ class ReleaseDir:
     PII_REPORT = "pii_report.parquet"
     CONTAMINATION_REPORT = "contamination_report.parquet"
     PLOTS = "plots"
+    PLOT_NAMES = ("rows_by_family", "rows_by_lane", "length_chars", "curation_score")
     UNKNOWN_SEEDS = ".unknown_seeds.parquet"
     LICENSE_REFUSALS = ".license_refusals.parquet"
 
@@ -150,6 +151,10 @@ class ReleaseDir:
     def plot(self, name: str) -> Path:
         """One plot of the release (`plots/<name>.png`)."""
         return self.path / self.PLOTS / f"{name}.png"
+
+    def plot_files(self) -> list[str]:
+        """Every plot's path relative to the release folder, in `PLOT_NAMES` order."""
+        return [self.plot(name).relative_to(self.path).as_posix() for name in self.PLOT_NAMES]
 
     def file(self, name: str) -> Path:
         """A file of the release by its name relative to the folder."""

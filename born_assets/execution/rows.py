@@ -184,10 +184,8 @@ def slot_queue(workers: int) -> queue.Queue[int]:
     return slots
 
 
-def measure(plan: Plan | Skip, runner: Runner, slots: queue.Queue[int]) -> dict[str, Any]:
-    """The measurement columns of one planned or skipped row, holding a slot while it runs."""
-    if isinstance(plan, Skip):
-        return runner.skipped(plan)
+def measure(plan: Plan, runner: Runner, slots: queue.Queue[int]) -> dict[str, Any]:
+    """The measurement columns of one planned row, holding a slot while it runs."""
     slot = slots.get()
     try:
         return runner.execute(plan, slot)

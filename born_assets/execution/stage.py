@@ -12,10 +12,11 @@ with `score_factor` = `soft_failure_factor`.
 
 from __future__ import annotations
 
+import queue
 import tempfile
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -107,8 +108,7 @@ def execute_candidates(
         for batch in reader:
             candidates = batch.to_pylist()
             plans = [_plan(row, tests, policy) for row in candidates]
-            measured = pool.map(lambda plan: measure(plan, runner, slots), plans)
-            for row, result in zip(candidates, measured, strict=True):
+            for row, result in zip(candidates, _measured(plans, runner, slots, pool), strict=True):
                 record = _decide(row, result, policy)
                 rows.append(record)
                 _count(summary, record)
@@ -123,6 +123,24 @@ def _plan(
     row: dict[str, Any], tests: Mapping[str, LoadedTests | None], policy: ExecutionPolicy
 ) -> Plan | Skip:
     return plan_row(row, tests.get(row["origin_id"]), policy.requirement(row["source_benchmark"]))
+
+
+def _measured(
+    plans: Sequence[Plan | Skip],
+    runner: Runner,
+    slots: queue.Queue[int],
+    pool: ThreadPoolExecutor,
+) -> Iterator[dict[str, Any]]:
+    """Each row's measurement, in order: its run on the pool's threads, or its skip here.
+
+    A thread is worth a run (seconds); a skip costs microseconds, less than handing it to a thread.
+    """
+    runs: list[Future[dict[str, Any]] | Skip] = [
+        pool.submit(measure, plan, runner, slots) if isinstance(plan, Plan) else plan
+        for plan in plans
+    ]
+    for run in runs:
+        yield runner.skipped(run) if isinstance(run, Skip) else run.result()
 
 
 def _needs_response(

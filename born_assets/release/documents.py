@@ -18,7 +18,6 @@ from born_assets.layout import ReleaseDir
 from born_assets.release.build import release_columns
 from born_assets.release.card import write_card
 from born_assets.release.info import ConfigInfo, LicenseRows, ReleaseInfo, SourceInfo
-from born_assets.release.plots import write_plots
 from born_assets.release.refusals import DEFAULT_CONFIG
 from born_assets.release.reports import summarize_contamination, summarize_pii
 from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, transparency_rows
@@ -80,6 +79,8 @@ def write_documents(
     (folder / ReleaseDir.TRANSPARENCY_CSV).write_text(to_csv(table), encoding="utf-8")
     rows = fates.get("released", 0)
     hashes = {s: file_sha256(folder / s) for s in shards}
+    from born_assets.release.plots import write_plots  # matplotlib only when a release is written
+
     plots = write_plots(con, folder)
     info = _info(facts, rows, list(shards), hashes, table, fates, markdown)
     info = dataclasses.replace(

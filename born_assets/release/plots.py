@@ -7,6 +7,9 @@ prompts and responses (characters, log-spaced bins) and the curation score.
 Reproducibility: matplotlib's object API (no pyplot, no global state) under its default style
 (a user's matplotlibrc is ignored), the DejaVu Sans font matplotlib ships, and PNG metadata
 without the software version; the same release gives the same bytes.
+
+Importing matplotlib takes a third of a second, so only a release that is written imports this
+module (`release.documents.write_documents`); the plots' names are `layout.ReleaseDir`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from matplotlib.figure import Figure
 
 from born_assets.layout import ReleaseDir
 
-PLOT_NAMES = ("rows_by_family", "rows_by_lane", "length_chars", "curation_score")
+PLOT_NAMES = ReleaseDir.PLOT_NAMES
 LENGTH_BINS_PER_DECADE = 5
 SCORE_BINS = 20
 _RC: dict[str, Any] = {"font.family": "DejaVu Sans", "font.size": 9, "figure.dpi": 100}
@@ -129,9 +132,4 @@ def write_plots(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
         _bar("Released rows per lane and import", lane, release.plot(PLOT_NAMES[1]), True)
         _lengths(con, shards, release.plot(PLOT_NAMES[2]))
         _scores(con, shards, release.plot(PLOT_NAMES[3]))
-    return plot_files(folder)
-
-
-def plot_files(folder: Path) -> list[str]:
-    """Every plot's path relative to the release folder, in `PLOT_NAMES` order."""
-    return [ReleaseDir(folder).plot(name).relative_to(folder).as_posix() for name in PLOT_NAMES]
+    return release.plot_files()

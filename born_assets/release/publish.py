@@ -39,7 +39,6 @@ from born_assets.release.build import (
 from born_assets.release.documents import ReleaseFacts, write_documents
 from born_assets.release.ledger import issued_versions, record_issued, recover_releases
 from born_assets.release.pins import pinned_inputs
-from born_assets.release.plots import plot_files
 from born_assets.release.refusals import (
     DEFAULT_CONFIG,
     LicenseGroups,
@@ -290,7 +289,7 @@ def _kept(
         (folder.path / ReleaseDir.TRANSPARENCY_MD).read_text(encoding="utf-8"),
         configs=dict(existing["configs"]),
         license=str(existing["license"]),
-        plots=plot_files(request.target),
+        plots=ReleaseDir(request.target).plot_files(),
         checks_remembered=remembered is not None,
     )
 

@@ -27,7 +27,7 @@ from pydantic import Field, PrivateAttr, ValidationError
 
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.closure_policy import ClosurePolicy
-from born_assets.specs.common import SUBKEY, StrictModel
+from born_assets.specs.common import SUBKEY, StrictModel, load_yaml
 from born_assets.specs.curation_policy import DedupPolicy, GatesPolicy, ScorePolicy
 from born_assets.specs.execution_policy import ExecutionPolicy
 from born_assets.specs.license_policy import LicensePolicy
@@ -122,7 +122,7 @@ class Policy(StrictModel):
         """
         raw = data.encode() if isinstance(data, str) else data
         try:
-            document = yaml.safe_load(raw)
+            document = load_yaml(raw)
         except yaml.YAMLError as error:
             raise PolicyError(source, [("", f"invalid YAML: {error}")]) from error
         if not isinstance(document, dict):

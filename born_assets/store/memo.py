@@ -11,6 +11,7 @@ when the inputs are mostly unchanged, so memory stays at a few row groups.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import OrderedDict, deque
@@ -35,10 +36,12 @@ CODE_PACKAGE = Path(__file__).resolve().parents[1]
 _CACHED_ROW_GROUPS = 4
 
 
+@functools.cache
 def code_version(package: Path = CODE_PACKAGE) -> str:
     """SHA-256 over the package's Python sources (paths and bytes), the same on every clone.
 
-    Any code change invalidates every memo and reused ingest built before it.
+    Any code change invalidates every memo and reused ingest built before it. Read once per
+    process: the code a process runs is the code it imported, whatever happens to the files later.
     """
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):

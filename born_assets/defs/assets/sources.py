@@ -65,8 +65,11 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
         previous = IngestState.read(warehouse.asset_dir(spec.key))
         reused = previous is not None and previous.key == key
         if previous is not None and reused:
-            context.log.info("files, spec, erasure state and code unchanged: reusing the ingest")
             summary = previous.summary
+            context.log.info(
+                "files, spec, erasure state and code unchanged: reusing the ingest "
+                f"({summary.quarantined_total} lines quarantined by it, examples in its metadata)"
+            )
         else:
             with warehouse.publish(spec.key, source=True) as staging:
                 summary = ingest_files(
@@ -79,8 +82,8 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
                     erasure=warehouse.load_erasure(),
                 )
                 IngestState(key, summary).write(staging)
-        for message in summary.example_messages:
-            context.log.warning(f"quarantined: {message}")
+            for message in summary.example_messages:
+                context.log.warning(f"quarantined: {message}")
         metadata = ingest_metadata(summary, warehouse.asset_dir(spec.key))
         return dg.MaterializeResult(
             metadata={**metadata, "reused_previous_ingest": reused, **prepared}
