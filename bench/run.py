@@ -56,7 +56,16 @@ ROWS_ENV = "BENCH_ROWS"
 DEFAULT_ROWS = 100_000
 INCREMENT_SHARE = 10  # the added file holds rows // INCREMENT_SHARE rows
 INCREMENT_LANE = LANES[0].lane_id
-OUTPUTS = ("warehouse", "releases", "warehouse.duckdb", "warehouse.duckdb.wal")
+OUTPUTS = (
+    "warehouse",
+    "releases",
+    "similarity",
+    "cache",
+    "warehouse.duckdb",
+    "warehouse.duckdb.wal",
+)
+"""Everything a build writes into the data dir: a full build starts from none of it (a check
+result or a similarity index kept from an earlier build at the same code would be reused)."""
 
 
 def _matches(plan_path: Path, spec: CorpusSpec) -> bool:
