@@ -127,6 +127,7 @@ class ReleaseDir:
     PLOTS = "plots"
     PLOT_NAMES = ("rows_by_family", "rows_by_lane", "length_chars", "curation_score")
     UNKNOWN_SEEDS = ".unknown_seeds.parquet"
+    SHIPPED_HASHES = ".shipped_response_sha256.parquet"
     LICENSE_REFUSALS = ".license_refusals.parquet"
 
     @property

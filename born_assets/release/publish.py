@@ -34,6 +34,7 @@ from born_assets.release.build import (
     input_fingerprint,
     write_fates,
     write_shards,
+    write_shipped_hashes,
     write_withheld,
 )
 from born_assets.release.documents import ReleaseFacts, write_documents
@@ -328,7 +329,7 @@ def _sweep_scratch(releases: Path) -> None:
 
 
 def _refuse(
-    con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path
+    con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path, shipped: Path
 ) -> tuple[list[Path], list[Path], LicenseGroups]:
     """Write the release's own exits; returns (exits after dedup, own exits, licence groups).
 
@@ -341,7 +342,7 @@ def _refuse(
     licenses = staging / ReleaseDir.LICENSE_REFUSALS
     sources = warehouse.source_dirs
     write_unknown_seeds(con, sources, warehouse.deduplicated, after_dedup, seeds)
-    write_withheld(con, warehouse, request.use, withheld, [*after_dedup, seeds])
+    write_withheld(con, warehouse, request.use, withheld, [*after_dedup, seeds], shipped)
     try:
         groups = write_license_refusals(
             con,
@@ -360,18 +361,19 @@ def _refuse(
 def _build(
     con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path
 ) -> ReleaseOutcome:
-    after_dedup, refused, groups = _refuse(con, request, staging)
+    shipped = write_shipped_hashes(con, request.warehouse, staging / ReleaseDir.SHIPPED_HASHES)
+    after_dedup, refused, groups = _refuse(con, request, staging, shipped)
     excluded = [*after_dedup, *refused]
     rows, shards = 0, list[str]()
     for config, licenses in (groups.configs or {DEFAULT_CONFIG: ()}).items():
         name = "" if config == DEFAULT_CONFIG or len(groups.configs) == 1 else config
         written, names = write_shards(
             con, request.warehouse, request.use, staging, request.shard_rows, excluded,
-            licenses, name,
+            licenses, shipped, name,
         )  # fmt: skip
         rows, shards = rows + written, shards + names
     write_fates(con, request.warehouse, refused, staging)
-    for scratch in refused:
+    for scratch in [*refused, shipped]:
         scratch.unlink()
     shard_paths = [staging / s for s in shards]
     write_pii_report(con, request.warehouse.pii, shard_paths, staging / ReleaseDir.PII_REPORT)
