@@ -191,11 +191,11 @@ def _withheld_sql(inputs: WarehouseInputs) -> str:
 
 def write_shipped_hashes(
     con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, out: Path
-) -> Path:
+) -> None:
     """Write each sanitized row's SHA-256 of its response as it ships, for `SHIPPED_JOIN_SQL`.
 
     Hashed once per cut (every response is read: ~3 s at 100k rows), then joined by the queries
-    of the withheld rows and of every config's shards; returns `out`.
+    of the withheld rows and of every config's shards.
     """
     params = {
         "sanitized": (inputs.sanitized / layout.ROWS).as_posix(),
@@ -203,7 +203,6 @@ def write_shipped_hashes(
         "out": out.as_posix(),
     }
     con.execute(f"COPY ({_SHIPPED_HASHES_SQL}) TO $out (FORMAT parquet)", params)
-    return out
 
 
 def _params(

@@ -26,7 +26,6 @@ from matplotlib.figure import Figure
 
 from born_assets.layout import ReleaseDir
 
-PLOT_NAMES = ReleaseDir.PLOT_NAMES
 LENGTH_BINS_PER_DECADE = 5
 SCORE_BINS = 20
 _RC: dict[str, Any] = {"font.family": "DejaVu Sans", "font.size": 9, "figure.dpi": 100}
@@ -128,8 +127,9 @@ def write_plots(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     with style.context("default"), mpl.rc_context(_RC):  # type: ignore[arg-type]
         family = _counts(con, shards, "source_benchmark") if shards else []
         lane = _counts(con, shards, "origin_id") if shards else []
-        _bar("Released rows per benchmark family", family, release.plot(PLOT_NAMES[0]), False)
-        _bar("Released rows per lane and import", lane, release.plot(PLOT_NAMES[1]), True)
-        _lengths(con, shards, release.plot(PLOT_NAMES[2]))
-        _scores(con, shards, release.plot(PLOT_NAMES[3]))
+        by_family, by_lane, lengths, scores = (release.plot(n) for n in ReleaseDir.PLOT_NAMES)
+        _bar("Released rows per benchmark family", family, by_family, False)
+        _bar("Released rows per lane and import", lane, by_lane, True)
+        _lengths(con, shards, lengths)
+        _scores(con, shards, scores)
     return release.plot_files()

@@ -361,7 +361,8 @@ def _refuse(
 def _build(
     con: duckdb.DuckDBPyConnection, request: ReleaseRequest, staging: Path
 ) -> ReleaseOutcome:
-    shipped = write_shipped_hashes(con, request.warehouse, staging / ReleaseDir.SHIPPED_HASHES)
+    shipped = staging / ReleaseDir.SHIPPED_HASHES
+    write_shipped_hashes(con, request.warehouse, shipped)
     after_dedup, refused, groups = _refuse(con, request, staging, shipped)
     excluded = [*after_dedup, *refused]
     rows, shards = 0, list[str]()
