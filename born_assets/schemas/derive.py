@@ -16,6 +16,7 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 import pyarrow as pa_arrow
+import pyarrow.compute as pc
 
 _ARROW_TYPES: dict[str, pa_arrow.DataType] = {
     "str": pa_arrow.string(),
@@ -31,6 +32,8 @@ _ARROW_TYPES: dict[str, pa_arrow.DataType] = {
 
 
 _NULLABLE_PANDAS = {pa_arrow.bool_(): "boolean", pa_arrow.int64(): "Int64"}
+_IDENTITY = ("example_id", "source_file", "source_line")
+"""Columns that name a failing row, when a table has them."""
 
 
 @dataclass(frozen=True)
@@ -128,12 +131,17 @@ def validate_batches(
         if d.nullable and d.arrow_type in _NULLABLE_PANDAS
     }
     dtypes = {t: pd.ArrowDtype(t) for t in expected.values() if is_nested(t)}
-    schema = _value_schema(model)
+    unchecked = _unchecked_columns(model)
     for batch in batches:
         batch, wrong = _typed(batch, expected)
         report.failures += len(wrong)
         report.examples += wrong[: max_examples - len(report.examples)]
-        frame = batch.to_pandas(types_mapper=dtypes.get)
+        on_arrow = tuple(name for name in unchecked if name in batch.schema.names)
+        nulls = _null_failures(batch, [n for n in on_arrow if not unchecked[n]])
+        report.failures += len(nulls)
+        report.examples += nulls[: max_examples - len(report.examples)]
+        schema = _value_schema(model, on_arrow)
+        frame = batch.drop_columns(list(on_arrow)).to_pandas(types_mapper=dtypes.get)
         typed = set(frame.columns) - {str(w["column"]) for w in wrong}
         for name in nullable.keys() & typed:  # Arrow gives float/object for ints/bools with nulls
             frame[name] = frame[name].astype(nullable[name])
@@ -150,15 +158,65 @@ def validate_batches(
 
 
 @cache
-def _value_schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+def _value_schema(
+    model: type[pa.DataFrameModel], on_arrow: tuple[str, ...] = ()
+) -> pa.DataFrameSchema:
     """The model's Pandera schema without its dtype checks (`_typed` compares Arrow types).
 
     Pandera 0.35 checks a string column's dtype element by element and then, even when every
     element passes, builds a failure-case frame and formats it into a message: more than half of
-    a validation's time went there (docs/performance.md). Columns stay required.
+    a validation's time went there (docs/performance.md). Columns stay required, except those
+    checked on Arrow instead (`on_arrow`, present in the batch).
+    """
+    schema = model.to_schema().remove_columns(list(on_arrow))
+    return schema.update_columns({name: {"dtype": None} for name in schema.columns})
+
+
+@cache
+def _unchecked_columns(model: type[pa.DataFrameModel]) -> dict[str, bool]:
+    """Columns whose only rule is their nullability, each with whether it may be null.
+
+    Their values need no pandas: `_null_failures` checks them on Arrow. Converting them was most
+    of the cost of validating a table of texts (the prompt, the closure, the messages), for a
+    null count Arrow keeps anyway. Unique columns (alone or together) and the row's identity
+    stay in the frame, and so does every column of a model with checks across columns (they may
+    read any of them).
     """
     schema = model.to_schema()
-    return schema.update_columns({name: {"dtype": None} for name in schema.columns})
+    if schema.checks:
+        return {}
+    together = set(schema.unique or ())
+    return {
+        name: column.nullable
+        for name, column in schema.columns.items()
+        if not (column.checks or column.unique or name in together or name in _IDENTITY)
+    }
+
+
+def _null_failures(batch: pa_arrow.RecordBatch, columns: Iterable[str]) -> list[dict[str, object]]:
+    """One failure per null of `columns` (which may not be null), as Pandera words it."""
+    failures: list[dict[str, object]] = []
+    for name in columns:
+        column = batch.column(name)
+        if not column.null_count:
+            continue
+        for index in pc.indices_nonzero(column.is_null()).to_pylist():
+            failures.append(
+                {
+                    "schema_context": "Column",
+                    "column": name,
+                    "check": "not_nullable",
+                    "check_number": "None",
+                    "failure_case": "nan",
+                    "index": str(index),
+                    **{
+                        c: str(batch.column(c)[index].as_py())
+                        for c in _IDENTITY
+                        if c in batch.schema.names
+                    },
+                }
+            )
+    return failures
 
 
 def _typed(
@@ -184,9 +242,6 @@ def _typed(
             {"column": column.name, "check": f"type {want}", "failure_case": str(column.type)}
         )
     return batch, wrong
-
-
-_IDENTITY = ("example_id", "source_file", "source_line")
 
 
 def _row_identity(frame: pd.DataFrame, index: object) -> dict[str, str]:

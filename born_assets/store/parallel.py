@@ -18,7 +18,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
@@ -73,8 +73,23 @@ def ordered_map_shared(
         yield from _in_order(pool, _call_shared, items, workers)
 
 
+def ordered_thread_map(
+    function: Callable[[In], Out], items: Iterable[In], threads: int
+) -> Iterator[Out]:
+    """`map(function, items)` on `threads` threads, lazily and in order, as `ordered_map` does it.
+
+    For a function that spends its time in code that releases the GIL (Arrow's compute kernels,
+    Parquet decoding): no pickling, no process.
+    """
+    if threads <= 1:
+        yield from map(function, items)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="born-map") as pool:
+        yield from _in_order(pool, function, items, threads)
+
+
 def _in_order(
-    pool: ProcessPoolExecutor, function: Callable[[In], Out], items: Iterable[In], workers: int
+    pool: Executor, function: Callable[[In], Out], items: Iterable[In], workers: int
 ) -> Iterator[Out]:
     pending: deque[Future[Out]] = deque()
     for item in items:

@@ -81,3 +81,53 @@ def test_a_missing_column_is_still_a_failure() -> None:
     report = validate_batches(_Turns, [batch])
     assert report.failures == 1
     assert report.examples[0]["failure_case"] == "score"
+
+
+def test_a_null_where_none_may_be_is_a_failure_naming_its_row_in_every_kind_of_column() -> None:
+    rows = [{**_ROWS[0], "example_id": "ex_c", "turns": None}, *_ROWS]
+    batch = _batch(arrow_schema(_Turns).set(2, pa_arrow.field("turns", _TURNS)), rows)
+    report = validate_batches(_Turns, [batch, batch])  # turns has no value check: Arrow counts it
+    assert (report.rows, report.failures) == (6, 2)
+    assert report.examples[0]["column"] == "turns"
+    assert report.examples[0]["check"] == "not_nullable"
+    assert report.examples[0]["example_id"] == "ex_c"
+    rows = [{**_ROWS[0], "example_id": None}, _ROWS[1]]
+    report = validate_batches(
+        _Turns,
+        [
+            _batch(
+                arrow_schema(_Turns).set(0, pa_arrow.field("example_id", pa_arrow.string())), rows
+            )
+        ],
+    )
+    assert report.failures >= 1  # a checked column's null is Pandera's to find
+    assert {e["column"] for e in report.examples} == {"example_id"}
+
+
+class _Pairs(pa.DataFrameModel):
+    """Unique together, and a check across columns that reads a column with no check of its own."""
+
+    example_id: Series[str] = pa.Field(description="Row id.")
+    side: Series[str] = pa.Field(description="A side.")
+    note: Series[str] = pa.Field(nullable=True, description="A note.")
+
+    class Config:
+        unique = ["example_id", "side"]
+
+    @pa.dataframe_check
+    @classmethod
+    def right_sides_have_a_note(cls, df: pd.DataFrame) -> pd.Series:
+        """A right side says why."""
+        return (df["side"] != "right") | df["note"].notna()
+
+
+def test_columns_unique_together_and_read_across_columns_are_still_checked() -> None:
+    rows = [
+        {"example_id": "ex_a", "side": "left", "note": None},
+        {"example_id": "ex_a", "side": "left", "note": None},
+        {"example_id": "ex_b", "side": "right", "note": None},
+    ]
+    report = validate_batches(_Pairs, [_batch(arrow_schema(_Pairs), rows)])
+    checks = {str(e["check"]) for e in report.examples}
+    assert "multiple_fields_uniqueness" in checks
+    assert "right_sides_have_a_note" in checks

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pyarrow as pa
 
 from born_assets import layout
 from born_assets.defs.checks import (
@@ -31,6 +32,7 @@ from born_assets.schemas.curation import SanitizedRecord
 from born_assets.schemas.fates import ExitRecord
 from born_assets.store.conservation import Flow, unreconciled_flow
 from born_assets.store.memo import RowMemo, write_versions
+from born_assets.store.parallel import ordered_thread_map, worker_count
 from born_assets.store.parquet import ParquetSink, iter_parquet_batches
 from born_assets.store.unchanged import record
 
@@ -121,6 +123,10 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     return _sanitized
 
 
+def _scanned(batch: pa.RecordBatch) -> tuple[int, list[dict[str, Any]]]:
+    return batch.num_rows, hidden_markers(batch)
+
+
 def _kept_rows(warehouse: WarehouseResource) -> list[Path]:
     return [warehouse.table(SANITIZED_KEY, layout.ROWS)]
 
@@ -167,13 +173,16 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
     def _no_hidden(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         found: list[dict[str, object]] = []
         rows = 0
-        for batch in iter_parquet_batches(
+        batches = iter_parquet_batches(
             _kept_rows(warehouse),
             warehouse.batch_rows,
             ["example_id", "source_file", "source_line", "prompt", "response", "messages"],
-        ):
-            rows += batch.num_rows
-            found.extend(hidden_markers(batch))
+        )
+        # The scan is Arrow's RE2 (the GIL released): batches are searched side by side.
+        threads = worker_count(warehouse.workers, 2)
+        for batch_rows, batch_found in ordered_thread_map(_scanned, batches, threads):
+            rows += batch_rows
+            found.extend(batch_found)
         return dg.AssetCheckResult(
             passed=not found,
             description=in_words(len(found), "rows still holding hidden markers", found),
