@@ -34,6 +34,11 @@ from born_assets.store.progress import Progress
 Out = TypeVar("Out")
 CODE_PACKAGE = Path(__file__).resolve().parents[1]
 _CACHED_ROW_GROUPS = 4
+LOOKAHEAD_BATCHES = 64
+"""How far `remembered_stream` reads ahead for rows to compute."""
+LOOKAHEAD_BATCH_BYTES = 2 * 1024 * 1024
+"""The most a batch read ahead may hold: a narrow batch of 1,000 rows is ~0.3 MB, one with its
+texts ~10 MB, so at most ~128 MB wait ahead, and usually ~20."""
 
 
 @functools.cache
@@ -152,10 +157,13 @@ class RowMemo:
         """Position of each id in the remembered table, -1 where it is not remembered."""
         return self._index.positions(example_ids)
 
-    def take(self, positions: np.ndarray) -> pa.Table:
-        """The remembered rows at `positions` (from `find`, all >= 0), in order, with `columns`."""
+    def take(self, positions: np.ndarray, columns: Sequence[str] | None = None) -> pa.Table:
+        """The remembered rows at `positions` (from `find`, all >= 0), in order.
+
+        With `columns` (a few of the memo's), only those are read, and nothing is cached.
+        """
         if not len(positions):
-            return self.empty()
+            return self.empty(columns)
         if self._file is None:
             raise ValueError("nothing is remembered")
         groups = np.searchsorted(self._starts, positions, side="right") - 1
@@ -163,7 +171,11 @@ class RowMemo:
         for group in dict.fromkeys(groups.tolist()):
             chosen = np.flatnonzero(groups == group)
             offsets = positions[chosen] - self._starts[group]
-            pieces.append((chosen, self._row_group(group).take(pa.array(offsets))))
+            if columns is None:
+                rows = self._row_group(group)
+            else:
+                rows = self._file.read_row_group(group, columns=list(columns))
+            pieces.append((chosen, rows.take(pa.array(offsets))))
         table = pa.concat_tables([piece for _, piece in pieces])
         placed = np.concatenate([chosen for chosen, _ in pieces])
         return table.take(pa.array(np.argsort(placed, kind="stable")))
@@ -173,28 +185,37 @@ class RowMemo:
     ) -> tuple[np.ndarray, pa.Table]:
         """Which `rows` the memo knows, and its columns for those rows, in order.
 
+        A row is known as `known_positions` says.
+        """
+        positions = self.known_positions(rows, same)
+        known = positions >= 0
+        return known, self.take(positions[known])
+
+    def known_positions(
+        self, rows: pa.Table | pa.RecordBatch, same: Sequence[str] = ()
+    ) -> np.ndarray:
+        """Each row's position in the remembered table, -1 where the memo does not know it.
+
         A row is known when its `example_id` is remembered and its `same` columns (which must be
-        among the memo's columns) equal the remembered ones.
+        among the memo's columns) equal the remembered ones. Only `same` is read of the memo.
         """
         positions = self.find(rows.column("example_id"))
         known = positions >= 0
-        if not known.any():
-            return known, self.empty()
-        remembered = self.take(positions[known])
-        if same:
+        if same and known.any():
             inputs = rows.filter(pa.array(known))
+            remembered = self.take(positions[known], same)
             agree = np.ones(remembered.num_rows, dtype=bool)
             for name in same:
                 agree &= equal_values(inputs.column(name), remembered.column(name))
-            known[known] = agree
-            remembered = remembered.filter(pa.array(agree))
-        return known, remembered
+            positions[np.flatnonzero(known)[~agree]] = -1
+        return positions
 
-    def empty(self) -> pa.Table:
-        """No rows, with `columns` (typed when a file is open)."""
+    def empty(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """No rows, with `columns` (default: the memo's; typed when a file is open)."""
+        names = self.columns if columns is None else list(columns)
         if self._file is None:
-            return pa.table({name: pa.array([], pa.null()) for name in self.columns})
-        return self._file.schema_arrow.empty_table().select(self.columns)
+            return pa.table({name: pa.array([], pa.null()) for name in names})
+        return self._file.schema_arrow.empty_table().select(names)
 
     def _row_group(self, index: int) -> pa.Table:
         assert self._file is not None
@@ -231,19 +252,34 @@ def remembered_stream(
 ) -> Iterator[MemoBatch[Out]]:
     """Apply `function` (on `workers` processes) only to the rows `memo` does not know.
 
-    A row is known as `RowMemo.recall` says.
+    A row is known as `RowMemo.known_positions` says. The rows to compute are looked for up to
+    `LOOKAHEAD_BATCHES` batches ahead of the batch being handed over, so the workers compute them
+    while the caller writes the remembered rows before them: an incremental build's new rows
+    come in one place, after most of the remembered ones. Only narrow batches (the row groups
+    `known_groups_narrow` left without texts) and their positions are held that far ahead: a
+    batch with nothing to compute is handed to `function` here, not to a worker, only when it
+    is under `LOOKAHEAD_BATCH_BYTES`; a wider one goes to a worker and counts in its window.
+    The memo's rows are read when their batch is handed over.
     """
-    pending: deque[tuple[pa.RecordBatch, pa.RecordBatch, pa.Table]] = deque()
+    pending: deque[tuple[pa.RecordBatch, np.ndarray]] = deque()
 
     def unknown_rows() -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            known, remembered = memo.recall(batch, same)
-            pending.append((batch, batch.filter(pa.array(known)), remembered))
-            yield batch.filter(pa.array(~known))
+            positions = memo.known_positions(batch, same)
+            pending.append((batch, positions))
+            yield batch.filter(pa.array(positions < 0))
 
-    for computed in ordered_map(function, unknown_rows(), workers):
-        batch, known, remembered = pending.popleft()
-        yield MemoBatch(batch.column("example_id"), computed, known, remembered)
+    def trivial(unknown: pa.RecordBatch) -> bool:  # `unknown` is the last batch in `pending`
+        return unknown.num_rows == 0 and pending[-1][0].nbytes <= LOOKAHEAD_BATCH_BYTES
+
+    for computed in ordered_map(
+        function, unknown_rows(), workers, here=trivial, ahead=LOOKAHEAD_BATCHES
+    ):
+        batch, positions = pending.popleft()
+        known = positions >= 0
+        remembered = memo.take(positions[known])
+        known_rows = batch.filter(pa.array(known))
+        yield MemoBatch(batch.column("example_id"), computed, known_rows, remembered)
 
 
 def known_groups_narrow(

@@ -36,14 +36,26 @@ def worker_count(configured: int, batches: int) -> int:
     return max(1, min(wanted, batches))
 
 
-def ordered_map(function: Callable[[In], Out], items: Iterable[In], workers: int) -> Iterator[Out]:
+def ordered_map(
+    function: Callable[[In], Out],
+    items: Iterable[In],
+    workers: int,
+    here: Callable[[In], bool] | None = None,
+    ahead: int = 0,
+) -> Iterator[Out]:
     """`map(function, items)`, spread over `workers` processes when `workers > 1`.
 
     Args:
         function: A module-level function (or `functools.partial` of one) of one item; it and
             the items must pickle.
-        items: Consumed lazily, at most `2 * workers` ahead of the results taken.
+        items: Consumed lazily, at most `2 * workers` items in the workers ahead of the results
+            taken.
         workers: Worker processes; 1 runs everything in this process.
+        here: Items for which `function` is trivial (an empty batch, say) are run in this
+            process, not sent to a worker, and do not count against the workers' window.
+        ahead: With `here`, how many items may be read ahead of the results taken, so that
+            work further on reaches the workers while the caller is busy with the trivial items
+            before it. Each item read ahead is held until its result is taken.
 
     Yields:
         `function(item)` for each item, in the order of `items`. An exception in a worker is
@@ -53,7 +65,7 @@ def ordered_map(function: Callable[[In], Out], items: Iterable[In], workers: int
         yield from map(function, items)
         return
     with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
-        yield from _in_order(pool, function, items, workers)
+        yield from _in_order(pool, function, items, workers, here, ahead)
 
 
 def ordered_map_shared(
@@ -89,15 +101,37 @@ def ordered_thread_map(
 
 
 def _in_order(
-    pool: Executor, function: Callable[[In], Out], items: Iterable[In], workers: int
+    pool: Executor,
+    function: Callable[[In], Out],
+    items: Iterable[In],
+    workers: int,
+    here: Callable[[In], bool] | None = None,
+    ahead: int = 0,
 ) -> Iterator[Out]:
     pending: deque[Future[Out]] = deque()
+    submitted = 0  # futures in `pending` that went to the pool
     for item in items:
-        pending.append(pool.submit(function, item))
-        if len(pending) >= 2 * workers:
-            yield pending.popleft().result()
+        if here is not None and here(item):
+            pending.append(_done(function(item)))
+        else:
+            pending.append(pool.submit(function, item))
+            submitted += 1
+        while pending and (submitted >= 2 * workers or len(pending) > max(ahead, 2 * workers)):
+            first = pending.popleft()
+            submitted -= not isinstance(first, _Done)
+            yield first.result()
     while pending:
         yield pending.popleft().result()
+
+
+class _Done(Future[Out]):
+    """A result computed in the calling process, queued in order with the workers' futures."""
+
+
+def _done(result: Out) -> Future[Out]:
+    future: _Done[Out] = _Done()
+    future.set_result(result)
+    return future
 
 
 _shared_call: Callable[[Any], Any] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -31,6 +32,53 @@ def test_ordered_map_raises_a_worker_error_at_its_item() -> None:
     assert [next(results) for _ in range(3)] == [100, 121, 144]
     with pytest.raises(ValueError, match="thirteen"):
         next(results)
+
+
+def is_even(value: int) -> bool:
+    return value % 2 == 0
+
+
+def twice(value: int) -> int:
+    return 2 * value
+
+
+def is_small(value: int) -> bool:
+    return value < 30
+
+
+def test_trivial_items_run_here_while_the_workers_take_items_further_ahead() -> None:
+    read: list[int] = []
+
+    def items() -> Iterator[int]:
+        for value in range(40):
+            read.append(value)
+            yield value
+
+    results = ordered_map(twice, items(), workers=2, here=is_small, ahead=10)
+    assert next(results) == 0
+    assert len(read) == 11  # ten held ahead of the one handed over
+    assert [next(results) for _ in range(20)] == [2 * i for i in range(1, 21)]
+    assert len(read) == 31  # item 30 is in a worker while items 21-29 wait their turn here
+    assert list(results) == [2 * i for i in range(21, 40)]
+    read.clear()
+    unbounded = ordered_map(twice, items(), workers=2)
+    assert next(unbounded) == 0
+    assert len(read) == 4  # without `here`, two items a worker
+    unbounded.close()
+
+
+def test_the_workers_window_holds_with_trivial_items_ahead() -> None:
+    read: list[int] = []
+
+    def items() -> Iterator[int]:
+        for value in (1, 3, 5, 7, 9, 11, 2, 4):
+            read.append(value)
+            yield value
+
+    results = ordered_map(square, items(), workers=2, here=is_even, ahead=10)
+    assert next(results) == 1
+    assert len(read) == 4  # four odd ones in the workers: none read further
+    assert list(results) == [9, 25, 49, 81, 121, 4, 16]
 
 
 class Offset:
