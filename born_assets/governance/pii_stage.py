@@ -28,7 +28,13 @@ from born_assets.governance.pii_scanner import PiiScanner
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import PiiVerdictRecord, RedactedTextRecord
 from born_assets.specs.pii_policy import PiiPolicy
-from born_assets.store.memo import IdIndex, RowMemo, code_version, known_groups_narrow
+from born_assets.store.memo import (
+    LOOKAHEAD_BATCHES,
+    IdIndex,
+    RowMemo,
+    code_version,
+    known_groups_narrow,
+)
 from born_assets.store.parallel import ordered_map
 from born_assets.store.parquet import ParquetSink
 from born_assets.store.progress import Progress
@@ -164,7 +170,11 @@ def scan_candidates(
         ParquetSink(out_dir / layout.REDACTED, RedactedTextRecord, batch_rows) as redacted,
     ):
         scan = partial(scan_batch, PiiScanner(policy))
-        for scanned in ordered_map(scan, unknown_rows(), workers):
+        # Batches with nothing to scan run here, so the workers scan the rows further on
+        # meanwhile (only ids and remembered verdicts wait ahead).
+        for scanned in ordered_map(
+            scan, unknown_rows(), workers, here=_nothing_to_scan, ahead=LOOKAHEAD_BATCHES
+        ):
             ids, known = pending.popleft()
             summary.remembered += len(known)
             fresh = iter(scanned)
@@ -180,6 +190,10 @@ def scan_candidates(
 
 
 _Result = tuple[dict[str, Any], dict[str, Any] | None]
+
+
+def _nothing_to_scan(batch: pa.RecordBatch) -> bool:
+    return batch.num_rows == 0
 
 
 def scan_batch(scanner: PiiScanner, batch: pa.RecordBatch) -> list[_Result]:
