@@ -175,9 +175,11 @@ class RowMemo:
                 rows = self._row_group(group)
             else:
                 rows = self._file.read_row_group(group, columns=list(columns))
-            pieces.append((chosen, rows.take(pa.array(offsets))))
+            pieces.append((chosen, _rows_at(rows, offsets)))
         table = pa.concat_tables([piece for _, piece in pieces])
         placed = np.concatenate([chosen for chosen, _ in pieces])
+        if _ascending(placed):
+            return table
         return table.take(pa.array(np.argsort(placed, kind="stable")))
 
     def recall(
@@ -336,6 +338,18 @@ def known_groups_narrow(
         counter.finish()
 
 
+def _ascending(values: np.ndarray) -> bool:
+    return bool(np.all(values[1:] > values[:-1]))
+
+
+def _rows_at(table: pa.Table, offsets: np.ndarray) -> pa.Table:
+    """`table.take(offsets)`, without copying when the offsets are one run (rows kept in order)."""
+    first = int(offsets[0])
+    if _ascending(offsets) and int(offsets[-1]) - first == len(offsets) - 1:
+        return table.slice(first, len(offsets))
+    return table.take(pa.array(offsets))
+
+
 def equal_values(left: pa.Array | pa.ChunkedArray, right: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Element-wise equality where two nulls are equal (and a null and a value are not)."""
     both_null = pc.and_(pc.is_null(left), pc.is_null(right))
@@ -347,4 +361,6 @@ def in_input_order(example_ids: pa.Array | pa.ChunkedArray, parts: Sequence[pa.T
     """Concatenate output parts (each with `example_id`) and order them as `example_ids`."""
     table = pa.concat_tables([part for part in parts if part.num_rows] or parts[:1])
     rank = pc.index_in(table.column("example_id"), value_set=pc.cast(example_ids, pa.string()))
+    if _ascending(rank.to_numpy(zero_copy_only=False)):  # in order already: no copy of the texts
+        return table
     return table.take(pc.sort_indices(rank))

@@ -89,12 +89,17 @@ class ParquetSink:
             self.flush()
 
     def write_batch(self, batch: pa_arrow.RecordBatch | pa_arrow.Table) -> None:
-        """Write an Arrow batch that already has this sink's columns."""
+        """Write an Arrow batch that already has this sink's columns.
+
+        A table is written as one chunk per column: Parquet's pages follow the chunks, and the
+        bytes must not depend on how the rows were put together (remembered rows come as slices
+        of the memo's row groups, new ones as a table of their own).
+        """
         self.flush()
         table = (
             pa_arrow.Table.from_batches([batch])
             if isinstance(batch, pa_arrow.RecordBatch)
-            else batch
+            else batch.combine_chunks()
         )
         self._writer.write_table(table.select(self.schema.names).cast(self.schema))
         self.rows_written += table.num_rows

@@ -156,6 +156,18 @@ def test_memo_finds_rows_across_row_groups_in_any_order(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_memo_takes_runs_across_row_groups_in_order_and_runs_out_of_order(tmp_path: Path) -> None:
+    ids = [f"ex_{i:03d}" for i in range(50)]
+    memo = RowMemo(_table(ids, 7, tmp_path / "t.parquet"), ["value"])
+    runs = np.array([5, 6, 7, 8, 9, 10, 30, 31])  # two runs, the first over two row groups
+    assert memo.take(runs).column("value").to_pylist() == [f"v-ex_{i:03d}" for i in runs]
+    shuffled = np.array([8, 9, 5, 6, 7, 31, 30])  # in runs, but not in the file's order
+    assert memo.take(shuffled).column("value").to_pylist() == [f"v-ex_{i:03d}" for i in shuffled]
+    memo = RowMemo(tmp_path / "t.parquet", ["example_id", "value"])
+    backwards = [f"ex_{i:03d}" for i in runs[::-1]]
+    assert in_input_order(pa.array(backwards), [memo.take(runs)]).column(0).to_pylist() == backwards
+
+
 def test_memo_is_empty_when_versions_differ(tmp_path: Path) -> None:
     _table(["ex_1"], 1, tmp_path / "rows.parquet")
     write_versions(tmp_path, {"code": "a"})
