@@ -35,7 +35,7 @@ from born_assets.store.memo import (
     code_version,
     known_groups_narrow,
 )
-from born_assets.store.parallel import ordered_map
+from born_assets.store.parallel import Lookahead, ordered_map
 from born_assets.store.parquet import ParquetSink
 from born_assets.store.progress import Progress
 
@@ -172,9 +172,8 @@ def scan_candidates(
         scan = partial(scan_batch, PiiScanner(policy))
         # Batches with nothing to scan run here, so the workers scan the rows further on
         # meanwhile (only ids and remembered verdicts wait ahead).
-        for scanned in ordered_map(
-            scan, unknown_rows(), workers, here=_nothing_to_scan, ahead=LOOKAHEAD_BATCHES
-        ):
+        ahead = Lookahead(_nothing_to_scan, LOOKAHEAD_BATCHES)
+        for scanned in ordered_map(scan, unknown_rows(), workers, ahead):
             ids, known = pending.popleft()
             summary.remembered += len(known)
             fresh = iter(scanned)

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.store.json_state import read_json_object
-from born_assets.store.parallel import ordered_map
+from born_assets.store.parallel import Lookahead, ordered_map
 from born_assets.store.parquet import parquet_reader
 from born_assets.store.progress import Progress
 
@@ -274,9 +274,8 @@ def remembered_stream(
     def trivial(unknown: pa.RecordBatch) -> bool:  # `unknown` is the last batch in `pending`
         return unknown.num_rows == 0 and pending[-1][0].nbytes <= LOOKAHEAD_BATCH_BYTES
 
-    for computed in ordered_map(
-        function, unknown_rows(), workers, here=trivial, ahead=LOOKAHEAD_BATCHES
-    ):
+    ahead = Lookahead(trivial, LOOKAHEAD_BATCHES)
+    for computed in ordered_map(function, unknown_rows(), workers, ahead):
         batch, positions = pending.popleft()
         known = positions >= 0
         remembered = memo.take(positions[known])

@@ -19,9 +19,10 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from multiprocessing.context import BaseContext
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -36,12 +37,24 @@ def worker_count(configured: int, batches: int) -> int:
     return max(1, min(wanted, batches))
 
 
+@dataclass(frozen=True)
+class Lookahead(Generic[In]):
+    """Items `ordered_map` runs in the calling process, and how far it reads ahead past them."""
+
+    trivial: Callable[[In], bool]
+    """Items for which the function is trivial (an empty batch, say): run here, not sent to a
+    worker, and not counted in the workers' window."""
+    items: int
+    """How many items may be read ahead of the results taken, so that work further on reaches
+    the workers while the caller is busy with the trivial items before it. Each item read ahead
+    is held until its result is taken."""
+
+
 def ordered_map(
     function: Callable[[In], Out],
     items: Iterable[In],
     workers: int,
-    here: Callable[[In], bool] | None = None,
-    ahead: int = 0,
+    ahead: Lookahead[In] | None = None,
 ) -> Iterator[Out]:
     """`map(function, items)`, spread over `workers` processes when `workers > 1`.
 
@@ -49,13 +62,9 @@ def ordered_map(
         function: A module-level function (or `functools.partial` of one) of one item; it and
             the items must pickle.
         items: Consumed lazily, at most `2 * workers` items in the workers ahead of the results
-            taken.
+            taken (and, with `ahead`, at most `ahead.items` in all).
         workers: Worker processes; 1 runs everything in this process.
-        here: Items for which `function` is trivial (an empty batch, say) are run in this
-            process, not sent to a worker, and do not count against the workers' window.
-        ahead: With `here`, how many items may be read ahead of the results taken, so that
-            work further on reaches the workers while the caller is busy with the trivial items
-            before it. Each item read ahead is held until its result is taken.
+        ahead: Which items run here, and how far to read ahead past them.
 
     Yields:
         `function(item)` for each item, in the order of `items`. An exception in a worker is
@@ -65,7 +74,7 @@ def ordered_map(
         yield from map(function, items)
         return
     with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
-        yield from _in_order(pool, function, items, workers, here, ahead)
+        yield from _in_order(pool, function, items, workers, ahead)
 
 
 def ordered_map_shared(
@@ -105,18 +114,18 @@ def _in_order(
     function: Callable[[In], Out],
     items: Iterable[In],
     workers: int,
-    here: Callable[[In], bool] | None = None,
-    ahead: int = 0,
+    ahead: Lookahead[In] | None = None,
 ) -> Iterator[Out]:
     pending: deque[Future[Out]] = deque()
     submitted = 0  # futures in `pending` that went to the pool
+    held = max(ahead.items if ahead else 0, 2 * workers)
     for item in items:
-        if here is not None and here(item):
+        if ahead is not None and ahead.trivial(item):
             pending.append(_done(function(item)))
         else:
             pending.append(pool.submit(function, item))
             submitted += 1
-        while pending and (submitted >= 2 * workers or len(pending) > max(ahead, 2 * workers)):
+        while pending and (submitted >= 2 * workers or len(pending) > held):
             first = pending.popleft()
             submitted -= not isinstance(first, _Done)
             yield first.result()

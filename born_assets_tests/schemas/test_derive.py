@@ -122,7 +122,7 @@ class _Pairs(pa.DataFrameModel):
 
 
 def test_columns_unique_together_and_read_across_columns_are_still_checked() -> None:
-    rows = [
+    rows: list[dict[str, object]] = [
         {"example_id": "ex_a", "side": "left", "note": None},
         {"example_id": "ex_a", "side": "left", "note": None},
         {"example_id": "ex_b", "side": "right", "note": None},

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from born_assets.defs.resources import WarehouseResource
-from born_assets.store.parallel import ordered_map, ordered_map_shared, worker_count
+from born_assets.store.parallel import Lookahead, ordered_map, ordered_map_shared, worker_count
 from born_assets_tests.graph import UNPARTITIONED, definitions, nodes
 
 STAGE_TABLES = ("sanitized/rows.parquet", "sanitized/exits.parquet", "gated/rows.parquet")
@@ -54,7 +54,7 @@ def test_trivial_items_run_here_while_the_workers_take_items_further_ahead() -> 
             read.append(value)
             yield value
 
-    results = ordered_map(twice, items(), workers=2, here=is_small, ahead=10)
+    results = ordered_map(twice, items(), workers=2, ahead=Lookahead(is_small, 10))
     assert next(results) == 0
     assert len(read) == 11  # ten held ahead of the one handed over
     assert [next(results) for _ in range(20)] == [2 * i for i in range(1, 21)]
@@ -63,8 +63,8 @@ def test_trivial_items_run_here_while_the_workers_take_items_further_ahead() -> 
     read.clear()
     unbounded = ordered_map(twice, items(), workers=2)
     assert next(unbounded) == 0
-    assert len(read) == 4  # without `here`, two items a worker
-    unbounded.close()
+    assert len(read) == 4  # without a lookahead, two items a worker
+    assert list(unbounded) == [2 * i for i in range(1, 40)]
 
 
 def test_the_workers_window_holds_with_trivial_items_ahead() -> None:
@@ -75,7 +75,7 @@ def test_the_workers_window_holds_with_trivial_items_ahead() -> None:
             read.append(value)
             yield value
 
-    results = ordered_map(square, items(), workers=2, here=is_even, ahead=10)
+    results = ordered_map(square, items(), workers=2, ahead=Lookahead(is_even, 10))
     assert next(results) == 1
     assert len(read) == 4  # four odd ones in the workers: none read further
     assert list(results) == [9, 25, 49, 81, 121, 4, 16]
