@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -84,7 +85,7 @@ def judge(
     writer = None
 
     def known(group: pa.Table) -> bool:
-        return bool(memo.recall(group, SAME_FAMILY)[0].all())
+        return bool(np.all(memo.known_positions(group, SAME_FAMILY) >= 0))
 
     batches = known_groups_narrow(
         inputs, batch_rows, GATE_READ_COLUMNS, CARRIED_COLUMNS, known, "gates"
