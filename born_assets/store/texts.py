@@ -19,6 +19,7 @@ rows) the first fifth of the scatter held 600 MB more than with IPC streams, whi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,12 +68,17 @@ class _BucketFiles:
         self._pending_bytes = 0
 
     def _flush(self, bucket: int) -> None:
+        """Write the bucket's pending rows as one record batch.
+
+        Written as they come, a batch's few rows per bucket were each a record batch of their
+        own, each compressed and later read on its own: 2-3x the cost of the scatter at 1M rows.
+        """
         parts = self._pending.pop(bucket)
         if bucket not in self._writers:
             self._writers[bucket] = ipc.new_stream(
                 str(self._paths[bucket]), self._schema, options=_SCRATCH_OPTIONS
             )
-        self._writers[bucket].write_table(pa.concat_tables(parts))
+        self._writers[bucket].write_table(pa.concat_tables(parts).combine_chunks())
 
     def close(self) -> None:
         self._flush_all()
@@ -121,7 +127,12 @@ def _scatter(
     starts: npt.NDArray[np.bytes_],
     files: _BucketFiles,
 ) -> None:
-    """Stream `path`'s released rows (`example_id` + `columns`) into their buckets' files."""
+    """Stream `path`'s released rows (`example_id` + `columns`) into their buckets' files.
+
+    The ids are hashes, so a batch's rows fall in nearly every bucket: its rows are put in bucket
+    order with one take and handed over as slices (a filter per bucket read the whole batch once
+    per bucket: 261 times a batch at 1M rows).
+    """
     wanted = ["example_id", *columns]
     reader = parquet_reader(path)
     for group in range(reader.num_row_groups):
@@ -133,9 +144,12 @@ def _scatter(
                 continue
             ids = id_keys(batch.column("example_id").take(pa.array(keep)))
             buckets = np.searchsorted(starts, ids, side="right") - 1
-            table = pa.Table.from_batches([batch]).take(pa.array(keep))
-            for bucket in np.unique(buckets):
-                files.add(int(bucket), table.filter(pa.array(buckets == bucket)))
+            order = np.argsort(buckets, kind="stable")  # one take, then a slice per bucket
+            table = pa.Table.from_batches([batch]).take(pa.array(keep[order]))
+            buckets = buckets[order]
+            bounds = [0, *(np.flatnonzero(np.diff(buckets)) + 1).tolist(), len(buckets)]
+            for start, end in itertools.pairwise(bounds):
+                files.add(int(buckets[start]), table.slice(start, end - start))
 
 
 def rebatched(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]:
