@@ -7,6 +7,9 @@ lineage record) declares it itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -17,6 +20,24 @@ from born_assets.schemas.vocabulary import OriginKind, values
 UTC = {"unit": "us", "tz": "UTC"}
 SHA256_HEX = r"^[0-9a-f]{64}$"
 EXAMPLE_ID = r"^ex_[0-9a-f]{24}$"
+FRAME_CHECK_READS = "frame_check_reads"
+"""Attribute on a check across columns: the columns it reads (set by `reads`)."""
+_Check = TypeVar("_Check", bound=Callable[..., pd.Series])
+
+
+def reads(*columns: str) -> Callable[[_Check], _Check]:
+    """Name the columns a check across columns reads (under `@classmethod`).
+
+    The other columns of a model whose checks across columns all say what they read need not be
+    converted to pandas to be validated (`schemas.derive.validate_batches`). A check that reads a
+    column it does not name fails with a `KeyError` naming it; it does not pass.
+    """
+
+    def mark(check: _Check) -> _Check:
+        setattr(check, FRAME_CHECK_READS, columns)
+        return check
+
+    return mark
 
 
 class OriginColumns(pa.DataFrameModel):

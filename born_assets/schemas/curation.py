@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from born_assets.schemas.columns import SHA256_HEX, ConversationColumns, ExampleColumns
+from born_assets.schemas.columns import SHA256_HEX, ConversationColumns, ExampleColumns, reads
 from born_assets.schemas.vocabulary import RowKind, values
 
 
@@ -156,6 +156,7 @@ class GateVerdictRecord(pa.DataFrameModel):
 
     @pa.dataframe_check
     @classmethod
+    @reads("is_gated_out", "gated_out_gate", "gated_out_reason", "gated_out_threshold")
     def gated_out_rows_name_gate_reason_and_threshold(cls, df: pd.DataFrame) -> pd.Series:
         """Every gated-out row says which gate, which reason and which threshold."""
         named = (

@@ -18,6 +18,8 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
+from born_assets.schemas.columns import FRAME_CHECK_READS
+
 _ARROW_TYPES: dict[str, pa_arrow.DataType] = {
     "str": pa_arrow.string(),
     "string": pa_arrow.string(),
@@ -178,19 +180,40 @@ def _unchecked_columns(model: type[pa.DataFrameModel]) -> dict[str, bool]:
 
     Their values need no pandas: `_null_failures` checks them on Arrow. Converting them was most
     of the cost of validating a table of texts (the prompt, the closure, the messages), for a
-    null count Arrow keeps anyway. Unique columns (alone or together) and the row's identity
-    stay in the frame, and so does every column of a model with checks across columns (they may
-    read any of them).
+    null count Arrow keeps anyway. Unique columns (alone or together), the row's identity and the
+    columns the model's checks across columns read stay in the frame; every column does when one
+    of those checks does not say what it reads (`schemas.columns.reads`).
     """
     schema = model.to_schema()
-    if schema.checks:
+    read = _frame_check_reads(model)
+    if read is None:
         return {}
     together = set(schema.unique or ())
     return {
         name: column.nullable
         for name, column in schema.columns.items()
-        if not (column.checks or column.unique or name in together or name in _IDENTITY)
+        if not (column.checks or column.unique or name in together | read or name in _IDENTITY)
     }
+
+
+def _frame_check_reads(model: type[pa.DataFrameModel]) -> set[str] | None:
+    """The columns the model's checks across columns read; None when one of them does not say.
+
+    Raises:
+        ValueError: A check names a column the model does not have.
+    """
+    schema = model.to_schema()
+    read: set[str] = set()
+    for check in schema.checks:
+        method = getattr(model, str(check.name), None)
+        columns = getattr(getattr(method, "__func__", None), FRAME_CHECK_READS, None)
+        if columns is None:
+            return None
+        read.update(columns)
+    unknown = read - set(schema.columns)
+    if unknown:
+        raise ValueError(f"{model.__name__}: its checks read no such column: {sorted(unknown)}")
+    return read
 
 
 def _null_failures(batch: pa_arrow.RecordBatch, columns: Iterable[str]) -> list[dict[str, object]]:

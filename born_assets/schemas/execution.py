@@ -12,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from born_assets.schemas.columns import SHA256_HEX, VerdictColumns
+from born_assets.schemas.columns import SHA256_HEX, VerdictColumns, reads
 from born_assets.schemas.vocabulary import values
 
 
@@ -136,6 +136,7 @@ class ExecutedRecord(VerdictColumns):
 
     @pa.dataframe_check
     @classmethod
+    @reads("execution_status", "execution_reason")
     def only_passed_rows_lack_a_reason(cls, df: pd.DataFrame) -> pd.Series:
         """A row that did not pass names why; a passed row names nothing."""
         passed = df["execution_status"] == ExecutionStatus.PASSED.value

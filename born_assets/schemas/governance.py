@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from born_assets.schemas.columns import ConversationColumns, VerdictColumns
+from born_assets.schemas.columns import ConversationColumns, VerdictColumns, reads
 from born_assets.schemas.vocabulary import ContaminationMethod, PiiScanStatus, values
 
 
@@ -69,6 +69,18 @@ class ContaminationVerdictRecord(VerdictColumns):
 
     @pa.dataframe_check
     @classmethod
+    @reads(
+        "is_contaminated",
+        "method",
+        "eval_id",
+        "eval_item_id",
+        "has_exact_prompt_match",
+        "has_exact_response_match",
+        "has_ngram_match",
+        "has_task_id_match",
+        "has_generator_overlap_match",
+        "has_similar_match",
+    )
     def contaminated_rows_name_their_match(cls, df: pd.DataFrame) -> pd.Series:
         """A contaminated row names method, eval set and item; a clean row names none."""
         named = df["method"].notna() & df["eval_id"].notna() & df["eval_item_id"].notna()

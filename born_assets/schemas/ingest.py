@@ -6,7 +6,14 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from born_assets.schemas.columns import EXAMPLE_ID, SHA256_HEX, UTC, LineColumns, OriginColumns
+from born_assets.schemas.columns import (
+    EXAMPLE_ID,
+    SHA256_HEX,
+    UTC,
+    LineColumns,
+    OriginColumns,
+    reads,
+)
 from born_assets.schemas.vocabulary import (
     IntendedUse,
     OriginKind,
@@ -139,6 +146,7 @@ class LineageRecord(pa.DataFrameModel):
 
     @pa.dataframe_check
     @classmethod
+    @reads("source_type", "generator_model")
     def synthetic_rows_name_their_generator(cls, df: pd.DataFrame) -> pd.Series:
         """A synthetic row must name its generator (its prompt hash is required of every row)."""
         is_synthetic = df["source_type"] == SourceType.SYNTHETIC.value

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
+import pytest
 from pandera.typing import Series
 
+from born_assets.schemas.columns import reads
 from born_assets.schemas.derive import arrow_schema, validate_batches
 
 _TURNS = pa_arrow.list_(pa_arrow.struct([("role", pa_arrow.string()), ("text", pa_arrow.string())]))
@@ -131,3 +133,70 @@ def test_columns_unique_together_and_read_across_columns_are_still_checked() -> 
     checks = {str(e["check"]) for e in report.examples}
     assert "multiple_fields_uniqueness" in checks
     assert "right_sides_have_a_note" in checks
+
+
+class _Notes(pa.DataFrameModel):
+    """A check across columns that says what it reads, beside a text column it does not read."""
+
+    side: Series[str] = pa.Field(description="A side.")
+    note: Series[str] = pa.Field(nullable=True, description="A note.")
+    text: Series[str] = pa.Field(description="A long text no check reads.")
+
+    @pa.dataframe_check
+    @classmethod
+    @reads("side", "note")
+    def right_sides_have_a_note(cls, df: pd.DataFrame) -> pd.Series:
+        """A right side says why."""
+        return (df["side"] != "right") | df["note"].notna()
+
+
+class _Misread(pa.DataFrameModel):
+    """A check across columns that reads a column it does not name."""
+
+    side: Series[str] = pa.Field(description="A side.")
+    text: Series[str] = pa.Field(description="A long text.")
+
+    @pa.dataframe_check
+    @classmethod
+    @reads("side")
+    def texts_name_their_side(cls, df: pd.DataFrame) -> pd.Series:
+        """Reads `text` though it names only `side`."""
+        return df["text"].str.contains("side") | (df["side"] == "left")
+
+
+class _Typo(pa.DataFrameModel):
+    """A check across columns that names a column the model lacks."""
+
+    side: Series[str] = pa.Field(description="A side.")
+
+    @pa.dataframe_check
+    @classmethod
+    @reads("sides")
+    def sides_are_known(cls, df: pd.DataFrame) -> pd.Series:
+        """Never run: the typo is refused first."""
+        return df["side"].notna()
+
+
+def test_a_check_saying_what_it_reads_finds_its_rows_and_nulls_elsewhere_are_found() -> None:
+    rows: list[dict[str, object]] = [
+        {"side": "left", "note": None, "text": "a"},
+        {"side": "right", "note": None, "text": None},
+    ]
+    report = validate_batches(_Notes, [_batch(arrow_schema(_Notes), rows)])
+    assert report.failures == 2
+    assert {str(e["check"]) for e in report.examples} == {"right_sides_have_a_note", "not_nullable"}
+    assert {str(e["column"]) for e in report.examples if e["check"] == "not_nullable"} == {"text"}
+
+
+def test_a_check_that_reads_a_column_it_does_not_name_fails_naming_it() -> None:
+    rows: list[dict[str, object]] = [{"side": "left", "text": "a"}]
+    report = validate_batches(_Misread, [_batch(arrow_schema(_Misread), rows)])
+    assert not report.passed
+    assert report.examples[0]["check"] == "texts_name_their_side"
+    assert "KeyError" in str(report.examples[0]["failure_case"])
+    assert "text" in str(report.examples[0]["failure_case"])
+
+
+def test_a_check_naming_a_column_the_model_lacks_is_refused() -> None:
+    with pytest.raises(ValueError, match="sides"):
+        validate_batches(_Typo, [_batch(arrow_schema(_Typo), [{"side": "left"}])])
