@@ -34,6 +34,7 @@ from born_assets.schemas.identity import canonical_json, sha256_hex
 from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
+from born_assets.store.parallel import read_ahead
 from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
 from born_assets.store.progress import Progress, counted
 from born_assets.store.texts import rows_within, write_sorted
@@ -282,7 +283,8 @@ def write_shards(
         counting = counted(rows, Progress(f"release shards ({config or 'default'})", total))
         annotated = (annotate(batch, schema) for batch in counting)  # observed test outcomes
         paths = [out_dir / n for n in names]
-        _split_into_shards(annotated, schema, paths, shard_rows, group_rows)
+        # The next batch is joined on a thread while this one is encoded and compressed.
+        _split_into_shards(read_ahead(annotated), schema, paths, shard_rows, group_rows)
     return total, names
 
 

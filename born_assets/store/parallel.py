@@ -109,6 +109,38 @@ def ordered_thread_map(
         yield from _in_order(pool, function, items, threads)
 
 
+def read_ahead(items: Iterable[In]) -> Iterator[In]:
+    """`items` in order, the next one produced on a thread while the caller works on this one.
+
+    For a producer and a consumer that each spend their time in code that releases the GIL
+    (Parquet decoding and encoding, Arrow's kernels): on two cores they overlap. One item more
+    than the caller holds is in memory; the producer's code runs on the thread, one call at a
+    time, and its exceptions are raised here, at their item.
+    """
+    iterator = iter(items)
+
+    def produce() -> In | _End:
+        return next(iterator, _END)
+
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="born-ahead") as pool:
+            future = pool.submit(produce)
+            while not isinstance(item := future.result(), _End):
+                future = pool.submit(produce)
+                yield item
+    finally:  # the thread is done: a producer left early is closed here, on the caller's thread
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+class _End:
+    """The end of the items `read_ahead` produces."""
+
+
+_END = _End()
+
+
 def _in_order(
     pool: Executor,
     function: Callable[[In], Out],

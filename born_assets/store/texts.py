@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.store.memo import IdIndex, id_keys
+from born_assets.store.parallel import read_ahead
 from born_assets.store.parquet import parquet_reader
 
 BUDGET_BYTES = 64 * 1024 * 1024
@@ -134,23 +135,27 @@ def _scatter(
     order with one take and handed over as slices (a filter per bucket read the whole batch once
     per bucket: 261 times a batch at 1M rows).
     """
-    wanted = ["example_id", *columns]
+    for batch in read_ahead(_wanted_batches(path, ["example_id", *columns], released)):
+        keep = np.flatnonzero(released.contains(batch.column("example_id")))
+        if not len(keep):
+            continue
+        ids = id_keys(batch.column("example_id").take(pa.array(keep)))
+        buckets = np.searchsorted(starts, ids, side="right") - 1
+        order = np.argsort(buckets, kind="stable")  # one take, then a slice per bucket
+        table = pa.Table.from_batches([batch]).take(pa.array(keep[order]))
+        buckets = buckets[order]
+        bounds = [0, *(np.flatnonzero(np.diff(buckets)) + 1).tolist(), len(buckets)]
+        for start, end in itertools.pairwise(bounds):
+            files.add(int(buckets[start]), table.slice(start, end - start))
+
+
+def _wanted_batches(path: Path, columns: list[str], released: IdIndex) -> Iterator[pa.RecordBatch]:
+    """`columns` of the row groups of `path` that hold a released row, batch by batch."""
     reader = parquet_reader(path)
     for group in range(reader.num_row_groups):
         if not released.contains(reader.read_row_group(group, ["example_id"]).column(0)).any():
             continue  # a row group none of whose rows is wanted: its texts are not read
-        for batch in reader.iter_batches(_SCATTER_ROWS, row_groups=[group], columns=wanted):
-            keep = np.flatnonzero(released.contains(batch.column("example_id")))
-            if not len(keep):
-                continue
-            ids = id_keys(batch.column("example_id").take(pa.array(keep)))
-            buckets = np.searchsorted(starts, ids, side="right") - 1
-            order = np.argsort(buckets, kind="stable")  # one take, then a slice per bucket
-            table = pa.Table.from_batches([batch]).take(pa.array(keep[order]))
-            buckets = buckets[order]
-            bounds = [0, *(np.flatnonzero(np.diff(buckets)) + 1).tolist(), len(buckets)]
-            for start, end in itertools.pairwise(bounds):
-                files.add(int(buckets[start]), table.slice(start, end - start))
+        yield from reader.iter_batches(_SCATTER_ROWS, row_groups=[group], columns=columns)
 
 
 def rebatched(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.RecordBatch]:

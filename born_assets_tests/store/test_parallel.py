@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import dagster as dg
 import pytest
 
 from born_assets.defs.resources import WarehouseResource
-from born_assets.store.parallel import Lookahead, ordered_map, ordered_map_shared, worker_count
+from born_assets.store.parallel import (
+    Lookahead,
+    ordered_map,
+    ordered_map_shared,
+    read_ahead,
+    worker_count,
+)
 from born_assets_tests.graph import UNPARTITIONED, definitions, nodes
 
 STAGE_TABLES = ("sanitized/rows.parquet", "sanitized/exits.parquet", "gated/rows.parquet")
@@ -105,6 +112,45 @@ def test_the_shared_value_goes_to_each_worker_once_not_with_each_item() -> None:
     assert results == [i + 1000 for i in items]
     assert 1 <= Offset.pickled <= 2  # once per worker process started
     assert list(ordered_map_shared(shifted, Offset(5), items, workers=1)) == [i + 5 for i in items]
+
+
+def test_read_ahead_produces_one_item_ahead_on_another_thread() -> None:
+    read: list[tuple[int, str]] = []
+
+    def items() -> Iterator[int]:
+        for value in range(5):
+            read.append((value, threading.current_thread().name))
+            yield value
+
+    results = read_ahead(items())
+    assert next(results) == 0
+    assert [value for value, _ in read] in ([0], [0, 1])  # the next one may be under way
+    assert next(results) == 1
+    assert [value for value, _ in read][:2] == [0, 1] and len(read) <= 3
+    assert list(results) == [2, 3, 4]
+    assert {name for _, name in read} != {threading.current_thread().name}
+
+
+def test_read_ahead_raises_the_producers_error_at_its_item() -> None:
+    results = read_ahead(square(value) for value in range(10, 20))
+    assert [next(results) for _ in range(3)] == [100, 121, 144]
+    with pytest.raises(ValueError, match="thirteen"):
+        next(results)
+
+
+def test_a_consumer_that_stops_early_closes_the_producer() -> None:
+    closed: list[bool] = []
+
+    def items() -> Iterator[int]:
+        try:
+            yield from range(100)
+        finally:
+            closed.append(True)
+
+    results = read_ahead(items())
+    assert next(results) == 0
+    results.close()
+    assert closed == [True]
 
 
 def test_worker_count_never_exceeds_the_batches() -> None:
