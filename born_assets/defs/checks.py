@@ -25,16 +25,16 @@ from dagster_shared.serdes.errors import DeserializationError
 
 from born_assets import layout
 from born_assets.defs.resources import WarehouseResource
-from born_assets.schemas.derive import unique_columns, validate_batches
+from born_assets.schemas.derive import unique_columns
 from born_assets.store.conservation import (
     FlowMismatch,
     LineMismatch,
     unreconciled_lines,
 )
 from born_assets.store.memo import code_version
-from born_assets.store.parquet import iter_parquet_batches
 from born_assets.store.result_cache import ResultCache
 from born_assets.store.unchanged import step_key
+from born_assets.store.validated import PassedGroups, validate_rows
 
 MAX_EXAMPLES = 5
 RESULT_REMEMBERED = "result_remembered"
@@ -210,27 +210,41 @@ def in_words(count: int, what: str, examples: Sequence[object]) -> str:
     return f"{count} {what}. First: {first}" if first else f"{count} {what}"
 
 
+def passed_groups(
+    warehouse: WarehouseResource, check: dg.AssetCheckKey, table: Path
+) -> PassedGroups:
+    """The row groups of `table` that `check`, a check row by row, saw pass before.
+
+    See `store.validated`: only the other groups' rows are read again.
+    """
+    name = f"{check.asset_key.to_python_identifier()}.{check.name}"
+    return PassedGroups(table, warehouse.data.validated_row_groups(name), name)
+
+
 def schema_check(asset_key: dg.AssetKey, file_name: str, model: type[pa.DataFrameModel]) -> Check:
     """A blocking check that `file_name` of the asset matches `model`, validated in batches.
 
-    Row-level rules run per batch (bounded memory); the model's unique columns are checked across
-    the whole table with DuckDB. Only `SchemaErrors` become a failed check: any other exception is
+    Row-level rules run per batch (bounded memory), on the row groups not seen to pass before
+    (`store.validated`); the model's unique columns are checked across the whole table with
+    DuckDB. Only `SchemaErrors` become a failed check: any other exception is
     a bug in the check and surfaces as an error.
     """
     table = file_name.removesuffix(".parquet")
+    name = f"{table}_match_schema"
 
     def reads(warehouse: WarehouseResource) -> list[Path]:
         return [warehouse.table(asset_key, file_name)]
 
     @remembered_check(
         asset=asset_key,
-        name=f"{table}_match_schema",
+        name=name,
         description=f"Every row of `{file_name}` satisfies {model.__name__} (Pandera).",
         reads=reads,
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         (path,) = reads(warehouse)
-        report = validate_batches(model, iter_parquet_batches([path], warehouse.batch_rows))
+        with passed_groups(warehouse, dg.AssetCheckKey(asset_key, name), path) as groups:
+            report = validate_rows(model, groups, warehouse.batch_rows)
         duplicates = _duplicate_keys(warehouse, path.as_posix(), unique_columns(model))
         failures = report.failures + sum(duplicates.values())
         repeated = [f"{n} repeated values of {c}" for c, n in duplicates.items() if n]
@@ -241,6 +255,7 @@ def schema_check(asset_key: dg.AssetKey, file_name: str, model: type[pa.DataFram
             ),
             metadata={
                 "rows": report.rows,
+                "rows_validated": report.rows - groups.rows_remembered,
                 "failures": failures,
                 "duplicate_keys": dict(duplicates),
                 "examples": dg.MetadataValue.json(report.examples[:MAX_EXAMPLES]),

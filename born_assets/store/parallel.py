@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -109,7 +109,7 @@ def ordered_thread_map(
         yield from _in_order(pool, function, items, threads)
 
 
-def read_ahead(items: Iterable[In]) -> Iterator[In]:
+def read_ahead(items: Iterable[In]) -> Generator[In, None, None]:
     """`items` in order, the next one produced on a thread while the caller works on this one.
 
     For a producer and a consumer that each spend their time in code that releases the GIL

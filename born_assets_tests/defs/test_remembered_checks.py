@@ -9,10 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pandera.typing import Series
 
-from born_assets.defs.checks import RESULT_REMEMBERED, checks_per_asset, remembered_check
+from born_assets.defs.checks import (
+    RESULT_REMEMBERED,
+    checks_per_asset,
+    remembered_check,
+    schema_check,
+)
 from born_assets.defs.resources import WarehouseResource
 
 TABLE = dg.AssetKey("table")
@@ -118,3 +125,52 @@ def test_a_damaged_cache_entry_is_a_miss(tmp_path: Path) -> None:
     rerun = _run(tmp_path, calls)
     assert calls == ["ran", "ran"]
     assert not rerun.passed and not _remembered(rerun)
+
+
+class _Values(pandera.DataFrameModel):
+    """Values that are never 'bad'."""
+
+    value: Series[str] = pandera.Field(ne="bad", description="A value.")
+
+
+def _schema_run(data_dir: Path) -> dg.AssetCheckEvaluation:
+    @dg.asset(key=TABLE)
+    def _table() -> None:
+        """Only here so the check has an asset; the tests write its file themselves."""
+
+    check = schema_check(TABLE, "rows.parquet", _Values)
+    result = dg.materialize(
+        [_table, *checks_per_asset([check])],
+        selection=dg.AssetSelection.checks(check.spec.key),
+        resources={"warehouse": WarehouseResource(data_dir=str(data_dir))},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation
+
+
+def _groups(path: Path, values: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"value": values}), path, row_group_size=3)
+
+
+def test_a_schema_check_reads_again_only_the_row_groups_it_has_not_seen_pass(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "warehouse" / "table" / "rows.parquet"
+    values = [f"v{i}" for i in range(9)]
+    _groups(path, values)
+    first = _schema_run(tmp_path)
+    assert first.passed and first.metadata["rows_validated"].value == 9
+
+    _groups(path, [*values, "w1", "bad"])  # a fourth group, with a bad row
+    grown = _schema_run(tmp_path)
+    assert not grown.passed
+    assert (grown.metadata["rows"].value, grown.metadata["rows_validated"].value) == (11, 2)
+
+    values[4] = "bad"  # a bad row in a group that passed before: its bytes changed
+    _groups(path, values)
+    planted = _schema_run(tmp_path)
+    assert not planted.passed and "bad" in str(planted.description)
+    assert planted.metadata["rows_validated"].value == 3

@@ -12,6 +12,7 @@ from born_assets.defs.checks import (
     MAX_EXAMPLES,
     Check,
     in_words,
+    passed_groups,
     reconcile_result,
     remembered_check,
     schema_check,
@@ -33,10 +34,12 @@ from born_assets.schemas.fates import ExitRecord
 from born_assets.store.conservation import Flow, unreconciled_flow
 from born_assets.store.memo import RowMemo, write_versions
 from born_assets.store.parallel import ordered_thread_map, worker_count
-from born_assets.store.parquet import ParquetSink, iter_parquet_batches
+from born_assets.store.parquet import ParquetSink
 from born_assets.store.unchanged import record
 
 SANITIZED_KEY = dg.AssetKey(layout.Asset.SANITIZED)
+NO_HIDDEN = dg.AssetCheckKey(SANITIZED_KEY, "no_hidden_reasoning")
+TRANSFORMS = dg.AssetCheckKey(SANITIZED_KEY, "transforms_recorded")
 GROUP = "curation"
 
 
@@ -123,8 +126,9 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     return _sanitized
 
 
-def _scanned(batch: pa.RecordBatch) -> tuple[int, list[dict[str, Any]]]:
-    return batch.num_rows, hidden_markers(batch)
+def _scanned(group_batch: tuple[int, pa.RecordBatch]) -> tuple[int, int, list[dict[str, Any]]]:
+    group, batch = group_batch
+    return group, batch.num_rows, hidden_markers(batch)
 
 
 def _kept_rows(warehouse: WarehouseResource) -> list[Path]:
@@ -163,7 +167,7 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
 
     @remembered_check(
         asset=SANITIZED_KEY,
-        name="no_hidden_reasoning",
+        name=NO_HIDDEN.name,
         description=(
             "No hidden-reasoning marker of any known form is left in a prompt, a response or "
             "the messages."
@@ -173,21 +177,23 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
     def _no_hidden(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         found: list[dict[str, object]] = []
         rows = 0
-        batches = iter_parquet_batches(
-            _kept_rows(warehouse),
-            warehouse.batch_rows,
-            ["example_id", "source_file", "source_line", "prompt", "response", "messages"],
-        )
-        # The scan is Arrow's RE2 (the GIL released): batches are searched side by side.
-        threads = worker_count(warehouse.workers, 2)
-        for batch_rows, batch_found in ordered_thread_map(_scanned, batches, threads):
-            rows += batch_rows
-            found.extend(batch_found)
+        (path,) = _kept_rows(warehouse)
+        with passed_groups(warehouse, NO_HIDDEN, path) as groups:
+            columns = ["example_id", "source_file", "source_line", "prompt", "response", "messages"]
+            batches = groups.batches(warehouse.batch_rows, columns)
+            # The scan is Arrow's RE2 (the GIL released): batches are searched side by side.
+            threads = worker_count(warehouse.workers, 2)
+            for index, batch_rows, batch_found in ordered_thread_map(_scanned, batches, threads):
+                rows += batch_rows
+                found.extend(batch_found)
+                if batch_found:
+                    groups.fail(index)
         return dg.AssetCheckResult(
             passed=not found,
             description=in_words(len(found), "rows still holding hidden markers", found),
             metadata={
-                "rows": rows,
+                "rows": rows + groups.rows_remembered,
+                "rows_searched": rows,
                 "rows_with_markers": len(found),
                 "examples": found[:MAX_EXAMPLES],
             },
@@ -195,18 +201,21 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
 
     @remembered_check(
         asset=SANITIZED_KEY,
-        name="transforms_recorded",
+        name=TRANSFORMS.name,
         description="Every row's post_processing lists the transforms applied, in order.",
         reads=_kept_rows,
     )
     def _transforms(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         bad: list[dict[str, object]] = []
         columns = ["example_id", "post_processing"]
-        for batch in iter_parquet_batches(_kept_rows(warehouse), warehouse.batch_rows, columns):
-            for row in batch.to_pylist():
-                problem = transform_problem(row["post_processing"])
-                if problem:
-                    bad.append({"example_id": row["example_id"], "problem": problem})
+        (path,) = _kept_rows(warehouse)
+        with passed_groups(warehouse, TRANSFORMS, path) as groups:
+            for index, batch in groups.batches(warehouse.batch_rows, columns):
+                for row in batch.to_pylist():
+                    problem = transform_problem(row["post_processing"])
+                    if problem:
+                        bad.append({"example_id": row["example_id"], "problem": problem})
+                        groups.fail(index)
         return dg.AssetCheckResult(
             passed=not bad,
             description=in_words(len(bad), "rows whose post_processing is wrong", bad),

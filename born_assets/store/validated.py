@@ -1,0 +1,161 @@
+"""A check of a table row by row reads only the row groups it has not seen pass before.
+
+A build that changes a table rewrites it whole, but most of its row groups come out byte for byte
+as they were: the stages write batch by batch in input order, and their bytes do not depend on
+how a batch was put together (`store.parquet.ParquetSink.write_batch`). So a check whose verdict
+on a row depends on that row alone (a schema's row-level rules, the sanitized rows' search for
+hidden reasoning) keeps the digest of every row group that passed, and the next run reads only
+the groups whose digest it does not hold; the others are counted as rows and passed. Adding a
+file to a lane of a 100k-row corpus left 99 of the sanitized table's 100 groups as they were.
+
+A digest is the SHA-256 of the group's column chunks as stored (their pages, with the codec and
+physical type of each), of the file's Arrow schema, and of what the check is a function of: its
+name, the code version and the Pandera and Arrow versions. Nothing is taken from a name, a size
+or a time: a group whose bytes differ in any way is read again. A check over the whole table (a
+column's values unique across it) stays the caller's, run on every row.
+
+The digests are kept in one file per check (`DataDir.validated_row_groups`), replaced by each
+run with the digests of the groups that passed in it: it never grows past one table's groups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import pandera
+import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.parquet as pq
+
+from born_assets.schemas.derive import ValidationReport, validate_batches
+from born_assets.store.memo import code_version
+from born_assets.store.parallel import read_ahead
+
+_DIGEST_BYTES = 32
+
+
+def row_group_digests(handle: BinaryIO, salt: bytes) -> list[bytes]:
+    """The SHA-256 of each row group of an open Parquet file (see the module), salted."""
+    metadata = pq.ParquetFile(handle).metadata
+    schema = metadata.schema.to_arrow_schema().serialize().to_pybytes()  # the types read
+    digests = []
+    for index in range(metadata.num_row_groups):
+        group = metadata.row_group(index)
+        digest = hashlib.sha256(salt)
+        digest.update(schema)
+        for column in (group.column(c) for c in range(group.num_columns)):
+            start = (
+                column.dictionary_page_offset
+                if column.has_dictionary_page
+                else column.data_page_offset
+            )
+            handle.seek(start)
+            chunk = handle.read(column.total_compressed_size)
+            digest.update(f"{column.compression}/{column.physical_type}/{len(chunk)}".encode())
+            digest.update(chunk)
+        digests.append(digest.digest())
+    return digests
+
+
+def _read(path: Path) -> set[bytes]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return set()
+    return {data[i : i + _DIGEST_BYTES] for i in range(0, len(data), _DIGEST_BYTES)}
+
+
+def _write(path: Path, digests: list[bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(b"".join(digests))
+    Path(temporary).replace(path)
+
+
+class PassedGroups:
+    """The row groups of one table that one row-by-row check saw pass, by digest.
+
+    Use as a context manager: `batches` are the rows of the groups not seen to pass (read from
+    the one open file the digests were taken from), the caller calls `fail` for each group in
+    which it found a failure, and on leaving without an error the groups that passed, this time
+    or before, replace the kept digests.
+    """
+
+    def __init__(self, table: Path, passed_before: Path, check: str) -> None:
+        """Digest `table`'s row groups for `check` (a name for what is checked, with its model).
+
+        Args:
+            table: The Parquet file.
+            passed_before: The digests of the groups that passed (`DataDir.validated_row_groups`).
+            check: Joins the digests' salt, with the code, Pandera and Arrow versions.
+        """
+        self._passed_before = passed_before
+        self._handle = table.open("rb")
+        salt = "\0".join((check, code_version(), pandera.__version__, pa_arrow.__version__))
+        self._digests = row_group_digests(self._handle, salt.encode())
+        self._known = _read(passed_before)
+        self._reader = pq.ParquetFile(self._handle, pre_buffer=False)
+        self._failed: set[int] = set()
+        metadata = self._reader.metadata
+        self.rows_remembered = sum(
+            metadata.row_group(index).num_rows
+            for index, digest in enumerate(self._digests)
+            if digest in self._known
+        )
+        """Rows of the groups seen to pass before: not read again."""
+
+    def batches(
+        self, batch_rows: int, columns: list[str] | None = None
+    ) -> Iterator[tuple[int, pa_arrow.RecordBatch]]:
+        """(group index, batch) for the rows of every group not seen to pass, in order.
+
+        The next batch is decoded on a thread while the caller checks this one.
+        """
+        unseen = [i for i, digest in enumerate(self._digests) if digest not in self._known]
+        return read_ahead(
+            (index, batch)
+            for index in unseen
+            for batch in self._reader.iter_batches(batch_rows, row_groups=[index], columns=columns)
+        )
+
+    def fail(self, index: int) -> None:
+        """Group `index` has a row that failed: it is not kept as passed."""
+        self._failed.add(index)
+
+    def __enter__(self) -> PassedGroups:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self._handle.close()
+        if kind is None:
+            passed = [
+                digest
+                for index, digest in enumerate(self._digests)
+                if digest in self._known or index not in self._failed
+            ]
+            _write(self._passed_before, passed)
+
+
+def validate_rows(
+    model: type[pa.DataFrameModel], groups: PassedGroups, batch_rows: int, max_examples: int = 5
+) -> ValidationReport:
+    """Validate against `model` the rows of the groups not seen to pass; count every row.
+
+    Row-level rules only: the model's unique columns are the caller's to check.
+    """
+    report = ValidationReport()
+    for index, batch in groups.batches(batch_rows):
+        found = validate_batches(model, [batch], max_examples)
+        report.rows += found.rows
+        report.failures += found.failures
+        report.examples += found.examples[: max_examples - len(report.examples)]
+        if not found.passed:
+            groups.fail(index)
+    report.rows += groups.rows_remembered
+    return report
