@@ -16,7 +16,7 @@
   cache/execution/             sandboxed test results by code, tests and environment hash
   cache/checks/                asset check results by the content of the files they read
   cache/comparisons/           a release's changes since the one before, by both one's shards
-  cache/row_groups/            per schema check, the digests of the row groups that passed
+  cache/row_groups/            per row-by-row check, the digests of the row groups that passed
 ```
 
 A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
@@ -322,7 +322,7 @@ class DataDir:
         return self.root / "cache" / "checks"
 
     def validated_row_groups(self, check: str) -> Path:
-        """Digests of the row groups that passed one schema check: `cache/row_groups/<check>`."""
+        """Digests of the row groups one row-by-row check saw pass: `cache/row_groups/<check>`."""
         return self.root / "cache" / "row_groups" / _plain_name(check, "a check's name")
 
     @property

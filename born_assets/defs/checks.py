@@ -226,8 +226,8 @@ def schema_check(asset_key: dg.AssetKey, file_name: str, model: type[pa.DataFram
 
     Row-level rules run per batch (bounded memory), on the row groups not seen to pass before
     (`store.validated`); the model's unique columns are checked across the whole table with
-    DuckDB. Only `SchemaErrors` become a failed check: any other exception is
-    a bug in the check and surfaces as an error.
+    DuckDB. Only `SchemaErrors` become a failed check: any other exception is a bug in the check
+    and surfaces as an error.
     """
     table = file_name.removesuffix(".parquet")
     name = f"{table}_match_schema"

@@ -41,19 +41,19 @@ _DIGEST_BYTES = 32
 
 def row_group_digests(handle: BinaryIO, salt: bytes) -> list[bytes]:
     """The SHA-256 of each row group of an open Parquet file (see the module), salted."""
-    metadata = pq.ParquetFile(handle).metadata
-    schema = metadata.schema.to_arrow_schema().serialize().to_pybytes()  # the types read
+    parquet = pq.ParquetFile(handle)
+    metadata = parquet.metadata
+    schema = parquet.schema_arrow.serialize().to_pybytes()  # the types the rows are read as
     digests = []
     for index in range(metadata.num_row_groups):
         group = metadata.row_group(index)
         digest = hashlib.sha256(salt)
         digest.update(schema)
+        digest.update(f"{group.num_rows}".encode())
         for column in (group.column(c) for c in range(group.num_columns)):
-            start = (
-                column.dictionary_page_offset
-                if column.has_dictionary_page
-                else column.data_page_offset
-            )
+            start = column.data_page_offset  # the chunk starts with its dictionary, if any
+            if column.has_dictionary_page and 0 < column.dictionary_page_offset < start:
+                start = column.dictionary_page_offset
             handle.seek(start)
             chunk = handle.read(column.total_compressed_size)
             digest.update(f"{column.compression}/{column.physical_type}/{len(chunk)}".encode())
@@ -98,9 +98,13 @@ class PassedGroups:
         self._passed_before = passed_before
         self._handle = table.open("rb")
         salt = "\0".join((check, code_version(), pandera.__version__, pa_arrow.__version__))
-        self._digests = row_group_digests(self._handle, salt.encode())
+        try:
+            self._digests = row_group_digests(self._handle, salt.encode())
+            self._reader = pq.ParquetFile(self._handle, pre_buffer=False)
+        except BaseException:  # not a Parquet file: the caller's check says so, the file is shut
+            self._handle.close()
+            raise
         self._known = _read(passed_before)
-        self._reader = pq.ParquetFile(self._handle, pre_buffer=False)
         self._failed: set[int] = set()
         metadata = self._reader.metadata
         self.rows_remembered = sum(
