@@ -1,7 +1,8 @@
 """Publishing a folder atomically: a crash at any moment leaves the old folder or the new one.
 
 Every table of an asset is written inside a fresh temporary folder next to the asset's folder;
-when all of them are complete a symlink to it replaces the old one in one `rename`.
+when all of them are complete a symlink to it replaces the old one in one `rename`. A small file
+(a cache entry) is written the same way: to a temporary name beside it, then renamed.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +27,15 @@ FAULT_ENV = "BORN_FAULT"
 
 class InjectedFault(OSError):
     """A failure injected at a named point (see `FAULT_ENV`)."""
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` (its folder created) so that readers see the old file or the new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    Path(temporary).replace(path)
 
 
 def fault_point(name: str) -> None:

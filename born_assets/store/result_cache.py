@@ -9,11 +9,10 @@ results (`execution`) and the asset checks' results (`defs.checks`) are kept thi
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from born_assets.store.atomic import write_file
 from born_assets.store.json_state import read_json_object
 
 
@@ -32,9 +31,4 @@ class ResultCache:
 
     def put(self, key: str, result: dict[str, Any]) -> None:
         """Store a result atomically."""
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(result, out, sort_keys=True)
-        Path(temporary).replace(path)
+        write_file(self._path(key), json.dumps(result, sort_keys=True).encode("utf-8"))

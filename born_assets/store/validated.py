@@ -21,8 +21,6 @@ run with the digests of the groups that passed in it: it never grows past one ta
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -33,6 +31,7 @@ import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 
 from born_assets.schemas.derive import ValidationReport, validate_batches
+from born_assets.store.atomic import write_file
 from born_assets.store.memo import code_version
 from born_assets.store.parallel import read_ahead
 
@@ -68,14 +67,6 @@ def _read(path: Path) -> set[bytes]:
     except FileNotFoundError:
         return set()
     return {data[i : i + _DIGEST_BYTES] for i in range(0, len(data), _DIGEST_BYTES)}
-
-
-def _write(path: Path, digests: list[bytes]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(b"".join(digests))
-    Path(temporary).replace(path)
 
 
 class PassedGroups:
@@ -143,7 +134,7 @@ class PassedGroups:
                 for index, digest in enumerate(self._digests)
                 if digest in self._known or index not in self._failed
             ]
-            _write(self._passed_before, passed)
+            write_file(self._passed_before, b"".join(passed))
 
 
 def validate_rows(

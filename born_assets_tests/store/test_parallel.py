@@ -147,7 +147,8 @@ def test_a_consumer_that_stops_early_closes_the_producer() -> None:
         finally:
             closed.append(True)
 
-    results = read_ahead(items())
+    producer = items()  # held here too, so only an explicit close can end it
+    results = read_ahead(producer)
     assert next(results) == 0
     results.close()
     assert closed == [True]
