@@ -10,68 +10,32 @@ for byte by every run, never trusted from a name, a size or a modification time.
 computes nothing and publishes nothing new.
 
 Every process reads each file once: `file_sha256` keeps the hash of a file it has read for as long
-as the file's identity (device, inode, size, modification and change times) stays the same, so
-the dozen steps and checks of one run that read one table hash it once, and every new run hashes
-it again. A file changed less than `SETTLED_NS` before it was read is never kept: a write in the
-same clock tick would leave its times as they were.
+as it stays the same file (`store.per_file`), so the dozen steps and checks of one run that read
+one table hash it once, and every new run hashes it again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from born_assets import layout
 from born_assets.store.json_state import read_json_object
+from born_assets.store.per_file import PerFile
 
-SETTLED_NS = 2_000_000_000
-"""A file last changed longer ago than this when it was read may have its hash kept."""
-_KEPT_HASHES = 4096
-_hashes: OrderedDict[tuple[int, ...], str] = OrderedDict()
-_hashes_lock = threading.Lock()
-
-
-def _identity(status: os.stat_result) -> tuple[int, ...]:
-    return (
-        status.st_dev,
-        status.st_ino,
-        status.st_size,
-        status.st_mtime_ns,
-        status.st_ctime_ns,
-    )
+_hashes: PerFile[str] = PerFile(kept=4096)
 
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read once per process while the file stays the same file.
 
-    The hash is kept when the file's identity is the same before and after reading it and it had
-    not changed for `SETTLED_NS`; the last `_KEPT_HASHES` files are kept.
+    See `store.per_file`: the last 4,096 files' hashes are kept.
     """
     with path.open("rb") as handle:
-        status = os.fstat(handle.fileno())
-        before = _identity(status)
-        with _hashes_lock:
-            known = _hashes.get(before)
-            if known is not None:
-                _hashes.move_to_end(before)
-                return known
-        started = time.time_ns()
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        after = _identity(os.fstat(handle.fileno()))
-    settled = started - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
-    if after == before and settled:
-        with _hashes_lock:
-            _hashes[before] = digest
-            if len(_hashes) > _KEPT_HASHES:
-                _hashes.popitem(last=False)
-    return digest
+        return _hashes.get(handle, lambda h: hashlib.file_digest(h, "sha256").hexdigest())
 
 
 def step_key(inputs: Sequence[Path], versions: Mapping[str, str]) -> str:

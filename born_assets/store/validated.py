@@ -34,20 +34,32 @@ from born_assets.schemas.derive import ValidationReport, validate_batches
 from born_assets.store.atomic import write_file
 from born_assets.store.memo import code_version
 from born_assets.store.parallel import read_ahead
+from born_assets.store.per_file import PerFile
 
 _DIGEST_BYTES = 32
+_digests: PerFile[list[bytes]] = PerFile(kept=64)
 
 
 def row_group_digests(handle: BinaryIO, salt: bytes) -> list[bytes]:
-    """The SHA-256 of each row group of an open Parquet file (see the module), salted."""
+    """The SHA-256 of each row group of an open Parquet file (see the module), salted.
+
+    The groups' bytes are read once per process while the file stays the same file
+    (`store.per_file`): the three checks that read the sanitized table digest it once.
+    """
+    return [
+        hashlib.sha256(salt + b"\0" + group).digest() for group in _digests.get(handle, _groups)
+    ]
+
+
+def _groups(handle: BinaryIO) -> list[bytes]:
+    """The unsalted digest of each row group: its chunks as stored, its rows, the Arrow schema."""
     parquet = pq.ParquetFile(handle)
     metadata = parquet.metadata
     schema = parquet.schema_arrow.serialize().to_pybytes()  # the types the rows are read as
     digests = []
     for index in range(metadata.num_row_groups):
         group = metadata.row_group(index)
-        digest = hashlib.sha256(salt)
-        digest.update(schema)
+        digest = hashlib.sha256(schema)
         digest.update(f"{group.num_rows}".encode())
         for column in (group.column(c) for c in range(group.num_columns)):
             start = column.data_page_offset  # the chunk starts with its dictionary, if any

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from born_assets import layout
-from born_assets.store import unchanged
+from born_assets.store import per_file
 from born_assets.store.unchanged import attach, file_sha256, record, remembered, step_key
 
 VERSIONS = {"code": "c1", "policy": "p1"}
@@ -97,7 +97,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_settled_file_is_read_once_per_process_until_it_changes(
     tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(unchanged, "SETTLED_NS", -1)  # every file counts as settled
+    monkeypatch.setattr(per_file, "SETTLED_NS", -1)  # every file counts as settled
     path = tmp_path / "rows.parquet"
     path.write_bytes(b"rows v1")
     first = file_sha256(path)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.parquet as pq
+import pytest
 from pandera.typing import Series
 
 from born_assets.schemas.derive import arrow_schema
+from born_assets.store import per_file, validated
 from born_assets.store.validated import PassedGroups, validate_rows
 
 GROUP_ROWS = 10
@@ -105,3 +108,28 @@ def test_an_error_in_the_check_keeps_the_digests_of_before(tmp_path: Path) -> No
     except RuntimeError:
         pass
     assert memo.read_bytes() == kept
+
+
+def test_a_settled_table_is_digested_once_per_process_for_every_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(per_file, "SETTLED_NS", -1)  # every file counts as settled
+    digested: list[str] = []
+    groups = validated._groups
+
+    def counted(handle: BinaryIO) -> list[bytes]:
+        digested.append(Path(handle.name).name)
+        return groups(handle)
+
+    monkeypatch.setattr(validated, "_groups", counted)
+    memo = tmp_path / "memo"
+    table = _write(tmp_path / "t.parquet", list(range(20)))
+    _validate(table, memo, check="scores")
+    assert _validate(table, tmp_path / "other", check="other") == (20, 0, 20)  # salted apart
+    assert _validate(table, memo, check="scores") == (20, 0, 0)
+    assert digested == ["t.parquet"]
+    scores = list(range(20))
+    scores[15] = -1
+    _write(table, scores)  # the same path, other bytes: digested again
+    assert _validate(table, memo, check="scores") == (20, 1, GROUP_ROWS)
+    assert digested == ["t.parquet", "t.parquet"]

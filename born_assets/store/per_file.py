@@ -1,0 +1,66 @@
+"""What a process computed from a file's bytes, kept while the file stays the same file.
+
+The steps and checks of one run read the same tables: each would otherwise hash or digest a
+table once for itself. A `PerFile` keeps a value computed from an open file for as long as the
+file's identity (device, inode, size, modification and change times) stays the same, so one run
+computes it once and every new process computes it again. A file changed less than `SETTLED_NS`
+before it was read is never kept: a write in the same clock tick would leave its times as they
+were.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import BinaryIO, Generic, TypeVar
+
+SETTLED_NS = 2_000_000_000
+"""A file last changed longer ago than this when it was read may have its value kept."""
+
+T = TypeVar("T")
+
+
+def _identity(status: os.stat_result) -> tuple[int, ...]:
+    return (
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+
+
+class PerFile(Generic[T]):
+    """Values computed from open files, by file identity; the last `kept` files are kept."""
+
+    def __init__(self, kept: int) -> None:
+        """Keep the values of the last `kept` files."""
+        self._kept = kept
+        self._values: OrderedDict[tuple[int, ...], T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, handle: BinaryIO, compute: Callable[[BinaryIO], T]) -> T:
+        """`compute(handle)`, or what it returned for this file before.
+
+        The value is kept when the file's identity is the same before and after `compute` and it
+        had not changed for `SETTLED_NS`.
+        """
+        status = os.fstat(handle.fileno())
+        before = _identity(status)
+        with self._lock:
+            if before in self._values:
+                self._values.move_to_end(before)
+                return self._values[before]
+        started = time.time_ns()
+        value = compute(handle)
+        after = _identity(os.fstat(handle.fileno()))
+        settled = started - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
+        if after == before and settled:
+            with self._lock:
+                self._values[before] = value
+                if len(self._values) > self._kept:
+                    self._values.popitem(last=False)
+        return value
