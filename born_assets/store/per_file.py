@@ -10,12 +10,13 @@ were.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import BinaryIO, Generic, TypeVar
+from typing import Generic, TypeVar
 
 SETTLED_NS = 2_000_000_000
 """A file last changed longer ago than this when it was read may have its value kept."""
@@ -42,7 +43,7 @@ class PerFile(Generic[T]):
         self._values: OrderedDict[tuple[int, ...], T] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, handle: BinaryIO, compute: Callable[[BinaryIO], T]) -> T:
+    def get(self, handle: io.BufferedReader, compute: Callable[[io.BufferedReader], T]) -> T:
         """`compute(handle)`, or what it returned for this file before.
 
         The value is kept when the file's identity is the same before and after `compute` and it

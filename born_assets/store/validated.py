@@ -21,6 +21,7 @@ run with the digests of the groups that passed in it: it never grows past one ta
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -40,7 +41,7 @@ _DIGEST_BYTES = 32
 _digests: PerFile[list[bytes]] = PerFile(kept=64)
 
 
-def row_group_digests(handle: BinaryIO, salt: bytes) -> list[bytes]:
+def row_group_digests(handle: io.BufferedReader, salt: bytes) -> list[bytes]:
     """The SHA-256 of each row group of an open Parquet file (see the module), salted.
 
     The groups' bytes are read once per process while the file stays the same file
