@@ -9,7 +9,8 @@ gate reason of its own, decided by `curation.gates` against the policy):
 * `tool_arguments_not_json`: a call's `arguments` do not parse as a JSON object;
 * `tool_arguments_invalid`: the arguments do not validate against the declared tool's JSON
   Schema (`gates.tool_use.validate_arguments`; a declaration that is not a valid JSON Schema,
-  such as `"type": "dict"`, cannot judge and is not used);
+  such as `"type": "dict"`, or whose `$ref` leads nowhere or round in a circle, cannot judge and
+  is not used; a `$ref` is resolved inside the declaration only, never fetched);
 * `orphan_tool_result`: a tool result answers no call made before it;
 * `unanswered_tool_call`: a call gets no result, and it is not in the conversation's last
   assistant message (a trace may end on the call it is waiting for).
@@ -19,12 +20,15 @@ Validators are compiled once per distinct schema text and kept for the evaluator
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+
+from born_assets.text import json_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +91,24 @@ class ToolUseMeter:
         if (schemas or self._require_declared) and name not in schemas:
             counts["undeclared"] += 1
         try:
-            arguments = json.loads(function["arguments"] or "")
-        except json.JSONDecodeError:
+            arguments = json_values.loads(function["arguments"] or "")
+        except json_values.NotJson:
             arguments = None
         if not isinstance(arguments, dict):
             counts["not_json"] += 1
             return
         schema = schemas.get(name)
-        validator = self._validator(schema) if self._validate and schema else None
-        if validator is not None and not validator.is_valid(arguments):
+        if not (self._validate and schema):
+            return
+        validator = self._validator(schema)
+        if validator is None:
+            return
+        try:
+            valid = validator.is_valid(arguments)
+        except (Unresolvable, RecursionError):  # the declaration cannot judge: not used
+            self._validators[schema] = None
+            return
+        if not valid:
             counts["invalid"] += 1
 
     def _validator(self, schema_text: str) -> Any:
@@ -107,9 +120,15 @@ class ToolUseMeter:
 def _compile(schema_text: str) -> Any:
     """A validator for a JSON Schema text, or None when it is not a valid schema."""
     try:
-        schema = json.loads(schema_text)
+        schema = json_values.loads(schema_text)
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
-    except (json.JSONDecodeError, SchemaError, TypeError):
+    except (json_values.NotJson, SchemaError, TypeError):
         return None
-    return cls(schema)
+    return cls(schema, registry=_OFFLINE)
+
+
+_OFFLINE: Registry[Any] = Registry()
+"""Resolves a `$ref` inside the schema only and retrieves nothing (referencing's default): a
+build never reaches the network for a URL its data names. Without a registry, jsonschema falls
+back to fetching it."""

@@ -13,6 +13,7 @@ import orjson
 
 from born_assets.ingest.quarantine import RejectedLine, Rejection
 from born_assets.schemas.vocabulary import QuarantineReason
+from born_assets.text import json_values
 
 
 class Hash(Protocol):
@@ -54,6 +55,12 @@ def parse_object(raw: bytes) -> dict[str, Any]:
         raise RejectedLine(
             QuarantineReason.UNPARSEABLE_JSON, None, f"not valid JSON: {error}"
         ) from error
+    if json_values.too_deep(value, text):  # the readers could not walk it (see json_values)
+        raise RejectedLine(
+            QuarantineReason.UNPARSEABLE_JSON,
+            None,
+            f"nested deeper than {json_values.MAX_DEPTH} levels of arrays and objects",
+        )
     if not isinstance(value, dict):
         raise RejectedLine(
             QuarantineReason.NOT_AN_OBJECT,

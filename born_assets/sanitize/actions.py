@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from born_assets.specs.closure_policy import ClosurePolicy
+from born_assets.text import json_values
 from born_assets.text.thinking import BACKTICK_RUNS
 
 VIEW_COMMANDS = frozenset({"view"})
@@ -58,8 +59,8 @@ def _command(action: Action) -> str | None:
     if action.is_text:
         return None
     try:
-        arguments = json.loads(action.arguments)
-    except json.JSONDecodeError:
+        arguments = json_values.loads(action.arguments)
+    except json_values.NotJson:
         return None
     command = arguments.get("command") if isinstance(arguments, dict) else None
     return command if isinstance(command, str) else None
@@ -111,8 +112,8 @@ def arguments_view(arguments: str) -> list[str]:
     if not arguments.strip():
         return []
     try:
-        value = json.loads(arguments)
-    except json.JSONDecodeError:
+        value = json_values.loads(arguments)
+    except json_values.NotJson:
         return [fence(arguments)]
     if not isinstance(value, dict):
         return [fence(arguments, "json")]

@@ -42,7 +42,8 @@ def parse_utc_timestamp(value: str, assume_zone: str | None = None) -> datetime:
     """Parse an ISO 8601 timestamp, converted to UTC.
 
     A timestamp without a zone is ambiguous and rejected with `ValueError`, unless the caller
-    states the zone such timestamps are in (`assume_zone`, an IANA name such as `UTC`).
+    states the zone such timestamps are in (`assume_zone`, an IANA name such as `UTC`). So is one
+    that leaves the years 1-9999 once converted (`0001-01-01T00:00:00+01:00`).
     """
     text = value.strip()
     if text.endswith(("Z", "z")):
@@ -52,7 +53,10 @@ def parse_utc_timestamp(value: str, assume_zone: str | None = None) -> datetime:
         if assume_zone is None:
             raise ValueError(f"timestamp {value!r} has no time zone; write it in UTC with a Z")
         parsed = parsed.replace(tzinfo=ZoneInfo(assume_zone))
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"timestamp {value!r} is outside the years 1-9999 in UTC") from None
 
 
 def canonical_json(value: object) -> str:

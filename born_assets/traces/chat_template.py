@@ -24,11 +24,11 @@ message at all is a `FormatMismatch` naming the field.
 
 from __future__ import annotations
 
-import json
 import re
 from enum import StrEnum
 from typing import Any
 
+from born_assets.text import json_values
 from born_assets.traces.conversation import (
     Block,
     BlockKind,
@@ -199,8 +199,8 @@ def _only_responses(content: str) -> bool:
 
 def _llama3_call(content: str) -> Block | None:
     try:
-        value = json.loads(content)
-    except json.JSONDecodeError:
+        value = json_values.loads(content)
+    except json_values.NotJson:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         return None

@@ -163,5 +163,10 @@ def timestamp(record: dict[str, Any], spec: AdapterSpec, native: str | None) -> 
     if isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC).isoformat()
+        try:
+            return datetime.fromtimestamp(value, tz=UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            raise FormatMismatch(
+                path, f"{value!r} Unix seconds is no time in the years 1-9999"
+            ) from None
     raise FormatMismatch(path, f"expected an ISO string or Unix seconds, got {_type_name(value)}")

@@ -8,9 +8,9 @@ string of function schemas, as LLaMA-Factory writes it) are the tools the teache
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from born_assets.text import json_values
 from born_assets.traces.conversation import (
     Block,
     BlockKind,
@@ -85,8 +85,8 @@ def _block(item: dict[str, Any], path: str, role: Role) -> Block:
 
 def _tool_call(value: str, path: str) -> Block:
     try:
-        call = json.loads(value)
-    except json.JSONDecodeError as error:
+        call = json_values.loads(value)
+    except json_values.NotJson as error:
         raise FormatMismatch(path, f"tool_call is not JSON: {error.msg}") from None
     call = expect_dict(call, path)
     name = expect_str(call.get("name"), child(path, "name"))

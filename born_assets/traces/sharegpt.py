@@ -20,11 +20,11 @@ documents the layout:
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_right
 from enum import StrEnum
 from typing import Any
 
+from born_assets.text import json_values
 from born_assets.text.thinking import code_ranges, hidden_spans
 from born_assets.traces.conversation import (
     Block,
@@ -165,8 +165,8 @@ def function_call_blocks(value: str, path: str) -> tuple[Block, ...]:
     thinking = tuple(Block(BlockKind.THINKING, value[start:end]) for start, end in spans)
     body = value[spans[-1][1] :] if spans else value
     try:
-        parsed = json.loads(body)
-    except json.JSONDecodeError as error:
+        parsed = json_values.loads(body)
+    except json_values.NotJson as error:
         raise FormatMismatch(path, f"function_call value is not JSON: {error.msg}") from None
     calls = parsed if isinstance(parsed, list) else [parsed]
     return thinking + tuple(
@@ -189,8 +189,8 @@ def _arguments_text(arguments: Any) -> str:
 
 def _parse_call(body: str) -> Block | None:
     try:
-        call = json.loads(body)
-    except json.JSONDecodeError:
+        call = json_values.loads(body)
+    except json_values.NotJson:
         return None
     if not isinstance(call, dict) or not isinstance(call.get("name"), str):
         return None

@@ -19,10 +19,10 @@ holds every schema.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from born_assets.text import json_values
 from born_assets.traces.fields import (
     AdapterSpec,
     FormatMismatch,
@@ -60,8 +60,8 @@ def parse_tools(value: Any, path: str) -> tuple[ToolSpec, ...]:
         if not value.strip():
             return ()
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError as error:
+            value = json_values.loads(value)
+        except json_values.NotJson as error:
             raise FormatMismatch(path, f"tools is not JSON: {error.msg}") from None
     items = expect_list(value, path)
     return tuple(
@@ -118,28 +118,12 @@ def tools_in_text(text: str, path: str) -> tuple[ToolSpec, ...]:
         if end < 0:
             break
         body = text[start + len(_TOOLS_OPEN) : end].strip()
-        values = _json_values(body)
+        values = json_values.values(body)
         if values is not None:
             listed = values[0] if len(values) == 1 and isinstance(values[0], list) else values
             found.extend(parse_tools(listed, path))
         start = text.find(_TOOLS_OPEN, end)
     return tuple(found)
-
-
-def _json_values(body: str) -> list[Any] | None:
-    """JSON values written one after another in `body`, or None if it is not only JSON."""
-    decoder = json.JSONDecoder()
-    values: list[Any] = []
-    position = 0
-    while position < len(body):
-        try:
-            value, position = decoder.raw_decode(body, position)
-        except json.JSONDecodeError:
-            return None
-        values.append(value)
-        while position < len(body) and body[position] in " \t\r\n,":
-            position += 1
-    return values
 
 
 def tools_payload(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:

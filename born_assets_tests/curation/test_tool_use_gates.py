@@ -10,8 +10,10 @@ so a maintainer can tell a broken export from a model that called a tool wrongly
 
 from __future__ import annotations
 
+import http.server
 import json
-from typing import Any
+import threading
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -164,6 +166,72 @@ def test_a_schema_that_is_not_json_schema_cannot_judge_arguments() -> None:
         message("tool", "ok", tool_call_id="c1"),
     )
     assert judged(messages, loose)["tool_argument_schema_errors"] == 0
+
+
+def declaring(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    function = {"name": "search", "description": None, "parameters": json.dumps(schema)}
+    return [{"type": "function", "function": function}]
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers any GET with a schema every value fails, and records the path asked for."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        _Recorder.asked.append(self.path)
+        body = b'{"not": {}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_a_ref_is_never_fetched_and_one_that_leads_nowhere_cannot_judge() -> None:
+    """A `$ref` to a URL is not fetched; one that leads nowhere or loops cannot judge.
+
+    A build reaches no network for what its data names.
+    """
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        remote = f"http://127.0.0.1:{server.server_port}/schema.json"
+        looping = {"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}
+        messages = conversation(
+            message("assistant", None, [call("c1", '{"date": "x"}')]),
+            message("tool", "ok", tool_call_id="c1"),
+        )
+        for schema in ({"$ref": remote}, {"$ref": "#/$defs/missing"}, looping):
+            row = judged(messages, declaring(schema))
+            assert (row["tool_argument_schema_errors"], row["is_gated_out"]) == (0, False)
+    finally:
+        server.shutdown()
+        thread.join()
+    assert _Recorder.asked == []
+    inside = {
+        "$defs": {"day": {"type": "integer"}},
+        "properties": {"date": {"$ref": "#/$defs/day"}},
+    }
+    assert judged(messages, declaring(inside))["tool_argument_schema_errors"] == 1  # still judged
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ['{"date": NaN}', '{"date": Infinity}', '{"date": "\\ud800"}', "[" * 300 + "]" * 300],
+    ids=["nan", "infinity", "lone-surrogate", "300-levels"],
+)
+def test_arguments_are_json_only_strictly(arguments: str) -> None:
+    """What Python's `json` would accept but no JSON reader downstream can take is not JSON."""
+    messages = conversation(
+        message("assistant", None, [call("c1", arguments)]),
+        message("tool", "ok", tool_call_id="c1"),
+    )
+    assert judged(messages, TOOLS)["tool_argument_json_errors"] == 1
 
 
 def test_undeclared_calls_are_checked_only_where_tools_are_declared_unless_required() -> None:

@@ -50,6 +50,10 @@ GOOD = {
 }
 
 
+def FUNCTION_CALL(value: str) -> dict[str, str]:  # noqa: N802  (reads as the record it makes)
+    return {"from": "function_call", "value": value}
+
+
 def write_spec(tmp_path: Path, **changes: object) -> Path:
     path = tmp_path / "imports" / "chats.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +112,23 @@ def test_a_conversation_becomes_a_row_with_its_lineage(tmp_path: Path) -> None:
             "conversations",
         ),
         ({**GOOD, "ts": "2026-04-13 21:38:56"}, "bad_timestamp", "ts"),
+        ({**GOOD, "ts": "0001-01-01T00:00:00+01:00"}, "bad_timestamp", "ts"),
+        ({**GOOD, "ts": 1e20}, "format_mismatch", "ts"),
+        ({**GOOD, "ts": 18446744073709551615}, "format_mismatch", "ts"),
+        # JSON inside a text is read as strictly as a record: no NaN, no lone surrogate, and
+        # no deeper than the readers can walk (Python's json takes all three)
+        (
+            {**GOOD, "tools": '[{"name": "f", "parameters": {"maximum": NaN}}]'},
+            "format_mismatch",
+            "tools",
+        ),
+        ({**GOOD, "tools": '[{"name": "f\\ud800"}]'}, "format_mismatch", "tools"),
+        ({**GOOD, "tools": "[" * 5000 + "]" * 5000}, "format_mismatch", "tools"),
+        (
+            {**GOOD, "conversations": [*GOOD["conversations"], FUNCTION_CALL("[" * 5000)]},
+            "format_mismatch",
+            "conversations[2].value",
+        ),
     ],
 )
 def test_records_that_do_not_fit_are_quarantined_naming_the_field(

@@ -95,6 +95,7 @@ CASES = [
     ("unparseable_json", b'{"task_id": "Mbpp/1", "prompt": ', None),
     ("unparseable_json", b'{"prompt": "\\ud800"}', None),
     ("not_an_object", b'["Mbpp/1"]', None),
+    ("unparseable_json", b'{"task_id": "Mbpp/1", "x": ' + b"[" * 201 + b"]" * 201 + b"}", None),
     ("missing_field", line(response=...), "response"),
     ("missing_field", line(prompt=""), "prompt"),
     ("missing_field", line(task_id=None), "task_id"),
@@ -112,6 +113,16 @@ CASES = [
     ("missing_provenance", line(teacher_model=...), "teacher_model"),
     ("missing_provenance", line(generation_timestamp=...), "generation_timestamp"),
     ("bad_timestamp", line(generation_timestamp="2026-01-02 03:04:05"), "generation_timestamp"),
+    (
+        "bad_timestamp",
+        line(generation_timestamp="0001-01-01T00:00:00+01:00"),
+        "generation_timestamp",
+    ),
+    (
+        "bad_timestamp",
+        line(generation_timestamp="9999-12-31T23:59:59-01:00"),
+        "generation_timestamp",
+    ),
     ("mistyped_field", line(generation_timestamp=1767323045), "generation_timestamp"),
 ]
 

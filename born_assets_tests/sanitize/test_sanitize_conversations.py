@@ -237,6 +237,26 @@ def test_closure_by_meaning_edit_run_submit_and_outcome() -> None:
     assert (closure.outputs_cut, closure.chars_cut) == (1, 20)
 
 
+def test_arguments_that_are_not_strict_json_are_shown_as_written() -> None:
+    """Arguments Python's `json` reads but no strict reader takes are fenced as written.
+
+    Written back they would put NaN, a lone surrogate or a 5,000-level value into the closure.
+    """
+    written = ['{"city": "Par\\ud800is"}', "[" * 5000 + "]" * 5000, '{"n": NaN}']
+    turns = tuple(
+        turn
+        for arguments in written
+        for turn in (
+            Turn(Role.ASSISTANT, (call("lookup", arguments),)),
+            Turn(Role.TOOL, (result("ok"),)),
+        )
+    )
+    closure = to_closure(link_tool_calls(turns)[0], (), POLICY)
+    for arguments in written:
+        assert f"Ran `lookup`:\n```\n{arguments}\n```\n" in closure.text
+    assert pa.array([closure.text]).to_pylist() == [closure.text]  # Arrow can hold it
+
+
 def test_swe_agent_text_mode_commands_are_run_with_their_observations() -> None:
     example = get_adapter("swe_agent_trajectory")(
         fixture("swe_agent_trajectories", 0), AdapterSpec()
