@@ -15,13 +15,14 @@ the file's bytes as stored (compressed bytes for a compressed file), in the same
 
 What cannot be read still ends in a record, so that it gets a fate: a file of another kind is one
 record refused as `unsupported_file`; a compressed stream that breaks (corrupt, cut short) ends
-with one record refused as `unreadable_file` after the records read before the break.
+with one record refused as `unreadable_file` after every record read before the break (each
+byte the decompressor can yield before it, see `_Decompressed`).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
@@ -104,28 +105,91 @@ def iter_records(path: Path, digest: Hash | None = None) -> Iterator[RawLine]:
         if kind is None:
             yield RawLine(1, hashing.read(_READ_BUFFER_BYTES) or b"", _unsupported(path))
         else:
-            yield from _records(io.BufferedReader(_Unclosed(hashing), _READ_BUFFER_BYTES), kind)
+            yield from _records(
+                io.BufferedReader(_Unclosed(hashing), _READ_BUFFER_BYTES), kind, path
+            )
         while hashing.read(_READ_BUFFER_BYTES):  # the digest covers the whole file
             pass
 
 
-def _records(raw: BinaryIO, kind: FileKind) -> Iterator[RawLine]:
+def _records(raw: BinaryIO, kind: FileKind, path: Path) -> Iterator[RawLine]:
     compression = _COMPRESSION.get(kind)
     if compression is None:
         yield from _split(raw, kind)
         return
-    stream = io.BufferedReader(
-        pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), compression),
-        _READ_BUFFER_BYTES,
-    )
+    decompressed = _Decompressed(raw, lambda: path.open("rb"), compression)
     number = 0
     try:
-        for record in _split(stream, kind):
+        for record in _split(io.BufferedReader(decompressed, _READ_BUFFER_BYTES), kind):
             number = record.number
             yield record
     except OSError as error:
         message = f"the {compression} stream breaks after record {number}: {error}"
         yield RawLine(number + 1, b"", Rejection(QuarantineReason.UNREADABLE_FILE, None, message))
+
+
+class _Decompressed(io.RawIOBase):
+    """The decompressed bytes of a stream, up to the last byte before it breaks.
+
+    Arrow's decompressing stream drops all of a read when the stream breaks inside it (a cut or
+    corrupt file): read 1 MiB at a time, a `.jsonl.gz` cut in half lost up to 1 MiB of good lines,
+    which then had no fate. So when a read fails, the file is decompressed again from its start
+    (`reopen`, not fed to the digest) and the bytes of that read taken in ever smaller reads, the
+    last of one byte each, up to the break; the error is raised by the read after them.
+    """
+
+    _SALVAGE_READS = (4096, 1)
+
+    def __init__(self, raw: BinaryIO, reopen: Callable[[], BinaryIO], compression: str) -> None:
+        self._compression = compression
+        self._reopen = reopen
+        self._stream = self._decompressing(raw)
+        self._position = 0  # decompressed bytes handed out
+        self._broken: OSError | None = None
+
+    def _decompressing(self, raw: BinaryIO) -> pa.CompressedInputStream:
+        return pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), self._compression)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._broken is not None:
+            raise self._broken
+        try:
+            data = self._stream.read(len(buffer))
+        except OSError as error:
+            self._broken = error
+            data = self._salvage(len(buffer))
+            if not data:
+                raise
+        size = len(data)
+        buffer[:size] = data
+        self._position += size
+        return size
+
+    def _salvage(self, wanted: int) -> bytes:
+        """Up to `wanted` bytes after the ones handed out, as far as the stream can be read."""
+        salvaged = bytearray()
+        for step in self._SALVAGE_READS:
+            with self._reopen() as raw:
+                stream = self._decompressing(raw)
+                _skip(stream, self._position + len(salvaged))
+                try:
+                    while len(salvaged) < wanted:
+                        data = stream.read(min(step, wanted - len(salvaged)))
+                        if not data:
+                            return bytes(salvaged)
+                        salvaged += data
+                except OSError:
+                    continue  # this step's last read broke: take it again in smaller reads
+            break  # `wanted` bytes read again without a break
+        return bytes(salvaged)
+
+
+def _skip(stream: pa.CompressedInputStream, size: int) -> None:
+    while size > 0 and (data := stream.read(min(size, _READ_BUFFER_BYTES))):
+        size -= len(data)
 
 
 def _split(stream: BinaryIO, kind: FileKind) -> Iterator[RawLine]:

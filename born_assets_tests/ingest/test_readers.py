@@ -10,9 +10,11 @@ covers the file's bytes as stored.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -123,14 +125,49 @@ def test_an_unsupported_file_is_one_refused_record(tmp_path: Path) -> None:
     assert raw == b"a,b\n1,2\n"
 
 
-def test_a_corrupt_stream_keeps_what_was_read_and_refuses_the_rest(tmp_path: Path) -> None:
-    whole = gzip.compress(b"".join(line + b"\n" for line in LINES * 5000), mtime=0)
-    path = tmp_path / "cut.jsonl.gz"
-    path.write_bytes(whole[: len(whole) // 2])
+def readable_lines(path: Path, compression: str) -> int:
+    """Complete lines among the bytes Arrow's decompressor yields, one at a time, to the break."""
+    yielded = bytearray()
+    stream = pa.CompressedInputStream(pa.OSFile(str(path)), compression)
+    with contextlib.suppress(OSError):
+        while byte := stream.read(1):
+            yielded += byte
+    return yielded.count(b"\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "compress", "compression"),
+    [
+        ("cut.jsonl.gz", lambda b: gzip.compress(b, mtime=0), "gzip"),
+        ("cut.jsonl.zst", zstd, "zstd"),
+    ],
+)
+@pytest.mark.parametrize("kept", [0.5, 0.9, 0.02])
+def test_a_cut_stream_keeps_every_line_before_the_break_and_refuses_the_rest(
+    tmp_path: Path, name: str, compress: Callable[[bytes], bytes], compression: str, kept: float
+) -> None:
+    text = b"".join(line + b"\n" for line in LINES * 20000)  # ~2.5 MB: the cut is past 1 MiB
+    whole = compress(text)
+    path = tmp_path / name
+    path.write_bytes(whole[: int(len(whole) * kept)])
     found = records(path)
     assert found[-1][2] == "unreadable_file"
     assert all(reason is None for _, _, reason in found[:-1])
     assert [number for number, _, _ in found] == list(range(1, len(found) + 1))
+    assert len(found) - 1 == readable_lines(path, compression)
+    assert len(found) > 1 or kept < 0.1  # (2% of a zstd stream holds no whole block)
+    assert text.startswith(b"".join(raw + b"\n" for _, raw, _ in found[:-1]))
+
+
+def test_a_corrupt_stream_keeps_what_was_read_and_refuses_the_rest(tmp_path: Path) -> None:
+    whole = bytearray(gzip.compress(b"".join(line + b"\n" for line in LINES * 5000), mtime=0))
+    whole[len(whole) // 2 :] = bytes(len(whole) - len(whole) // 2)  # zeros from the middle on
+    path = tmp_path / "corrupt.jsonl.gz"
+    path.write_bytes(bytes(whole))
+    found = records(path)
+    assert found[-1][2] == "unreadable_file"
+    assert all(reason is None for _, _, reason in found[:-1])
+    assert len(found) - 1 == readable_lines(path, "gzip") > 0
 
 
 SPEC = {
