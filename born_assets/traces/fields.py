@@ -146,8 +146,9 @@ def model_name(record: dict[str, Any], spec: AdapterSpec, native: str | None) ->
     """Read the model name at `spec.model_field` (required there) or at the `native` path."""
     if spec.model_field is not None:
         return expect_str(get_field(record, spec.model_field), spec.model_field)
-    value = optional_field(record, native) if native else None
-    return value if isinstance(value, str) else None
+    if native is None or (value := optional_field(record, native)) is None:
+        return None
+    return expect_str(value, native)  # a model named by a number is a mistake, not no model
 
 
 def timestamp(record: dict[str, Any], spec: AdapterSpec, native: str | None) -> str | None:

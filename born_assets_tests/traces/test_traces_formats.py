@@ -19,7 +19,7 @@ import pytest
 from born_assets.traces.atropos import RolloutGroupOptions, Selection
 from born_assets.traces.chat_template import ChatTemplateOptions, Template
 from born_assets.traces.conversation import Block, BlockKind, Outcome, Role, Turn
-from born_assets.traces.fields import AdapterSpec, FormatMismatch
+from born_assets.traces.fields import AdapterSpec, FormatMismatch, model_name
 from born_assets.traces.registry import get_adapter
 from born_assets.traces.sharegpt import ShareGPTOptions, Speaker
 from born_assets.traces.tools import ToolSpec, parse_tools, tools_in_text
@@ -443,3 +443,13 @@ def test_anthropic_code_execution_declares_the_tools_it_calls() -> None:
     ]
     assert example.response_turns[0].blocks == (Block(TEXT, "12"),)
     assert THINKING not in {b.kind for t in example.response_turns for b in t.blocks}
+
+
+def test_a_model_named_by_anything_but_a_string_names_its_field() -> None:
+    """A number where a format keeps its model is a mistyped field, not a missing model."""
+    native = "response.model"
+    assert model_name({"response": {"model": "gpt-4o"}}, AdapterSpec(), native) == "gpt-4o"
+    assert model_name({"response": {}}, AdapterSpec(), native) is None
+    with pytest.raises(FormatMismatch) as mistyped:
+        model_name({"response": {"model": 5}}, AdapterSpec(), native)
+    assert (mistyped.value.field, "expected a string" in str(mistyped.value)) == (native, True)
