@@ -1,12 +1,13 @@
 """Everything that decided a release, pinned by SHA-256, and checked again by `born verify`.
 
 `pinned_inputs` lists, for `release.json`, every file under the data dir a release depends on
-(`files`: path relative to the data dir -> SHA-256): lane manifests with their task lists and
-prompt templates, import specs, the policy, every eval set spec and its benchmark file, the
-erasure requests, the stored review verdicts and the sheets they came from. Grouped views say what
-each file is (`prompt_templates` per lane with the template id, `eval_sets` per eval set,
-`erasure_requests`, `review_sheets`). `changed_inputs` rehashes the files of a published release's
-pins and names each that changed or went missing.
+(`files`: path relative to the data dir -> SHA-256): lane manifests with their task lists,
+prompt templates and tests files, import specs, the policy, every eval set spec and its
+benchmark file, the erasure requests, the stored review verdicts and the sheets they came from.
+Grouped views say what each file is (`prompt_templates` per lane with the template id,
+`eval_sets` per eval set, `erasure_requests`, `review_sheets`). `changed_inputs` rehashes the
+files of a published release's pins and its source files, names each that changed or went
+missing, and each file a lane or import picks now that the release did not read.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _lane_files(data: DataDir, loaded: LoadedManifest) -> tuple[dict[str, str], 
         files[data.relative(path.resolve())] = file_hash(path)
         if field == "prompt_template.path":
             template_path = data.relative(path.resolve())
+    if loaded.tests is not None:  # the tests `executed` ran the lane's code against
+        files[data.relative(loaded.tests.path.resolve())] = loaded.tests.file_sha256
     template = {
         "id": manifest.prompt_template.id,
         "sha256": loaded.template_hash,
@@ -117,16 +120,22 @@ class ChangedInput:
     """A pinned input file whose bytes are not those the release was built from."""
 
     path: str
-    pinned: str
+    pinned: str | None  # None: a source file the release did not read (added since)
     now: str | None  # None: the file is gone
 
     def __str__(self) -> str:
+        if self.pinned is None:
+            return f"{self.path}: not read by the release (added since), now {self.now}"
         found = f"now {self.now}" if self.now else "now missing"
         return f"{self.path}: pinned {self.pinned}, {found}"
 
 
 def changed_inputs(data: DataDir, inputs: dict[str, Any]) -> list[ChangedInput]:
-    """Pinned input files (and source files) that changed or went missing since the release."""
+    """The inputs of a release that are not as it read them.
+
+    Pinned files and source files that changed or went missing, and the files the lanes and
+    imports pick now that the release did not read.
+    """
     pinned = {**inputs.get("pins", {}).get("files", {}), **inputs.get("source_files", {})}
     changed = []
     for relative, digest in sorted(pinned.items()):
@@ -138,4 +147,9 @@ def changed_inputs(data: DataDir, inputs: dict[str, Any]) -> list[ChangedInput]:
         now = file_hash(path) if path.is_file() else None
         if now != digest:
             changed.append(ChangedInput(relative, digest, now))
+    read = inputs.get("source_files", {})
+    for path in Project.load(data).input_files():
+        relative = data.relative(path)
+        if relative not in read:
+            changed.append(ChangedInput(relative, None, file_hash(path)))
     return changed

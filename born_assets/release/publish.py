@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 
 from born_assets import layout
 from born_assets.layout import DataDir, ReleaseDir
@@ -56,6 +57,7 @@ from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.license_policy import LicensePolicy
 from born_assets.specs.licenses import combine
 from born_assets.store.atomic import publish_dir
+from born_assets.store.fates import fate_counts
 from born_assets.store.memo import code_version
 from born_assets.store.result_cache import ResultCache
 from born_assets.store.unchanged import file_sha256, step_key
@@ -164,7 +166,10 @@ def read_release_json(folder: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Mismatch:
-    """A file whose bytes differ from what release.json recorded (or that is missing or extra)."""
+    """A file whose bytes differ from what release.json recorded (or is missing or extra).
+
+    Or a fact release.json states that its files contradict (path `release.json <key>`).
+    """
 
     path: str
     expected: str | None
@@ -172,8 +177,14 @@ class Mismatch:
 
 
 def verify_release(folder: Path) -> list[Mismatch]:
-    """Recompute the SHA-256 of every file and compare with release.json; [] means intact."""
-    recorded: dict[str, str] = read_release_json(folder)["files"]
+    """Recompute the SHA-256 of every file and compare with release.json; [] means intact.
+
+    release.json holds the hashes, so its own facts are checked against what they summarize:
+    the rows against the shards, the fates against `fates.parquet`, the input fingerprint and
+    the use against its inputs, the licence against its configs.
+    """
+    document = read_release_json(folder)
+    recorded: dict[str, str] = document["files"]
     present = {
         p.relative_to(folder).as_posix()
         for p in folder.rglob("*")
@@ -184,7 +195,26 @@ def verify_release(folder: Path) -> list[Mismatch]:
         actual = file_sha256(folder / name) if name in present else None
         if actual != recorded.get(name):
             mismatches.append(Mismatch(name, recorded.get(name), actual))
-    return mismatches
+    if mismatches:  # the facts are read from the files: only once these are as recorded
+        return mismatches
+    return [
+        Mismatch(f"{ReleaseDir.RELEASE_JSON} {key}", str(derived), str(document.get(key)))
+        for key, derived in _derived_facts(ReleaseDir(folder), document).items()
+        if document.get(key) != derived
+    ]
+
+
+def _derived_facts(release: ReleaseDir, document: dict[str, Any]) -> dict[str, Any]:
+    """What release.json must state, worked out from its files and its own inputs."""
+    with duckdb.connect() as con:
+        fates = fate_counts(con, release.fates)
+    return {
+        "rows": sum(pq.read_metadata(shard).num_rows for shard in release.shards()),
+        "counts_by_fate": dict(sorted(fates.items())),
+        "input_fingerprint": input_fingerprint(document["inputs"]),
+        "use": document["inputs"]["use"],
+        "license": combine(v for v in document["configs"].values() if v != "NONE"),
+    }
 
 
 def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> ReleaseOutcome:

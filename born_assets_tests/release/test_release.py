@@ -239,6 +239,55 @@ def test_verify_catches_a_flipped_byte(built: Path, tmp_path: Path, capsys) -> N
     assert [m["path"] for m in report["mismatches"]] == ["data/train-00000-of-00001.parquet"]
 
 
+def test_verify_names_a_changed_tests_file_and_a_file_added_to_a_lane(
+    built: Path, tmp_path: Path, capsys
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    tests = data_dir / "tasks" / "mbpp_plus.tests.jsonl"
+    tests.write_bytes(tests.read_bytes() + b"\n")
+    added = data_dir / "lanes" / "mbpp-plus-reference" / "part-009-added.jsonl"
+    added.write_bytes(b"")
+    capsys.readouterr()
+    assert main(["--data-dir", str(data_dir), "verify", "v1"]) == 1
+    out = capsys.readouterr().out
+    assert "INPUT CHANGED tasks/mbpp_plus.tests.jsonl: pinned " in out
+    assert (
+        "INPUT CHANGED lanes/mbpp-plus-reference/part-009-added.jsonl: not read by the release "
+        "(added since), now e3b0c442"
+    ) in out
+    assert "0 mismatches" in out and ", 2 changed" in out
+
+
+@pytest.mark.parametrize(
+    ("key", "forged"),
+    [
+        ("rows", 1),
+        ("counts_by_fate", {"released": 1}),
+        ("use", "eval"),
+        ("license", "MIT"),
+        ("input_fingerprint", "0" * 64),
+    ],
+)
+def test_verify_catches_a_fact_of_release_json_its_files_contradict(
+    built: Path, tmp_path: Path, capsys, key: str, forged: object
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    path = release(data_dir, "v1") / "release.json"
+    document = json.loads(path.read_text())
+    stated = document[key]
+    path.write_text(json.dumps({**document, key: forged}, indent=2, sort_keys=True) + "\n")
+    capsys.readouterr()
+    assert main(["--data-dir", str(data_dir), "verify", "v1", "--json"]) == 1
+    (mismatch,) = json.loads(capsys.readouterr().out)["mismatches"]
+    assert mismatch == {
+        "path": f"release.json {key}",
+        "expected": str(stated),
+        "actual": str(forged),
+    }
+
+
 def _example(data_dir: Path, origin_kind: str) -> str:
     with duckdb.connect() as con:
         ((example_id,),) = con.execute(
