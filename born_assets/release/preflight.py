@@ -2,8 +2,9 @@
 
 `release_preflight` loads everything a release reads and returns one line per problem, each
 naming the file and the field (a licence that is not SPDX, an eval set whose benchmark file is
-missing, a bad policy value, a broken erasure request). `born release` and the release asset
-refuse to build while it returns anything.
+missing, a bad policy value, a broken erasure request, an embedding model asked for without the
+extra that makes it). `born release` and the release asset refuse to build while it returns
+anything: nothing is published that a later step of the same build could not finish.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from born_assets.specs.erasure import load_requests
 from born_assets.specs.evals import load_eval_sets
 from born_assets.specs.policy import Policy, PolicyError
 from born_assets.specs.project import Project
+from born_assets.text.embedding import missing_extra
 
 
 def release_preflight(data: DataDir) -> list[str]:
@@ -21,9 +23,12 @@ def release_preflight(data: DataDir) -> list[str]:
     problems = [str(error) for error in [*project.lane_errors, *project.import_errors]]
     problems += [str(error) for error in load_eval_sets(data)[1]]
     try:
-        Policy.load(data.policy)
+        policy = Policy.load(data.policy)
     except PolicyError as error:
         problems += str(error).splitlines()
+    else:
+        if policy.similarity.embedding_model is not None and (missing := missing_extra()):
+            problems.append(f"{data.relative(data.policy)}: similarity.embedding_model: {missing}")
     requests = load_requests(data)
     if not hasattr(requests, "requests"):
         problems.append(str(requests))

