@@ -20,7 +20,8 @@
 ```
 
 A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
-which follows symlinks and refuses anything that ends up outside the data dir.
+which follows symlinks and refuses anything that ends up outside the data dir; a file or folder
+a command writes on request is resolved with `DataDir.output`, which refuses the releases folder.
 """
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ class OutsideDataDir(ValueError):
     def __init__(self, what: str, reason: str) -> None:
         super().__init__(f"{what}: {reason}")
         self.reason = reason
+
+
+class InsideReleases(ValueError):
+    """An output path from the command line that lies in the releases folder."""
 
 
 def _plain_name(name: str, what: str) -> str:
@@ -426,6 +431,23 @@ class DataDir:
         if not resolved.is_relative_to(self.root.resolve()):
             raise OutsideDataDir(
                 what, f"{str(relative)!r} resolves outside the data dir ({self.root})"
+            )
+        return resolved
+
+    def output(self, path: str | os.PathLike[str], what: str) -> Path:
+        """`path` (a file or folder to write, from the command line), resolved, symlinks followed.
+
+        A published release is immutable (`born verify` rehashes every file of it), so nothing
+        a command writes on request may land in the releases folder.
+
+        Raises:
+            InsideReleases: the path lies in the releases folder. The message names `what`.
+        """
+        resolved = Path(path).resolve()
+        if resolved.is_relative_to(self.releases.resolve()):
+            raise InsideReleases(
+                f"{what}: {str(path)!r} lies in the releases folder ({self.releases}); a "
+                "published release is never written to"
             )
         return resolved
 

@@ -172,8 +172,9 @@ def _diff(args: argparse.Namespace) -> int:
     old, new = _published(args, args.old), _published(args, args.new)
     if old is None or new is None:
         return 2
+    out = args.data.output(args.out, "--out") if args.out else None
     with duckdb.connect() as con:
-        result = diff_releases(con, old, new, args.out)
+        result = diff_releases(con, old, new, out)
     if args.json:
         print_json({"old": args.old, "new": args.new, "out": args.out, **asdict(result)})
     else:
@@ -238,4 +239,9 @@ def register(add: Any) -> None:
     add_json_flag(diff)
     diff.add_argument("old")
     diff.add_argument("new")
-    diff.add_argument("--out", type=Path, help="write the row-level diff to this Parquet file")
+    diff.add_argument(
+        "--out",
+        type=Path,
+        help="write the row-level diff to this Parquet file (whole or not at all; not inside "
+        "releases/)",
+    )
