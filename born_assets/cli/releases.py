@@ -46,7 +46,7 @@ def _summary(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     from born_assets.defs.runner import check_version_name, failure_messages, materialize_release
 
-    if args.version:
+    if args.version is not None:  # given, even empty: checked, never replaced by the next vN
         check_version_name(args.version)
     problems = release_preflight(args.data)
     if problems:
@@ -54,7 +54,7 @@ def _release(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    version = args.version or next_version(args.data)
+    version = next_version(args.data) if args.version is None else args.version
     with run_output(args) as log_level:
         result = materialize_release(args.data, version, IntendedUse(args.use), log_level)
     if not result.success:
