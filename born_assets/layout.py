@@ -92,7 +92,7 @@ class InsideReleases(ValueError):
     """An output path from the command line that lies in the releases folder."""
 
 
-def _plain_name(name: str, what: str) -> str:
+def plain_name(name: str, what: str) -> str:
     """`name` if it names one visible folder; a version from the command line may not climb."""
     if not name or name.startswith(".") or Path(name).name != name or "\\" in name:
         raise OutsideDataDir(what, f"{name!r} is not a plain folder name")
@@ -328,7 +328,7 @@ class DataDir:
 
     def validated_row_groups(self, check: str) -> Path:
         """Digests of the row groups one row-by-row check saw pass: `cache/row_groups/<check>`."""
-        return self.root / "cache" / "row_groups" / _plain_name(check, "a check's name")
+        return self.root / "cache" / "row_groups" / plain_name(check, "a check's name")
 
     @property
     def comparison_cache(self) -> Path:
@@ -393,7 +393,7 @@ class DataDir:
         Raises:
             OutsideDataDir: `version` is not a plain folder name (`..`, `a/b`, `.hidden`).
         """
-        return ReleaseDir(self.releases / _plain_name(version, "release version"))
+        return ReleaseDir(self.releases / plain_name(version, "release version"))
 
     def published_releases(self) -> list[ReleaseDir]:
         """Published releases (those with a release.json), sorted by name."""
@@ -410,7 +410,7 @@ class DataDir:
 
     def similarity_index(self, version: str) -> SimilarityIndexDir:
         """The similarity index of release `version` (built or not)."""
-        return SimilarityIndexDir(self.similarity_indexes / _plain_name(version, "release version"))
+        return SimilarityIndexDir(self.similarity_indexes / plain_name(version, "release version"))
 
     # Paths named in specs and on the command line.
     def relative(self, path: Path) -> str:
