@@ -192,7 +192,8 @@ def _problem(detail: Mapping[Any, Any]) -> tuple[str, str]:
     kind = detail["type"]
     if kind in _BOUNDS:
         name, symbol = _BOUNDS[kind]
-        return key, f"must be {symbol} {ctx[name]:g}"
+        bound = ctx[name]
+        return key, f"must be {symbol} {bound if isinstance(bound, int) else format(bound, 'g')}"
     if kind == "missing":
         return key, "required"
     if kind == "extra_forbidden":
