@@ -187,6 +187,14 @@ def yaml_problem(error: yaml.YAMLError) -> tuple[str, str]:
     return where, str(getattr(error, "problem", None) or error)
 
 
+def field_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Each problem of a validation error as (dotted field, message without pydantic's prefix)."""
+    return [
+        (".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "))
+        for e in error.errors()
+    ]
+
+
 def parse_spec(path: Path, model: type[M]) -> tuple[M, str] | SpecError:
     """Validate one YAML file against `model`; returns the model and the file's SHA-256."""
     raw = path.read_bytes()
@@ -200,10 +208,7 @@ def parse_spec(path: Path, model: type[M]) -> tuple[M, str] | SpecError:
     try:
         return model.model_validate(document), sha256_hex(raw)
     except ValidationError as error:
-        problems = [
-            (".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "))
-            for e in error.errors()
-        ]
+        problems = field_problems(error)
         field, message = problems[0]
         if len(problems) > 1:
             others = "; ".join(f"{f or '(spec)'}: {m}" for f, m in problems[1:])
