@@ -20,7 +20,8 @@
 ```
 
 A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
-which follows symlinks and refuses anything that ends up outside the data dir.
+which follows symlinks and refuses anything that ends up outside the data dir; a file or folder
+a command writes on request is resolved with `DataDir.output`, which refuses the releases folder.
 """
 
 from __future__ import annotations
@@ -87,7 +88,11 @@ class OutsideDataDir(ValueError):
         self.reason = reason
 
 
-def _plain_name(name: str, what: str) -> str:
+class InsideReleases(ValueError):
+    """An output path from the command line that lies in the releases folder."""
+
+
+def plain_name(name: str, what: str) -> str:
     """`name` if it names one visible folder; a version from the command line may not climb."""
     if not name or name.startswith(".") or Path(name).name != name or "\\" in name:
         raise OutsideDataDir(what, f"{name!r} is not a plain folder name")
@@ -323,7 +328,7 @@ class DataDir:
 
     def validated_row_groups(self, check: str) -> Path:
         """Digests of the row groups one row-by-row check saw pass: `cache/row_groups/<check>`."""
-        return self.root / "cache" / "row_groups" / _plain_name(check, "a check's name")
+        return self.root / "cache" / "row_groups" / plain_name(check, "a check's name")
 
     @property
     def comparison_cache(self) -> Path:
@@ -388,7 +393,7 @@ class DataDir:
         Raises:
             OutsideDataDir: `version` is not a plain folder name (`..`, `a/b`, `.hidden`).
         """
-        return ReleaseDir(self.releases / _plain_name(version, "release version"))
+        return ReleaseDir(self.releases / plain_name(version, "release version"))
 
     def published_releases(self) -> list[ReleaseDir]:
         """Published releases (those with a release.json), sorted by name."""
@@ -405,7 +410,7 @@ class DataDir:
 
     def similarity_index(self, version: str) -> SimilarityIndexDir:
         """The similarity index of release `version` (built or not)."""
-        return SimilarityIndexDir(self.similarity_indexes / _plain_name(version, "release version"))
+        return SimilarityIndexDir(self.similarity_indexes / plain_name(version, "release version"))
 
     # Paths named in specs and on the command line.
     def relative(self, path: Path) -> str:
@@ -426,6 +431,23 @@ class DataDir:
         if not resolved.is_relative_to(self.root.resolve()):
             raise OutsideDataDir(
                 what, f"{str(relative)!r} resolves outside the data dir ({self.root})"
+            )
+        return resolved
+
+    def output(self, path: str | os.PathLike[str], what: str) -> Path:
+        """`path` (a file or folder to write, from the command line), resolved, symlinks followed.
+
+        A published release is immutable (`born verify` rehashes every file of it), so nothing
+        a command writes on request may land in the releases folder.
+
+        Raises:
+            InsideReleases: the path lies in the releases folder. The message names `what`.
+        """
+        resolved = Path(path).resolve()
+        if resolved.is_relative_to(self.releases.resolve()):
+            raise InsideReleases(
+                f"{what}: {str(path)!r} lies in the releases folder ({self.releases}); a "
+                "published release is never written to"
             )
         return resolved
 

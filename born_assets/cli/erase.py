@@ -8,23 +8,62 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+from pydantic import ValidationError
 
 from born_assets.cli.output import note
 from born_assets.cli.progress import run_output
 from born_assets.governance.erasure_stage import preview
 from born_assets.governance.erasure_verify import collect_needles, erased_locations, scan
+from born_assets.specs.common import field_problems
 from born_assets.specs.erasure import ErasureFilter, ErasureRequest, ErasureTarget, append_request
 from born_assets.specs.project import Project
 
+# The option that gave each field of a request, for one-line refusals.
+_FLAGS = {
+    "id": "--id",
+    "requester": "--requester",
+    "reason": "--reason",
+    "example_id": "--example-id",
+    "source_benchmark": "--source",
+    "source_id": "--source",
+    "import_id": "--import-row",
+    "import_row_id": "--import-row",
+    "origin": "--origin",
+    "pattern": "--pattern",
+}
+
+
+def _two_parts(value: str, flag: str, form: str) -> tuple[str, str]:
+    first, colon, second = value.partition(":")
+    if not (colon and first.strip() and second.strip()):
+        raise ValueError(f"{flag}: {value!r} is not {form}")
+    return first, second
+
 
 def _erase_target(args: argparse.Namespace) -> ErasureTarget:
-    if args.source:
-        benchmark, _, task = args.source.partition(":")
+    if args.source is not None:
+        benchmark, task = _two_parts(args.source, "--source", "BENCHMARK:TASK_ID")
         return ErasureTarget(source_benchmark=benchmark, source_id=task)
-    if args.import_row:
-        import_id, _, row_id = args.import_row.partition(":")
+    if args.import_row is not None:
+        import_id, row_id = _two_parts(args.import_row, "--import-row", "IMPORT_ID:SOURCE_ROW_ID")
         return ErasureTarget(import_id=import_id, import_row_id=row_id)
     return ErasureTarget(example_id=args.example_id, origin=args.origin, pattern=args.pattern)
+
+
+def _request(args: argparse.Namespace, now: datetime) -> ErasureRequest:
+    """The request the options describe; a bad value is one line naming its option."""
+    try:
+        return ErasureRequest(
+            id=args.id if args.id is not None else f"ER-{now:%Y%m%d-%H%M%S}",
+            requester=args.requester,
+            reason=args.reason,
+            requested_at=now,
+            target=_erase_target(args),
+        )
+    except ValidationError as error:
+        field, message = field_problems(error)[0]
+        name = field.rsplit(".", 1)[-1]
+        raise ValueError(f"{_FLAGS.get(name, name or 'target')}: {message}") from None
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -66,14 +105,7 @@ def _erase(args: argparse.Namespace) -> int:
         print("born: erase needs --reason and --requester", file=sys.stderr)
         return 2
 
-    now = datetime.now(UTC)
-    request = ErasureRequest(
-        id=args.id or f"ER-{now:%Y%m%d-%H%M%S}",
-        requester=args.requester,
-        reason=args.reason,
-        requested_at=now,
-        target=_erase_target(args),
-    )
+    request = _request(args, datetime.now(UTC))
     dirs = Project.load(args.data).source_dirs()
     with duckdb.connect() as con:
         matches, in_releases = preview(con, args.data, dirs, ErasureFilter([request]))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from born_assets.release.export import ExportFormat, export_release
+from born_assets.store.atomic import replacing
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -18,7 +18,10 @@ def _export(args: argparse.Namespace) -> int:
     if args.out == "-":
         written = export_release(release, fmt, sys.stdout)
     else:
-        with Path(args.out).open("w", encoding="utf-8") as out:
+        with (
+            replacing(args.data.output(args.out, "--out")) as temporary,
+            temporary.open("w", encoding="utf-8") as out,
+        ):
             written = export_release(release, fmt, out)
     print(f"release {args.version}: {written} rows written as {fmt.value} JSONL", file=sys.stderr)
     return 0
@@ -36,4 +39,9 @@ def register(add: Any) -> None:
     command.add_argument(
         "--format", required=True, choices=[f.value for f in ExportFormat], help="the trainer"
     )
-    command.add_argument("--out", default="-", help="output JSONL file (default: stdout)")
+    command.add_argument(
+        "--out",
+        default="-",
+        help="output JSONL file, written whole or not at all; not inside releases/ (default: "
+        "stdout)",
+    )

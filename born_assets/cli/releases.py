@@ -46,7 +46,7 @@ def _summary(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     from born_assets.defs.runner import check_version_name, failure_messages, materialize_release
 
-    if args.version:
+    if args.version is not None:  # given, even empty: checked, never replaced by the next vN
         check_version_name(args.version)
     problems = release_preflight(args.data)
     if problems:
@@ -54,7 +54,7 @@ def _release(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    version = args.version or next_version(args.data)
+    version = next_version(args.data) if args.version is None else args.version
     with run_output(args) as log_level:
         result = materialize_release(args.data, version, IntendedUse(args.use), log_level)
     if not result.success:
@@ -172,8 +172,9 @@ def _diff(args: argparse.Namespace) -> int:
     old, new = _published(args, args.old), _published(args, args.new)
     if old is None or new is None:
         return 2
+    out = args.data.output(args.out, "--out") if args.out else None
     with duckdb.connect() as con:
-        result = diff_releases(con, old, new, args.out)
+        result = diff_releases(con, old, new, out)
     if args.json:
         print_json({"old": args.old, "new": args.new, "out": args.out, **asdict(result)})
     else:
@@ -238,4 +239,9 @@ def register(add: Any) -> None:
     add_json_flag(diff)
     diff.add_argument("old")
     diff.add_argument("new")
-    diff.add_argument("--out", type=Path, help="write the row-level diff to this Parquet file")
+    diff.add_argument(
+        "--out",
+        type=Path,
+        help="write the row-level diff to this Parquet file (whole or not at all; not inside "
+        "releases/)",
+    )

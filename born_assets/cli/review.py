@@ -17,7 +17,7 @@ from born_assets.cli.output import note
 from born_assets.layout import OutsideDataDir
 from born_assets.review.candidates import review_candidates, row_hashes
 from born_assets.review.records import write_review_records
-from born_assets.review.sheet import export_review_sheet
+from born_assets.review.sheet import export_review_sheet, sheet_stem
 from born_assets.review.verdicts import import_review_sheet, sheet_example_ids
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.policy import Policy
@@ -39,6 +39,9 @@ def _release_dir(args: argparse.Namespace) -> Path | None:
 
 def review_export(args: argparse.Namespace) -> int:
     """Sample rows from the warehouse (or a release) into a review sheet."""
+    if args.sample_n < 1:
+        raise ValueError(f"--sample-n must be >= 1, got {args.sample_n}")
+    sheet_stem(args.name, lane=args.lane, seed=args.seed, sample_n=args.sample_n)
     folder = _sheet_folder(args)
     with duckdb.connect() as con:
         rows = review_candidates(
@@ -68,10 +71,13 @@ def review_export(args: argparse.Namespace) -> int:
 
 
 def _sheet_folder(args: argparse.Namespace) -> Path:
-    """Where sheets go: inside the data dir, so that an erasure reaches their row content."""
+    """Where sheets go: inside the data dir, so that an erasure reaches their row content.
+
+    Never into the releases folder: a published release is immutable.
+    """
     if args.out is None:
         return Path(args.data.review_sheets)
-    folder: Path = args.out.resolve()
+    folder = args.data.output(args.out, "--out")
     if not folder.is_relative_to(args.data.root):
         raise OutsideDataDir(
             "--out",
@@ -122,9 +128,13 @@ def add_review_commands(commands: Any, with_example: Any) -> None:
         help="the release use the review is for (default train): for a use the policy does not "
         "exclude contaminated rows from (eval), they are offered too",
     )
-    export.add_argument("--name", help="file stem (default review-<lane>-s<seed>-n<n>)")
     export.add_argument(
-        "--out", type=Path, help="folder inside the data dir (default <data dir>/reviews/sheets)"
+        "--name", help="file stem, a plain name (default review-<lane>-s<seed>-n<n>)"
+    )
+    export.add_argument(
+        "--out",
+        type=Path,
+        help="folder inside the data dir, not in releases/ (default <data dir>/reviews/sheets)",
     )
     imported = with_example(
         actions.add_parser("import", help="store the verdicts of a filled-in sheet"),

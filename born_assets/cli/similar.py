@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from born_assets.cli.output import add_json_flag, note, print_json
-from born_assets.release.similar import Hit, Method, choose_indexes, hit_dict, similar, text_of
+from born_assets.release.similar import (
+    Hit,
+    Method,
+    UnknownExample,
+    choose_indexes,
+    hit_dict,
+    similar,
+    text_of,
+)
 
 
 def _queries(args: argparse.Namespace) -> Iterator[tuple[str, list[str]]]:
@@ -53,6 +61,8 @@ def _print_table(label: str, hits: list[Hit]) -> None:
 def _similar(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ValueError("-k must be >= 1")
+    if args.text is not None and not args.text.strip():
+        raise ValueError("--text: must be a non-empty string (an empty one resembles nothing)")
     indexes = choose_indexes(args.data, args.release, args.all)
     for index in indexes:
         if (reason := index.stale(args.data)) is not None:
@@ -60,7 +70,11 @@ def _similar(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     for label, texts in _queries(args):
         if args.id is not None:
-            found = text_of(indexes, args.data, args.id)
+            try:
+                found = text_of(indexes, args.data, args.id)
+            except UnknownExample as error:  # an unknown example: a finding, as in `born history`
+                note(f"born: {error}")
+                return 1
             more = similar(indexes, found, args.k + 1, args.method)
             hits = [h for h in more if h.example_id != args.id][: args.k]
         else:

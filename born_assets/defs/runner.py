@@ -20,7 +20,7 @@ from born_assets.defs.assets.release import RELEASE_KEY, RELEASE_VERSIONS
 from born_assets.defs.automation import RELEASE_JOB, WAREHOUSE_JOB
 from born_assets.defs.location import build_definitions
 from born_assets.layout import DataDir
-from born_assets.release.publish import VERSION_PATTERN
+from born_assets.release.publish import is_version_name
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.project import Project
 from born_assets.store.progress import LOGGER as PROGRESS_LOGGER
@@ -74,7 +74,7 @@ class JobRuns:
 
 def check_version_name(version: str) -> None:
     """Raise ValueError unless `version` may name a release (a folder and a partition key)."""
-    if not VERSION_PATTERN.match(version):
+    if not is_version_name(version):
         raise ValueError(
             f"release version {version!r} is not a valid name: use letters, digits, '.', '_' "
             f"and '-', starting with a letter or digit, at most 64 characters (e.g. v3)"

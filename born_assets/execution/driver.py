@@ -9,7 +9,8 @@ nonce, the set-up sources (the code, then the test module) and the tests: source
 unittest class, or input/expected-output cases. The driver reads the whole job before any
 untrusted code runs, then writes one JSON line per event to RESULT_FD, each carrying the nonce:
 `start` (tests planned), `setup_error`, one `test` per test, `done`. A run without `done` did
-not finish (it exited, was killed or timed out), whatever its exit code.
+not finish (it exited, was killed or timed out), whatever its exit code. A driver that cannot
+set its limits writes `confine_error` instead of `start` and runs nothing.
 
 The code runs in this process: it can do anything the sandbox allows, including lying to this
 driver. The sandbox contains harm; the driver only counts.
@@ -173,8 +174,12 @@ def confine(settings: dict[str, int]) -> None:
 def main(settings: dict[str, int], fd: int) -> None:
     """Read the job, confine this process, run the set-up and tests, report (module docstring)."""
     job = json.loads(sys.stdin.buffer.read())
-    confine(settings)
     out = Reporter(fd, job["nonce"])
+    try:
+        confine(settings)
+    except (OSError, ValueError, OverflowError) as error:  # the sandbox's failure, not the code's
+        out.event("confine_error", message=_describe(error))
+        return
     out.event("start", planned=job["planned"])
     cases = job.get("cases")
     expected = _expected_outputs(cases) if cases else []

@@ -70,9 +70,25 @@ def _verdict(
     return _unfinished(run, failure, progress, passed, total, file_size_mb)
 
 
+class SandboxFailed(RuntimeError):
+    """The driver could not set the run's limits: no code ran, and no row is to blame."""
+
+
 def judge(run: RunOutcome, nonce: str, planned: int, file_size_mb: int) -> Verdict:
-    """The verdict on one run of a job that planned `planned` tests, with its peak memory."""
+    """The verdict on one run of a job that planned `planned` tests, with its peak memory.
+
+    Raises:
+        SandboxFailed: the driver reported that it could not confine itself. Only a report
+            before `start` counts: the driver writes `start` before any untrusted code runs, so
+            the code cannot fake one.
+    """
     seen = events(run, nonce)
+    if not any(e["event"] == "start" for e in seen):
+        failed = next((e for e in seen if e["event"] == "confine_error"), None)
+        if failed is not None:
+            raise SandboxFailed(
+                f"the sandbox could not set a run's limits (execution.limits): {failed['message']}"
+            )
     verdict = _verdict(run, seen, planned, file_size_mb)
     started = run.timed_out or any(e["event"] == "start" for e in seen)
     peaks = [e["peak_kb"] for e in seen if isinstance(e.get("peak_kb"), int)]

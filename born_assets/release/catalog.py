@@ -12,13 +12,13 @@ from born_assets.layout import DataDir, ReleaseDir
 from born_assets.release.ledger import issued_versions
 from born_assets.release.publish import read_release_json
 
-_NUMBERED = re.compile(r"^v(\d+)$")
+_NUMBERED = re.compile(r"v(\d+)")
 
 
 def next_version(data: DataDir) -> str:
     """`v<N+1>` after the highest `v<N>` published or ever issued (`v1` when there is none)."""
     names = {r.version for r in data.published_releases()} | set(issued_versions(data))
-    numbers = [int(m.group(1)) for name in names if (m := _NUMBERED.match(name))]
+    numbers = [int(m.group(1)) for name in names if (m := _NUMBERED.fullmatch(name))]
     return f"v{max(numbers, default=0) + 1}"
 
 

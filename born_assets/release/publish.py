@@ -62,8 +62,14 @@ from born_assets.store.memo import code_version
 from born_assets.store.result_cache import ResultCache
 from born_assets.store.unchanged import file_sha256, step_key
 
-VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+VERSION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""What may name a release (its folder and its Dagster partition key), as a whole string."""
 DEFAULT_SHARD_ROWS = 100_000
+
+
+def is_version_name(version: str) -> bool:
+    """True when the whole of `version` matches `VERSION_PATTERN` (no trailing newline either)."""
+    return VERSION_PATTERN.fullmatch(version) is not None
 
 
 class ReleaseRefused(Exception):
@@ -219,7 +225,7 @@ def _derived_facts(release: ReleaseDir, document: dict[str, Any]) -> dict[str, A
 
 def cut_release(con: duckdb.DuckDBPyConnection, request: ReleaseRequest) -> ReleaseOutcome:
     """Build, check and publish a release; see the module docstring for the rules."""
-    if not VERSION_PATTERN.match(request.version):
+    if not is_version_name(request.version):
         raise ReleaseRefused(
             f"release version {request.version!r} must match {VERSION_PATTERN.pattern}"
         )

@@ -183,29 +183,37 @@ def similar(
     return sorted(newest.values(), key=lambda hit: (-hit.score, hit.example_id))[:k]
 
 
+class UnknownExample(LookupError):
+    """No release searched and no warehouse table holds the example id asked for."""
+
+
 def text_of(indexes: Sequence[LoadedIndex], data: DataDir, example_id: str) -> list[str]:
     """The indexed text of an example: from a release's shards, else the sanitized warehouse.
 
     Raises:
-        KeyError: no release and no warehouse table holds the example.
+        UnknownExample: no release searched and no warehouse table holds the example.
     """
     for index in reversed(indexes):
         if index.row_of(example_id) is not None:
             shards = data.release(index.info.version).shards()
-            return _text_in(shards, example_id, index.info.fields)
+            if (found := _text_in(shards, example_id, index.info.fields)) is not None:
+                return found
     sanitized = data.stage(Asset.SANITIZED) / ROWS
     fields = list(indexes[-1].info.fields) if indexes else ["prompt"]
-    if sanitized.exists():
-        return _text_in([sanitized], example_id, fields)
-    raise KeyError(f"example {example_id} is in no release and no warehouse table")
+    if sanitized.exists() and (found := _text_in([sanitized], example_id, fields)) is not None:
+        return found
+    searched = ", ".join(index.info.version for index in indexes) or "no release"
+    raise UnknownExample(
+        f"no released row with id {example_id!r} (searched {searched}), nor in the warehouse"
+    )
 
 
-def _text_in(paths: Sequence[Path], example_id: str, fields: Sequence[str]) -> list[str]:
+def _text_in(paths: Sequence[Path], example_id: str, fields: Sequence[str]) -> list[str] | None:
     table = pq.read_table(
         list(paths), columns=list(fields), filters=[("example_id", "=", example_id)]
     )
     if table.num_rows == 0:
-        raise KeyError(f"example {example_id} not found in {', '.join(map(str, paths))}")
+        return None
     return [str(table.column(f)[0].as_py() or "") for f in fields]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from born_assets.layout import plain_name
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import ReviewStatus
 
@@ -122,6 +123,17 @@ def _write_atomic(path: Path, write: Any) -> None:
     temporary.replace(path)
 
 
+def sheet_stem(name: str | None, *, lane: str | None, seed: int, sample_n: int) -> str:
+    """The sheet's file stem: `name`, else `review-<lane or all>-s<seed>-n<sample_n>`.
+
+    Raises:
+        OutsideDataDir: the stem is not a plain name (a `/`, a `..`, a leading `.`): the sheet
+            must land in its folder, where an erasure reaches its row content.
+    """
+    stem = name if name is not None else f"review-{lane or 'all'}-s{seed}-n{sample_n}"
+    return plain_name(stem, "review sheet name (--name, or --lane in the default name)")
+
+
 def export_review_sheet(
     rows: pd.DataFrame,
     out_dir: Path,
@@ -144,9 +156,10 @@ def export_review_sheet(
 
     Raises:
         FileExistsError: A sheet of that name exists (someone may be filling it in).
+        OutsideDataDir: The name is not a plain file stem (see `sheet_stem`).
         ValueError: No row to sample.
     """
-    stem = name or f"review-{lane or 'all'}-s{seed}-n{sample_n}"
+    stem = sheet_stem(name, lane=lane, seed=seed, sample_n=sample_n)
     csv_path, jsonl_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.jsonl"
     for path in (csv_path, jsonl_path):
         if path.exists():

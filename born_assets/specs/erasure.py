@@ -42,14 +42,25 @@ class ErasureTarget(StrictModel):
     origin: str | None = Field(default=None, pattern=r"^(lanes|imports)/[A-Za-z0-9_.-]+$")
     pattern: str | None = None
 
+    @field_validator(
+        "example_id", "source_benchmark", "source_id", "import_id", "import_row_id", "origin"
+    )
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty (an empty target erases nothing)")
+        return value
+
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
+                compiled = re.compile(value)
             except re.error as error:
                 raise ValueError(f"not a valid regular expression: {error}") from error
+            if compiled.search("") is not None:
+                raise ValueError("must not match the empty string (it would match every row)")
         return value
 
     @model_validator(mode="after")
@@ -131,7 +142,9 @@ class ErasureFilter:
     tombstones: Mapping[str, str] = field(default_factory=dict)  # example_id or raw hash -> request
 
     def __post_init__(self) -> None:
-        self._by_example = {r.target.example_id: r.id for r in self.requests if r.target.example_id}
+        self._by_example = {
+            r.target.example_id: r.id for r in self.requests if r.target.example_id is not None
+        }
         self._by_task = {
             (r.target.source_benchmark, r.target.source_id): r.id
             for r in self.requests
@@ -142,9 +155,13 @@ class ErasureFilter:
             for r in self.requests
             if r.target.import_id is not None
         }
-        self._by_origin = {r.target.origin: r.id for r in self.requests if r.target.origin}
+        self._by_origin = {
+            r.target.origin: r.id for r in self.requests if r.target.origin is not None
+        }
         self._patterns = [
-            (re.compile(r.target.pattern), r.id) for r in self.requests if r.target.pattern
+            (re.compile(r.target.pattern), r.id)
+            for r in self.requests
+            if r.target.pattern is not None
         ]
 
     @classmethod

@@ -36,15 +36,23 @@ class IsolationChoice(StrEnum):
     LIMITS = "limits"
 
 
+MAX_MEMORY_MB = 1024 * 1024  # 1 TiB of address space
+MAX_FILE_MB = 64 * 1024  # 64 GiB
+
+
 class ExecutionLimits(StrictModel):
-    """Per run: wall and CPU seconds, address space, file size, processes, private /tmp size."""
+    """Per run: wall and CPU seconds, address space, file size, processes, private /tmp size.
+
+    Every limit is bounded above as well: each becomes an `setrlimit` or a tmpfs size in bytes,
+    and a value the kernel cannot take would fail every run, so it is refused at load instead.
+    """
 
     wall_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
     cpu_seconds: Annotated[int, Field(strict=True, gt=0, le=3600)] = 60
-    memory_mb: Annotated[int, Field(strict=True, ge=64)] = 4096
-    file_size_mb: Annotated[int, Field(strict=True, ge=1)] = 32
+    memory_mb: Annotated[int, Field(strict=True, ge=64, le=MAX_MEMORY_MB)] = 4096
+    file_size_mb: Annotated[int, Field(strict=True, ge=1, le=MAX_FILE_MB)] = 32
     processes: Annotated[int, Field(strict=True, ge=1, le=4096)] = 64
-    tmp_mb: Annotated[int, Field(strict=True, ge=1)] = 256
+    tmp_mb: Annotated[int, Field(strict=True, ge=1, le=MAX_FILE_MB)] = 256
     stderr_tail_bytes: Annotated[int, Field(strict=True, ge=0, le=65536)] = 2048
 
 

@@ -27,7 +27,7 @@ from pydantic import Field, PrivateAttr, ValidationError
 
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.closure_policy import ClosurePolicy
-from born_assets.specs.common import SUBKEY, StrictModel, load_yaml
+from born_assets.specs.common import SUBKEY, StrictModel, load_yaml, yaml_problem
 from born_assets.specs.curation_policy import DedupPolicy, GatesPolicy, ScorePolicy
 from born_assets.specs.execution_policy import ExecutionPolicy
 from born_assets.specs.license_policy import LicensePolicy
@@ -124,7 +124,9 @@ class Policy(StrictModel):
         try:
             document = load_yaml(raw)
         except yaml.YAMLError as error:
-            raise PolicyError(source, [("", f"invalid YAML: {error}")]) from error
+            where, problem = yaml_problem(error)
+            at = f"{where}: " if where else ""
+            raise PolicyError(source, [("", f"invalid YAML: {at}{problem}")]) from error
         if not isinstance(document, dict):
             raise PolicyError(source, [("", "must be a YAML mapping")])
         try:
@@ -192,7 +194,8 @@ def _problem(detail: Mapping[Any, Any]) -> tuple[str, str]:
     kind = detail["type"]
     if kind in _BOUNDS:
         name, symbol = _BOUNDS[kind]
-        return key, f"must be {symbol} {ctx[name]:g}"
+        bound = ctx[name]
+        return key, f"must be {symbol} {bound if isinstance(bound, int) else format(bound, 'g')}"
     if kind == "missing":
         return key, "required"
     if kind == "extra_forbidden":

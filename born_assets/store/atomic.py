@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,11 +30,26 @@ class InjectedFault(OSError):
 
 def write_file(path: Path, data: bytes) -> None:
     """Write `data` to `path` (its folder created) so that readers see the old file or the new."""
+    with replacing(path) as temporary:
+        temporary.write_bytes(data)
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a fresh temporary name beside `path` that replaces `path` if the block completes.
+
+    The block writes the whole file under that name (`path`'s folder is created first); one
+    `rename` then makes it `path`, so a reader, or a failure at any moment, sees the old file or
+    the new one, never half of one. On an exception the temporary file is removed and `path` is
+    left as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    Path(temporary).replace(path)
+    temporary = path.parent / f".tmp-{path.name}.{uuid.uuid4().hex[:16]}"
+    try:
+        yield temporary
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def fault_point(name: str) -> None:

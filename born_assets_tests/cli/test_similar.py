@@ -4,7 +4,8 @@ A small published release (real BigCodeBench prompts from the sample lanes, writ
 shards with a release.json) gets its similarity index built by the real builder; the real command
 line then answers from the stored index: a reworded prompt finds its row first, `--json` carries
 every field, `--id` leaves the row itself out, a bad JSONL line is refused naming its line, and a
-release without an index says how to build one.
+release without an index says how to build one. An empty `--text` is refused like an empty
+prompt in a file, and an unknown `--id` is named with exit 1 (not a KeyError crash).
 """
 
 import json
@@ -165,3 +166,18 @@ def test_the_index_files_are_the_whole_matrices_saved(
     assert vectors.shape == (60, 384)
     np.save(expected, vectors, allow_pickle=False)
     assert embedded.similarity_index("v1").embeddings.read_bytes() == expected.read_bytes()
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t"])
+def test_an_empty_text_is_refused_like_an_empty_prompt_in_a_file(
+    data: DataDir, capsys, text: str
+) -> None:
+    code, out, err = _run(data, capsys, "--text", text)
+    assert (code, out) == (2, "")
+    assert err == "born: --text: must be a non-empty string (an empty one resembles nothing)\n"
+
+
+def test_an_unknown_id_is_named_and_exits_1_like_history(data: DataDir, capsys) -> None:
+    code, out, err = _run(data, capsys, "--release", "v1", "--id", "ex_nope")
+    assert (code, out) == (1, "")
+    assert err == "born: no released row with id 'ex_nope' (searched v1), nor in the warehouse\n"

@@ -91,6 +91,14 @@ HEAD = "requests:\n- id: A\n  reason: x\n  requested_at: 2026-01-01T00:00:00Z\n"
             HEAD + "  target: {example_id: e}\n",
             "requests.0.requester",
         ),
+        # An empty target was recorded, passed the preflight and erased nothing.
+        (HEAD + "  requester: r\n  target: {example_id: ''}\n", "requests.0.target.example_id"),
+        (
+            HEAD + "  requester: r\n  target: {source_benchmark: b, source_id: ' '}\n",
+            "requests.0.target.source_id",
+        ),
+        (HEAD + "  requester: r\n  target: {pattern: ''}\n", "requests.0.target.pattern"),
+        (HEAD + "  requester: r\n  target: {pattern: 'x*'}\n", "requests.0.target.pattern"),
     ],
 )
 def test_a_bad_requests_file_names_the_field(tmp_path: Path, text: str, field: str) -> None:
@@ -98,6 +106,30 @@ def test_a_bad_requests_file_names_the_field(tmp_path: Path, text: str, field: s
     (tmp_path / "erasure" / "requests.yaml").write_text(text)
     error = load_requests(DataDir.at(tmp_path))
     assert isinstance(error, SpecError) and error.field == field
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--pattern", ""], "born: --pattern: must not match the empty string"),
+        (["--pattern", "("], "born: --pattern: not a valid regular expression: missing )"),
+        (["--example-id", " "], "born: --example-id: must not be empty"),
+        (["--source", "nocolon"], "born: --source: 'nocolon' is not BENCHMARK:TASK_ID"),
+        (["--source", "bench:"], "born: --source: 'bench:' is not BENCHMARK:TASK_ID"),
+        (["--import-row", ":7"], "born: --import-row: ':7' is not IMPORT_ID:SOURCE_ROW_ID"),
+        (["--origin", "elsewhere"], "born: --origin: String should match pattern"),
+        (["--example-id", "e", "--id", "../x"], "born: --id: String should match pattern"),
+    ],
+)
+def test_born_erase_refuses_an_empty_or_malformed_target_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    who = ["--reason", "r", "--requester", "a@b.co", "--dry-run"]
+    assert main(["--data-dir", str(tmp_path), "erase", *argv, *who]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(expected) and captured.err.count("\n") == 1
+    assert not (tmp_path / "erasure").exists()
 
 
 @pytest.fixture(scope="module")

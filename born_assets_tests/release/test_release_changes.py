@@ -122,3 +122,14 @@ def test_counts_are_remembered_by_the_shards_content(two_releases: DataDir) -> N
     with duckdb.connect() as con:
         again = changes_since_previous(con, two_releases, "v2")
     assert again.totals == {"changed": 1, "removed": 1}
+
+
+def test_the_row_level_diff_is_written_whole_beside_nothing_else(
+    two_releases: DataDir, tmp_path: Path
+) -> None:
+    out = tmp_path / "diffs" / "v1-v2.parquet"
+    old, new = two_releases.release("v1").path, two_releases.release("v2").path
+    with duckdb.connect() as con:
+        diff_releases(con, old, new, out)
+    assert pq.read_table(out).column("change").to_pylist() == ["changed", "removed", "added"]
+    assert [p.name for p in out.parent.iterdir()] == [out.name]

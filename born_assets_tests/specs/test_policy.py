@@ -141,6 +141,12 @@ ERROR_CASES = [
      "dedup.lane_priority.lane_a: must be a valid integer"),
     ("version", 2, "version: must be 1"),
     ("surprise", True, "surprise: unknown key"),
+    # Each limit reaches setrlimit or a tmpfs size: one the kernel cannot take would fail every
+    # sandboxed run (and every row of a `require_tests: pass` family), so it is refused here.
+    ("execution.limits.memory_mb", 99999999999999,
+     "execution.limits.memory_mb: must be <= 1048576"),
+    ("execution.limits.file_size_mb", 10**12, "execution.limits.file_size_mb: must be <= 65536"),
+    ("execution.limits.tmp_mb", 10**12, "execution.limits.tmp_mb: must be <= 65536"),
 ]  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.execution.environment import Environment
 from born_assets.execution.isolation import SandboxUnavailable, claimed_users
+from born_assets.execution.outcome import SandboxFailed
 from born_assets.execution.rows import Runner, driver_source
 from born_assets.execution.sandbox import Sandbox
 from born_assets.execution.stage import ExecutionSummary, execute_candidates
@@ -130,18 +131,21 @@ def executed_asset(
             if unchanged is not None:
                 return unchanged
             with warehouse.publish(EXECUTED_KEY) as staging, warehouse.connect() as con:
-                summary = execute_candidates(
-                    con,
-                    deduplicated=deduplicated,
-                    sanitized=sanitized,
-                    sources=source_rows,
-                    tests=tests,
-                    policy=policy.execution,
-                    runner=runner,
-                    out_dir=staging,
-                    batch_rows=warehouse.batch_rows,
-                    workers=workers,
-                )
+                try:
+                    summary = execute_candidates(
+                        con,
+                        deduplicated=deduplicated,
+                        sanitized=sanitized,
+                        sources=source_rows,
+                        tests=tests,
+                        policy=policy.execution,
+                        runner=runner,
+                        out_dir=staging,
+                        batch_rows=warehouse.batch_rows,
+                        workers=workers,
+                    )
+                except SandboxFailed as error:  # the machine's fault: no row may pay for it
+                    raise dg.Failure(description=f"{warehouse.data.policy}: {error}") from error
                 step = record(staging, read, versions)
         path = warehouse.table(EXECUTED_KEY, layout.ROWS)
         return remember_result(
