@@ -43,6 +43,30 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stale_inputs(args: argparse.Namespace, version: str) -> str | None:
+    """Why re-cutting a published `version` would be refused, known before building; or None.
+
+    A release is immutable: cut again, it must come from the same inputs. What can be rehashed
+    without a build (every pinned file, the source files, the code, the use) is compared here,
+    as `born verify` does; the build itself compares the rest.
+    """
+    release = args.data.release(version)
+    if not release.release_json.is_file():
+        return None
+    inputs = read_release_json(release.path)["inputs"]
+    changed = [change.path for change in changed_inputs(args.data, inputs)]
+    changed += [
+        k for k, now in (("code_version", code_version()), ("use", args.use)) if inputs[k] != now
+    ]
+    if not changed:
+        return None
+    named = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return (
+        f"release {version} already exists and is immutable; its inputs changed since it was "
+        f"cut ({named}). Cut a new version instead: born release (next {next_version(args.data)})"
+    )
+
+
 def _release(args: argparse.Namespace) -> int:
     from born_assets.defs.runner import check_version_name, failure_messages, materialize_release
 
@@ -55,6 +79,9 @@ def _release(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     version = next_version(args.data) if args.version is None else args.version
+    if (stale := _stale_inputs(args, version)) is not None:
+        print(f"born: {stale}", file=sys.stderr)
+        return 2
     with run_output(args) as log_level:
         result = materialize_release(args.data, version, IntendedUse(args.use), log_level)
     if not result.success:

@@ -223,6 +223,25 @@ def test_a_changed_policy_under_an_existing_version_is_refused(built: Path, tmp_
     assert (release(data_dir, "v1") / "release.json").read_bytes() == before
 
 
+def test_born_release_refuses_a_published_version_whose_inputs_changed_before_building(
+    built: Path, tmp_path: Path, capsys
+) -> None:
+    """Usage error (2) and one line naming what changed: no build ran, so no log either."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    policy = data_dir / "policy.yaml"
+    policy.write_text(policy.read_text() + "# a comment\n")
+    before = (release(data_dir, "v1") / "release.json").read_bytes()
+    capsys.readouterr()
+    assert main(["--data-dir", str(data_dir), "release", "--version", "v1", "--use", "eval"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "born: release v1 already exists and is immutable; its inputs changed since it was cut "
+        "(policy.yaml, use). Cut a new version instead: born release (next v2)\n"
+    )
+    assert (release(data_dir, "v1") / "release.json").read_bytes() == before
+
+
 def test_verify_catches_a_flipped_byte(built: Path, tmp_path: Path, capsys) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(built, data_dir, symlinks=True)
