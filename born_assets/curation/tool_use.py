@@ -10,7 +10,8 @@ gate reason of its own, decided by `curation.gates` against the policy):
 * `tool_arguments_invalid`: the arguments do not validate against the declared tool's JSON
   Schema (`gates.tool_use.validate_arguments`; a declaration that is not a valid JSON Schema,
   such as `"type": "dict"`, or whose `$ref` leads nowhere or round in a circle, cannot judge and
-  is not used; a `$ref` is resolved inside the declaration only, never fetched);
+  is not used; a `$ref` is resolved inside the declaration only, never fetched; `pattern` and
+  `patternProperties` match with RE2, in linear time, see `_search`);
 * `orphan_tool_result`: a tool result answers no call made before it;
 * `unanswered_tool_call`: a call gets no result, and it is not in the conversation's last
   assistant message (a trace may end on the call it is waiting for).
@@ -20,11 +21,15 @@ Validators are compiled once per distinct schema text and kept for the evaluator
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import jsonschema
-from jsonschema.exceptions import SchemaError
+import pyarrow as pa
+import pyarrow.compute as pc
+from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 
@@ -105,7 +110,7 @@ class ToolUseMeter:
             return
         try:
             valid = validator.is_valid(arguments)
-        except (Unresolvable, RecursionError):  # the declaration cannot judge: not used
+        except (Unresolvable, RecursionError, _CannotJudge):  # the declaration is not used
             self._validators[schema] = None
             return
         if not valid:
@@ -125,7 +130,70 @@ def _compile(schema_text: str) -> Any:
         cls.check_schema(schema)
     except (json_values.NotJson, SchemaError, TypeError):
         return None
-    return cls(schema, registry=_OFFLINE)
+    if _python_regex(schema):
+        return None
+    return _linear(cls)(schema, registry=_OFFLINE)
+
+
+class _CannotJudge(Exception):
+    """A declaration's regular expression that RE2 does not take (a backreference, a lookaround)."""
+
+
+def _search(pattern: str, text: str) -> bool:
+    """`pattern` found in `text`, by RE2 (Arrow's), in time linear in the text.
+
+    jsonschema matches with Python's `re`, which backtracks: `^(a+)+$` against 40 `a`s and a `b`
+    takes hours, so one call's arguments could hang the step for a whole build.
+    """
+    try:
+        found = pc.match_substring_regex(pa.array([text], pa.string()), pattern=pattern)
+    except pa.ArrowInvalid:
+        raise _CannotJudge(pattern) from None
+    return bool(found[0].as_py())
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+@cache
+def _linear(cls: Any) -> Any:
+    """`cls` with `pattern` and `patternProperties` matched by `_search`."""
+    return jsonschema.validators.extend(
+        cls, {"pattern": _pattern, "patternProperties": _pattern_properties}
+    )
+
+
+def _python_regex(schema: Any) -> bool:
+    """True where jsonschema would still match with Python's `re`.
+
+    That is `patternProperties` beside `additionalProperties` or `unevaluatedProperties`, which it
+    checks against the patterns itself.
+    """
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "patternProperties" in item and (
+                "additionalProperties" in item or "unevaluatedProperties" in item
+            ):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 _OFFLINE: Registry[Any] = Registry()

@@ -220,6 +220,45 @@ def test_a_ref_is_never_fetched_and_one_that_leads_nowhere_cannot_judge() -> Non
     assert judged(messages, declaring(inside))["tool_argument_schema_errors"] == 1  # still judged
 
 
+def patterned(pattern: str) -> list[dict[str, Any]]:
+    return declaring(
+        {"type": "object", "properties": {"date": {"type": "string", "pattern": pattern}}}
+    )
+
+
+def test_patterns_match_in_linear_time() -> None:
+    """Python's `re` takes hours on `^(a+)+$` against 40 `a`s and a `b`; RE2 says no at once."""
+    slow = conversation(
+        message("assistant", None, [call("c1", json.dumps({"date": "a" * 40 + "b"}))]),
+        message("tool", "ok", tool_call_id="c1"),
+    )
+    assert judged(slow, patterned("^(a+)+$"))["tool_argument_schema_errors"] == 1
+    day = patterned(r"^\d{4}-\d{2}-\d{2}$")
+    assert judged(GOOD, day)["tool_argument_schema_errors"] == 0  # "2024-05-20"
+    assert judged(slow, day)["tool_argument_schema_errors"] == 1
+    keyed = declaring({"type": "object", "patternProperties": {"^d": {"type": "integer"}}})
+    assert judged(GOOD, keyed)["tool_argument_schema_errors"] == 1  # "date" is not an integer
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"properties": {"date": {"type": "string", "pattern": r"^(\d)\1$"}}},  # a backreference
+        {"patternProperties": {"^(a+)+$": {}}, "additionalProperties": False},  # Python's re
+    ],
+    ids=["backreference", "pattern-properties-beside-additional"],
+)
+def test_a_schema_whose_regex_re2_cannot_run_cannot_judge(schema: dict[str, Any]) -> None:
+    messages = conversation(
+        message("assistant", None, [call("c1", json.dumps({"date": "a" * 40 + "b"}))]),
+        message("tool", "ok", tool_call_id="c1"),
+    )
+    assert (
+        judged(messages, declaring({"type": "object", **schema}))["tool_argument_schema_errors"]
+        == 0
+    )
+
+
 @pytest.mark.parametrize(
     "arguments",
     ['{"date": NaN}', '{"date": Infinity}', '{"date": "\\ud800"}', "[" * 300 + "]" * 300],
