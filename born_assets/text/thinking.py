@@ -56,7 +56,8 @@ _GT = r"(?:>|&gt;|&#0*62;|&#x0*3e;)"
 _NAMES = "|".join(sorted(HIDDEN_TAGS, key=len, reverse=True))
 # The attribute run (group 2) is possessive and stops before any tag bracket, raw or escaped, so
 # a candidate never backtracks and never scans past the next tag: the whole scan is linear.
-_ATTRIBUTE_CHAR = r"(?:[^<>&\n]|&(?!(?:lt|gt);|#0*6[02];|#x0*3[ce];))"
+# Line breaks are white space inside a tag as anywhere in XML (`<think\n>`, `<think\n id="1">`).
+_ATTRIBUTE_CHAR = r"(?:[^<>&]|&(?!(?:lt|gt);|#0*6[02];|#x0*3[ce];))"
 _TAG_RE = re.compile(
     _LT + r"(/?)(?:" + _NAMES + r")(?![\w-])(" + _ATTRIBUTE_CHAR + r"{0,256}+)" + _GT,
     re.IGNORECASE,

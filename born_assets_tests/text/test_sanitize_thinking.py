@@ -47,6 +47,8 @@ STRIP_CASES = [
     ("<scratchpad>a</scratchpad>b", "b", 1, 26),
     ("a <THINK id='1'>x</Think> b", "a b", 1, 24),
     ('<think type="deep"\tlevel=2>x</think>y', "y", 1, 36),
+    ("<think\n>x</think\n>y", "y", 1, 18),  # a line break is white space in a tag
+    ('<think\n class="r">x</think>y', "y", 1, 27),
     ("&lt;think&gt;esc&lt;/think&gt;ok", "ok", 1, 30),
     ("&lt;think id=&quot;1&quot;&gt;esc&lt;/think&gt;ok", "ok", 1, 47),
     ("&#60;think&#62;x&#x3C;/think&#x3E;y", "y", 1, 34),
@@ -196,6 +198,7 @@ FRAGMENTS = [
     "<think>",
     "</think>",
     "<THINKING a='1'>",
+    "<think\n>",
     "</reasoning>",
     "&lt;think&gt;",
     "&lt;/think&gt;",
