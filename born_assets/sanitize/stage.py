@@ -218,26 +218,23 @@ def _remembered_summary(rows: pa.Table) -> SanitizeSummary:
 
 
 def hidden_markers(batch: pa.RecordBatch) -> list[dict[str, Any]]:
-    """Rows of a sanitized batch (`example_id, prompt, response, messages`) holding a marker.
+    """Rows of a sanitized batch (`example_id, response, messages`) holding a marker.
 
     Each is named by its example id, and by `source_file` and `source_line` when the batch has them.
 
-    Searched: the prompt, the closure, and in `messages` every text a model or person wrote
-    (contents of system, user and assistant messages, tool-call arguments). A tool's output is
-    the environment's text, not reasoning: like in the closure, where it is fenced code, it is
-    not searched. Arrow's RE2 pre-filter (`TAG_CANDIDATE`, case-insensitive) picks the few rows
-    that could hold one; only those go through `find_hidden_markers`.
+    Searched: what sanitization strips, so a row it kept whole never fails: the closure, and in
+    `messages` the texts a model or person wrote (the contents of system, user and assistant
+    messages). A tool call's arguments and a tool's output are data (a file the agent wrote, a
+    page it read) and stay as they were, as in the closure, where they are fenced; so does the
+    prompt, which renders the same messages with their tool results. Arrow's RE2 pre-filter
+    (`TAG_CANDIDATE`, case-insensitive) picks the few rows that could hold one; only those go
+    through `find_hidden_markers`.
     """
-    candidates = pc.or_(
-        *(
-            pc.match_substring_regex(batch.column(name), TAG_CANDIDATE, ignore_case=True)
-            for name in ("prompt", "response")
-        )
-    )
+    candidates = pc.match_substring_regex(batch.column("response"), TAG_CANDIDATE, ignore_case=True)
     candidates = pc.or_(pc.fill_null(candidates, False), _message_candidates(batch))
     found = []
     for row in batch.filter(candidates).to_pylist():
-        texts = [row["prompt"], row["response"], *message_texts(row["messages"])]
+        texts = [row["response"], *message_texts(row["messages"])]
         markers = [marker for text in texts for marker in find_hidden_markers(text)]
         if markers:
             where = {k: row[k] for k in ("source_file", "source_line") if k in row}
@@ -246,12 +243,10 @@ def hidden_markers(batch: pa.RecordBatch) -> list[dict[str, Any]]:
 
 
 def message_texts(messages: list[dict[str, Any]] | None) -> Iterator[str]:
-    """The texts of a row's messages that a model or person wrote (not a tool's output)."""
+    """The texts of a row's messages that a model or person wrote (not tool calls or outputs)."""
     for message in messages or []:
         if message["role"] != "tool" and message["content"]:
             yield message["content"]
-        for call in message["tool_calls"] or []:
-            yield call["function"]["arguments"] or ""
 
 
 def _message_candidates(batch: pa.RecordBatch) -> pa.Array:
@@ -261,13 +256,8 @@ def _message_candidates(batch: pa.RecordBatch) -> pa.Array:
     hit = pc.match_substring_regex(
         pc.struct_field(flat, "content"), TAG_CANDIDATE, ignore_case=True
     )
-    calls = pc.list_flatten(pc.struct_field(flat, "tool_calls"))
-    arguments = pc.struct_field(pc.struct_field(calls, "function"), "arguments")
-    call_hit = pc.match_substring_regex(arguments, TAG_CANDIDATE, ignore_case=True)
-    rows = set(pc.list_parent_indices(messages).filter(pc.fill_null(hit, False)).to_pylist())
-    call_messages = pc.list_parent_indices(pc.struct_field(flat, "tool_calls"))
-    for message in call_messages.filter(pc.fill_null(call_hit, False)).to_pylist():
-        rows.add(pc.list_parent_indices(messages)[message].as_py())
+    written = pc.and_(pc.fill_null(hit, False), pc.not_equal(pc.struct_field(flat, "role"), "tool"))
+    rows = set(pc.list_parent_indices(messages).filter(pc.fill_null(written, False)).to_pylist())
     return pa.array([index in rows for index in range(batch.num_rows)], pa.bool_())
 
 

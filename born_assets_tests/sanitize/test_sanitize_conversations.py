@@ -290,7 +290,12 @@ def test_a_chat_with_no_action_has_its_last_answer_as_result() -> None:
     ]
 
 
-def test_markers_in_messages_are_found_but_a_tool_output_is_not_reasoning() -> None:
+def test_markers_in_what_was_written_are_found_but_tool_calls_and_outputs_are_data() -> None:
+    """The check searches what sanitization strips, and nothing it keeps.
+
+    A tag in a tool's input or output is data (an agent writing a chat template, a page it read)
+    and stays; so does the prompt, which renders the prompt side's tool results.
+    """
     rows = [
         [message("assistant", "ok <think>x</think>")],
         [
@@ -312,9 +317,9 @@ def test_markers_in_messages_are_found_but_a_tool_output_is_not_reasoning() -> N
     batch = pa.RecordBatch.from_pydict(
         {
             "example_id": ["a", "b", "c", "d"],
-            "prompt": ["p"] * 4,
+            "prompt": ["p", "p", "<tool_result>\n<thinking>data</thinking>\n</tool_result>", "p"],
             "response": ["r"] * 4,
             "messages": pa.array(rows, MESSAGES),
         }
     )
-    assert [found["example_id"] for found in hidden_markers(batch)] == ["a", "b"]
+    assert [found["example_id"] for found in hidden_markers(batch)] == ["a"]

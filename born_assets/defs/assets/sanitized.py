@@ -169,8 +169,8 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
         asset=SANITIZED_KEY,
         name=NO_HIDDEN.name,
         description=(
-            "No hidden-reasoning marker of any known form is left in a prompt, a response or "
-            "the messages."
+            "No hidden-reasoning marker of any known form is left in a response or in what a "
+            "model or person wrote in the messages (tool calls and outputs are data)."
         ),
         reads=_kept_rows,
     )
@@ -179,7 +179,7 @@ def sanitized_checks(sources: Sequence[dg.AssetKey]) -> list[Check]:
         rows = 0
         (path,) = _kept_rows(warehouse)
         with passed_groups(warehouse, NO_HIDDEN, path) as groups:
-            columns = ["example_id", "source_file", "source_line", "prompt", "response", "messages"]
+            columns = ["example_id", "source_file", "source_line", "response", "messages"]
             batches = groups.batches(warehouse.batch_rows, columns)
             # The scan is Arrow's RE2 (the GIL released): batches are searched side by side.
             threads = worker_count(warehouse.workers, 2)
