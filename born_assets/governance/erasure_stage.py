@@ -2,11 +2,13 @@
 
 Ingest already refuses every line a request or tombstone covers (recorded as `erased`, without
 content). This stage then records the tombstones of those lines, rewrites each stored release
-that still holds them, and can prove that no erased example survives anywhere.
+that still holds them and each review sheet that shows them, empties the caches that may hold
+text of theirs (`forget_cached_results`), and can prove that no erased example survives anywhere.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from born_assets import layout
 from born_assets.layout import DataDir
 from born_assets.release.ledger import recover_releases
 from born_assets.release.rewrite import ReleaseErasure, erase_from_release, erased_in_release
+from born_assets.review.sheet import drop_sheet_rows
 from born_assets.schemas.vocabulary import QuarantineReason
 from born_assets.specs.erasure import (
     ErasureFilter,
@@ -50,9 +53,14 @@ def erased_lines(con: duckdb.DuckDBPyConnection, source_dirs: Sequence[Path]) ->
     return [Tombstone(e, h, r) for e, h, r in rows]
 
 
-def record_tombstones(data: DataDir, new: Sequence[Tombstone]) -> list[Tombstone]:
-    """Merge new tombstones into the store (they are never removed); returns all of them."""
+def record_tombstones(data: DataDir, new: Sequence[Tombstone]) -> tuple[list[Tombstone], int]:
+    """Merge new tombstones into the store (they are never removed).
+
+    Returns:
+        All of them, and how many were not recorded before.
+    """
     merged = {(t.example_id, t.raw_sha256): t for t in load_tombstones(data)}
+    before = len(merged)
     for stone in new:
         merged.setdefault((stone.example_id, stone.raw_sha256), stone)
     stones = [merged[k] for k in sorted(merged)]
@@ -62,7 +70,36 @@ def record_tombstones(data: DataDir, new: Sequence[Tombstone]) -> list[Tombstone
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, tmp, compression="zstd")
     tmp.replace(path)
-    return stones
+    return stones, len(stones) - before
+
+
+def erase_review_sheets(data: DataDir, stones: Sequence[Tombstone]) -> dict[str, int]:
+    """Rewrite every review sheet without the erased examples; rows dropped per file changed."""
+    folder = data.review_sheets
+    if not folder.is_dir():
+        return {}
+    erased = {s.example_id for s in stones}
+    dropped = {}
+    for path in sorted([*folder.glob("*.csv"), *folder.glob("*.jsonl")]):
+        if rows := drop_sheet_rows(path, erased):
+            dropped[data.relative(path)] = rows
+    return dropped
+
+
+def forget_cached_results(data: DataDir, execution_cache: Path) -> list[str]:
+    """Empty the caches whose results may quote an erased row; returns the caches emptied.
+
+    A sandboxed test result keeps the first failure of the row's code (its message may quote the
+    code's own strings), and a check result its failing examples; neither names the rows it came
+    from, so every entry goes, from the execution cache wherever it lies (`$BORN_EXECUTION_CACHE`
+    may share one between data dirs). The next build runs those tests and checks again.
+    """
+    emptied = []
+    for cache in (execution_cache, data.check_cache):
+        if cache.is_dir():
+            shutil.rmtree(cache)
+            emptied.append(str(cache))
+    return emptied
 
 
 def erase_releases(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import os
+import re
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import orjson
 import pandas as pd
 
 from born_assets.layout import plain_name
+from born_assets.schemas.columns import EXAMPLE_ID
 from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.vocabulary import ReviewStatus
 
@@ -41,6 +44,7 @@ INFO_COLUMNS = (
 ENTRY_COLUMNS = ("verdict", "reviewer_id", "notes")
 SHEET_COLUMNS = INFO_COLUMNS + ENTRY_COLUMNS
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_IDS = re.compile(EXAMPLE_ID.strip("^$"))
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,27 @@ def _write_atomic(path: Path, write: Any) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     temporary.replace(path)
+
+
+def drop_sheet_rows(path: Path, example_ids: Set[str]) -> int:
+    """Rewrite a sheet file (`.csv` or `.jsonl`) without the rows of `example_ids`; rows dropped.
+
+    A row goes when it names one of them anywhere (a reviewer may have moved columns about);
+    every other row stays as it stands, verdicts filled in so far included. An unchanged file is
+    not rewritten.
+    """
+    if path.suffix == ".jsonl":
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if example_ids.isdisjoint(_IDS.findall(line))]
+        if len(kept) < len(lines):
+            _write_atomic(path, lambda handle: handle.writelines(kept))
+        return len(lines) - len(kept)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    kept_rows = [row for row in rows if example_ids.isdisjoint(_IDS.findall(",".join(row)))]
+    if len(kept_rows) < len(rows):
+        _write_atomic(path, lambda handle: csv.writer(handle).writerows(kept_rows))
+    return len(rows) - len(kept_rows)
 
 
 def sheet_stem(name: str | None, *, lane: str | None, seed: int, sample_n: int) -> str:

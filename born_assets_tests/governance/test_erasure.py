@@ -6,6 +6,8 @@ rewritten and still verify, and the tombstone keeps refusing the row even if the
 
 from __future__ import annotations
 
+import csv
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,6 +161,17 @@ def test_erasure_removes_the_row_from_every_file_and_releases_still_verify(
     shutil.copytree(released, data_dir, symlinks=True)
     example_id = _example(data_dir, "swebench-lite-gold")
     assert parquet_files_holding(data_dir, example_id)
+    review = ["review", "export", "--release", "v1", "--lane", "swebench-lite-gold"]
+    assert main(["--data-dir", str(data_dir), *review, "--sample-n", "1000"]) == 0
+    sheets = sorted((data_dir / "reviews" / "sheets").iterdir())
+    assert len(sheets) == 2 and all(example_id in p.read_text() for p in sheets)
+    # test results (failures may quote a row's code) and check results (failing examples): an
+    # entry written before the erasure stands for one that may quote the erased row
+    caches = [Path(os.environ["BORN_EXECUTION_CACHE"]), data_dir / "cache" / "checks"]
+    before = [cache / "zz" / "written-before.json" for cache in caches]
+    for entry in before:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        entry.write_text('{"detail": "a failure quoting the erased row"}')
     args = ["--data-dir", str(data_dir), "erase", "--example-id", example_id]
     who = ["--reason", "data subject request", "--requester", "dpo@born.example", "--id", "ER-7"]
     assert main([*args, *who, "--dry-run"]) == 0
@@ -166,6 +179,12 @@ def test_erasure_removes_the_row_from_every_file_and_releases_still_verify(
     assert not (data_dir / "erasure" / "requests.yaml").exists()
     assert main([*args, *who]) == 0
     assert parquet_files_holding(data_dir, example_id) == []
+    assert [example_id in p.read_text() for p in sheets] == [False, False]
+    csv_sheet, jsonl_sheet = sheets
+    with csv_sheet.open(newline="") as handle:
+        assert len(list(csv.reader(handle))) == 1 + 59  # the header and the 59 other rows
+    assert len(jsonl_sheet.read_text().splitlines()) == 59
+    assert not any(entry.exists() for entry in before)  # emptied; this build's own may follow
     folder = data_dir / "releases" / "v1"
     assert verify_release(folder) == []
     document = read_release_json(folder)

@@ -12,7 +12,9 @@ from born_assets.defs.metadata import counts_table
 from born_assets.defs.resources import WarehouseResource
 from born_assets.governance.erasure_stage import (
     erase_releases,
+    erase_review_sheets,
     erased_lines,
+    forget_cached_results,
     record_tombstones,
     survivors,
 )
@@ -35,13 +37,14 @@ def erasure_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         owners=["team:governance"],
         description=(
             "One tombstone per erased row (hashes and request id, never content); every stored "
-            "release that still held an erased row is rewritten and re-hashed."
+            "release that still held an erased row is rewritten and re-hashed, every review "
+            "sheet that showed one rewritten, and the caches that may quote one emptied."
         ),
     )
     def _erasure(warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             dirs = [warehouse.asset_dir(k) for k in sources]
-            stones = record_tombstones(warehouse.data, erased_lines(con, dirs))
+            stones, added = record_tombstones(warehouse.data, erased_lines(con, dirs))
             rewritten = erase_releases(
                 con,
                 warehouse.data,
@@ -50,6 +53,10 @@ def erasure_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                     warehouse.data, version, warehouse.load_policy(), warehouse.batch_rows, 1
                 ),
             )
+        sheets = erase_review_sheets(warehouse.data, stones)
+        emptied = (
+            forget_cached_results(warehouse.data, warehouse.execution_cache_dir) if added else []
+        )
         by_request: dict[str, int] = {}
         for stone in stones:
             by_request[stone.request_id] = by_request.get(stone.request_id, 0) + 1
@@ -57,6 +64,9 @@ def erasure_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             metadata={
                 "dagster/row_count": len(stones),
                 "tombstones": len(stones),
+                "tombstones_added": added,
+                "review_sheet_rows_removed": dg.MetadataValue.json(sheets),
+                "caches_emptied": dg.MetadataValue.json(emptied),
                 "tombstones_by_request": counts_table(by_request, "request_id"),
                 "releases_rewritten": dg.MetadataValue.json(
                     [
