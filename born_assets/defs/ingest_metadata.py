@@ -12,7 +12,9 @@ from born_assets.defs.metadata import column_schema, counts_table, preview
 from born_assets.ingest.files import IngestSummary
 from born_assets.schemas.ingest import LineageRecord
 
-PREVIEW_COLUMNS = ["example_id", "source_id", "teacher_model", "source_type", "prompt", "response"]
+PREVIEW_COLUMNS = [
+    "example_id", "source_id", "teacher_model", "source_type", "source_file", "source_line"
+]  # fmt: skip
 QUARANTINE_PREVIEW_COLUMNS = ["source_file", "source_line", "reason", "field", "message"]
 
 

@@ -47,7 +47,11 @@ def markdown_table(rows: Sequence[Mapping[str, object]], columns: list[str]) -> 
 
 
 def preview(path: Path, columns: list[str], rows: int = PREVIEW_ROWS) -> dg.MetadataValue:
-    """The first rows of a Parquet table as Markdown (reads one small batch only)."""
+    """The first rows of a Parquet table as Markdown (reads one small batch only).
+
+    Name no column of row text (a prompt, a response): Dagster keeps materialization metadata in
+    its own event log under `DAGSTER_HOME`, outside the data dir, where an erasure cannot reach.
+    """
     parquet = pq.ParquetFile(path)
     if parquet.metadata.num_rows == 0:
         return dg.MetadataValue.md("_(no rows)_")

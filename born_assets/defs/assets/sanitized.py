@@ -73,7 +73,9 @@ def _metadata(
         "quarantined_empty_by_reason": counts_table(summary.empty, "reason"),
         "transforms_applied": counts_table(summary.transforms, "transform"),
         "hidden_chars_removed": summary.hidden_chars_removed,
-        "preview": preview(path, ["example_id", "origin_id", "sections_derived", "response"]),
+        "preview": preview(
+            path, ["example_id", "origin_id", "sections_derived", "hidden_chars_removed"]
+        ),
         "path": dg.MetadataValue.path(str(path)),
     }
 

@@ -60,7 +60,9 @@ def similarity_index_asset() -> dg.AssetsDefinition:
             "shingle_words": info.shingle_words,
             "release_json_sha256": info.release_json_sha256,
             "policy_sha256": info.policy_sha256,
-            "preview": preview(folder.rows, ["example_id", "origin_id", "preview"]),
+            "preview": preview(
+                folder.rows, ["example_id", "origin_id", "teacher_model", "source_line"]
+            ),
             "path": dg.MetadataValue.path(str(folder.path)),
         }
         return remember_result(warehouse, folder.path, step, metadata)
