@@ -6,7 +6,8 @@ that row from its last output instead of computing it again. `RowMemo.open` uses
 only when the versions it was built with (`memo.json`, written by `write_versions`) equal the
 current ones. It indexes the old example ids (a sorted narrow array, ~35 bytes a row) and reads
 the old rows row group by row group in the order a new run asks for them, which is the old order
-when the inputs are mostly unchanged, so memory stays at a few row groups.
+when the inputs are mostly unchanged, so memory stays at a few row groups. The last output is
+used only while its bytes are those its step recorded (`store.unchanged`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from born_assets.store.json_state import read_json_object
 from born_assets.store.parallel import Lookahead, ordered_map
 from born_assets.store.parquet import parquet_reader
 from born_assets.store.progress import Progress
+from born_assets.store.unchanged import as_recorded
 
 Out = TypeVar("Out")
 CODE_PACKAGE = Path(__file__).resolve().parents[1]
@@ -139,11 +141,13 @@ class RowMemo:
     ) -> RowMemo:
         """The memo of `folder/file_name`, if it was computed with exactly `versions`.
 
-        A file that is not whole Parquet (truncated, say) is no memo: its rows are computed
+        Only a file with the SHA-256 its step recorded (`store.unchanged.as_recorded`) is one: a
+        row edited in the table since would otherwise be handed back under its example id. A
+        file that is not whole Parquet (truncated, say) is no memo either: its rows are computed
         again, never read as fewer rows.
         """
         path = folder / file_name
-        valid = path.is_file() and _recorded_versions(folder) == dict(versions)
+        valid = _recorded_versions(folder) == dict(versions) and as_recorded(folder, file_name)
         return cls(path if valid and is_whole_parquet(path) else None, columns)
 
     @property

@@ -83,6 +83,18 @@ def record(staging: Path, inputs: Sequence[Path], versions: Mapping[str, str]) -
     return key
 
 
+def as_recorded(folder: Path, name: str) -> bool:
+    """True when `folder/name` has the SHA-256 its step recorded when it wrote it.
+
+    A table changed since in any way (a row edited in place, a file copied over) is not what the
+    step computed: nothing may be taken from it as remembered.
+    """
+    state = _read(folder)
+    files = state.get("files") if state is not None else None
+    path = folder / name
+    return isinstance(files, dict) and path.is_file() and files.get(name) == file_sha256(path)
+
+
 def attach(folder: Path, key: str, metadata: str) -> bool:
     """Add the step's metadata to the state of its published folder, if that is still its own.
 

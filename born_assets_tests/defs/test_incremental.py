@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from born_assets.store.memo import RowMemo, in_input_order, remembered_stream, write_versions
+from born_assets.store.unchanged import record
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.graph import materialization_metadata, materialize_all
 
@@ -171,6 +172,7 @@ def test_memo_takes_runs_across_row_groups_in_order_and_runs_out_of_order(tmp_pa
 def test_memo_is_empty_when_versions_differ(tmp_path: Path) -> None:
     _table(["ex_1"], 1, tmp_path / "rows.parquet")
     write_versions(tmp_path, {"code": "a"})
+    record(tmp_path, [], {"code": "a"})  # the file hashes a stage records as it publishes
     assert len(RowMemo.open(tmp_path, "rows.parquet", {"code": "a"}, ["value"])) == 1
     assert len(RowMemo.open(tmp_path, "rows.parquet", {"code": "b"}, ["value"])) == 0
     assert len(RowMemo.open(tmp_path / "none", "rows.parquet", {"code": "a"}, ["value"])) == 0

@@ -15,6 +15,7 @@ from born_assets.governance.pii_stage import PiiMemo, candidates, pii_versions, 
 from born_assets.sanitize.stage import ROWS_SCHEMA
 from born_assets.specs.pii_policy import PiiPolicy
 from born_assets.store.memo import write_versions
+from born_assets.store.unchanged import record
 
 TEXTS = [
     "Write to ada@lovelace-labs.io about the report.",
@@ -75,6 +76,7 @@ def test_remembered_rows_are_taken_as_they_were_with_workers(tmp_path: Path) -> 
     first = _scan(inputs, tmp_path / "first", workers=1)
     versions = pii_versions(PiiPolicy())
     write_versions(tmp_path / "first", versions)
+    record(tmp_path / "first", [], versions)  # the file hashes a stage records as it publishes
     memo = PiiMemo.open(tmp_path / "first", versions)
     again = _scan(inputs, tmp_path / "again", workers=2, memo=memo)
     assert again.remembered == 30
@@ -95,6 +97,7 @@ def test_added_rows_are_scanned_and_known_row_groups_are_not_read(tmp_path: Path
     _scan(_inputs(tmp_path / "before", 30, row_group=10), tmp_path / "first", workers=1)
     versions = pii_versions(PiiPolicy())
     write_versions(tmp_path / "first", versions)
+    record(tmp_path / "first", [], versions)
     memo = PiiMemo.open(tmp_path / "first", versions)
     inputs = _inputs(tmp_path / "after", 45, row_group=10)  # rows 30-44 are new
 

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from born_assets.ingest.files import IngestSummary
 from born_assets.ingest.reuse import IngestState
 from born_assets.store.memo import RowMemo, is_whole_parquet, write_versions
+from born_assets.store.unchanged import record
 
 VERSIONS = {"code": "c1"}
 
@@ -26,6 +27,7 @@ def memo_folder(tmp_path: Path) -> Path:
     table = pa.table({"example_id": [f"ex_{i}" for i in range(1000)], "x": list(range(1000))})
     pq.write_table(table, folder / "rows.parquet", row_group_size=100)
     write_versions(folder, VERSIONS)
+    record(folder, [], VERSIONS)  # the file hashes a stage records as it publishes
     return folder
 
 
@@ -42,6 +44,16 @@ def test_a_truncated_memo_is_no_memo(tmp_path: Path) -> None:
         os.truncate(path, size)
         assert not is_whole_parquet(path)
         assert len(RowMemo.open(folder, "rows.parquet", VERSIONS, ["x"])) == 0
+
+
+def test_a_memo_whose_rows_changed_since_it_was_written_is_no_memo(tmp_path: Path) -> None:
+    """A row edited in place would be handed back under its example id: never trusted."""
+    folder = memo_folder(tmp_path)
+    table = pq.read_table(folder / "rows.parquet")
+    edited = table.set_column(1, "x", pa.array([-1, *range(1, 1000)]))
+    pq.write_table(edited, folder / "rows.parquet", row_group_size=100)
+    assert is_whole_parquet(folder / "rows.parquet")
+    assert len(RowMemo.open(folder, "rows.parquet", VERSIONS, ["x"])) == 0
 
 
 def test_a_truncated_ingest_table_makes_the_ingest_run_again(tmp_path: Path) -> None:
