@@ -1,7 +1,8 @@
 """The ledger of issued release versions: a version name, once issued, is never issued again.
 
 One JSON line per version, appended and synced before the release becomes visible, so a crash
-at any moment after cannot free the name: a release lost or deleted later still holds it.
+at any moment after cannot free the name: a release lost or deleted later still holds it. A line
+a crash cut short was never issued: it is ended by the next append and skipped when read.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ def issued_versions(data: DataDir) -> dict[str, str]:
     issued: dict[str, str] = {}
     complete = path.read_text(encoding="utf-8").split("\n")[:-1]  # a torn last line: not issued
     for line in complete:
-        if line.strip():
+        try:
             entry = json.loads(line)
             issued.setdefault(entry["version"], entry["input_fingerprint"])
+        except (ValueError, KeyError, TypeError):  # blank, or torn and ended by a later append
+            continue
     return issued
 
 
@@ -40,6 +43,8 @@ def record_issued(data: DataDir, version: str, fingerprint: str) -> None:
         "issued_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
+    if path.is_file() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
+        line = b"\n" + line  # end a line a crash cut short, so this entry stands on its own
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)

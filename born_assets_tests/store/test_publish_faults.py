@@ -115,3 +115,7 @@ def test_a_torn_last_ledger_line_was_never_issued(tmp_path: Path) -> None:
     with data.version_ledger.open("a") as ledger:
         ledger.write('{"version": "v2", "input_fing')
     assert issued_versions(data) == {"v1": "a" * 64}
+    record_issued(data, "v3", "c" * 64)  # the next issue ends the torn line first
+    record_issued(data, "v4", "d" * 64)
+    assert issued_versions(data) == {"v1": "a" * 64, "v3": "c" * 64, "v4": "d" * 64}
+    assert data.version_ledger.read_text().count("\n") == 4
