@@ -388,11 +388,24 @@ def _signed_rows(
         arrived = end
 
     for part in remembered_stream(worker, batches, memo, workers):
-        place(*part.computed)
         remembered_rows = _remembered_signatures(part.remembered, settings.num_perm)
-        place(part.known.column("example_id"), remembered_rows)
+        parts = [part.computed, (part.known.column("example_id"), remembered_rows)]
+        place(*_in_order(part.example_ids, parts))  # as a build from scratch writes them
         remembered += part.remembered.num_rows
     return pa.concat_arrays(ids) if ids else pa.array([], pa.string()), keys[:arrived], remembered
+
+
+def _in_order(
+    order: pa.Array | pa.ChunkedArray, parts: Sequence[tuple[pa.Array, Signatures]]
+) -> tuple[pa.Array, Signatures]:
+    """The signed rows of `parts` together, in the order of `order` (a batch's example ids)."""
+    ids = pa.concat_arrays([part_ids.cast(pa.string()) for part_ids, _ in parts])
+    signatures = [signed for _, signed in parts]
+    at = pc.index_in(ids, value_set=pa.array(order, pa.string())).to_numpy(zero_copy_only=False)
+    permutation = np.argsort(at, kind="stable")
+    matrix = np.concatenate([signed.matrix for signed in signatures])
+    empty = np.concatenate([signed.empty for signed in signatures])
+    return ids.take(pa.array(permutation)), Signatures(matrix[permutation], empty[permutation])
 
 
 def _task_numbers(ranked: pa.Table, example_ids: pa.Array) -> list[int | None]:

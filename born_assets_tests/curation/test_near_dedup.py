@@ -241,6 +241,16 @@ def test_near_decisions_do_not_depend_on_the_texts_order_nor_on_the_memo(
     remembered, count = decide(shuffled[::-1], "remembered", memo)
     assert count == len(rows)
     assert remembered.equals(in_order)
+    # A memo that knows every other row: the signatures come out in the texts' order, as a
+    # build from scratch writes them, not the new rows of each batch first.
+    fresh = pq.read_table(tmp_path / "in-order-signatures.parquet")
+    half = fresh.filter(pa.array([i % 2 == 0 for i in range(fresh.num_rows)]))
+    pq.write_table(half, tmp_path / "half.parquet")
+    mixed, count = decide(
+        list(range(len(rows))), "mixed", RowMemo(tmp_path / "half.parquet", SIGNATURE_COLUMNS)
+    )
+    assert count == half.num_rows and mixed.equals(in_order)
+    assert pq.read_table(tmp_path / "mixed-signatures.parquet").equals(fresh)
 
 
 def test_a_survivor_with_two_text_rows_is_refused(policy: Policy, tmp_path: Path) -> None:
