@@ -358,10 +358,28 @@ def _remember_checks(
     _check_cache(request).put(_checks_key(request, files), checks.outcomes_record(outcomes))
 
 
+_HIDDEN_VERSION = re.compile(r"\.(?P<version>.+)\.(?:link-)?[0-9a-f]{16}")
+"""A version's hidden folder or link (`store.atomic.publish_dir`): `.v2.<hex>`, `.v2.link-<hex>`."""
+
+
 def _sweep_scratch(releases: Path) -> None:
-    """Remove scratch folders that a killed build left behind (never a published release)."""
+    """Remove what a killed build left behind (never a published release).
+
+    That is its scratch folders, and the hidden folder and link of a version that never became
+    visible: killed between its rename and its link, a whole release's size stayed on disk. Run
+    under the warehouse lock, while no other cut can be publishing.
+    """
     for child in releases.glob(".tmp-*"):
         shutil.rmtree(child, ignore_errors=True)
+    for child in releases.glob(".*"):
+        found = _HIDDEN_VERSION.fullmatch(child.name)
+        target = releases / found["version"] if found else None
+        if target is None or target.exists() or target.is_symlink():
+            continue
+        if child.is_symlink() or child.is_file():
+            child.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(child, ignore_errors=True)
 
 
 def _refuse(

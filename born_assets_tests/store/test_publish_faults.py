@@ -18,6 +18,7 @@ import pytest
 from born_assets.layout import DataDir
 from born_assets.release.catalog import next_version
 from born_assets.release.ledger import issued_versions, record_issued, recover_releases
+from born_assets.release.publish import _sweep_scratch
 from born_assets.store.atomic import FAULT_ENV, InjectedFault, publish_dir
 
 POINTS = ["publish.synced", "publish.linked", "publish.retired", "publish.swapped"]
@@ -119,3 +120,20 @@ def test_a_torn_last_ledger_line_was_never_issued(tmp_path: Path) -> None:
     record_issued(data, "v4", "d" * 64)
     assert issued_versions(data) == {"v1": "a" * 64, "v3": "c" * 64, "v4": "d" * 64}
     assert data.version_ledger.read_text().count("\n") == 4
+
+
+def test_a_version_killed_between_its_rename_and_its_link_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """The next cut removes the hidden copy and link of a version that never became visible."""
+    releases = tmp_path / "releases"
+    live = releases / ".v1.0123456789abcdef"
+    live.mkdir(parents=True)
+    (live / "release.json").write_text("{}")
+    (releases / "v1").symlink_to(live.name, target_is_directory=True)  # published
+    lost = releases / ".v2.fedcba9876543210"
+    lost.mkdir()
+    (lost / "release.json").write_text("{}")
+    (releases / ".v2.link-fedcba9876543210").symlink_to(lost.name, target_is_directory=True)
+    _sweep_scratch(releases)
+    assert sorted(p.name for p in releases.iterdir()) == [".v1.0123456789abcdef", "v1"]
