@@ -18,6 +18,15 @@ from pydantic import Field
 _PLANNED = "PLANNED"
 _SUCCEEDED = "SUCCEEDED"
 _FAILED = "FAILED"
+_IN_PROGRESS = frozenset(
+    {
+        dg.DagsterRunStatus.QUEUED,
+        dg.DagsterRunStatus.NOT_STARTED,
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+    }
+)
+"""A run in one of these may still write the checks' results."""
 
 
 def check_problem(
@@ -61,6 +70,18 @@ class ReleaseGate(dg.ConfigurableResource):
         found = (check_problem(instance, key, run_id) for key in keys)
         return [problem for problem in found if problem is not None]
 
+    def other_runs_building(self, instance: dg.DagsterInstance, run_id: str | None) -> list[str]:
+        """Runs other than `run_id`, still in progress, that hold a guarding check's latest run."""
+        runs = set()
+        for name in self.checks:
+            record = instance.get_latest_asset_check_evaluation_record(
+                dg.AssetCheckKey.from_user_string(name)
+            )
+            if record is not None and record.run_id and record.run_id != run_id:
+                runs.add(record.run_id)
+        found = (instance.get_run_by_id(run) for run in sorted(runs))
+        return [run.run_id[:8] for run in found if run is not None and run.status in _IN_PROGRESS]
+
     def refuse_if_failed(self, context: dg.AssetExecutionContext) -> None:
         """Raise `dg.Failure` naming every guarding check whose latest execution did not pass.
 
@@ -69,6 +90,18 @@ class ReleaseGate(dg.ConfigurableResource):
         gate and the cut (a run in progress shows as checks without a result, which refuse).
         """
         problems = self.problems(context.instance, context.run.run_id)
+        building = self.other_runs_building(context.instance, context.run.run_id)
+        if problems and building:
+            raise dg.Failure(
+                description=(
+                    f"{context.asset_key.to_user_string()} refused: another run "
+                    f"({', '.join(building)}) is building what a release reads, and "
+                    f"{len(problems)} guarding check(s) have no result from it yet. Wait for it "
+                    "to finish, then cut the release again (a run that died without saying so "
+                    "shows as running: rebuild then)."
+                ),
+                metadata={"checks_not_passed": problems, "runs_in_progress": building},
+            )
         if problems:
             raise dg.Failure(
                 description=(

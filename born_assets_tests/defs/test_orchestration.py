@@ -16,6 +16,10 @@ from pathlib import Path
 
 import dagster as dg
 import pyarrow.parquet as pq
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationPlanned,
+)
+from dagster._core.events import DagsterEvent, DagsterEventType
 
 from born_assets.defs.assets.lanes import lane_key
 from born_assets.defs.assets.release import RELEASE_KEY, RELEASE_VERSIONS, TRANSPARENCY_KEY
@@ -31,7 +35,7 @@ from born_assets.defs.automation import (
     watched_sources,
 )
 from born_assets.defs.location import build_definitions
-from born_assets.defs.release_gate import check_problem
+from born_assets.defs.release_gate import ReleaseGate, check_problem
 from born_assets.defs.resources import WarehouseResource
 from born_assets.defs.runner import failure_messages
 from born_assets.ingest.watch import FileState, Watch, decode, encode, run_key, scan
@@ -374,6 +378,28 @@ def test_a_check_holds_the_release_unless_its_latest_evaluation_passed() -> None
             )
             found = check_problem(instance, key)
             assert found == (problem and f"lanes/{LANE}:lines_reconcile {problem}")
+
+
+def test_a_release_held_by_another_run_in_progress_says_to_wait_for_it() -> None:
+    """Two builds at once: the checks of the other run's build have no result yet."""
+    key = dg.AssetCheckKey(lane_key(LANE), "lines_reconcile")
+    gate = ReleaseGate(checks=[key.to_user_string()])
+    with dg.DagsterInstance.ephemeral() as instance:
+        other = instance.add_run(
+            dg.DagsterRun(job_name="build_warehouse", status=dg.DagsterRunStatus.STARTED)
+        )
+        planned = DagsterEvent(
+            event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value,
+            job_name="build_warehouse",
+            event_specific_data=AssetCheckEvaluationPlanned(
+                asset_key=key.asset_key, check_name=key.name
+            ),
+        )
+        instance.report_dagster_event(planned, run_id=other.run_id)
+        assert gate.other_runs_building(instance, "this-run") == [other.run_id[:8]]
+        assert gate.other_runs_building(instance, other.run_id) == []  # its own run
+        instance.report_run_failed(other)
+        assert gate.other_runs_building(instance, "this-run") == []  # done: no wait helps
 
 
 def drop_last_row(path: Path) -> None:
