@@ -263,8 +263,12 @@ def test_a_sensor_run_builds_the_changed_lane_and_curation_and_reads_no_other_la
 
 def schedule_on(data_dir: Path, lane: str, cron: str) -> None:
     path = data_dir / "manifests" / f"{lane}.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text + f'schedule: "{cron}"\n', encoding="utf-8")
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("schedule:")
+    ]
+    path.write_text("\n".join([*kept, f'schedule: "{cron}"']) + "\n", encoding="utf-8")  # one key
 
 
 def test_each_lane_with_a_cron_gets_its_own_schedule_in_utc(data_dir: Path) -> None:
