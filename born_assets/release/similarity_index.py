@@ -45,6 +45,7 @@ from born_assets.store.memo import (
     write_versions,
 )
 from born_assets.store.parquet import ParquetSink
+from born_assets.store.unchanged import record
 from born_assets.text.embedding import Vectors, embed
 from born_assets.text.minhash import MinHashParams, Signatures, sign
 
@@ -218,6 +219,8 @@ def build_index(
         )
         folder.info.write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")
         write_versions(staging, versions)
+        # the hashes of what was written, without which no later index takes rows from this one
+        record(staging, [release.release_json], versions)
     return info
 
 
