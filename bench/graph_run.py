@@ -62,6 +62,16 @@ def dedup_seconds(dagster_instance: dg.DagsterInstance, run_id: str) -> dict[str
     return {k: float(metadata[k].value) for k in wanted if k in metadata}  # type: ignore[arg-type]
 
 
+def reused_release_rows(dagster_instance: dg.DagsterInstance, run_ids: list[str]) -> int | None:
+    """Rows the run's release copied in shards of an earlier release (None: no release cut)."""
+    records = dagster_instance.fetch_materializations(dg.AssetKey("release"), limit=1).records
+    if not records or records[0].run_id not in run_ids:
+        return None
+    materialization = records[0].asset_materialization
+    value = materialization.metadata.get("rows_in_reused_shards") if materialization else None
+    return int(value.value) if value is not None else None  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -89,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
             "run_end": end,
             "steps": [s for run_id in run_ids for s in step_times(dagster_instance, run_id)],
             "dedup": dedup_seconds(dagster_instance, run_ids[0]),
+            "release_rows_reused": reused_release_rows(dagster_instance, run_ids),
         }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

@@ -258,6 +258,7 @@ def rebuilds(results: dict[str, Any]) -> str:
             f"incremental (+{inc['added_rows']} rows in {inc['added_file']}): "
             f"{inc['process']['wall_s']:.1f} s = {inc['process']['wall_s'] / full:.2f} of the full "
             f"build, success={inc['success']}; ingest assets re-run: {len(reread)} "
-            f"({', '.join(reread)})"
+            f"({', '.join(reread)}); release rows in copied shards: "
+            f"{inc.get('release_rows_reused')}"
         )
     return "\n".join(lines) or "rebuilds: not measured"

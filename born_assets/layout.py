@@ -16,6 +16,7 @@
   cache/execution/             sandboxed test results by code, tests and environment hash
   cache/checks/                asset check results by the content of the files they read
   cache/comparisons/           a release's changes since the one before, by both one's shards
+  cache/shards/                published release shards by their source's rows and texts
   cache/row_groups/            per row-by-row check, the digests of the row groups that passed
 ```
 
@@ -50,6 +51,7 @@ NEAREST = "nearest.parquet"
 SCRATCH_VERDICTS = ".verdicts.parquet"
 SCRATCH_TEXTS = ".texts-"  # prefix of a scratch folder of sorted rows and text buckets
 SCRATCH_NARROW = "narrow.parquet"  # in it: the narrow rows, sorted by example_id
+SCRATCH_SOURCE = "source.parquet"  # in it: one source's narrow rows (a release's shards)
 SCRATCH_KNOWN = "known.parquet"  # in it: the narrow rows a memo knows, sorted by example_id
 SCRATCH_WANTED = "wanted.parquet"  # in it: the narrow rows whose texts are read, sorted by id
 SCRATCH_OTHERS = "others.parquet"  # in it: the narrow rows whose texts are not read, sorted by id
@@ -329,6 +331,11 @@ class DataDir:
     def validated_row_groups(self, check: str) -> Path:
         """Digests of the row groups one row-by-row check saw pass: `cache/row_groups/<check>`."""
         return self.root / "cache" / "row_groups" / plain_name(check, "a check's name")
+
+    @property
+    def shard_cache(self) -> Path:
+        """Published release shards by their source's key: `cache/shards/<ab>/<key>.json`."""
+        return self.root / "cache" / "shards"
 
     @property
     def comparison_cache(self) -> Path:

@@ -21,6 +21,7 @@ from born_assets import layout
 from born_assets.execution.observed import annotate, observed_sql
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ColumnInfo
+from born_assets.release.source_shards import SOURCE_ORDER, ShardCache, SourceRows, released_sources
 from born_assets.release.texts import REDACTION, TEXT_COLUMNS, with_release_texts
 from born_assets.review.rules import (
     NO_REVIEWS_SQL,
@@ -35,9 +36,14 @@ from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parallel import read_ahead
-from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL, ParquetSink
+from born_assets.store.parquet import (
+    PARQUET_COMPRESSION,
+    PARQUET_COMPRESSION_LEVEL,
+    ParquetSink,
+    parquet_reader,
+)
 from born_assets.store.progress import Progress, counted
-from born_assets.store.texts import rows_within, write_sorted
+from born_assets.store.texts import write_sorted
 
 ROW_GROUP_ROWS = 10_000
 """Rows per row group of the release's tables without texts, and most rows in a shard's group."""
@@ -254,43 +260,100 @@ def write_shards(
     con: duckdb.DuckDBPyConnection,
     inputs: WarehouseInputs,
     use: str,
-    out_dir: Path,
-    shard_rows: int,
+    target: ShardTarget,
     excluded: Sequence[Path],
     licenses: Sequence[str],
     shipped: Path,
     config: str = "",
-) -> tuple[int, list[str]]:
-    """Write the released rows, sorted by example_id, into `data/train-NNNNN-of-NNNNN.parquet`.
+) -> ShardsWritten:
+    """Write the released rows into `data/train-NNNNN-of-NNNNN.parquet`, source by source.
 
-    Only rows under one of `licenses` go in, into `config`'s shards (`""`: the default config);
-    rows with an exit in `excluded` stay out. `shipped` is the file `write_shipped_hashes` wrote.
+    Rows are sorted by source, then by `example_id`, and each source fills shards of its own
+    (`release.source_shards`): a source whose rows and texts are those of a shard set already
+    published takes those files. Only rows under one of `licenses` go in, into `config`'s shards
+    (`""`: the default config); rows with an exit in `excluded` stay out. `shipped` is the file
+    `write_shipped_hashes` wrote.
     """
     query = _release_rows_sql(inputs)
     params = {**_params(inputs, use, excluded, shipped), "licenses": list(licenses)}
-    ReleaseDir(out_dir).data.mkdir(parents=True, exist_ok=True)
+    ReleaseDir(target.staging).data.mkdir(parents=True, exist_ok=True)
     schema = arrow_schema(ReleaseRecord)
     texts = inputs.sanitized / layout.ROWS
-    group_rows = shard_group_rows(texts)
-    with tempfile.TemporaryDirectory(prefix=layout.SCRATCH_TEXTS, dir=out_dir) as scratch:
-        narrow = Path(scratch) / layout.SCRATCH_NARROW
-        write_sorted(con, query, params, narrow, group_rows)
-        total = pq.ParquetFile(narrow).metadata.num_rows  # the query is run once, not counted
-        shards = max(1, -(-total // shard_rows))
-        names = [ReleaseDir.shard_name(i, shards, config) for i in range(shards)]
-        redacted = inputs.pii / layout.REDACTED
-        rows = with_release_texts(narrow, texts, redacted, Path(scratch), group_rows)
-        counting = counted(rows, Progress(f"release shards ({config or 'default'})", total))
-        annotated = (annotate(batch, schema) for batch in counting)  # observed test outcomes
-        paths = [out_dir / n for n in names]
-        # The next batch is joined on a thread while this one is encoded and compressed.
-        _split_into_shards(read_ahead(annotated), schema, paths, shard_rows, group_rows)
-    return total, names
+    redacted = inputs.pii / layout.REDACTED
+    with tempfile.TemporaryDirectory(prefix=layout.SCRATCH_TEXTS, dir=target.staging) as folder:
+        scratch = Path(folder)
+        narrow = scratch / layout.SCRATCH_NARROW
+        write_sorted(con, query, params, narrow, ROW_GROUP_ROWS, order_by=SOURCE_ORDER)
+        sources = released_sources(con, narrow, texts, redacted, TEXT_COLUMNS)
+        count = max(1, sum(s.shards(target.shard_rows) for s in sources))
+        names = [ReleaseDir.shard_name(i, count, config) for i in range(count)]
+        written = ShardsWritten(list(names), sum(s.rows for s in sources))
+        if not sources:  # nothing released under these licences: one shard without rows
+            _split_into_shards([], schema, [target.staging / names[0]], 1, 1)
+            return written
+        todo = []
+        for source in sources:
+            group_rows = source.group_rows(ROW_GROUP_ROWS, ROW_GROUP_TEXT_BYTES)
+            key = source.key(target.shard_rows, group_rows)
+            shards = [names.pop(0) for _ in range(source.shards(target.shard_rows))]
+            if target.cache.take(key, [target.staging / n for n in shards]):
+                written.rows_reused += source.rows
+                written.sources_reused += 1
+            else:
+                todo.append((source, key, shards, group_rows))
+        label = f"release shards ({config or 'default'})"
+        progress = Progress(label, sum(source.rows for source, *_ in todo))
+        for source, key, shards, group_rows in todo:
+            paths = [target.staging / n for n in shards]
+            with tempfile.TemporaryDirectory(dir=scratch) as own:  # its own text buckets
+                rows = _source_rows(narrow, source, Path(own), group_rows)
+                joined = with_release_texts(rows, texts, redacted, Path(own), group_rows)
+                annotated = (annotate(b, schema) for b in counted(joined, progress, finish=False))
+                # The next batch is joined on a thread while this one is encoded and compressed.
+                _split_into_shards(
+                    read_ahead(annotated), schema, paths, target.shard_rows, group_rows
+                )
+            target.cache.remember(key, paths, [target.published / n for n in shards])
+        if todo:
+            progress.finish()
+    return written
 
 
-def shard_group_rows(texts: Path) -> int:
-    """Rows per row group of the shards: about `ROW_GROUP_TEXT_BYTES` of `texts`' rows' text."""
-    return min(ROW_GROUP_ROWS, rows_within(texts, TEXT_COLUMNS, ROW_GROUP_TEXT_BYTES))
+@dataclass(frozen=True)
+class ShardTarget:
+    """Where a cut writes its shards, where they will be published, and the shards it may take."""
+
+    staging: Path  # the release's scratch folder
+    published: Path  # the folder it becomes (`releases/<version>`)
+    cache: ShardCache
+    shard_rows: int
+
+
+@dataclass
+class ShardsWritten:
+    """One config's shards: their names and rows, and the rows taken from published shards."""
+
+    names: list[str]
+    rows: int
+    rows_reused: int = 0
+    sources_reused: int = 0
+
+
+def _source_rows(narrow: Path, source: SourceRows, scratch: Path, batch_rows: int) -> Path:
+    """One source's narrow rows (a slice of `narrow`, sorted by `example_id`), in their own file."""
+    path = scratch / layout.SCRATCH_SOURCE
+    reader = parquet_reader(narrow)
+    start, end, at = source.first, source.first + source.rows, 0
+    with pq.ParquetWriter(path, reader.schema_arrow, compression="lz4") as writer:
+        for group in range(reader.num_row_groups):
+            size = reader.metadata.row_group(group).num_rows
+            if start < at + size and at < end:
+                table = reader.read_row_group(group)
+                low = max(start - at, 0)
+                for batch in table.slice(low, min(end - at, size) - low).to_batches(batch_rows):
+                    writer.write_batch(batch)
+            at += size
+    return path
 
 
 def _split_into_shards(

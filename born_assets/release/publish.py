@@ -31,6 +31,7 @@ from born_assets import layout
 from born_assets.layout import DataDir, ReleaseDir
 from born_assets.release import checks
 from born_assets.release.build import (
+    ShardTarget,
     WarehouseInputs,
     input_fingerprint,
     write_fates,
@@ -49,6 +50,7 @@ from born_assets.release.refusals import (
     write_unknown_seeds,
 )
 from born_assets.release.reports import write_contamination_report, write_pii_report
+from born_assets.release.source_shards import ShardCache
 from born_assets.release.transparency import (
     SourceMeta,
 )
@@ -115,6 +117,8 @@ class ReleaseOutcome:
     plots: list[str] = field(default_factory=list)
     checks_remembered: bool = False
     """The checks' results were remembered for exactly these files, not computed again."""
+    rows_reused: int = 0
+    """Released rows whose shards were copied from a release before (`release.source_shards`)."""
 
 
 def _source_files(con: duckdb.DuckDBPyConnection, inputs: WarehouseInputs) -> dict[str, str]:
@@ -419,14 +423,23 @@ def _build(
     write_shipped_hashes(con, request.warehouse, shipped)
     after_dedup, refused, groups = _refuse(con, request, staging, shipped)
     excluded = [*after_dedup, *refused]
-    rows, shards = 0, list[str]()
-    for config, licenses in (groups.configs or {DEFAULT_CONFIG: ()}).items():
-        name = "" if config == DEFAULT_CONFIG or len(groups.configs) == 1 else config
-        written, names = write_shards(
-            con, request.warehouse, request.use, staging, request.shard_rows, excluded,
-            licenses, shipped, name,
+    cache = ShardCache(request.data.shard_cache, request.data.root)
+    target = ShardTarget(staging, request.target, cache, request.shard_rows)
+    written = [
+        write_shards(
+            con,
+            request.warehouse,
+            request.use,
+            target,
+            excluded,
+            licenses,
+            shipped,
+            "" if config == DEFAULT_CONFIG or len(groups.configs) == 1 else config,
         )  # fmt: skip
-        rows, shards = rows + written, shards + names
+        for config, licenses in (groups.configs or {DEFAULT_CONFIG: ()}).items()
+    ]
+    rows = sum(w.rows for w in written)
+    shards = [name for w in written for name in w.names]
     write_fates(con, request.warehouse, refused, staging)
     for scratch in [*refused, shipped]:
         scratch.unlink()
@@ -461,6 +474,7 @@ def _build(
         configs=facts.configs,
         license=documents.license,
         plots=documents.plots,
+        rows_reused=sum(w.rows_reused for w in written),
     )
 
 

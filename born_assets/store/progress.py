@@ -96,9 +96,13 @@ class Sized(Protocol):
 B = TypeVar("B", bound=Sized)
 
 
-def counted(batches: Iterable[B], progress: Progress) -> Iterator[B]:
-    """Yield `batches`, advancing `progress` by each one's rows; finish it when they run out."""
+def counted(batches: Iterable[B], progress: Progress, finish: bool = True) -> Iterator[B]:
+    """Yield `batches`, advancing `progress` by each one's rows; finish it when they run out.
+
+    With `finish=False` the caller finishes it, after the last of several loops it counts.
+    """
     for batch in batches:
         yield batch
         progress.advance(len(batch))
-    progress.finish()
+    if finish:
+        progress.finish()

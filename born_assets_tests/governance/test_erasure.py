@@ -213,8 +213,9 @@ def test_the_tombstone_refuses_the_row_after_the_request_is_removed(
 
 
 def _example(data_dir: Path, origin_id: str) -> str:
-    table = pq.read_table(data_dir / "releases" / "v1" / "data" / "train-00000-of-00001.parquet")
-    return next(r["example_id"] for r in table.to_pylist() if r["origin_id"] == origin_id)
+    shards = (data_dir / "releases" / "v1" / "data").glob("train-*.parquet")
+    rows = (r for shard in sorted(shards) for r in pq.read_table(shard).to_pylist())
+    return next(r["example_id"] for r in rows if r["origin_id"] == origin_id)
 
 
 def test_erasing_a_whole_lane_leaves_no_byte_of_it_under_the_data_dir(

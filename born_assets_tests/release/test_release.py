@@ -44,11 +44,17 @@ def release(data_dir: Path, version: str) -> Path:
 def test_the_release_folder_holds_every_promised_file_and_checks_passed(built: Path) -> None:
     folder = release(built, "v1")
     names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    assert names == {
+    shards = {n for n in names if n.startswith("data/")}
+    default = (folder / "data").glob("train-*.parquet")
+    origins = pd.concat(pd.read_parquet(s, columns=["origin_id"]) for s in default)["origin_id"]
+    count = origins.nunique()  # one shard per source: no source of the sample fills 100,000 rows
+    assert shards == {
+        *(f"data/train-{i:05d}-of-{count:05d}.parquet" for i in range(count)),
+        "data/cc-by-sa-4.0.train-00000-of-00001.parquet",
+    }
+    assert names - shards == {
         "README.md",
         "croissant.json",
-        "data/train-00000-of-00001.parquet",
-        "data/cc-by-sa-4.0.train-00000-of-00001.parquet",
         "fates.parquet",
         "pii_report.parquet",
         "contamination_report.parquet",
@@ -139,12 +145,14 @@ def test_export_writes_what_each_trainer_takes(built: Path, tmp_path: Path, fmt:
 
 
 def test_columns_carry_descriptions_and_rows_are_use_compatible(built: Path) -> None:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    shard = release(built, "v1") / "data" / "train-00000-of-00001.parquet"
-    schema = pq.read_schema(shard)
+    shards = sorted((release(built, "v1") / "data").glob("train-*.parquet"))
+    schema = pq.read_schema(shards[0])
     assert schema.field("prompt_hash").metadata[b"description"].startswith(b"SHA-256")
-    table = pq.read_table(shard, columns=["intended_use", "response_format", "origin_id"])
+    columns = ["intended_use", "response_format", "origin_id"]
+    table = pa.concat_tables(pq.read_table(s, columns=columns) for s in shards)
     assert set(table.column("intended_use").to_pylist()) == {"train"}
     assert set(table.column("response_format").to_pylist()) == {"closure"}
     assert "humaneval-reference" not in set(table.column("origin_id").to_pylist())  # eval only
@@ -246,16 +254,17 @@ def test_verify_catches_a_flipped_byte(built: Path, tmp_path: Path, capsys) -> N
     data_dir = tmp_path / "data"
     shutil.copytree(built, data_dir, symlinks=True)
     assert main(["--data-dir", str(data_dir), "verify", "v1"]) == 0
-    shard = release(data_dir, "v1") / "data" / "train-00000-of-00001.parquet"
+    shard = sorted((release(data_dir, "v1") / "data").glob("train-*.parquet"))[0]
+    name = f"data/{shard.name}"
     raw = bytearray(shard.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     shard.write_bytes(bytes(raw))
     assert main(["--data-dir", str(data_dir), "verify", "v1"]) == 1
-    assert "MISMATCH data/train-00000-of-00001.parquet" in capsys.readouterr().out
+    assert f"MISMATCH {name}" in capsys.readouterr().out
     assert main(["--data-dir", str(data_dir), "verify", "v1", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["intact"] is False and report["changed_inputs"] == []
-    assert [m["path"] for m in report["mismatches"]] == ["data/train-00000-of-00001.parquet"]
+    assert [m["path"] for m in report["mismatches"]] == [name]
 
 
 def test_verify_names_a_changed_tests_file_and_a_file_added_to_a_lane(
@@ -431,3 +440,59 @@ def test_a_build_killed_mid_write_leaves_no_release_and_the_next_run_succeeds(
     assert main(["--data-dir", str(data_dir), "release", "--version", "v9"]) == 0
     assert verify_release(releases / "v9") == []
     assert not [p for p in releases.iterdir() if p.name.startswith(".tmp-")]
+
+
+def _shards_by_source(folder: Path) -> dict[str, bytes]:
+    """The default config's shards of a release, by the one source each holds."""
+    found = {}
+    for shard in sorted((folder / "data").glob("train-*.parquet")):
+        (origin,) = set(pd.read_parquet(shard, columns=["origin_id"])["origin_id"])
+        found[origin] = shard.read_bytes()
+    return found
+
+
+def test_a_cut_copies_the_shards_of_each_source_whose_rows_did_not_change(
+    built: Path, tmp_path: Path
+) -> None:
+    """Shards are per source; an unchanged source's are the files of the release before.
+
+    Copied or built, a shard has the same bytes: a cut with nothing to copy gives the same files.
+    A shard whose file no longer has the hash it was written with is built again.
+    """
+    import pyarrow.parquet as pq
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    lane = data_dir / "lanes" / "mbpp-plus-reference" / "part-000.jsonl"
+    lines = lane.read_bytes().splitlines(keepends=True)
+    lane.write_bytes(b"".join(lines[:-5]))  # five rows fewer in one lane
+    v1 = _shards_by_source(release(data_dir, "v1"))
+    # One source's v1 shard rewritten (as an erasure would): still Parquet, other bytes.
+    rewritten = next(
+        s for s in sorted((release(data_dir, "v1") / "data").glob("train-*.parquet"))
+        if s.read_bytes() == v1["bigcodebench-reference"]
+    )  # fmt: skip
+    table = pq.read_table(rewritten)
+    rewritten.unlink()  # a published file may be a hard link: replace it, as a rewrite does
+    pq.write_table(table.slice(1), rewritten)
+
+    result = materialize_release(DataDir.at(data_dir), "v2")
+    assert result.success, failure_messages(result)
+    v2 = _shards_by_source(release(data_dir, "v2"))
+    assert v2["mbpp-plus-reference"] != v1["mbpp-plus-reference"]
+    kept = {o for o in v2 if v2[o] == v1.get(o)}
+    assert kept == set(v1) - {"mbpp-plus-reference"}  # bigcodebench's shard is v1's as written
+    metadata = materialization_metadata(result, "release")
+    copied = pd.concat(
+        pd.read_parquet(s, columns=["origin_id"])
+        for s in (release(data_dir, "v2") / "data").glob("*.parquet")
+    )
+    built_again = copied["origin_id"].isin({"mbpp-plus-reference", "bigcodebench-reference"})
+    assert metadata["rows_in_reused_shards"] == int((~built_again).sum()) > 0  # both configs
+
+    shutil.rmtree(DataDir.at(data_dir).shard_cache)  # nothing to copy: every shard is built
+    result = materialize_release(DataDir.at(data_dir), "v3")
+    assert result.success, failure_messages(result)
+    assert materialization_metadata(result, "release")["rows_in_reused_shards"] == 0
+    assert _shards_by_source(release(data_dir, "v3")) == v2
+    assert main(["--data-dir", str(data_dir), "verify", "v2"]) == 0

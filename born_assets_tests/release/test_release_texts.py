@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from born_assets.release.build import ROW_GROUP_ROWS, ROW_GROUP_TEXT_BYTES, shard_group_rows
 from born_assets.release.texts import REDACTION, with_release_texts
 
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
@@ -132,16 +131,3 @@ def test_a_released_row_without_text_is_an_error(tmp_path: Path) -> None:
                 batch_rows=10,
             )
         )
-
-
-def test_shard_row_groups_are_cut_by_text_size(tmp_path: Path) -> None:
-    short = tmp_path / "short.parquet"
-    _sanitized(short, 60)  # a few bytes a row: the row cap decides
-    assert shard_group_rows(short) == ROW_GROUP_ROWS
-
-    long = tmp_path / "long.parquet"
-    response = "x" * (256 * 1024)  # a quarter MiB of text a row
-    table = pa.table({"example_id": [_id(i) for i in range(8)], "response": [response] * 8})
-    pq.write_table(table, long, use_dictionary=False)
-    # 64 rows of text in 16 MiB, less the encoding's few bytes a row
-    assert ROW_GROUP_TEXT_BYTES // (256 * 1024) - 1 <= shard_group_rows(long) <= 64

@@ -138,8 +138,13 @@ def release_asset(
                 raise dg.Failure(description=str(refused)) from refused
             changes = changes_since_previous(con, warehouse.data, version)
         suggested = next_version(warehouse.data)
+        reused = (
+            f" ({outcome.rows_reused} of them in shards copied from an earlier release)"
+            if outcome.rows_reused
+            else ""
+        )
         context.log.info(
-            f"release {version}: {outcome.status}, {outcome.rows} rows at {outcome.path}; "
+            f"release {version}: {outcome.status}, {outcome.rows} rows{reused} at {outcome.path}; "
             f"{changes.sentence()}; the next version would be {suggested}"
         )
         return dg.MaterializeResult(
@@ -158,6 +163,7 @@ def release_asset(
                 ),
                 "rows_by_fate": dict(sorted(outcome.fates.items())),
                 "files": len(outcome.files),
+                "rows_in_reused_shards": outcome.rows_reused,
                 "use": config.use.value,
                 "dataset_id": policy.release.dataset_id,
                 "license": outcome.license,

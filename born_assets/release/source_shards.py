@@ -1,0 +1,176 @@
+"""A release's shards, source by source: a source whose rows did not change keeps its files.
+
+The released rows are sorted by source (`origin_kind`, `origin_id`), then by `example_id`, and
+each lane's or import's rows fill shards of their own. A shard's bytes are then a function of
+its source's released rows alone, so when a version is cut after a file was added to one lane,
+every other source's shards are the very files of the version before: copied, not joined to
+their texts and encoded again (the join and the zstd encoding are most of a cut's time).
+
+A source's key names everything its shards' bytes depend on:
+- the code version (the writer's settings, the schema, how texts are combined) and the rows per
+  shard;
+- its released rows without their texts and its PII-redacted texts, hashed by DuckDB row by
+  row in `example_id` order;
+- the digests of the sanitized table's row groups that hold its rows (`store.validated`): those
+  groups' bytes as stored, so its texts are the same texts.
+The rows per row group follow from the same groups (about `ROW_GROUP_TEXT_BYTES` of the
+source's own text), never from the other sources.
+
+The cache (`DataDir.shard_cache`) maps a key to the published files built for it and their
+SHA-256. A file is taken only when its copy has that hash: a release that an erasure rewrote,
+that was damaged, or that was deleted gives nothing, and the source's shards are built as on a
+first cut.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow.parquet as pq
+
+from born_assets.schemas.identity import canonical_json, sha256_hex
+from born_assets.store.memo import IdIndex, code_version
+from born_assets.store.result_cache import ResultCache
+from born_assets.store.unchanged import file_sha256
+from born_assets.store.validated import group_digests
+
+SOURCE_ORDER = "origin_kind, origin_id, example_id"
+"""The order of the released rows: by source, then by id within it."""
+_SOURCES_SQL = """
+SELECT n.origin_kind, n.origin_id, count(*) AS rows,
+       sha256(string_agg(sha256(CAST(n AS VARCHAR) || '|' || coalesce(CAST(r AS VARCHAR), '')),
+                         '' ORDER BY n.example_id)) AS rows_sha256
+FROM read_parquet($narrow) AS n
+LEFT JOIN read_parquet($redacted) AS r ON r.example_id = n.example_id
+GROUP BY ALL
+ORDER BY n.origin_kind, n.origin_id
+"""
+"""Each source's released rows (in `SOURCE_ORDER`): how many, and one hash over them and their
+redacted texts (a row's narrow columns, as DuckDB prints them, and its redacted row, if any)."""
+
+
+@dataclass
+class SourceRows:
+    """One source's released rows in a cut: where they sit in the narrow rows, and their key."""
+
+    origin_kind: str
+    origin_id: str
+    rows: int
+    first: int  # position of its first row in the narrow rows (sorted in `SOURCE_ORDER`)
+    rows_sha256: str
+    text_groups: list[str] = field(default_factory=list)  # digests of its sanitized groups
+    text_bytes: float = 0.0  # its texts' uncompressed bytes, as its sanitized groups hold them
+
+    def group_rows(self, most_rows: int, text_bytes: int) -> int:
+        """Rows per row group of its shards: ~`text_bytes` of its texts, at most `most_rows`."""
+        per_row = self.text_bytes / max(self.rows, 1)
+        return max(1, min(most_rows, int(text_bytes // max(per_row, 1.0))))
+
+    def shards(self, shard_rows: int) -> int:
+        """How many shards its rows fill."""
+        return -(-self.rows // shard_rows)
+
+    def key(self, shard_rows: int, group_rows: int) -> str:
+        """What its shards' bytes are a function of (see the module)."""
+        parts: dict[str, Any] = {
+            "code": code_version(),
+            "shard_rows": shard_rows,
+            "group_rows": group_rows,
+            "rows_sha256": self.rows_sha256,
+            "text_groups": self.text_groups,
+        }
+        return sha256_hex(canonical_json(parts).encode("utf-8"))
+
+
+def released_sources(
+    con: duckdb.DuckDBPyConnection,
+    narrow: Path,
+    sanitized: Path,
+    redacted: Path,
+    text_columns: Sequence[str],
+) -> list[SourceRows]:
+    """Each source of the narrow rows (a Parquet file sorted in `SOURCE_ORDER`), in that order.
+
+    `sanitized` is the table the texts are taken from (`text_columns`), `redacted` the PII
+    step's redacted texts.
+    """
+    found = con.execute(
+        _SOURCES_SQL, {"narrow": narrow.as_posix(), "redacted": redacted.as_posix()}
+    ).fetchall()
+    sources, first = [], 0
+    for origin_kind, origin_id, rows, rows_sha256 in found:
+        sources.append(SourceRows(origin_kind, origin_id, rows, first, rows_sha256))
+        first += rows
+    if sources:
+        _attach_text_groups(sources, narrow, sanitized, text_columns)
+    return sources
+
+
+def _attach_text_groups(
+    sources: list[SourceRows], narrow: Path, sanitized: Path, text_columns: Sequence[str]
+) -> None:
+    """Give each source the digests of the sanitized row groups holding its rows, and its bytes."""
+    ids = pq.read_table(narrow, columns=["example_id"]).column(0)
+    index = IdIndex(ids)
+    owner = np.repeat(np.arange(len(sources)), [s.rows for s in sources])
+    digests = group_digests(sanitized)
+    reader = pq.ParquetFile(sanitized)
+    wanted = set(text_columns)
+    for number, digest in enumerate(digests):
+        positions = index.positions(reader.read_row_group(number, ["example_id"]).column(0))
+        counts = np.bincount(owner[positions[positions >= 0]], minlength=len(sources))
+        group = reader.metadata.row_group(number)
+        text = sum(
+            group.column(c).total_uncompressed_size
+            for c in range(group.num_columns)
+            if group.column(c).path_in_schema.split(".")[0] in wanted
+        )
+        for source in np.flatnonzero(counts):
+            sources[source].text_groups.append(digest.hex())
+            sources[source].text_bytes += counts[source] * text / max(group.num_rows, 1)
+
+
+@dataclass(frozen=True)
+class ShardCache:
+    """Published shards by their source's key, taken again only while their bytes are the same."""
+
+    folder: Path  # `DataDir.shard_cache`
+    root: Path  # the data dir: entries name files relative to it
+
+    def take(self, key: str, paths: Sequence[Path]) -> bool:
+        """Copy the shards built for `key` to `paths`; False (and nothing left) when any is not.
+
+        Not there: no entry, another count of files, a file gone, or a copy whose SHA-256 is not
+        the one recorded when it was written.
+        """
+        entry = ResultCache(self.folder).get(key)
+        files = entry.get("files") if entry else None
+        if not isinstance(files, list) or len(files) != len(paths):
+            return False
+        for path, recorded in zip(paths, files, strict=True):
+            source = self.root / str(recorded.get("path", ""))
+            try:
+                shutil.copyfile(source, path)
+            except OSError:
+                break
+            if file_sha256(path) != recorded.get("sha256"):
+                break
+        else:
+            return True
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return False
+
+    def remember(self, key: str, written: Sequence[Path], published: Sequence[Path]) -> None:
+        """Record the shards just `written` for `key`, under the paths they are `published` at."""
+        files = [
+            {"path": target.relative_to(self.root).as_posix(), "sha256": file_sha256(path)}
+            for path, target in zip(written, published, strict=True)
+        ]
+        ResultCache(self.folder).put(key, {"files": files})
