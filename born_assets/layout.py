@@ -471,3 +471,13 @@ class DataDir:
         for path in files:
             self.inside(path.relative_to(self.root), f"{folder}/{pattern} picks {path.name}")
         return files
+
+    def not_files(self, folder: str, pattern: str) -> list[Path]:
+        """What `folder/pattern` picks that `source_files` does not read: not a regular file.
+
+        A link to nothing, a FIFO, a socket, a folder: none holds lines to read (a FIFO is never
+        opened, which could wait forever), but whoever put it there is told.
+        """
+        if not (self.root / folder).is_dir():
+            return []
+        return sorted(p for p in (self.root / folder).glob(pattern) if not p.is_file())

@@ -10,7 +10,7 @@ A source's key names everything its shards' bytes depend on:
 - the code version (the writer's settings, the schema, how texts are combined) and the rows per
   shard;
 - its released rows without their texts and its PII-redacted texts, hashed by DuckDB row by
-  row in `example_id` order;
+  row (as JSON) in `example_id` order;
 - the digests of the sanitized table's row groups that hold its rows (`store.validated`): those
   groups' bytes as stored, so its texts are the same texts.
 The rows per row group follow from the same groups (about `ROW_GROUP_TEXT_BYTES` of the
@@ -44,7 +44,7 @@ SOURCE_ORDER = "origin_kind, origin_id, example_id"
 """The order of the released rows: by source, then by id within it."""
 _SOURCES_SQL = """
 SELECT n.origin_kind, n.origin_id, count(*) AS rows,
-       sha256(string_agg(sha256(CAST(n AS VARCHAR) || '|' || coalesce(CAST(r AS VARCHAR), '')),
+       sha256(string_agg(sha256(to_json(n) || '|' || coalesce(to_json(r), '')),
                          '' ORDER BY n.example_id)) AS rows_sha256
 FROM read_parquet($narrow) AS n
 LEFT JOIN read_parquet($redacted) AS r ON r.example_id = n.example_id
@@ -52,7 +52,7 @@ GROUP BY ALL
 ORDER BY n.origin_kind, n.origin_id
 """
 """Each source's released rows (in `SOURCE_ORDER`): how many, and one hash over them and their
-redacted texts (a row's narrow columns, as DuckDB prints them, and its redacted row, if any)."""
+redacted texts (a row's narrow columns and its redacted row, if any, each as a JSON object)."""
 
 
 @dataclass

@@ -64,3 +64,20 @@ def test_example_ids_do_not_depend_on_file_names_or_order(data_dir: Path, tmp_pa
     materialize_all(data_dir, "lanes/humaneval-reference")
     assert example_ids(data_dir) == before
     assert len(before) == 109
+
+
+def test_what_a_lane_folder_holds_besides_files_is_named_not_read(data_dir: Path) -> None:
+    """A link to nothing and a FIFO hold no lines: the run goes on and says it did not read them."""
+    import os
+
+    lane = data_dir / "lanes" / "humaneval-reference"
+    (lane / "part-008.jsonl").symlink_to(lane / "moved-away.jsonl")
+    os.mkfifo(lane / "part-009.jsonl")  # opened, it would wait for a writer forever
+    result = materialize_all(data_dir, "lanes/humaneval-reference")
+    assert result.success
+    meta = materialization_metadata(result, "lanes/humaneval-reference")
+    assert meta["entries_not_read"] == [
+        "lanes/humaneval-reference/part-008.jsonl",
+        "lanes/humaneval-reference/part-009.jsonl",
+    ]
+    assert meta["lines_read"] == meta["rows_accepted"] + meta["rows_quarantined"]  # type: ignore[operator]

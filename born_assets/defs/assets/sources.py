@@ -61,6 +61,12 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
             context.log.warning(
                 f"{spec.key.to_user_string()}: no files match {spec.folder}/{spec.glob}"
             )
+        not_read = warehouse.data.not_files(spec.folder, spec.glob)
+        skipped = [path.relative_to(warehouse.data.root).as_posix() for path in not_read]
+        for name in skipped:
+            context.log.warning(
+                f"{name}: not read, not a regular file (a link to nothing, a FIFO, a folder...)"
+            )
         key = ingest_key(warehouse.data, files, spec.origin.spec_hash)
         previous = IngestState.read(warehouse.asset_dir(spec.key))
         reused = previous is not None and previous.key == key
@@ -86,7 +92,12 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
                 context.log.warning(f"quarantined: {message}")
         metadata = ingest_metadata(summary, warehouse.asset_dir(spec.key))
         return dg.MaterializeResult(
-            metadata={**metadata, "reused_previous_ingest": reused, **prepared}
+            metadata={
+                **metadata,
+                "reused_previous_ingest": reused,
+                "entries_not_read": skipped,
+                **prepared,
+            }
         )
 
     return _source
