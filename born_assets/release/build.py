@@ -298,7 +298,6 @@ def write_shards(
             shards = [names.pop(0) for _ in range(source.shards(target.shard_rows))]
             if target.cache.take(key, [target.staging / n for n in shards]):
                 written.rows_reused += source.rows
-                written.sources_reused += 1
             else:
                 todo.append((source, key, shards, group_rows))
         label = f"release shards ({config or 'default'})"
@@ -308,15 +307,25 @@ def write_shards(
             with tempfile.TemporaryDirectory(dir=scratch) as own:  # its own text buckets
                 rows = _source_rows(narrow, source, Path(own), group_rows)
                 joined = with_release_texts(rows, texts, redacted, Path(own), group_rows)
-                annotated = (annotate(b, schema) for b in counted(joined, progress, finish=False))
-                # The next batch is joined on a thread while this one is encoded and compressed.
-                _split_into_shards(
-                    read_ahead(annotated), schema, paths, target.shard_rows, group_rows
-                )
+                counting = counted(joined, progress, finish=False)
+                _write_joined(counting, schema, paths, target.shard_rows, group_rows)
             target.cache.remember(key, paths, [target.published / n for n in shards])
         if todo:
             progress.finish()
     return written
+
+
+def _write_joined(
+    joined: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    paths: Sequence[Path],
+    shard_rows: int,
+    group_rows: int,
+) -> None:
+    """Released rows with their texts into shards, with their observed test outcomes."""
+    annotated = (annotate(batch, schema) for batch in joined)
+    # The next batch is joined on a thread while this one is encoded and compressed.
+    _split_into_shards(read_ahead(annotated), schema, paths, shard_rows, group_rows)
 
 
 @dataclass(frozen=True)
@@ -336,7 +345,6 @@ class ShardsWritten:
     names: list[str]
     rows: int
     rows_reused: int = 0
-    sources_reused: int = 0
 
 
 def _source_rows(narrow: Path, source: SourceRows, scratch: Path, batch_rows: int) -> Path:

@@ -435,7 +435,7 @@ def _build(
             licenses,
             shipped,
             "" if config == DEFAULT_CONFIG or len(groups.configs) == 1 else config,
-        )  # fmt: skip
+        )
         for config, licenses in (groups.configs or {DEFAULT_CONFIG: ()}).items()
     ]
     rows = sum(w.rows for w in written)
