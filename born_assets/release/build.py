@@ -1,8 +1,9 @@
 """Building a release folder from the warehouse: rows, fates, transparency, card, release.json.
 
-Everything written here is a function of the inputs only (rows sorted by `example_id`, fixed
-Parquet writer settings, no wall-clock time), so two builds of the same inputs are byte-identical.
-The build time goes into `release.json` alone, which is not among the hashed files.
+Everything written here is a function of the inputs only (rows sorted by source, then by
+`example_id`, fixed Parquet writer settings, no wall-clock time), so two builds of the same
+inputs are byte-identical. The build time goes into `release.json` alone, which is not among the
+hashed files.
 """
 
 from __future__ import annotations
