@@ -7,8 +7,8 @@ every other source's shards are the very files of the version before: copied, no
 their texts and encoded again (the join and the zstd encoding are most of a cut's time).
 
 A source's key names everything its shards' bytes depend on:
-- the code version (the writer's settings, the schema, how texts are combined) and the rows per
-  shard;
+- the code version (the writer's settings, the schema, how texts are combined), the pyarrow
+  version (the writer itself) and the rows per shard;
 - its released rows without their texts and its PII-redacted texts, hashed by DuckDB row by
   row (as JSON) in `example_id` order;
 - the digests of the sanitized table's row groups that hold its rows (`store.validated`): those
@@ -32,6 +32,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow
 import pyarrow.parquet as pq
 
 from born_assets.schemas.identity import canonical_json, sha256_hex
@@ -80,6 +81,7 @@ class SourceRows:
         """What its shards' bytes are a function of (see the module)."""
         parts: dict[str, Any] = {
             "code": code_version(),
+            "pyarrow": pyarrow.__version__,  # the Parquet writer: its name is in every footer
             "shard_rows": shard_rows,
             "group_rows": group_rows,
             "rows_sha256": self.rows_sha256,
