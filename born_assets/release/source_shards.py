@@ -148,15 +148,17 @@ class ShardCache:
     def take(self, key: str, paths: Sequence[Path]) -> bool:
         """Copy the shards built for `key` to `paths`; False (and nothing left) when any is not.
 
-        Not there: no entry, another count of files, a file gone, or a copy whose SHA-256 is not
-        the one recorded when it was written.
+        Not there: no entry, another count of files, a file gone (or not a regular file inside
+        the data dir), or a copy whose SHA-256 is not the one recorded when it was written.
         """
         entry = ResultCache(self.folder).get(key)
         files = entry.get("files") if entry else None
         if not isinstance(files, list) or len(files) != len(paths):
             return False
         for path, recorded in zip(paths, files, strict=True):
-            source = self.root / str(recorded.get("path", ""))
+            source = (self.root / str(recorded.get("path", ""))).resolve()
+            if not (source.is_relative_to(self.root.resolve()) and source.is_file()):
+                break  # an entry names only published files, never a FIFO it would wait on
             try:
                 shutil.copyfile(source, path)
             except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import duckdb
@@ -103,5 +104,14 @@ def test_a_shard_is_copied_only_with_the_bytes_it_was_written_with(tmp_path: Pat
     assert not any(t.exists() for t in targets)  # nothing half-copied is left
 
     published[1].unlink()  # deleted
+    assert not cache.take("k" * 64, targets)
+    assert not any(t.exists() for t in targets)
+
+    os.mkfifo(published[1])  # an entry never makes a cut wait on a FIFO
+    assert not cache.take("k" * 64, targets)
+    published[1].unlink()
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.parquet"
+    pq.write_table(pa.table({"n": [1]}), outside)  # the bytes recorded, outside the data dir
+    published[1].symlink_to(outside)
     assert not cache.take("k" * 64, targets)
     assert not any(t.exists() for t in targets)
