@@ -309,24 +309,15 @@ def write_shards(
                 rows = _source_rows(narrow, source, Path(own), group_rows)
                 joined = with_release_texts(rows, texts, redacted, Path(own), group_rows)
                 counting = counted(joined, progress, finish=False)
-                _write_joined(counting, schema, paths, target.shard_rows, group_rows)
+                annotated = (annotate(b, schema) for b in counting)  # observed test outcomes
+                # The next batch is joined on a thread while this one is encoded and compressed.
+                _split_into_shards(
+                    read_ahead(annotated), schema, paths, target.shard_rows, group_rows
+                )
             target.cache.remember(key, paths, [target.published / n for n in shards])
         if todo:
             progress.finish()
     return written
-
-
-def _write_joined(
-    joined: Iterable[pa.RecordBatch],
-    schema: pa.Schema,
-    paths: Sequence[Path],
-    shard_rows: int,
-    group_rows: int,
-) -> None:
-    """Released rows with their texts into shards, with their observed test outcomes."""
-    annotated = (annotate(batch, schema) for batch in joined)
-    # The next batch is joined on a thread while this one is encoded and compressed.
-    _split_into_shards(read_ahead(annotated), schema, paths, shard_rows, group_rows)
 
 
 @dataclass(frozen=True)
