@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from born_assets.schemas.identity import canonical_json, sha256_hex
 from born_assets.store.memo import IdIndex, code_version
 from born_assets.store.result_cache import ResultCache
+from born_assets.store.texts import group_text_bytes
 from born_assets.store.unchanged import file_sha256
 from born_assets.store.validated import group_digests
 
@@ -123,16 +124,11 @@ def _attach_text_groups(
     owner = np.repeat(np.arange(len(sources)), [s.rows for s in sources])
     digests = group_digests(sanitized)
     reader = pq.ParquetFile(sanitized)
-    wanted = set(text_columns)
     for number, digest in enumerate(digests):
         positions = index.positions(reader.read_row_group(number, ["example_id"]).column(0))
         counts = np.bincount(owner[positions[positions >= 0]], minlength=len(sources))
         group = reader.metadata.row_group(number)
-        text = sum(
-            group.column(c).total_uncompressed_size
-            for c in range(group.num_columns)
-            if group.column(c).path_in_schema.split(".")[0] in wanted
-        )
+        text = group_text_bytes(group, text_columns)
         for source in np.flatnonzero(counts):
             sources[source].text_groups.append(digest.hex())
             sources[source].text_bytes += counts[source] * text / max(group.num_rows, 1)

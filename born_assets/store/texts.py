@@ -111,15 +111,20 @@ def rows_within(path: Path, columns: Iterable[str], budget_bytes: float) -> int:
 def _text_bytes_per_row(path: Path, columns: Iterable[str]) -> float:
     """The mean uncompressed bytes of `columns` per row of the Parquet file at `path`."""
     metadata = pq.ParquetFile(path).metadata
-    wanted = set(columns)
-    total = 0
-    for group in range(metadata.num_row_groups):
-        row_group = metadata.row_group(group)
-        for index in range(row_group.num_columns):
-            column = row_group.column(index)
-            if column.path_in_schema.split(".")[0] in wanted:
-                total += column.total_uncompressed_size
+    total = sum(
+        group_text_bytes(metadata.row_group(g), columns) for g in range(metadata.num_row_groups)
+    )
     return total / max(1, metadata.num_rows)
+
+
+def group_text_bytes(row_group: pq.RowGroupMetaData, columns: Iterable[str]) -> int:
+    """The uncompressed bytes of `columns` (nested ones whole) in one row group's metadata."""
+    wanted = set(columns)
+    return sum(
+        row_group.column(c).total_uncompressed_size
+        for c in range(row_group.num_columns)
+        if row_group.column(c).path_in_schema.split(".")[0] in wanted
+    )
 
 
 def _scatter(
