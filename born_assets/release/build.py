@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -22,7 +23,12 @@ from born_assets import layout
 from born_assets.execution.observed import annotate, observed_sql
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ColumnInfo
-from born_assets.release.source_shards import SOURCE_ORDER, ShardCache, SourceRows, released_sources
+from born_assets.release.source_shards import (
+    ShardCache,
+    SourceRows,
+    released_sources,
+    source_positions,
+)
 from born_assets.release.texts import REDACTION, TEXT_COLUMNS, with_release_texts
 from born_assets.review.rules import (
     NO_REVIEWS_SQL,
@@ -284,7 +290,7 @@ def write_shards(
     with tempfile.TemporaryDirectory(prefix=layout.SCRATCH_TEXTS, dir=target.staging) as folder:
         scratch = Path(folder)
         narrow = scratch / layout.SCRATCH_NARROW
-        write_sorted(con, query, params, narrow, ROW_GROUP_ROWS, order_by=SOURCE_ORDER)
+        write_sorted(con, query, params, narrow, ROW_GROUP_ROWS)
         sources = released_sources(con, narrow, texts, redacted, TEXT_COLUMNS)
         count = max(1, sum(s.shards(target.shard_rows) for s in sources))
         names = [ReleaseDir.shard_name(i, count, config) for i in range(count)]
@@ -303,10 +309,10 @@ def write_shards(
                 todo.append((source, key, shards, group_rows))
         label = f"release shards ({config or 'default'})"
         progress = Progress(label, sum(source.rows for source, *_ in todo))
-        for source, key, shards, group_rows in todo:
+        own_rows = _split_by_source(narrow, [source for source, *_ in todo], scratch)
+        for (_, key, shards, group_rows), rows in zip(todo, own_rows, strict=True):
             paths = [target.staging / n for n in shards]
             with tempfile.TemporaryDirectory(dir=scratch) as own:  # its own text buckets
-                rows = _source_rows(narrow, source, Path(own), group_rows)
                 joined = with_release_texts(rows, texts, redacted, Path(own), group_rows)
                 counting = counted(joined, progress, finish=False)
                 annotated = (annotate(b, schema) for b in counting)  # observed test outcomes
@@ -314,6 +320,7 @@ def write_shards(
                 _split_into_shards(
                     read_ahead(annotated), schema, paths, target.shard_rows, group_rows
                 )
+            rows.unlink()
             target.cache.remember(key, paths, [target.published / n for n in shards])
         if todo:
             progress.finish()
@@ -339,21 +346,28 @@ class ShardsWritten:
     rows_reused: int = 0
 
 
-def _source_rows(narrow: Path, source: SourceRows, scratch: Path, batch_rows: int) -> Path:
-    """One source's narrow rows (a slice of `narrow`, sorted by `example_id`), in their own file."""
-    path = scratch / layout.SCRATCH_SOURCE
+def _split_by_source(narrow: Path, sources: Sequence[SourceRows], scratch: Path) -> list[Path]:
+    """The narrow rows of each of `sources`, in a file of its own (still sorted by `example_id`).
+
+    One pass over `narrow`: each batch's rows are grouped by source, in their order.
+    """
+    paths = [scratch / f"{number}-{layout.SCRATCH_SOURCE}" for number in range(len(sources))]
     reader = parquet_reader(narrow)
-    start, end, at = source.first, source.first + source.rows, 0
-    with pq.ParquetWriter(path, reader.schema_arrow, compression="lz4") as writer:
-        for group in range(reader.num_row_groups):
-            size = reader.metadata.row_group(group).num_rows
-            if start < at + size and at < end:
-                table = reader.read_row_group(group)
-                low = max(start - at, 0)
-                for batch in table.slice(low, min(end - at, size) - low).to_batches(batch_rows):
-                    writer.write_batch(batch)
-            at += size
-    return path
+    writers = [pq.ParquetWriter(p, reader.schema_arrow, compression="lz4") for p in paths]
+    try:
+        for batch in reader.iter_batches(ROW_GROUP_ROWS):
+            owner = source_positions(batch, sources)
+            order = np.argsort(owner, kind="stable")
+            ends = np.searchsorted(owner[order], np.arange(len(sources) + 1))
+            grouped = batch.take(pa.array(order))
+            for number, writer in enumerate(writers):
+                start, end = ends[number], ends[number + 1]
+                if end > start:
+                    writer.write_batch(grouped.slice(start, end - start))
+    finally:
+        for writer in writers:
+            writer.close()
+    return paths
 
 
 def _split_into_shards(

@@ -1,6 +1,6 @@
 """A release's shards, source by source: a source whose rows did not change keeps its files.
 
-The released rows are sorted by source (`origin_kind`, `origin_id`), then by `example_id`, and
+The released rows are ordered by source (`origin_kind`, `origin_id`), then by `example_id`, and
 each lane's or import's rows fill shards of their own. A shard's bytes are then a function of
 its source's released rows alone, so when a version is cut after a file was added to one lane,
 every other source's shards are the very files of the version before: copied, not joined to
@@ -33,6 +33,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from born_assets.schemas.identity import canonical_json, sha256_hex
@@ -42,8 +44,9 @@ from born_assets.store.texts import group_text_bytes
 from born_assets.store.unchanged import file_sha256
 from born_assets.store.validated import group_digests
 
-SOURCE_ORDER = "origin_kind, origin_id, example_id"
-"""The order of the released rows: by source, then by id within it."""
+ORIGIN_COLUMNS = ("origin_kind", "origin_id")
+"""The columns that name a row's source."""
+_SEPARATOR = "\x00"  # between a source's two names, in the key `source_positions` looks up
 _SOURCES_SQL = """
 SELECT n.origin_kind, n.origin_id, count(*) AS rows,
        sha256(string_agg(sha256(to_json(n) || '|' || coalesce(to_json(r), '')),
@@ -53,18 +56,17 @@ LEFT JOIN read_parquet($redacted) AS r ON r.example_id = n.example_id
 GROUP BY ALL
 ORDER BY n.origin_kind, n.origin_id
 """
-"""Each source's released rows (in `SOURCE_ORDER`): how many, and one hash over them and their
+"""Each source's released rows (in shard order): how many, and one hash over them and their
 redacted texts (a row's narrow columns and its redacted row, if any, each as a JSON object)."""
 
 
 @dataclass
 class SourceRows:
-    """One source's released rows in a cut: where they sit in the narrow rows, and their key."""
+    """One source's released rows in a cut: how many, and what their shards' key is made of."""
 
     origin_kind: str
     origin_id: str
     rows: int
-    first: int  # position of its first row in the narrow rows (sorted in `SOURCE_ORDER`)
     rows_sha256: str
     text_groups: list[str] = field(default_factory=list)  # digests of its sanitized groups
     text_bytes: float = 0.0  # its texts' uncompressed bytes, as its sanitized groups hold them
@@ -98,7 +100,7 @@ def released_sources(
     redacted: Path,
     text_columns: Sequence[str],
 ) -> list[SourceRows]:
-    """Each source of the narrow rows (a Parquet file sorted in `SOURCE_ORDER`), in that order.
+    """Each source of the narrow rows (a Parquet file sorted by `example_id`), in shard order.
 
     `sanitized` is the table the texts are taken from (`text_columns`), `redacted` the PII
     step's redacted texts.
@@ -106,10 +108,7 @@ def released_sources(
     found = con.execute(
         _SOURCES_SQL, {"narrow": narrow.as_posix(), "redacted": redacted.as_posix()}
     ).fetchall()
-    sources, first = [], 0
-    for origin_kind, origin_id, rows, rows_sha256 in found:
-        sources.append(SourceRows(origin_kind, origin_id, rows, first, rows_sha256))
-        first += rows
+    sources = [SourceRows(*row) for row in found]
     if sources:
         _attach_text_groups(sources, narrow, sanitized, text_columns)
     return sources
@@ -119,9 +118,10 @@ def _attach_text_groups(
     sources: list[SourceRows], narrow: Path, sanitized: Path, text_columns: Sequence[str]
 ) -> None:
     """Give each source the digests of the sanitized row groups holding its rows, and its bytes."""
-    ids = pq.read_table(narrow, columns=["example_id"]).column(0)
-    index = IdIndex(ids)
-    owner = np.repeat(np.arange(len(sources)), [s.rows for s in sources])
+    table = pq.read_table(narrow, columns=["example_id", *ORIGIN_COLUMNS])
+    index = IdIndex(table.column("example_id"))
+    owner = source_positions(table, sources)
+    del table
     digests = group_digests(sanitized)
     reader = pq.ParquetFile(sanitized)
     for number, digest in enumerate(digests):
@@ -132,6 +132,13 @@ def _attach_text_groups(
         for source in np.flatnonzero(counts):
             sources[source].text_groups.append(digest.hex())
             sources[source].text_bytes += counts[source] * text / max(group.num_rows, 1)
+
+
+def source_positions(rows: pa.Table | pa.RecordBatch, sources: Sequence[SourceRows]) -> np.ndarray:
+    """Each row's source: its position in `sources`, -1 for a source not among them."""
+    keys = pc.binary_join_element_wise(*(rows.column(c) for c in ORIGIN_COLUMNS), _SEPARATOR)
+    wanted = pa.array([_SEPARATOR.join((s.origin_kind, s.origin_id)) for s in sources], pa.string())
+    return np.asarray(pc.fill_null(pc.index_in(keys, value_set=wanted), -1), dtype=np.int64)
 
 
 @dataclass(frozen=True)

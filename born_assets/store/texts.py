@@ -228,15 +228,10 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
 
 
 def write_sorted(
-    con: duckdb.DuckDBPyConnection,
-    query: str,
-    params: dict[str, Any],
-    path: Path,
-    batch_rows: int,
-    order_by: str = "example_id",
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], path: Path, batch_rows: int
 ) -> None:
-    """The narrow rows of `query`, sorted by `order_by` (SQL columns), written to `path`."""
-    ordered = f"SELECT * FROM ({query}) ORDER BY {order_by}"
+    """The narrow rows of `query`, sorted by `example_id`, written to `path`."""
+    ordered = f"SELECT * FROM ({query}) ORDER BY example_id"
     reader = con.sql(ordered, params=params).to_arrow_reader(batch_rows)
     with pq.ParquetWriter(path, reader.schema, compression="lz4") as writer:
         for batch in reader:
