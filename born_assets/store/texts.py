@@ -5,7 +5,8 @@ The sanitized table holds the texts (prompt, closure, messages, tools, transform
 by `example_id` runs out of its memory limit from 100k rows on (its sort cannot spill rows that
 wide). So the wide columns never enter DuckDB's sort:
 
-1. DuckDB sorts the *narrow* rows (`write_sorted`), written to a scratch file.
+1. DuckDB sorts the *narrow* rows (`write_sorted`, a range of ids at a time), into a scratch
+   file.
 2. Their ids cut the sorted order into buckets that each hold about `budget_bytes` of text.
 3. One streamed pass over each text table writes each wanted row's texts to its bucket's file.
 4. Bucket by bucket, in order, the texts are sorted in memory and handed over with the narrow
@@ -230,12 +231,56 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
 def write_sorted(
     con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], path: Path, batch_rows: int
 ) -> None:
-    """The narrow rows of `query`, sorted by `example_id`, written to `path`."""
-    ordered = f"SELECT * FROM ({query}) ORDER BY example_id"
-    reader = con.sql(ordered, params=params).to_arrow_reader(batch_rows)
-    with pq.ParquetWriter(path, reader.schema, compression="lz4") as writer:
-        for batch in reader:
-            writer.write_batch(batch)
+    """The narrow rows of `query`, sorted by `example_id`, written to `path`.
+
+    The query runs once, its rows written unsorted next to `path` (its joins alone in DuckDB's
+    memory). DuckDB then sorts them one range of ids at a time, each of about `SORT_PART_ROWS`
+    rows, appending to `path`: its sort holds about all it sorts.
+    """
+    unsorted = path.with_name(path.name + _UNSORTED)
+    con.execute(
+        f"COPY ({query}) TO $unsorted (FORMAT parquet)", {**params, "unsorted": str(unsorted)}
+    )
+    try:
+        rows = {"rows": unsorted.as_posix()}
+        found = con.execute(_PART_BOUNDS_SQL, {**rows, "part": SORT_PART_ROWS}).fetchall()
+        bounds = [bound for (bound,) in found]
+        readers = (
+            con.sql(_PART_SQL, params={**rows, "low": low, "high": high}).to_arrow_reader(
+                batch_rows
+            )
+            for low, high in zip([None, *bounds], [*bounds, None], strict=True)
+        )
+        first = next(readers)
+        with pq.ParquetWriter(path, first.schema, compression="lz4") as writer:
+            for reader in itertools.chain([first], readers):
+                for batch in reader:
+                    writer.write_batch(batch)
+    finally:
+        unsorted.unlink(missing_ok=True)
+
+
+SORT_PART_ROWS = 100_000
+"""Rows DuckDB sorts at once in `write_sorted`. Its sort of narrow rows held about 1 KiB a row:
+97k release rows sorted within 128 MB but not 96 MB, and ~970k of them, sorted in one go, ran out
+of the 512 MB a connection has (`docs/performance.md`)."""
+_UNSORTED = ".unsorted"
+_PART_BOUNDS_SQL = """
+SELECT DISTINCT example_id FROM (
+    SELECT example_id, row_number() OVER (ORDER BY example_id) AS n
+    FROM read_parquet($rows) WHERE example_id IS NOT NULL
+)
+WHERE n % $part = 1 AND n > 1
+ORDER BY example_id
+"""
+"""The first id of every range after the first: every `$part`-th id in order."""
+_PART_SQL = """
+SELECT * FROM read_parquet($rows)
+WHERE coalesce(example_id >= $low, $low IS NULL OR example_id IS NULL)
+  AND coalesce(example_id < $high, $high IS NULL)
+ORDER BY example_id
+"""
+"""The rows of the range [$low, $high) in order (NULL: no bound); a row without id, in the last."""
 
 
 def bucketed_texts(
