@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandera
+import pyarrow
 import pyarrow.parquet as pq
 
 from born_assets import layout
@@ -317,7 +319,7 @@ def _kept(
     outcome_checks = remembered
     if outcome_checks is None:
         fates = folder.path / ReleaseDir.FATES
-        outcome_checks = _outcome_checks(con, request, folder.shards(), fates)
+        outcome_checks = _outcome_checks(con, request, folder.path, files, fates)
         _remember_checks(request, files, outcome_checks)
     return ReleaseOutcome(
         request.version,
@@ -460,7 +462,8 @@ def _build(
         contamination_applies=request.warehouse.contamination_applies,
     )
     documents = write_documents(con, staging, facts, shards)
-    outcome_checks = _outcome_checks(con, request, shard_paths, staging / ReleaseDir.FATES)
+    fates = staging / ReleaseDir.FATES
+    outcome_checks = _outcome_checks(con, request, staging, documents.files, fates)
     _remember_checks(request, documents.files, outcome_checks)
     return ReleaseOutcome(
         request.version,
@@ -481,13 +484,27 @@ def _build(
 def _outcome_checks(
     con: duckdb.DuckDBPyConnection,
     request: ReleaseRequest,
-    shards: list[Path],
+    folder: Path,
+    files: dict[str, str],
     fates: Path,
 ) -> list[checks.CheckOutcome]:
-    """The release's own checks over its shards, and its fates against the sources' ledgers."""
+    """The release's own checks over its shards, and its fates against the sources' ledgers.
+
+    `files` are the SHA-256 of the release's files (by their path in `folder`). A shard whose
+    bytes passed the schema check before, under this code, is not read by it again: a cut copies
+    the shards of every source that did not change (`release.source_shards`).
+    """
+    shards = ReleaseDir(folder).shards()
+    keys = {shard: _schema_key(files[shard.relative_to(folder).as_posix()]) for shard in shards}
+    cache = _check_cache(request)
+    passed_before = {shard for shard, key in keys.items() if cache.get(key) is not None}
+    schema = checks.schema(shards, passed_before)
+    if schema.passed:
+        for shard in set(shards) - passed_before:
+            cache.put(keys[shard], {"passed": True})
     ledgers = [d / layout.FILES for d in request.warehouse.source_dirs]
     return [
-        checks.schema(shards),
+        schema,
         checks.unique_example_ids(con, shards),
         checks.use_compatible(con, shards, request.use.value),
         checks.review_requirements_met(
@@ -495,6 +512,18 @@ def _outcome_checks(
         ),
         checks.fates_reconcile(con, fates, ledgers),
     ]
+
+
+def _schema_key(shard_sha256: str) -> str:
+    """The key under which a shard's bytes are known to satisfy the release schema."""
+    versions = {
+        "check": "release_schema",
+        "code": code_version(),
+        "pandera": pandera.__version__,
+        "pyarrow": pyarrow.__version__,
+        "shard": shard_sha256,
+    }
+    return sha256_hex(canonical_json(versions).encode("utf-8"))
 
 
 def _config_licenses(groups: LicenseGroups) -> dict[str, str]:

@@ -186,6 +186,14 @@ def _release_checks_remembered(result: JobRuns) -> dict[str, object]:
     }
 
 
+def _release_check_descriptions(result: JobRuns) -> dict[str, str]:
+    return {
+        e.check_name: str(e.description)
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == "release"
+    }
+
+
 def test_a_damaged_remembered_release_check_runs_the_checks_again(
     built: Path, tmp_path: Path
 ) -> None:
@@ -489,10 +497,15 @@ def test_a_cut_copies_the_shards_of_each_source_whose_rows_did_not_change(
     )
     built_again = copied["origin_id"].isin({"mbpp-plus-reference", "bigcodebench-reference"})
     assert metadata["rows_in_reused_shards"] == int((~built_again).sum()) > 0  # both configs
+    # The schema check reads only the changed lane's shard: bigcodebench's, built again, has
+    # the bytes that passed it in v1.
+    shards = len(list((release(data_dir, "v2") / "data").glob("*.parquet")))
+    assert f"1 of {shards} shards read" in _release_check_descriptions(result)["release_schema"]
 
     shutil.rmtree(DataDir.at(data_dir).shard_cache)  # nothing to copy: every shard is built
     result = materialize_release(DataDir.at(data_dir), "v3")
     assert result.success, failure_messages(result)
     assert materialization_metadata(result, "release")["rows_in_reused_shards"] == 0
     assert _shards_by_source(release(data_dir, "v3")) == v2
+    assert f"0 of {shards} shards read" in _release_check_descriptions(result)["release_schema"]
     assert main(["--data-dir", str(data_dir), "verify", "v2"]) == 0

@@ -121,7 +121,7 @@ def test_the_schema_check_finds_every_bad_row_across_batches_and_shards(
 ) -> None:
     release = DataDir.at(built).release("v1")
     table = pa.concat_tables(pq.read_table(shard) for shard in release.shards())
-    assert checks.schema(release.shards()).passed
+    assert checks.schema(release.shards(), set()).passed
     scores = table.column("curation_score").to_pylist()
     bad = [3, table.num_rows - 2]  # one in each shard
     for row in bad:
@@ -134,9 +134,12 @@ def test_the_schema_check_finds_every_bad_row_across_batches_and_shards(
     pq.write_table(broken.slice(half), shards[1], row_group_size=7)
     monkeypatch.setattr(checks, "SCHEMA_BATCH_TEXT_BYTES", 1)  # one row a batch
 
-    outcome = checks.schema(shards)
+    outcome = checks.schema(shards, set())
 
     assert not outcome.passed
     assert outcome.failures == 2
     named = {example["example_id"] for example in outcome.examples}  # type: ignore[index]
     assert named == {table.column("example_id")[row].as_py() for row in bad}
+    # A shard the caller knows passed before (by its bytes) is not read: its bad row goes unseen.
+    outcome = checks.schema(shards, {shards[1]})
+    assert outcome.failures == 1 and "1 of 2 shards read" in outcome.description
