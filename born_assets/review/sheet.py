@@ -23,7 +23,7 @@ import pandas as pd
 
 from born_assets.layout import plain_name
 from born_assets.schemas.columns import EXAMPLE_ID
-from born_assets.schemas.identity import sha256_hex
+from born_assets.schemas.identity import response_sha256, sha256_hex
 from born_assets.schemas.vocabulary import ReviewStatus
 
 VERDICTS = tuple(s.value for s in ReviewStatus if s is not ReviewStatus.UNREVIEWED)
@@ -67,11 +67,6 @@ class ReviewSheetError(ValueError):
             f"{path}: review sheet refused, nothing imported ({len(problems)} problem(s)):\n"
             f"{listed}{hint}"
         )
-
-
-def response_sha256(response: str) -> str:
-    """SHA-256 hex of a response's UTF-8 bytes, as shown to the reviewer."""
-    return sha256_hex(response.encode("utf-8"))
 
 
 def sample_key(seed: int, example_id: str) -> str:

@@ -18,8 +18,8 @@ import orjson
 import pandas as pd
 
 from born_assets.review.records import RECORD_COLUMNS
-from born_assets.review.sheet import VERDICTS, ReviewSheetError, response_sha256
-from born_assets.schemas.identity import sha256_hex
+from born_assets.review.sheet import VERDICTS, ReviewSheetError
+from born_assets.schemas.identity import response_sha256, sha256_hex
 
 REQUIRED_ON_IMPORT = ("example_id", "prompt_hash", "response_sha256", "verdict")
 STALE_HINT = (

@@ -19,6 +19,7 @@ from born_assets.schemas.columns import ExampleColumns
 from born_assets.schemas.curation import SanitizedRecord
 from born_assets.schemas.derive import arrow_schema, column_names
 from born_assets.schemas.fates import exit_row
+from born_assets.schemas.identity import response_sha256
 from born_assets.schemas.vocabulary import Fate, QuarantineReason, Stage
 from born_assets.specs.closure_policy import ClosurePolicy
 from born_assets.store.memo import (
@@ -121,6 +122,7 @@ def _kept(row: dict[str, Any], result: SanitizedRow) -> dict[str, Any]:
         "tools": result.tools,
         "prompt": result.prompt,
         "response": result.response,
+        "response_sha256": response_sha256(result.response),
         "post_processing": orjson.dumps(history).decode("utf-8"),
         "sections_derived": ",".join(result.sections_derived),
         "sections_absent": ",".join(result.sections_absent),

@@ -20,6 +20,13 @@ class SanitizedRecord(ConversationColumns, ExampleColumns):
     response: Series[str] = pa.Field(
         description="Visible response as ## Plan / ## Code or ## Patch / ## Checks / ## Result."
     )
+    response_sha256: Series[str] = pa.Field(
+        str_matches=SHA256_HEX,
+        description=(
+            "SHA-256 of the response (UTF-8): what a release joins reviews on, unless the PII "
+            "step redacted the response."
+        ),
+    )
     post_processing: Series[str] = pa.Field(
         description="Ordered JSON list of transforms applied ({name, ...counts}); never content."
     )

@@ -24,6 +24,11 @@ def prompt_hash(prompt: str) -> str:
     return sha256_hex(prompt.encode("utf-8"))
 
 
+def response_sha256(response: str) -> str:
+    """SHA-256 hex of a response's UTF-8 bytes: as sanitized, as shipped, as shown to a reviewer."""
+    return sha256_hex(response.encode("utf-8"))
+
+
 def example_id(
     origin_kind: str, origin_id: str, source_id: str, prompt_sha256: str, response: str
 ) -> str:
