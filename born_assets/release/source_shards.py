@@ -32,7 +32,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -84,7 +83,7 @@ class SourceRows:
         """What its shards' bytes are a function of (see the module)."""
         parts: dict[str, Any] = {
             "code": code_version(),
-            "pyarrow": pyarrow.__version__,  # the Parquet writer: its name is in every footer
+            "pyarrow": pa.__version__,  # the Parquet writer: its name is in every footer
             "shard_rows": shard_rows,
             "group_rows": group_rows,
             "rows_sha256": self.rows_sha256,
