@@ -199,7 +199,6 @@ def _withheld_sql(inputs: WarehouseInputs) -> str:
     {inputs.review_join()}
     WHERE ({use_blocked_sql("src")} OR ({REVIEW_BLOCK_SQL}) IS NOT NULL)
       AND {NOT_EXCLUDED_SQL}
-    ORDER BY src.example_id
     """
 
 
@@ -258,10 +257,29 @@ def write_withheld(
     wanted |= {"review_required_for", "reviews"}
     params = {k: v for k, v in _params(inputs, use, excluded, shipped).items() if k in wanted}
     params.update(fate=Fate.WITHHELD.value, stage=Stage.RELEASE.value)
-    reader = con.sql(_withheld_sql(inputs), params=params).to_arrow_reader(ROW_GROUP_ROWS)
-    with ParquetSink(out, ExitRecord, ROW_GROUP_ROWS) as sink:
-        for batch in reader:
-            sink.write_batch(batch)
+    write_sorted_exits(con, _withheld_sql(inputs), params, out)
+
+
+def write_sorted_exits(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    params: dict[str, Any],
+    out: Path,
+    batch_rows: int = ROW_GROUP_ROWS,
+) -> None:
+    """Write the exits `query` selects (`ExitRecord` columns) to `out`, sorted by `example_id`.
+
+    Sorted a range of ids at a time after the query's joins (`store.texts.write_sorted`), never
+    inside them: a release for another use withholds every row, as many as a release holds.
+    """
+    scratch = out.with_name(f".{out.name}.sorted")
+    try:
+        write_sorted(con, query, params, scratch, batch_rows)
+        with ParquetSink(out, ExitRecord, batch_rows) as sink:
+            for batch in parquet_reader(scratch).iter_batches(batch_rows):
+                sink.write_batch(batch)
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def write_shards(

@@ -25,11 +25,9 @@ import duckdb
 import pyarrow as pa
 
 from born_assets import layout
-from born_assets.release.build import NOT_EXCLUDED_SQL
-from born_assets.schemas.fates import ExitRecord
+from born_assets.release.build import NOT_EXCLUDED_SQL, write_sorted_exits
 from born_assets.schemas.vocabulary import Fate, IntendedUse, QuarantineReason, Stage
 from born_assets.specs.license_policy import LicensePolicy, MixAction, license_verdict
-from born_assets.store.parquet import ParquetSink
 
 BATCH_ROWS = 10_000
 VERDICTS_TABLE = "release_license_verdicts"
@@ -49,7 +47,6 @@ WHERE src.seed_example_id IS NOT NULL
       UNION ALL
       SELECT example_id FROM read_parquet($quarantine, union_by_name = true)
       WHERE example_id IS NOT NULL)
-ORDER BY src.example_id
 """
 
 _CANDIDATES_SQL = f"""
@@ -67,7 +64,6 @@ JOIN read_parquet($sources, union_by_name = true) AS src ON src.example_id = d.e
 JOIN {VERDICTS_TABLE} AS v ON v.license = src.license
 WHERE v.refusal IS NOT NULL
   AND {NOT_EXCLUDED_SQL}
-ORDER BY src.example_id
 """
 
 
@@ -85,13 +81,6 @@ class LicenseGroups:
 def config_name(terms: str) -> str:
     """The Hugging Face config of rows under share-alike `terms` (`default` for none)."""
     return re.sub(r"[^a-z0-9.]+", "-", terms.lower()).strip("-") if terms else DEFAULT_CONFIG
-
-
-def _write(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], out: Path) -> None:
-    reader = con.sql(sql, params=params).to_arrow_reader(BATCH_ROWS)
-    with ParquetSink(out, ExitRecord, BATCH_ROWS) as sink:
-        for batch in reader:
-            sink.write_batch(batch)
 
 
 def write_unknown_seeds(
@@ -115,7 +104,7 @@ def write_unknown_seeds(
     sql = _UNKNOWN_SEEDS_SQL.format(
         exit_columns=_EXIT_COLUMNS, not_excluded=NOT_EXCLUDED_SQL if excluded else "true"
     )
-    _write(con, sql, params, out)
+    write_sorted_exits(con, sql, params, out, BATCH_ROWS)
 
 
 def write_license_refusals(
@@ -153,7 +142,7 @@ def write_license_refusals(
     con.register(VERDICTS_TABLE, table)
     try:
         params.update(fate=Fate.WITHHELD.value, stage=Stage.RELEASE.value)
-        _write(con, _LICENSE_EXITS_SQL, params, out)
+        write_sorted_exits(con, _LICENSE_EXITS_SQL, params, out, BATCH_ROWS)
     finally:
         con.unregister(VERDICTS_TABLE)
     rows: dict[str, int] = {}
