@@ -50,7 +50,7 @@ from born_assets.store.parquet import (
     parquet_reader,
 )
 from born_assets.store.progress import Progress, counted
-from born_assets.store.texts import write_sorted
+from born_assets.store.texts import sorted_parts, write_sorted
 
 ROW_GROUP_ROWS = 10_000
 """Rows per row group of the release's tables without texts, and most rows in a shard's group."""
@@ -269,17 +269,14 @@ def write_sorted_exits(
 ) -> None:
     """Write the exits `query` selects (`ExitRecord` columns) to `out`, sorted by `example_id`.
 
-    Sorted a range of ids at a time after the query's joins (`store.texts.write_sorted`), never
+    Sorted a range of ids at a time after the query's joins (`store.texts.sorted_parts`), never
     inside them: a release for another use withholds every row, as many as a release holds.
     """
-    scratch = out.with_name(f".{out.name}.sorted")
-    try:
-        write_sorted(con, query, params, scratch, batch_rows)
-        with ParquetSink(out, ExitRecord, batch_rows) as sink:
-            for batch in parquet_reader(scratch).iter_batches(batch_rows):
+    unsorted = out.with_name(f".{out.name}.unsorted")
+    with ParquetSink(out, ExitRecord, batch_rows) as sink:
+        for reader in sorted_parts(con, query, params, unsorted, batch_rows):
+            for batch in reader:
                 sink.write_batch(batch)
-    finally:
-        scratch.unlink(missing_ok=True)
 
 
 def write_shards(

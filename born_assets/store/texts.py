@@ -228,16 +228,20 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
     return table.combine_chunks().to_batches()[0]
 
 
-def write_sorted(
-    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], path: Path, batch_rows: int
-) -> None:
-    """The narrow rows of `query`, sorted by `example_id`, written to `path`.
+def sorted_parts(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    params: dict[str, Any],
+    unsorted: Path,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatchReader]:
+    """The narrow rows of `query`, sorted by `example_id`: a reader per range of ids, in order.
 
-    The query runs once, its rows written unsorted next to `path` (its joins alone in DuckDB's
-    memory). DuckDB then sorts them one range of ids at a time, each of about `SORT_PART_ROWS`
-    rows, appending to `path`: its sort holds about all it sorts.
+    The query runs once, its rows written unsorted to the scratch file `unsorted` (its joins
+    alone in DuckDB's memory; the file is removed when the stream ends). DuckDB then sorts them
+    one range of ids at a time, each of about `SORT_PART_ROWS` rows: its sort holds about all
+    it sorts. There is always one range at least, so the first reader gives the rows' schema.
     """
-    unsorted = path.with_name(path.name + _UNSORTED)
     con.execute(
         f"COPY ({query}) TO $unsorted (FORMAT parquet)", {**params, "unsorted": str(unsorted)}
     )
@@ -245,23 +249,27 @@ def write_sorted(
         rows = {"rows": unsorted.as_posix()}
         found = con.execute(_PART_BOUNDS_SQL, {**rows, "part": SORT_PART_ROWS}).fetchall()
         bounds = [bound for (bound,) in found]
-        readers = (
-            con.sql(_PART_SQL, params={**rows, "low": low, "high": high}).to_arrow_reader(
-                batch_rows
-            )
-            for low, high in zip([None, *bounds], [*bounds, None], strict=True)
-        )
-        first = next(readers)
-        with pq.ParquetWriter(path, first.schema, compression="lz4") as writer:
-            for reader in itertools.chain([first], readers):
-                for batch in reader:
-                    writer.write_batch(batch)
+        for low, high in zip([None, *bounds], [*bounds, None], strict=True):
+            part = {**rows, "low": low, "high": high}
+            yield con.sql(_PART_SQL, params=part).to_arrow_reader(batch_rows)
     finally:
         unsorted.unlink(missing_ok=True)
 
 
+def write_sorted(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], path: Path, batch_rows: int
+) -> None:
+    """The narrow rows of `query`, sorted by `example_id` (`sorted_parts`), written to `path`."""
+    parts = sorted_parts(con, query, params, path.with_name(path.name + _UNSORTED), batch_rows)
+    first = next(parts)
+    with pq.ParquetWriter(path, first.schema, compression="lz4") as writer:
+        for reader in itertools.chain([first], parts):
+            for batch in reader:
+                writer.write_batch(batch)
+
+
 SORT_PART_ROWS = 100_000
-"""Rows DuckDB sorts at once in `write_sorted`. Its sort holds about what it sorts: 968,580 narrow
+"""Rows DuckDB sorts at once in `sorted_parts`. Its sort holds about what it sorts: 968,580 narrow
 release rows, sorted in one go, ran out of 128, 192 and 256 MB (and, after the query's joins, of
 the 512 MB a connection has, at 1M rows); in ranges of 100,000 they sorted within 128 MB."""
 _UNSORTED = ".unsorted"
