@@ -5,16 +5,24 @@ Shared by lanes and imports: the caller supplies how one parsed JSON object beco
 de-duplicates repeated records, and writes three tables in bounded batches: `rows.parquet`,
 `quarantine.parquet` and the per-file ledger `files.parquet`. A record is a line of a JSONL file
 or an element of a JSON array; `source_line` is its number and `lines_read` counts them.
+
+An ingest may take its first files over from the last one (`TakenOver`, decided in
+`ingest.reuse`): their rows, quarantined lines and ledger entries are copied from its tables, in
+row groups as they were written, and only the files after them are read.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from born_assets import layout
 from born_assets.ingest.jsonl import RawLine, parse_object
@@ -27,9 +35,11 @@ from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.ingest import LineageRecord, QuarantineRecord, SourceFileRecord
 from born_assets.schemas.vocabulary import QuarantineReason, Stage
 from born_assets.specs.erasure import ErasureFilter
-from born_assets.store.parquet import DEFAULT_BATCH_ROWS, ParquetSink
+from born_assets.store.parquet import DEFAULT_BATCH_ROWS, ParquetSink, parquet_reader
 
 RowParser = Callable[[dict[str, Any], str, int], dict[str, Any]]
+EXAMPLE_MESSAGES = 10
+"""Quarantine messages an ingest keeps for its log and metadata."""
 
 
 @dataclass
@@ -49,8 +59,16 @@ class IngestSummary:
         return sum(self.quarantined.values())
 
 
+@dataclass(frozen=True)
+class TakenOver:
+    """The last published ingest of a source, and how many of its first files this one shares."""
+
+    folder: Path
+    files: int
+
+
 def ingest_files(
-    files: Iterable[Path],
+    files: Sequence[Path],
     *,
     origin: Origin,
     data: DataDir,
@@ -58,8 +76,12 @@ def ingest_files(
     out_dir: Path,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     erasure: ErasureFilter | None = None,
+    taken_over: TakenOver | None = None,
 ) -> IngestSummary:
     """Read every line of `files` into `out_dir`; no line is dropped without a recorded reason.
+
+    With `taken_over`, the first `taken_over.files` files are not read: what the last ingest
+    wrote for them is copied from its folder, as this one would have written it.
 
     A line whose example id was already accepted (the same row twice, in one file or across the
     origin's files) is quarantined as `duplicate_line`; the first in path and line order wins.
@@ -73,6 +95,10 @@ def ingest_files(
         ParquetSink(out_dir / layout.QUARANTINE, QuarantineRecord, batch_rows) as quarantine,
         ParquetSink(out_dir / layout.FILES, SourceFileRecord, batch_rows) as ledger,
     ):
+        if taken_over is not None and taken_over.files:
+            names = {data.relative(path) for path in files[: taken_over.files]}
+            _take_over(taken_over.folder, names, (rows, quarantine, ledger), summary, seen_ids)
+            files = files[taken_over.files :]
         for path in files:
             source_file = data.relative(path)
             digest = hashlib.sha256()
@@ -101,7 +127,7 @@ def ingest_files(
                 )
                 quarantine.append(record)
                 summary.quarantined[rejection.reason.value] += 1
-                if len(summary.example_messages) < 10:
+                if len(summary.example_messages) < EXAMPLE_MESSAGES:
                     summary.example_messages.append(str(record["message"]))
             size = path.stat().st_size
             ledger.append(
@@ -118,6 +144,44 @@ def ingest_files(
             summary.lines_read += lines
             summary.bytes_read += size
     return summary
+
+
+def _take_over(
+    folder: Path,
+    names: set[str],
+    sinks: tuple[ParquetSink, ParquetSink, ParquetSink],
+    summary: IngestSummary,
+    seen_ids: set[str],
+) -> None:
+    """Copy the rows, quarantined lines and ledger entries of the files `names` from `folder`."""
+    rows, quarantine, ledger = sinks
+    for batch in _leading_rows(folder / layout.ROWS, names, rows.batch_rows):
+        rows.extend(batch)
+        seen_ids.update(batch.column("example_id").to_pylist())
+        summary.accepted += batch.num_rows
+    for batch in _leading_rows(folder / layout.QUARANTINE, names, quarantine.batch_rows):
+        quarantine.extend(batch)
+        summary.quarantined.update(batch.column("reason").to_pylist())
+        room = max(0, EXAMPLE_MESSAGES - len(summary.example_messages))
+        summary.example_messages.extend(batch.column("message").slice(0, room).to_pylist())
+    for batch in _leading_rows(folder / layout.FILES, names, ledger.batch_rows):
+        ledger.extend(batch)
+        summary.files += batch.num_rows
+        summary.lines_read += pc.sum(batch.column("lines_read")).as_py() or 0
+        summary.bytes_read += pc.sum(batch.column("size_bytes")).as_py() or 0
+
+
+def _leading_rows(path: Path, names: set[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The rows of the table at `path` from the files `names`, which come first in it."""
+    files = pa.array(sorted(names), pa.string())
+    for batch in parquet_reader(path).iter_batches(batch_size=batch_rows):
+        found = pc.is_in(batch.column("source_file"), value_set=files)
+        inside = found.to_numpy(zero_copy_only=False)
+        if inside.all():
+            yield batch
+            continue
+        yield batch.slice(0, int(np.argmin(inside)))
+        return
 
 
 def _erased_line(eraser: ErasureFilter, origin: Origin, raw: bytes) -> Rejection | None:

@@ -61,7 +61,7 @@ def parquet_reader(path: Path) -> pq.ParquetFile:
 
 
 class ParquetSink:
-    """Buffers rows (dicts) and writes them to one Parquet file, `batch_rows` at a time.
+    """Buffers rows (dicts or Arrow) and writes them to one Parquet file, `batch_rows` at a time.
 
     The Arrow schema comes from the Pandera model, so a row with a wrong type fails loudly here
     rather than producing a file that disagrees with its schema.
@@ -75,6 +75,8 @@ class ParquetSink:
         self.batch_rows = batch_rows
         self.rows_written = 0
         self._buffer: list[dict[str, Any]] = []
+        self._held: list[pa_arrow.Table] = []  # rows before those in `_buffer`, in order
+        self._held_rows = 0
         self._writer = pq.ParquetWriter(
             path,
             self.schema,
@@ -84,13 +86,26 @@ class ParquetSink:
         )
 
     def append(self, row: dict[str, Any]) -> None:
-        """Add one row; flushes a batch when the buffer is full."""
+        """Add one row; a full batch is written as a row group."""
         self._buffer.append(row)
-        if len(self._buffer) >= self.batch_rows:
+        if self._held_rows + len(self._buffer) >= self.batch_rows:
             self.flush()
 
+    def extend(self, rows: pa_arrow.RecordBatch | pa_arrow.Table) -> None:
+        """Add Arrow rows that have this sink's columns, as `append` would add them one by one.
+
+        The row groups are the same `batch_rows` whatever batches the rows came in, so rows
+        taken from a table written before give the bytes they gave then.
+        """
+        self._hold_buffer()
+        table = pa_arrow.table(rows) if isinstance(rows, pa_arrow.RecordBatch) else rows
+        self._held.append(table.select(self.schema.names).cast(self.schema))
+        self._held_rows += table.num_rows
+        if self._held_rows >= self.batch_rows:
+            self._write_held(whole_groups=True)
+
     def write_batch(self, batch: pa_arrow.RecordBatch | pa_arrow.Table) -> None:
-        """Write an Arrow batch that already has this sink's columns.
+        """Write an Arrow batch that already has this sink's columns, as one row group.
 
         A table is written as one chunk per column: Parquet's pages follow the chunks, and the
         bytes must not depend on how the rows were put together (remembered rows come as slices
@@ -106,13 +121,29 @@ class ParquetSink:
         self.rows_written += table.num_rows
 
     def flush(self) -> None:
-        """Write the buffered rows as one row group."""
-        if not self._buffer:
+        """Write the rows held so far as one row group."""
+        self._hold_buffer()
+        self._write_held(whole_groups=False)
+
+    def _hold_buffer(self) -> None:
+        if self._buffer:
+            self._held.append(pa_arrow.Table.from_pylist(self._buffer, schema=self.schema))
+            self._held_rows += len(self._buffer)
+            self._buffer.clear()
+
+    def _write_held(self, whole_groups: bool) -> None:
+        """Write the held rows in row groups of `batch_rows`; the rest too unless `whole_groups`."""
+        if not self._held_rows:
             return
-        batch = pa_arrow.RecordBatch.from_pylist(self._buffer, schema=self.schema)
-        self._writer.write_batch(batch)
-        self.rows_written += len(self._buffer)
-        self._buffer.clear()
+        held = pa_arrow.concat_tables(self._held) if len(self._held) > 1 else self._held[0]
+        held = held.combine_chunks()
+        end = held.num_rows - held.num_rows % self.batch_rows if whole_groups else held.num_rows
+        for start in range(0, end, self.batch_rows):
+            self._writer.write_table(held.slice(start, self.batch_rows))
+        self.rows_written += end
+        rest = held.slice(end)
+        self._held = [rest] if rest.num_rows else []
+        self._held_rows = rest.num_rows
 
     def close(self) -> None:
         """Flush and close the file."""

@@ -200,3 +200,36 @@ def test_remembered_stream_computes_only_unknown_or_changed_rows(
     merged = in_input_order(part.example_ids, [part.computed, remembered])
     assert merged.column("value").to_pylist() == ["v-ex_3", "NEW", "v-ex_1", "X"]
     assert np.array_equal(memo.find(pa.array(["ex_2"])), [1])
+
+
+def test_a_file_added_to_a_lane_is_the_only_one_read(tmp_path: Path) -> None:
+    """The lane's first files are taken over from its last ingest; its tables are a fresh one's."""
+    lane = "mbpp-plus-reference"
+    selection = f'key:"lanes/{lane}"'
+    data_dir = copy_sample_data(tmp_path / "data")
+    materialize_all(data_dir, selection)
+    fresh_dir = copy_sample_data(tmp_path / "fresh")
+    for folder in (data_dir, fresh_dir):
+        add_repeated_lines(folder / "lanes" / lane)
+
+    again = materialize_all(data_dir, selection)
+    materialize_all(fresh_dir, selection)
+
+    metadata = materialization_metadata(again, f"lanes/{lane}")
+    assert (metadata["reused_previous_ingest"], metadata["files_taken_over"]) == (False, 2)
+    assert metadata["files_read"] == 3
+    tables = [f"warehouse/lanes/{lane}/{name}.parquet" for name in ("rows", "quarantine", "files")]
+    assert [sha256(data_dir / t) for t in tables] == [sha256(fresh_dir / t) for t in tables]
+    quarantined = pq.read_table(data_dir / tables[1]).to_pylist()
+    added = [row["reason"] for row in quarantined if row["source_file"].endswith("-added.jsonl")]
+    assert added == ["duplicate_line", "duplicate_line"]
+
+
+def add_repeated_lines(lane_dir: Path) -> None:
+    """A new last file holding the lane's first two lines again."""
+    first = (lane_dir / "part-000.jsonl").read_bytes().splitlines(keepends=True)
+    (lane_dir / "part-002-added.jsonl").write_bytes(b"".join(first[:2]))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

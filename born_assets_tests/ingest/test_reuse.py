@@ -1,13 +1,27 @@
-"""An ingest is taken over only from inputs and tables whose bytes are as they were."""
+"""An ingest is taken over only from inputs and tables whose bytes are as they were.
+
+Whole, when nothing changed; file by file, for the first files when only later ones did: then
+the tables are byte for byte those of an ingest that read every file.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+from functools import partial
 from pathlib import Path
 
-from born_assets.ingest.files import IngestSummary
-from born_assets.ingest.reuse import IngestState, ingest_key
+from born_assets.ingest.files import IngestSummary, TakenOver, ingest_files
+from born_assets.ingest.lane_rows import LaneContext, lane_row
+from born_assets.ingest.record import Origin
+from born_assets.ingest.reuse import IngestInputs, IngestState
 from born_assets.layout import DataDir
+from born_assets.specs.manifests import LoadedManifest, load_manifest
+from born_assets_tests.conftest import SAMPLE_DATA
+
+LANE = "mbpp-plus-reference"
+TABLES = ("rows.parquet", "quarantine.parquet", "files.parquet")
 
 
 def edit_in_place(path: Path, old: bytes, new: bytes) -> None:
@@ -24,9 +38,11 @@ def test_an_input_edited_in_place_is_read_again(tmp_path: Path) -> None:
     lane = tmp_path / "lanes" / "a" / "part-000.jsonl"
     lane.parent.mkdir(parents=True)
     lane.write_bytes(b'{"prompt": "n + 1"}\n')
-    before = ingest_key(data, [lane], "spec")
+    before = IngestInputs.of(data, [lane], "spec")
     edit_in_place(lane, b"n + 1", b"n + 7")
-    assert ingest_key(data, [lane], "spec") != before
+    after = IngestInputs.of(data, [lane], "spec")
+    assert after.key != before.key
+    assert after.files_shared(before) == 0
 
 
 def test_a_table_changed_in_place_is_not_taken_over(tmp_path: Path) -> None:
@@ -34,7 +50,72 @@ def test_a_table_changed_in_place_is_not_taken_over(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     table = folder / "rows.parquet"
     table.write_bytes(b"PAR1 rows written by the ingest PAR1")
-    IngestState("key", IngestSummary(files=1, lines_read=1, accepted=1)).write(folder)
-    assert IngestState.read(folder) is not None
+    inputs = IngestInputs((("lanes/a/part-000.jsonl", "0" * 64),), "base")
+    IngestState(inputs, IngestSummary(files=1, lines_read=1, accepted=1)).write(folder)
+    assert IngestState.read(folder) == IngestState(inputs, IngestSummary(1, 1, 1))
     edit_in_place(table, b"written", b"WRITTEN")
     assert IngestState.read(folder) is None
+
+
+def test_only_the_first_files_read_alike_are_shared() -> None:
+    """A file is shared while every file before it is too, under the same spec, erasure, code."""
+    a, b, c = ("a.jsonl", "1" * 64), ("b.jsonl", "2" * 64), ("c.jsonl", "3" * 64)
+    before = IngestInputs((a, b), "base")
+    assert IngestInputs((a, b, c), "base").files_shared(before) == 2  # a file added last
+    assert IngestInputs((a, c, b), "base").files_shared(before) == 1  # one sorted before b
+    assert IngestInputs((b,), "base").files_shared(before) == 0  # the first one removed
+    assert IngestInputs((a, ("b.jsonl", "4" * 64)), "base").files_shared(before) == 1  # edited
+    assert IngestInputs((a, b, c), "other code").files_shared(before) == 0
+
+
+def lane_files(root: Path) -> tuple[DataDir, LoadedManifest, list[Path]]:
+    """The sample lane (a good file, then one with bad lines) and a third file added after them.
+
+    The third repeats two lines of the first, which makes them `duplicate_line` there only if
+    the ids the first files accepted are known when it is read, and has a line cut short.
+    """
+    for folder in ("manifests", "tasks", "prompt_templates"):
+        shutil.copytree(SAMPLE_DATA / folder, root / folder)
+    shutil.copytree(SAMPLE_DATA / "lanes" / LANE, root / "lanes" / LANE)
+    data = DataDir.at(root)
+    loaded = load_manifest(root / "manifests" / f"{LANE}.yaml", data)
+    assert isinstance(loaded, LoadedManifest), loaded
+    first = (root / "lanes" / LANE / "part-000.jsonl").read_bytes().splitlines(keepends=True)
+    added = root / "lanes" / LANE / "part-002-added.jsonl"
+    added.write_bytes(first[3] + first[0][:40] + b"\n" + first[7])
+    return data, loaded, sorted((root / "lanes" / LANE).glob("*.jsonl"))
+
+
+def ingest(data: DataDir, loaded: LoadedManifest, files: list[Path], out: Path, **kw: object):
+    out.mkdir(parents=True)
+    return ingest_files(
+        files,
+        origin=Origin("lane", LANE),
+        data=data,
+        parse_row=partial(lane_row, LaneContext(loaded)),
+        out_dir=out,
+        batch_rows=50,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in TABLES}
+
+
+def test_files_taken_over_give_the_tables_of_reading_them(tmp_path: Path) -> None:
+    data, loaded, files = lane_files(tmp_path / "data")
+    assert [f.name for f in files][-1] == "part-002-added.jsonl"
+    fresh = ingest(data, loaded, files, tmp_path / "fresh")
+    last = ingest(data, loaded, files[:2], tmp_path / "last")
+    assert last.quarantined_total > 0  # the second file's bad lines: taken over, not read
+
+    files[0].write_bytes(b"")  # were the first two files read, the rows would not be the same
+    files[1].write_bytes(b"")
+    taken = ingest(
+        data, loaded, files, tmp_path / "taken", taken_over=TakenOver(tmp_path / "last", 2)
+    )
+
+    assert digests(tmp_path / "taken") == digests(tmp_path / "fresh")
+    assert taken == fresh
+    assert fresh.quarantined["duplicate_line"] == last.quarantined["duplicate_line"] + 2

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from born_assets.ingest.files import IngestSummary
-from born_assets.ingest.reuse import IngestState
+from born_assets.ingest.reuse import IngestInputs, IngestState
 from born_assets.store.memo import RowMemo, is_whole_parquet, write_versions
 from born_assets.store.unchanged import record
 
@@ -58,7 +58,8 @@ def test_a_memo_whose_rows_changed_since_it_was_written_is_no_memo(tmp_path: Pat
 
 def test_a_truncated_ingest_table_makes_the_ingest_run_again(tmp_path: Path) -> None:
     folder = memo_folder(tmp_path)
-    IngestState("key", IngestSummary(files=1, lines_read=1000, accepted=1000)).write(folder)
+    inputs = IngestInputs((("lanes/a/part-000.jsonl", "0" * 64),), "base")
+    IngestState(inputs, IngestSummary(files=1, lines_read=1000, accepted=1000)).write(folder)
     assert IngestState.read(folder) is not None
     os.truncate(folder / "rows.parquet", 100)
     assert IngestState.read(folder) is None

@@ -10,9 +10,9 @@ from born_assets import layout
 from born_assets.defs.checks import Check, lines_reconcile_check, schema_check
 from born_assets.defs.ingest_metadata import ingest_metadata
 from born_assets.defs.resources import WarehouseResource
-from born_assets.ingest.files import RowParser, ingest_files
+from born_assets.ingest.files import RowParser, TakenOver, ingest_files
 from born_assets.ingest.record import Origin
-from born_assets.ingest.reuse import IngestState, ingest_key
+from born_assets.ingest.reuse import IngestInputs, IngestState
 from born_assets.schemas.ingest import LineageRecord, QuarantineRecord
 
 KINDS = {"python", "parquet"}
@@ -67,17 +67,25 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
             context.log.warning(
                 f"{name}: not read, not a regular file (a link to nothing, a FIFO, a folder...)"
             )
-        key = ingest_key(warehouse.data, files, spec.origin.spec_hash)
-        previous = IngestState.read(warehouse.asset_dir(spec.key))
-        reused = previous is not None and previous.key == key
+        inputs = IngestInputs.of(warehouse.data, files, spec.origin.spec_hash)
+        folder = warehouse.asset_dir(spec.key)
+        previous = IngestState.read(folder)
+        reused = previous is not None and previous.inputs == inputs
         if previous is not None and reused:
-            summary = previous.summary
+            summary, taken = previous.summary, len(files)
             context.log.info(
                 "files, spec, erasure state and code unchanged: reusing the ingest "
                 f"({summary.quarantined_total} lines quarantined by it, examples in its metadata)"
             )
         else:
             with warehouse.publish(spec.key, source=True) as staging:
+                before = IngestState.read(folder)  # again, now that the source is locked
+                taken = 0 if before is None else inputs.files_shared(before.inputs)
+                if taken:
+                    context.log.info(
+                        f"the first {taken} of {len(files)} files are those the last ingest read, "
+                        "under the same spec, erasure state and code: their rows are taken over"
+                    )
                 summary = ingest_files(
                     files,
                     origin=spec.origin,
@@ -86,8 +94,9 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
                     out_dir=staging,
                     batch_rows=warehouse.batch_rows,
                     erasure=warehouse.load_erasure(),
+                    taken_over=TakenOver(folder, taken),
                 )
-                IngestState(key, summary).write(staging)
+                IngestState(inputs, summary).write(staging)
             for message in summary.example_messages:
                 context.log.warning(f"quarantined: {message}")
         metadata = ingest_metadata(summary, warehouse.asset_dir(spec.key))
@@ -95,6 +104,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
             metadata={
                 **metadata,
                 "reused_previous_ingest": reused,
+                "files_taken_over": taken,
                 "entries_not_read": skipped,
                 **prepared,
             }
