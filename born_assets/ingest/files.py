@@ -35,7 +35,7 @@ from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.ingest import LineageRecord, QuarantineRecord, SourceFileRecord
 from born_assets.schemas.vocabulary import QuarantineReason, Stage
 from born_assets.specs.erasure import ErasureFilter
-from born_assets.store.parquet import DEFAULT_BATCH_ROWS, ParquetSink, parquet_reader
+from born_assets.store.parquet import DEFAULT_BATCH_ROWS, ParquetSink, iter_parquet_batches
 
 RowParser = Callable[[dict[str, Any], str, int], dict[str, Any]]
 EXAMPLE_MESSAGES = 10
@@ -172,9 +172,12 @@ def _take_over(
 
 
 def _leading_rows(path: Path, names: set[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """The rows of the table at `path` from the files `names`, which come first in it."""
+    """The rows of the table at `path` from the files `names`, which come first in it.
+
+    The next batch is decoded on a thread while the caller encodes this one.
+    """
     files = pa.array(sorted(names), pa.string())
-    for batch in parquet_reader(path).iter_batches(batch_size=batch_rows):
+    for batch in iter_parquet_batches([path], batch_rows):
         found = pc.is_in(batch.column("source_file"), value_set=files)
         inside = found.to_numpy(zero_copy_only=False)
         if inside.all():
