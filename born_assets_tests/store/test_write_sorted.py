@@ -10,6 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from born_assets.release.build import write_sorted_exits
+from born_assets.schemas.derive import arrow_schema
+from born_assets.schemas.fates import ExitRecord
 from born_assets.store import texts
 from born_assets.store.texts import write_sorted
 
@@ -46,3 +49,24 @@ def test_no_rows_give_a_file_with_the_query_s_columns(tmp_path: Path) -> None:
         write_sorted(con, query, {"never": False}, out, batch_rows=5)
     table = pq.read_table(out)
     assert table.num_rows == 0 and table.column_names == ["example_id", "line"]
+
+
+@pytest.mark.parametrize("rows", [0, 23])
+def test_exits_go_sorted_into_their_table_and_leave_no_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    """`write_sorted_exits` streams the sorted ranges into the `ExitRecord` table directly."""
+    monkeypatch.setattr(texts, "SORT_PART_ROWS", 4)
+    ids = [f"ex_{n:02d}" for n in random.Random(rows).sample(range(100), rows)]
+    query = (
+        "SELECT 'lane' AS origin_kind, 'a' AS origin_id, 'lanes/a/part-000.jsonl' AS source_file, "
+        "1 AS source_line, id AS example_id, 'withheld' AS fate, 'release' AS stage, "
+        "'use' AS reason, '' AS detail FROM unnest($ids::VARCHAR[]) AS t(id)"
+    )
+    out = tmp_path / "withheld.parquet"
+    with duckdb.connect() as con:
+        write_sorted_exits(con, query, {"ids": ids}, out, batch_rows=5)
+    table = pq.read_table(out)
+    assert table.schema.equals(arrow_schema(ExitRecord), check_metadata=False)
+    assert table.column("example_id").to_pylist() == sorted(ids)
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
