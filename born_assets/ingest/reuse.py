@@ -46,12 +46,6 @@ class IngestInputs:
             hashlib.sha256(base.encode("utf-8")).hexdigest(),
         )
 
-    @property
-    def key(self) -> str:
-        """One hash of all of it: the same key, the same output."""
-        payload = json.dumps([self.base, [list(f) for f in self.files]])
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
     def files_shared(self, before: IngestInputs) -> int:
         """How many of the first files an ingest of `before` read as this one would read them.
 

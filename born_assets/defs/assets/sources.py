@@ -99,7 +99,7 @@ def source_asset(spec: SourceAssetSpec) -> dg.AssetsDefinition:
                 IngestState(inputs, summary).write(staging)
             for message in summary.example_messages:
                 context.log.warning(f"quarantined: {message}")
-        metadata = ingest_metadata(summary, warehouse.asset_dir(spec.key))
+        metadata = ingest_metadata(summary, folder)
         return dg.MaterializeResult(
             metadata={
                 **metadata,
