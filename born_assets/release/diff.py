@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,17 +10,13 @@ import duckdb
 
 from born_assets.layout import ReleaseDir
 from born_assets.store.atomic import replacing
+from born_assets.store.unchanged import file_sha256
 
 # A row's 64-bit hash over every column, nested values included: four times faster than an md5
-# of the row cast to text (measured on two 100k releases: 1.8 s vs 7.8 s).
+# of the row cast to text (measured on two 100k releases: 1.8 s vs 7.8 s). `{old}` and `{new}`
+# are `_side` relations.
 _ROW_CHANGES_SQL = """
-WITH old AS (
-    SELECT example_id, origin_id, teacher_model, source_benchmark, hash(o) AS h
-    FROM read_parquet($old) AS o
-), new AS (
-    SELECT example_id, origin_id, teacher_model, source_benchmark, hash(n) AS h
-    FROM read_parquet($new) AS n
-)
+WITH old AS ({old}), new AS ({new})
 SELECT coalesce(new.example_id, old.example_id) AS example_id,
        CASE WHEN old.example_id IS NULL THEN 'added'
             WHEN new.example_id IS NULL THEN 'removed'
@@ -31,6 +28,15 @@ FROM old FULL OUTER JOIN new ON old.example_id = new.example_id
 WHERE old.example_id IS NULL OR new.example_id IS NULL OR old.h <> new.h
 ORDER BY example_id
 """
+_SIDE_SQL = (
+    "SELECT example_id, origin_id, teacher_model, source_benchmark, hash(r) AS h "
+    "FROM read_parquet(${name}) AS r"
+)
+_NO_SIDE_SQL = (
+    "SELECT NULL::VARCHAR AS example_id, NULL::VARCHAR AS origin_id, "
+    "NULL::VARCHAR AS teacher_model, NULL::VARCHAR AS source_benchmark, NULL::UBIGINT AS h "
+    "WHERE false"
+)
 
 _FATE_CHANGES_SQL = """
 SELECT o.fate AS old_fate, n.fate AS new_fate, count(*) AS lines
@@ -112,6 +118,31 @@ def _shards(folder: Path) -> list[str]:
     return [p.as_posix() for p in ReleaseDir(folder).shards()]
 
 
+def compared_shards(old: Path, new: Path) -> tuple[list[str], list[str]]:
+    """Each release's shards less those with a byte-identical shard in the other release.
+
+    The rows of two identical shards are the same rows with the same content, and an example id
+    is in one shard of a release, so no row of them is added, removed or changed: only the other
+    shards are read. A release that copied most shards from the one before (`source_shards`)
+    is compared in the time of the shards it wrote.
+    """
+    old_shards, new_shards = ReleaseDir(old).shards(), ReleaseDir(new).shards()
+    unmatched = Counter(file_sha256(p) for p in old_shards)
+    unmatched.subtract(file_sha256(p) for p in new_shards)
+    kept_old, kept_new = [], []
+    for shards, kept, sign in ((old_shards, kept_old, 1), (new_shards, kept_new, -1)):
+        for path in shards:
+            digest = file_sha256(path)
+            if unmatched[digest] * sign > 0:  # more of these bytes on this side than the other
+                unmatched[digest] -= sign
+                kept.append(path.as_posix())
+    return kept_old, kept_new
+
+
+def _side(name: str, shards: list[str]) -> str:
+    return _SIDE_SQL.format(name=name) if shards else _NO_SIDE_SQL
+
+
 def row_changes(
     con: duckdb.DuckDBPyConnection,
     old: Path,
@@ -121,12 +152,13 @@ def row_changes(
 ) -> RowChanges:
     """Rows of two published release folders compared by example id and content.
 
-    Optionally writes the row-level changes as Parquet to `out` (whole, or not at all).
+    Only shards that differ are read (`compared_shards`). Optionally writes the row-level
+    changes as Parquet to `out` (whole, or not at all).
     """
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE row_changes AS {_ROW_CHANGES_SQL}",
-        {"old": _shards(old), "new": _shards(new)},
-    )
+    old_shards, new_shards = compared_shards(old, new)
+    params = {name: shards for name, shards in (("old", old_shards), ("new", new_shards)) if shards}
+    sql = _ROW_CHANGES_SQL.format(old=_side("old", old_shards), new=_side("new", new_shards))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE row_changes AS {sql}", params)
     if out is not None:
         with replacing(out) as temporary:
             con.execute(

@@ -17,7 +17,7 @@ import pytest
 
 from born_assets.layout import DataDir, ReleaseDir
 from born_assets.release.changes import changes_since_previous
-from born_assets.release.diff import diff_releases
+from born_assets.release.diff import compared_shards, diff_releases
 
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 SCHEMA = pa.schema(
@@ -50,10 +50,16 @@ def _row(example_id: str, origin: str, answer: str) -> dict[str, Any]:
     }
 
 
-def _publish(data: DataDir, version: str, rows: list[dict[str, Any]], built_at: str) -> Path:
+def _publish(
+    data: DataDir, version: str, rows: list[dict[str, Any]], built_at: str, *more_shards: list
+) -> Path:
+    """A release folder whose shards hold `rows`, then each of `more_shards`' rows."""
     folder = data.releases / version
     (folder / ReleaseDir.DATA).mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist(rows, SCHEMA), folder / ReleaseDir.shard_name(0, 1))
+    shards = [rows, *more_shards]
+    for index, shard in enumerate(shards):
+        path = folder / ReleaseDir.shard_name(index, len(shards))
+        pq.write_table(pa.Table.from_pylist(shard, SCHEMA), path)
     fates = pa.table({"source_file": ["f.jsonl"], "source_line": [1], "fate": ["released"]})
     pq.write_table(fates, folder / ReleaseDir.FATES)
     (folder / ReleaseDir.RELEASE_JSON).write_text(json.dumps({"built_at": built_at}))
@@ -133,3 +139,42 @@ def test_the_row_level_diff_is_written_whole_beside_nothing_else(
         diff_releases(con, old, new, out)
     assert pq.read_table(out).column("change").to_pylist() == ["changed", "removed", "added"]
     assert [p.name for p in out.parent.iterdir()] == [out.name]
+
+
+def test_shards_identical_in_both_releases_are_not_read(tmp_path: Path) -> None:
+    """A shard copied from the release before holds the same rows: only the others are read."""
+    data = DataDir.at(tmp_path)
+    kept = [_row("k1", "lane-k", "1"), _row("k2", "lane-k", "2")]
+    _publish(data, "v1", kept, "2026-12-01T00:00:00Z", [_row("a", "lane-x", "1")])
+    _publish(data, "v2", kept, "2026-12-02T00:00:00Z", [_row("a", "lane-x", "1!")])
+    _publish(
+        data,
+        "v3",
+        kept,
+        "2026-12-03T00:00:00Z",
+        [_row("a", "lane-x", "1!")],
+        [_row("n", "lane-n", "")],
+    )
+    old, new, newer = (data.release(v).path for v in ("v1", "v2", "v3"))
+    old_shards, new_shards = compared_shards(old, new)
+    assert [Path(p).name for p in old_shards] == [ReleaseDir.shard_name(1, 2).split("/")[1]]
+    assert [Path(p).name for p in new_shards] == [ReleaseDir.shard_name(1, 2).split("/")[1]]
+    # The identical shard's rows would count as removed and added if it were read on one side.
+    with duckdb.connect() as con:
+        assert changes_since_previous(con, data, "v2").by_origin == {"lane-x": {"changed": 1}}
+        # Every shard of v2 is in v3 (under other names): nothing of v2 is read.
+        assert compared_shards(new, newer)[0] == []
+        assert changes_since_previous(con, data, "v3").totals == {"added": 1}
+        # Nothing differs at all: nothing is read and nothing changed.
+        assert compared_shards(newer, newer) == ([], [])
+        assert diff_releases(con, newer, newer).totals == {}
+        assert diff_releases(con, newer, new).totals == {"removed": 1}
+
+
+def test_a_shard_repeated_on_one_side_is_matched_once(tmp_path: Path) -> None:
+    data = DataDir.at(tmp_path)
+    rows = [_row("a", "lane-x", "1")]
+    old = _publish(data, "v1", rows, "2026-12-01T00:00:00Z")
+    new = _publish(data, "v2", rows, "2026-12-02T00:00:00Z", rows)
+    old_shards, new_shards = compared_shards(old, new)
+    assert (old_shards, len(new_shards)) == ([], 1)
