@@ -129,7 +129,8 @@ def compared_shards(old: Path, new: Path) -> tuple[list[str], list[str]]:
     old_shards, new_shards = ReleaseDir(old).shards(), ReleaseDir(new).shards()
     unmatched = Counter(file_sha256(p) for p in old_shards)
     unmatched.subtract(file_sha256(p) for p in new_shards)
-    kept_old, kept_new = [], []
+    kept_old: list[str] = []
+    kept_new: list[str] = []
     for shards, kept, sign in ((old_shards, kept_old, 1), (new_shards, kept_new, -1)):
         for path in shards:
             digest = file_sha256(path)
