@@ -31,6 +31,7 @@ from born_assets.store.json_state import read_json_object
 from born_assets.store.parallel import Lookahead, ordered_map
 from born_assets.store.parquet import parquet_reader
 from born_assets.store.progress import Progress
+from born_assets.store.row_groups import ParquetGroups
 from born_assets.store.unchanged import as_recorded
 
 Out = TypeVar("Out")
@@ -215,6 +216,36 @@ class RowMemo:
                 agree &= equal_values(inputs.column(name), remembered.column(name))
             positions[np.flatnonzero(known)[~agree]] = -1
         return positions
+
+    def whole_group(self, rows: pa.Table) -> int | None:
+        """The remembered row group that is `rows` exactly, or None.
+
+        That is the group whose rows are `rows`' example ids in the same order, all of them, and
+        whose other columns (those not in the memo's `columns`, taken from the input) equal
+        `rows`' too: the memo's columns of those rows are that group's by construction. Such a
+        group's bytes can be copied instead of encoding `rows` again (`ParquetSink.copy_row_group`).
+        """
+        if self._file is None or not rows.num_rows:
+            return None
+        positions = self.find(rows.column("example_id"))
+        if positions[0] < 0:
+            return None
+        group = int(np.searchsorted(self._starts, positions[0], side="right") - 1)
+        start, end = self._starts[group], self._starts[group + 1]
+        if positions[0] != start or end - start != rows.num_rows:
+            return None
+        if not np.array_equal(positions, np.arange(start, end)):
+            return None
+        others = [name for name in rows.column_names if name not in self.columns]
+        if others:
+            old = self._file.read_row_group(group, columns=others)
+            if not old.equals(rows.select(others)):
+                return None
+        return group
+
+    def groups(self) -> ParquetGroups | None:
+        """The remembered file opened to copy its row groups (None: nothing is remembered)."""
+        return ParquetGroups(self.path) if self.path is not None else None
 
     def empty(self, columns: Sequence[str] | None = None) -> pa.Table:
         """No rows, with `columns` (default: the memo's; typed when a file is open)."""

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from born_assets.schemas.derive import arrow_schema
 from born_assets.store.parallel import read_ahead
 from born_assets.store.progress import Progress, counted
+from born_assets.store.row_groups import GroupWriter, ParquetGroups
 
 PARQUET_COMPRESSION = "zstd"
 PARQUET_COMPRESSION_LEVEL = 3
@@ -65,24 +66,34 @@ class ParquetSink:
 
     The Arrow schema comes from the Pandera model, so a row with a wrong type fails loudly here
     rather than producing a file that disagrees with its schema.
+    With `copies`, whole row groups of another file can be copied in as bytes
+    (`copy_row_group`); each group it encodes then costs a few milliseconds more
+    (`store.row_groups`), so only a step that carries most of its rows asks for it.
     """
 
     def __init__(
-        self, path: Path, model: type[pa.DataFrameModel], batch_rows: int = DEFAULT_BATCH_ROWS
+        self,
+        path: Path,
+        model: type[pa.DataFrameModel],
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        copies: bool = False,
     ) -> None:
         self.path = path
         self.schema = arrow_schema(model)
         self.batch_rows = batch_rows
         self.rows_written = 0
+        self.row_groups_copied = 0
         self._buffer: list[dict[str, Any]] = []
         self._held: list[pa_arrow.Table] = []  # rows before those in `_buffer`, in order
         self._held_rows = 0
-        self._writer = pq.ParquetWriter(
-            path,
-            self.schema,
-            compression=PARQUET_COMPRESSION,
-            compression_level=PARQUET_COMPRESSION_LEVEL,
-            write_statistics=True,
+        options: dict[str, Any] = {
+            "compression": PARQUET_COMPRESSION,
+            "compression_level": PARQUET_COMPRESSION_LEVEL,
+            "write_statistics": True,
+        }
+        self._copier = GroupWriter(path, self.schema, **options) if copies else None
+        self._writer: GroupWriter | pq.ParquetWriter = self._copier or pq.ParquetWriter(
+            path, self.schema, **options
         )
 
     def append(self, row: dict[str, Any]) -> None:
@@ -119,6 +130,22 @@ class ParquetSink:
         )
         self._writer.write_table(table.select(self.schema.names).cast(self.schema))
         self.rows_written += table.num_rows
+
+    def copy_row_group(self, source: ParquetGroups, index: int) -> None:
+        """Write row group `index` of `source` (a file of this sink's schema) as its bytes.
+
+        The rows held before are written first, so the rows stay in the order they came.
+        """
+        if self._copier is None:
+            raise ValueError(f"{self.path}: opened without copies")
+        self.flush()
+        self._copier.copy(source, index)
+        self.rows_written += source.num_rows(index)
+        self.row_groups_copied += 1
+
+    def can_copy(self, source: ParquetGroups) -> bool:
+        """Whether `source`'s row groups can be copied here (opened with copies, same schema)."""
+        return self._copier is not None and self._copier.accepts(source)
 
     def flush(self) -> None:
         """Write the rows held so far as one row group."""

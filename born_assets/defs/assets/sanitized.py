@@ -107,22 +107,36 @@ def sanitized_asset(sources: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         memo = RowMemo.open(
             warehouse.asset_dir(SANITIZED_KEY), layout.ROWS, versions, DERIVED_COLUMNS
         )
+        remembered = memo.groups()
         with warehouse.publish(SANITIZED_KEY) as staging:
             with (
-                ParquetSink(staging / layout.ROWS, SanitizedRecord, warehouse.batch_rows) as rows,
+                ParquetSink(
+                    staging / layout.ROWS,
+                    SanitizedRecord,
+                    warehouse.batch_rows,
+                    copies=remembered is not None,
+                ) as rows,
                 ParquetSink(staging / layout.EXITS, ExitRecord, warehouse.batch_rows) as exits,
             ):
+                if remembered is not None and not rows.can_copy(remembered):
+                    remembered = None
                 batches = sanitize_inputs(inputs, warehouse.batch_rows, memo)
                 workers = warehouse.worker_count(inputs)
                 for done in sanitize_stream(batches, memo, workers, policy):
                     summary.add(done.summary)
-                    rows.write_batch(done.rows)
+                    # A batch that is a row group of the last output, unchanged, keeps its bytes.
+                    group = memo.whole_group(done.rows) if remembered is not None else None
+                    if remembered is not None and group is not None:
+                        rows.copy_row_group(remembered, group)
+                    else:
+                        rows.write_batch(done.rows)
                     for row in done.exits:
                         exits.append(row)
             write_versions(staging, versions)
             step = record(staging, inputs, versions)  # once the sinks have closed their files
         metadata = _metadata(summary, warehouse, sources)
         metadata["rows_remembered"] = summary.remembered
+        metadata["row_groups_copied"] = rows.row_groups_copied
         return remember_result(warehouse, warehouse.asset_dir(SANITIZED_KEY), step, metadata)
 
     return _sanitized

@@ -1,0 +1,154 @@
+"""Row groups copied as bytes: the file is the one pyarrow's own writer gives the same groups.
+
+The tables here have the column kinds the warehouse writes (strings, integers, floats, bools,
+timestamps, nulls, nested lists of structs), more than 15 columns and more than 15 row groups,
+so the footer's long forms are met too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from born_assets.store.memo import RowMemo
+from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL
+from born_assets.store.row_groups import GroupWriter, ParquetGroups
+
+OPTIONS = {
+    "compression": PARQUET_COMPRESSION,
+    "compression_level": PARQUET_COMPRESSION_LEVEL,
+    "write_statistics": True,
+}
+MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
+GROUP_ROWS = 7
+GROUPS = 18
+
+
+def _table(rows: int, salt: str = "") -> pa.Table:
+    columns: dict[str, pa.Array] = {
+        "example_id": pa.array([f"ex_{i:04d}" for i in range(rows)]),
+        "text": pa.array([f"row {i} {salt} " * (i % 5) for i in range(rows)]),
+        "maybe": pa.array([None if i % 3 else f"m{i}" for i in range(rows)]),
+        "count": pa.array(range(rows), pa.int64()),
+        "score": pa.array([i / 7 for i in range(rows)], pa.float64()),
+        "flag": pa.array([i % 2 == 0 for i in range(rows)]),
+        "at": pa.array([datetime(2026, 12, 7, tzinfo=UTC)] * rows, pa.timestamp("us", tz="UTC")),
+        "messages": pa.array(
+            [[{"role": "user", "content": f"q{i}"}] * (i % 3) for i in range(rows)],
+            pa.list_(MESSAGE),
+        ),
+    }
+    columns |= {f"extra_{n:02d}": pa.array([n * i for i in range(rows)]) for n in range(12)}
+    return pa.table(columns)
+
+
+def _groups(table: pa.Table) -> list[pa.Table]:
+    return [table.slice(start, GROUP_ROWS) for start in range(0, table.num_rows, GROUP_ROWS)]
+
+
+def _pyarrow_file(path: Path, groups: list[pa.Table], schema: pa.Schema) -> Path:
+    with pq.ParquetWriter(path, schema, **OPTIONS) as writer:
+        for group in groups:
+            writer.write_table(group)
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_encoded_copied_and_mixed_groups_give_pyarrows_bytes(tmp_path: Path) -> None:
+    table = _table(GROUP_ROWS * GROUPS - 3)  # the last group is short
+    groups = _groups(table)
+    expected = _pyarrow_file(tmp_path / "pyarrow.parquet", groups, table.schema)
+
+    encoded = GroupWriter(tmp_path / "encoded.parquet", table.schema, **OPTIONS)
+    for group in groups:
+        encoded.write_table(group)
+    encoded.close()
+    assert sha256(encoded.path) == sha256(expected)
+
+    source = ParquetGroups(expected)
+    assert len(source.groups) == GROUPS
+    mixed = GroupWriter(tmp_path / "mixed.parquet", table.schema, **OPTIONS)
+    for index, group in enumerate(groups):
+        if index % 3 == 1:
+            mixed.write_table(group)
+        else:
+            mixed.copy(source, index)
+    mixed.close()
+    assert sha256(mixed.path) == sha256(expected)
+    assert pq.read_table(mixed.path).equals(table)
+
+
+def test_groups_copied_into_other_places_read_back_as_their_rows(tmp_path: Path) -> None:
+    """Groups taken out of order and from two files land at other offsets than they had."""
+    first, second = _table(GROUP_ROWS * 4), _table(GROUP_ROWS * 4, salt="other")
+    one = ParquetGroups(_pyarrow_file(tmp_path / "one.parquet", _groups(first), first.schema))
+    two = ParquetGroups(_pyarrow_file(tmp_path / "two.parquet", _groups(second), first.schema))
+    writer = GroupWriter(tmp_path / "out.parquet", first.schema, **OPTIONS)
+    picks = [(two, 3), (one, 0), (two, 1), (one, 3)]
+    for source, index in picks:
+        writer.copy(source, index)
+    writer.close()
+    tables = {id(one): first, id(two): second}
+    expected = pa.concat_tables(
+        tables[id(source)].slice(index * GROUP_ROWS, GROUP_ROWS) for source, index in picks
+    )
+    read = pq.ParquetFile(writer.path)
+    assert read.metadata.num_row_groups == len(picks)
+    assert read.read().equals(expected)
+    assert read.read_row_group(2).equals(second.slice(GROUP_ROWS, GROUP_ROWS))
+
+
+def test_a_file_of_no_rows_is_pyarrows(tmp_path: Path) -> None:
+    schema = _table(1).schema
+    writer = GroupWriter(tmp_path / "empty.parquet", schema, **OPTIONS)
+    writer.close()
+    assert sha256(writer.path) == sha256(_pyarrow_file(tmp_path / "pa.parquet", [], schema))
+
+
+def test_another_schema_or_a_footer_it_cannot_move_is_refused(tmp_path: Path) -> None:
+    table = _table(GROUP_ROWS * 2)
+    writer = GroupWriter(tmp_path / "out.parquet", table.schema, **OPTIONS)
+    narrower = table.drop_columns(["flag"])
+    other = ParquetGroups(_pyarrow_file(tmp_path / "n.parquet", _groups(narrower), narrower.schema))
+    assert not writer.accepts(other)
+    with pytest.raises(ValueError, match="schema"):
+        writer.copy(other, 0)
+    indexed = tmp_path / "indexed.parquet"
+    pq.write_table(table, indexed, row_group_size=GROUP_ROWS, write_page_index=True, **OPTIONS)
+    with pytest.raises(ValueError, match="outside its row group"):
+        writer.copy(ParquetGroups(indexed), 0)
+    writer.close()
+
+
+def test_a_cut_file_is_not_read_as_groups(tmp_path: Path) -> None:
+    table = _table(GROUP_ROWS * 2)
+    path = _pyarrow_file(tmp_path / "t.parquet", _groups(table), table.schema)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ValueError, match="not a whole Parquet file"):
+        ParquetGroups(path)
+
+
+def test_the_memo_names_a_group_only_when_the_rows_are_that_group(tmp_path: Path) -> None:
+    table = _table(GROUP_ROWS * 3)
+    path = _pyarrow_file(tmp_path / "t.parquet", _groups(table), table.schema)
+    memo = RowMemo(path, ["text", "messages"])  # the other columns come from the input
+    group = table.slice(GROUP_ROWS, GROUP_ROWS)
+    assert memo.whole_group(group) == 1
+    assert memo.whole_group(group.slice(1)) is None  # part of a group
+    assert memo.whole_group(table.slice(GROUP_ROWS - 1, GROUP_ROWS)) is None  # across two
+    assert memo.whole_group(group.take(pa.array(np.arange(GROUP_ROWS)[::-1]))) is None
+    moved = group.set_column(
+        group.schema.get_field_index("count"), "count", pa.array(range(100, 100 + GROUP_ROWS))
+    )
+    assert memo.whole_group(moved) is None  # an input column differs from the remembered one
+    unknown = group.set_column(0, "example_id", pa.array([f"new_{i}" for i in range(GROUP_ROWS)]))
+    assert memo.whole_group(unknown) is None
