@@ -8,7 +8,8 @@ or an element of a JSON array; `source_line` is its number and `lines_read` coun
 
 An ingest may take its first files over from the last one (`TakenOver`, decided in
 `ingest.reuse`): their rows, quarantined lines and ledger entries are copied from its tables, in
-row groups as they were written, and only the files after them are read.
+row groups as they were written (whole groups of rows as bytes), and only the files after them
+are read.
 """
 
 from __future__ import annotations
@@ -35,7 +36,13 @@ from born_assets.schemas.identity import sha256_hex
 from born_assets.schemas.ingest import LineageRecord, QuarantineRecord, SourceFileRecord
 from born_assets.schemas.vocabulary import QuarantineReason, Stage
 from born_assets.specs.erasure import ErasureFilter
-from born_assets.store.parquet import DEFAULT_BATCH_ROWS, ParquetSink, iter_parquet_batches
+from born_assets.store.parquet import (
+    DEFAULT_BATCH_ROWS,
+    ParquetSink,
+    iter_parquet_batches,
+    parquet_reader,
+)
+from born_assets.store.row_groups import ParquetGroups
 
 RowParser = Callable[[dict[str, Any], str, int], dict[str, Any]]
 EXAMPLE_MESSAGES = 10
@@ -90,8 +97,9 @@ def ingest_files(
     eraser = erasure if erasure is not None and not erasure.is_empty() else None
     summary = IngestSummary()
     seen_ids: set[str] = set()
+    copies = taken_over is not None and taken_over.files > 0
     with (
-        ParquetSink(out_dir / layout.ROWS, LineageRecord, batch_rows) as rows,
+        ParquetSink(out_dir / layout.ROWS, LineageRecord, batch_rows, copies=copies) as rows,
         ParquetSink(out_dir / layout.QUARANTINE, QuarantineRecord, batch_rows) as quarantine,
         ParquetSink(out_dir / layout.FILES, SourceFileRecord, batch_rows) as ledger,
     ):
@@ -155,10 +163,7 @@ def _take_over(
 ) -> None:
     """Copy the rows, quarantined lines and ledger entries of the files `names` from `folder`."""
     rows, quarantine, ledger = sinks
-    for batch in _leading_rows(folder / layout.ROWS, names, rows.batch_rows):
-        rows.extend(batch)
-        seen_ids.update(batch.column("example_id").to_pylist())
-        summary.accepted += batch.num_rows
+    summary.accepted += _take_over_rows(folder / layout.ROWS, names, rows, seen_ids)
     for batch in _leading_rows(folder / layout.QUARANTINE, names, quarantine.batch_rows):
         quarantine.extend(batch)
         summary.quarantined.update(batch.column("reason").to_pylist())
@@ -169,6 +174,35 @@ def _take_over(
         summary.files += batch.num_rows
         summary.lines_read += pc.sum(batch.column("lines_read")).as_py() or 0
         summary.bytes_read += pc.sum(batch.column("size_bytes")).as_py() or 0
+
+
+def _take_over_rows(path: Path, names: set[str], rows: ParquetSink, seen_ids: set[str]) -> int:
+    """Copy the rows of the files `names`, which come first in the table at `path`; how many.
+
+    A whole row group of theirs is copied as bytes (`ParquetSink.copy_row_group`) while the sink
+    holds no row and the group has the sink's `batch_rows`: it is then the group an ingest reading
+    every file would write. The rows after the last such group are decoded and added.
+    """
+    source = ParquetGroups(path)
+    copying = rows.can_copy(source)
+    files = pa.array(sorted(names), pa.string())
+    reader = parquet_reader(path)
+    taken = 0
+    for group in range(reader.num_row_groups):
+        narrow = reader.read_row_group(group, columns=["source_file", "example_id"])
+        inside = pc.is_in(narrow.column("source_file"), value_set=files)
+        inside_rows = inside.to_numpy(zero_copy_only=False)
+        leading = len(inside_rows) if inside_rows.all() else int(np.argmin(inside_rows))
+        whole = leading == narrow.num_rows == rows.batch_rows
+        if copying and whole and not rows.holds_rows:
+            rows.copy_row_group(source, group)
+        elif leading:
+            rows.extend(reader.read_row_group(group).slice(0, leading))
+        seen_ids.update(narrow.column("example_id").slice(0, leading).to_pylist())
+        taken += leading
+        if leading < narrow.num_rows:
+            break
+    return taken
 
 
 def _leading_rows(path: Path, names: set[str], batch_rows: int) -> Iterator[pa.RecordBatch]:

@@ -143,6 +143,11 @@ class ParquetSink:
         self.rows_written += source.num_rows(index)
         self.row_groups_copied += 1
 
+    @property
+    def holds_rows(self) -> bool:
+        """Whether rows wait to be written (a copied group would close their row group early)."""
+        return bool(self._held_rows or self._buffer)
+
     def can_copy(self, source: ParquetGroups) -> bool:
         """Whether `source`'s row groups can be copied here (opened with copies, same schema)."""
         return self._copier is not None and self._copier.accepts(source)

@@ -12,12 +12,16 @@ import shutil
 from functools import partial
 from pathlib import Path
 
+import pyarrow.parquet as pq
+import pytest
+
 from born_assets.ingest.files import IngestSummary, TakenOver, ingest_files
 from born_assets.ingest.lane_rows import LaneContext, lane_row
 from born_assets.ingest.record import Origin
 from born_assets.ingest.reuse import IngestInputs, IngestState
 from born_assets.layout import DataDir
 from born_assets.specs.manifests import LoadedManifest, load_manifest
+from born_assets.store.row_groups import GroupWriter, ParquetGroups
 from born_assets_tests.conftest import SAMPLE_DATA
 
 LANE = "mbpp-plus-reference"
@@ -109,7 +113,17 @@ def digests(folder: Path) -> dict[str, str]:
     return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in TABLES}
 
 
-def test_files_taken_over_give_the_tables_of_reading_them(tmp_path: Path) -> None:
+def test_files_taken_over_give_the_tables_of_reading_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copied: list[int] = []
+    copy = GroupWriter.copy
+
+    def counted_copy(writer: GroupWriter, source: ParquetGroups, index: int) -> None:
+        copied.append(index)
+        copy(writer, source, index)
+
+    monkeypatch.setattr(GroupWriter, "copy", counted_copy)  # the real copy, counted
     data, loaded, files = lane_files(tmp_path / "data")
     assert [f.name for f in files][-1] == "part-002-added.jsonl"
     fresh = ingest(data, loaded, files, tmp_path / "fresh")
@@ -124,4 +138,7 @@ def test_files_taken_over_give_the_tables_of_reading_them(tmp_path: Path) -> Non
 
     assert digests(tmp_path / "taken") == digests(tmp_path / "fresh")
     assert taken == fresh
+    # The first files' whole row groups of rows went over as bytes, the rest row by row.
+    rows_groups = pq.ParquetFile(tmp_path / "last" / "rows.parquet").metadata.num_row_groups
+    assert copied == list(range(len(copied))) and 0 < len(copied) < rows_groups
     assert fresh.quarantined["duplicate_line"] == last.quarantined["duplicate_line"] + 2
