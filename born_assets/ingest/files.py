@@ -183,8 +183,7 @@ def _take_over_rows(path: Path, names: set[str], rows: ParquetSink, seen_ids: se
     holds no row and the group has the sink's `batch_rows`: it is then the group an ingest reading
     every file would write. The rows after the last such group are decoded and added.
     """
-    source = ParquetGroups(path)
-    copying = rows.can_copy(source)
+    source = ParquetGroups.open(path)
     files = pa.array(sorted(names), pa.string())
     reader = parquet_reader(path)
     taken = 0
@@ -194,7 +193,7 @@ def _take_over_rows(path: Path, names: set[str], rows: ParquetSink, seen_ids: se
         inside_rows = inside.to_numpy(zero_copy_only=False)
         leading = len(inside_rows) if inside_rows.all() else int(np.argmin(inside_rows))
         whole = leading == narrow.num_rows == rows.batch_rows
-        if copying and whole and not rows.holds_rows:
+        if source is not None and rows.can_copy(source) and whole and not rows.holds_rows:
             rows.copy_row_group(source, group)
         elif leading:
             rows.extend(reader.read_row_group(group).slice(0, leading))

@@ -244,8 +244,8 @@ class RowMemo:
         return group
 
     def groups(self) -> ParquetGroups | None:
-        """The remembered file opened to copy its row groups (None: nothing is remembered)."""
-        return ParquetGroups(self.path) if self.path is not None else None
+        """The remembered file opened to copy its row groups (None: none can be copied)."""
+        return ParquetGroups.open(self.path) if self.path is not None else None
 
     def empty(self, columns: Sequence[str] | None = None) -> pa.Table:
         """No rows, with `columns` (default: the memo's; typed when a file is open)."""

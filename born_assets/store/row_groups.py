@@ -297,12 +297,26 @@ class ParquetGroups:
     """A Parquet file opened to have its row groups copied (`GroupWriter.copy`)."""
 
     def __init__(self, path: Path) -> None:
-        """Read and check `path`'s footer; a group's bytes are read when it is copied."""
+        """Read `path`'s footer and find every group's bytes; a group is read when copied.
+
+        Raises:
+            ValueError: the file is not whole, or its footer is not one whose groups can be
+                moved (page indexes, bloom filters, encryption, a chunk in another file).
+        """
         self.path = path
         with path.open("rb") as handle:
             footer, _ = _footer(handle, str(path))
         self.shape = _shape(footer)
         self.groups = _groups(footer)
+        self.ranges = [_byte_range(group, str(path)) for group in self.groups]
+
+    @classmethod
+    def open(cls, path: Path) -> ParquetGroups | None:
+        """`path` opened, or None when its groups cannot be copied (then they are encoded)."""
+        try:
+            return cls(path)
+        except (OSError, ValueError):
+            return None
 
     def num_rows(self, index: int) -> int:
         """Rows in row group `index`."""
@@ -345,7 +359,7 @@ class GroupWriter:
         if not self.accepts(source):
             raise ValueError(f"{source.path}: its schema is not that of {self.path}")
         group = source.groups[index]
-        start, end = _byte_range(group, str(source.path))
+        start, end = source.ranges[index]
         with source.path.open("rb") as handle:
             handle.seek(start)
             data = handle.read(end - start)
