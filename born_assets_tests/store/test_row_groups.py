@@ -75,7 +75,7 @@ def test_encoded_copied_and_mixed_groups_give_pyarrows_bytes(tmp_path: Path) -> 
     assert sha256(encoded.path) == sha256(expected)
 
     source = ParquetGroups(expected)
-    assert len(source.groups) == GROUPS
+    assert len(source) == GROUPS
     mixed = GroupWriter(tmp_path / "mixed.parquet", table.schema, **OPTIONS)
     for index, group in enumerate(groups):
         if index % 3 == 1:
