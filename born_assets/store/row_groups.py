@@ -31,7 +31,6 @@ _MAGIC = b"PAR1"
 _STOP, _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(
     13
 )
-_INTS = (_BYTE, _I16, _I32, _I64)
 
 # Field ids of parquet.thrift used here.
 _FILE_NUM_ROWS, _FILE_ROW_GROUPS = 3, 4
@@ -256,30 +255,22 @@ def _byte_range(group: _Struct, where: str) -> tuple[int, int]:
 def _moved(group: _Struct, by: int, ordinal: int) -> bytes:
     """`group`'s metadata encoded with every file position moved `by` bytes, as group `ordinal`.
 
-    `group` is changed only while it is encoded.
+    `group` (decoded for this call) is changed in place.
     """
-    fields = [f for f in group.fields if f.id == _GROUP_FILE_OFFSET]
+    positions = [f for f in group.fields if f.id == _GROUP_FILE_OFFSET]
     for chunk in _columns(group):
-        fields += [f for f in chunk.fields if f.id == _CHUNK_FILE_OFFSET]
+        positions += [f for f in chunk.fields if f.id == _CHUNK_FILE_OFFSET]
         meta = chunk.get(_CHUNK_META)
-        fields += [
+        positions += [
             f for f in meta.fields if f.id in (_META_DATA_PAGE, _META_INDEX_PAGE, _META_DICT_PAGE)
         ]
-    before = [f.value for f in fields]
-    ordinals = [f for f in group.fields if f.id == _GROUP_ORDINAL]
-    was = [f.value for f in ordinals]
-    try:
-        for field in fields:
-            if field.value:  # 0 (an unset ColumnChunk.file_offset, as pyarrow writes it) stays 0
-                field.value += by
-        for field in ordinals:
+    for field in positions:
+        if field.value:  # 0 (an unset ColumnChunk.file_offset, as pyarrow writes it) stays 0
+            field.value += by
+    for field in group.fields:
+        if field.id == _GROUP_ORDINAL:
             field.value = ordinal
-        return _encode(group)
-    finally:
-        for field, value in zip(fields, before, strict=True):
-            field.value = value
-        for field, value in zip(ordinals, was, strict=True):
-            field.value = value
+    return _encode(group)
 
 
 def _shape(footer: _Struct) -> bytes:
@@ -346,11 +337,6 @@ class GroupWriter:
         self._rows = 0
         self._file = path.open("wb")
         self._file.write(_MAGIC)
-
-    @property
-    def closed(self) -> bool:
-        """Whether the footer has been written."""
-        return self._file.closed
 
     def write_table(self, table: pa.Table) -> None:
         """Encode `table` as one row group (pyarrow, as its own writer would) and append it."""
