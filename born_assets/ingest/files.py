@@ -184,17 +184,16 @@ def _take_over_rows(path: Path, names: set[str], rows: ParquetSink, seen_ids: se
     every file would write. The rows after the last such group are decoded and added.
     """
     source = ParquetGroups.open(path)
+    copyable = source if source is not None and rows.can_copy(source) else None
     files = pa.array(sorted(names), pa.string())
     reader = parquet_reader(path)
     taken = 0
     for group in range(reader.num_row_groups):
         narrow = reader.read_row_group(group, columns=["source_file", "example_id"])
-        inside = pc.is_in(narrow.column("source_file"), value_set=files)
-        inside_rows = inside.to_numpy(zero_copy_only=False)
-        leading = len(inside_rows) if inside_rows.all() else int(np.argmin(inside_rows))
+        leading = _leading(narrow.column("source_file"), files)
         whole = leading == narrow.num_rows == rows.batch_rows
-        if source is not None and rows.can_copy(source) and whole and not rows.holds_rows:
-            rows.copy_row_group(source, group)
+        if copyable is not None and whole and not rows.holds_rows:
+            rows.copy_row_group(copyable, group)
         elif leading:
             rows.extend(reader.read_row_group(group).slice(0, leading))
         seen_ids.update(narrow.column("example_id").slice(0, leading).to_pylist())
@@ -211,13 +210,16 @@ def _leading_rows(path: Path, names: set[str], batch_rows: int) -> Iterator[pa.R
     """
     files = pa.array(sorted(names), pa.string())
     for batch in iter_parquet_batches([path], batch_rows):
-        found = pc.is_in(batch.column("source_file"), value_set=files)
-        inside = found.to_numpy(zero_copy_only=False)
-        if inside.all():
-            yield batch
-            continue
-        yield batch.slice(0, int(np.argmin(inside)))
-        return
+        leading = _leading(batch.column("source_file"), files)
+        yield batch.slice(0, leading)
+        if leading < batch.num_rows:
+            return
+
+
+def _leading(source_files: pa.Array | pa.ChunkedArray, files: pa.Array) -> int:
+    """How many of the first `source_files` are among `files`."""
+    inside = pc.is_in(source_files, value_set=files).to_numpy(zero_copy_only=False)
+    return len(inside) if inside.all() else int(np.argmin(inside))
 
 
 def _erased_line(eraser: ErasureFilter, origin: Origin, raw: bytes) -> Rejection | None:

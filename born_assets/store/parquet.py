@@ -91,9 +91,10 @@ class ParquetSink:
             "compression_level": PARQUET_COMPRESSION_LEVEL,
             "write_statistics": True,
         }
-        self._copier = GroupWriter(path, self.schema, **options) if copies else None
-        self._writer: GroupWriter | pq.ParquetWriter = self._copier or pq.ParquetWriter(
-            path, self.schema, **options
+        self._writer: GroupWriter | pq.ParquetWriter = (
+            GroupWriter(path, self.schema, **options)
+            if copies
+            else pq.ParquetWriter(path, self.schema, **options)
         )
 
     def append(self, row: dict[str, Any]) -> None:
@@ -136,10 +137,10 @@ class ParquetSink:
 
         The rows held before are written first, so the rows stay in the order they came.
         """
-        if self._copier is None:
+        if not isinstance(self._writer, GroupWriter):
             raise ValueError(f"{self.path}: opened without copies")
         self.flush()
-        self._copier.copy(source, index)
+        self._writer.copy(source, index)
         self.rows_written += source.num_rows(index)
         self.row_groups_copied += 1
 
@@ -150,7 +151,7 @@ class ParquetSink:
 
     def can_copy(self, source: ParquetGroups) -> bool:
         """Whether `source`'s row groups can be copied here (opened with copies, same schema)."""
-        return self._copier is not None and self._copier.accepts(source)
+        return isinstance(self._writer, GroupWriter) and self._writer.accepts(source)
 
     def flush(self) -> None:
         """Write the rows held so far as one row group."""
