@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from pandera.typing import Series
 
-from born_assets.schemas.derive import arrow_schema
+from born_assets.schemas.derive import ValidationReport, arrow_schema
 from born_assets.store import per_file, validated
 from born_assets.store.validated import PassedGroups, validate_rows
 
@@ -133,3 +133,33 @@ def test_a_settled_table_is_digested_once_per_process_for_every_check(
     _write(table, scores)  # the same path, other bytes: digested again
     assert _validate(table, memo, check="scores") == (20, 1, GROUP_ROWS)
     assert digested == ["t.parquet", "t.parquet"]
+
+
+def test_a_failure_among_groups_validated_together_keeps_only_its_group_out(
+    tmp_path: Path,
+) -> None:
+    memo = tmp_path / "memo"
+    scores = list(range(40))
+    scores[15], scores[16] = -1, -2  # both in the second group
+    table = _write(tmp_path / "t.parquet", scores)
+    assert _validate(table, memo) == (40, 2, 40)  # the four groups in one Pandera call
+    assert _validate(table, memo) == (40, 2, GROUP_ROWS)  # the other three were kept as passed
+
+
+def test_groups_are_validated_together_up_to_the_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    validate = validated.validate_batches
+
+    def counted(
+        model: type[pa.DataFrameModel], batches: list[pa_arrow.RecordBatch], max_examples: int
+    ) -> ValidationReport:
+        calls.append(sum(batch.num_rows for batch in batches))
+        return validate(model, batches, max_examples)
+
+    monkeypatch.setattr(validated, "validate_batches", counted)
+    monkeypatch.setattr(validated, "TOGETHER_ROWS", 15)
+    table = _write(tmp_path / "t.parquet", list(range(40)))
+    assert _validate(table, tmp_path / "memo") == (40, 0, 40)
+    assert calls == [14, 14, 12]  # each group of 10 read as batches of 4, 4 and 2, gathered
