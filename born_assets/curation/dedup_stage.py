@@ -25,9 +25,10 @@ import pyarrow.compute as pc
 from born_assets import layout
 from born_assets.curation.dedup import write_prompt_decisions
 from born_assets.curation.near_dedup import NEAR_DECISIONS_SCHEMA, near_decisions, threshold_text
+from born_assets.curation.stage import count_values
 from born_assets.sanitize.stage import CARRIED_COLUMNS
 from born_assets.schemas.curation import DeduplicatedRecord, NearDuplicateRecord
-from born_assets.schemas.fates import ExitRecord, exit_row
+from born_assets.schemas.fates import ExitRecord, exit_table
 from born_assets.schemas.reasons import DedupReason
 from born_assets.schemas.vocabulary import Fate, OriginKind, Stage
 from born_assets.specs.policy import Policy
@@ -121,12 +122,12 @@ def deduplicate(
             selected = [f"g.{c}" for c in _DECISION_COLUMNS]
             selected += [f"e.{c}" for c in _EXACT_DECISIONS]
             selected += [f"n.{c}" for c in _NEAR_DECISIONS]
-            joined = con.execute(
+            joined = con.sql(
                 f"SELECT {', '.join(selected)} FROM read_parquet($gated) AS g "
                 "JOIN read_parquet($exact) AS e ON g.example_id = e.example_id "
                 f"LEFT JOIN {_NEAR_VIEW} AS n ON g.example_id = n.example_id "
                 "ORDER BY g.example_id",
-                {"gated": gated_path.as_posix(), "exact": exact.as_posix()},
+                params={"gated": gated_path.as_posix(), "exact": exact.as_posix()},
             )
             _route(joined, inputs, summary)
         finally:
@@ -147,7 +148,7 @@ class DedupInputs:
     workers: int = 1
 
 
-def _route(joined: duckdb.DuckDBPyConnection, inputs: DedupInputs, summary: DedupSummary) -> None:
+def _route(joined: duckdb.DuckDBPyRelation, inputs: DedupInputs, summary: DedupSummary) -> None:
     threshold = threshold_text(inputs.policy)
     out, batch_rows = inputs.out_dir, inputs.batch_rows
     with (
@@ -155,16 +156,14 @@ def _route(joined: duckdb.DuckDBPyConnection, inputs: DedupInputs, summary: Dedu
         ParquetSink(out / layout.EXITS, ExitRecord, batch_rows) as exits,
         ParquetSink(out / layout.NEAR_DUPLICATES, NearDuplicateRecord, batch_rows) as near,
     ):
-        while batch := joined.fetchmany(batch_rows):
-            for values in batch:
-                row = dict(zip([*_DECISION_COLUMNS, *_DECISIONS], values, strict=True))
-                _route_decision(row, Sinks(rows, exits, near), summary, threshold)
+        sinks = Sinks(rows, exits, near)
+        for batch in joined.to_arrow_reader(batch_rows):
+            _route_batch(pa.Table.from_batches([batch]), sinks, summary, threshold)
 
 
 _DECISION_COLUMNS = [*CARRIED_COLUMNS, "curation_score"]
 _EXACT_DECISIONS = ["is_duplicate", "duplicate_of", "duplicate_group_size"]
 _NEAR_DECISIONS = ["near_duplicate_of", "estimated_similarity", "near_duplicate_count"]
-_DECISIONS = [*_EXACT_DECISIONS, *_NEAR_DECISIONS]
 
 
 @dataclass(frozen=True)
@@ -176,40 +175,37 @@ class Sinks:
     near: ParquetSink
 
 
-def _route_decision(
-    row: dict[str, Any], sinks: Sinks, summary: DedupSummary, threshold: str
-) -> None:
-    if row["is_duplicate"]:
-        summary.duplicates[row["origin_id"]] += 1
-        sinks.exits.append(
-            exit_row(
-                row, Fate.DUPLICATE, Stage.DEDUP, DedupReason.DUPLICATE_PROMPT, row["duplicate_of"]
-            )
-        )
-        return
-    survivor = row["near_duplicate_of"]
-    if survivor is not None:
-        summary.near_duplicates[row["origin_id"]] += 1
-        sinks.exits.append(
-            exit_row(row, Fate.DUPLICATE, Stage.DEDUP, DedupReason.NEAR_DUPLICATE, survivor)
-        )
-        sinks.near.append(
+def _route_batch(table: pa.Table, sinks: Sinks, summary: DedupSummary, threshold: str) -> None:
+    """Each row of a batch of decisions to its table, in order: kept, or an exit (and near)."""
+    exact = pc.fill_null(table["is_duplicate"], False)
+    near = pc.and_not(pc.is_valid(table["near_duplicate_of"]), exact)
+    leaves = pc.or_(exact, near)
+    removed, is_exact = table.filter(leaves), exact.filter(leaves)
+    reason = pc.if_else(
+        is_exact, DedupReason.DUPLICATE_PROMPT.value, DedupReason.NEAR_DUPLICATE.value
+    )
+    detail = pc.if_else(is_exact, removed["duplicate_of"], removed["near_duplicate_of"])
+    sinks.exits.extend(exit_table(removed, Fate.DUPLICATE, Stage.DEDUP, reason, detail))
+    near_rows = table.filter(near)
+    sinks.near.extend(
+        pa.table(
             {
-                "example_id": row["example_id"],
-                "origin_id": row["origin_id"],
-                "duplicate_of": survivor,
-                "estimated_similarity": row["estimated_similarity"],
-                "threshold": threshold,
+                "example_id": near_rows["example_id"],
+                "origin_id": near_rows["origin_id"],
+                "duplicate_of": near_rows["near_duplicate_of"],
+                "estimated_similarity": near_rows["estimated_similarity"],
+                "threshold": pa.repeat(threshold, near_rows.num_rows),
             }
         )
-        return
-    summary.survivors += 1
-    sinks.rows.append(
-        {
-            **{k: row[k] for k in DEDUPLICATED_COLUMNS},
-            "near_duplicate_count": row["near_duplicate_count"] or 0,
-        }
     )
+    kept = table.filter(pc.invert(leaves))
+    count = pc.fill_null(kept["near_duplicate_count"], 0)
+    sinks.rows.extend(
+        kept.select(DEDUPLICATED_COLUMNS).append_column("near_duplicate_count", count)
+    )
+    count_values(summary.duplicates, table.filter(exact)["origin_id"])
+    count_values(summary.near_duplicates, near_rows["origin_id"])
+    summary.survivors += kept.num_rows
 
 
 DEDUPLICATED_COLUMNS = [*_DECISION_COLUMNS, "duplicate_group_size"]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from born_assets import layout
@@ -24,7 +25,7 @@ from born_assets.curation.gates import GATES_SCHEMA, GateEvaluator
 from born_assets.curation.score import curation_scores
 from born_assets.sanitize.stage import CARRIED_COLUMNS
 from born_assets.schemas.curation import GatedRecord
-from born_assets.schemas.fates import ExitRecord, exit_row
+from born_assets.schemas.fates import ExitRecord, exit_table
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.specs.policy import Policy
 from born_assets.store.memo import (
@@ -153,20 +154,22 @@ def score(
 
 
 def _route_gated_out(table: pa.Table, exits: ParquetSink, summary: GateSummary) -> None:
-    for row in table.to_pylist():
-        summary.soft.update(r for r in row["soft_failure_reasons"].split(",") if r)
-        if not row["is_gated_out"]:
-            continue
-        summary.gated_out[(row["origin_id"], row["gated_out_gate"], row["gated_out_reason"])] += 1
-        exits.append(
-            exit_row(
-                row,
-                Fate.GATED_OUT,
-                Stage.GATE,
-                row["gated_out_reason"],
-                f"gate={row['gated_out_gate']}; threshold={row['gated_out_threshold']}",
-            )
-        )
+    reasons = pc.list_flatten(pc.split_pattern(table["soft_failure_reasons"], ","))
+    count_values(summary.soft, reasons.filter(pc.not_equal(reasons, "")))
+    out = table.filter(pc.fill_null(table["is_gated_out"], False))
+    keys = ["origin_id", "gated_out_gate", "gated_out_reason"]
+    for group in out.group_by(keys).aggregate([([], "count_all")]).to_pylist():
+        summary.gated_out[tuple(group[key] for key in keys)] += group["count_all"]
+    detail = pc.binary_join_element_wise(
+        "gate=", out["gated_out_gate"], "; threshold=", out["gated_out_threshold"], ""
+    )
+    exits.extend(exit_table(out, Fate.GATED_OUT, Stage.GATE, out["gated_out_reason"], detail))
+
+
+def count_values(counter: Counter[str], values: pa.Array | pa.ChunkedArray) -> None:
+    """Add to `counter` how often each value occurs in `values`."""
+    for item in pc.value_counts(values).to_pylist():
+        counter[item["values"]] += item["counts"]
 
 
 def gate(

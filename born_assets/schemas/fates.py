@@ -8,6 +8,7 @@ build their rows, so every stage words them alike.
 from __future__ import annotations
 
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 from pandera.typing import Series
 
 from born_assets.schemas.columns import LineColumns
@@ -60,6 +61,32 @@ def exit_row(
         "reason": reason,
         "detail": detail,
     }
+
+
+def exit_table(
+    rows: pa_arrow.Table,
+    fate: Fate,
+    stage: Stage,
+    reason: str | pa_arrow.Array | pa_arrow.ChunkedArray,
+    detail: pa_arrow.Array | pa_arrow.ChunkedArray,
+) -> pa_arrow.Table:
+    """`exit_row` for every row of `rows` at once: its `ExitRecord` columns, in Arrow.
+
+    `reason` is one reason for every row, or one per row.
+    """
+    count = rows.num_rows
+    return pa_arrow.table(
+        {
+            **{name: rows[name] for name in _EXIT_SOURCE_COLUMNS},
+            "fate": pa_arrow.repeat(fate.value, count),
+            "stage": pa_arrow.repeat(stage.value, count),
+            "reason": pa_arrow.repeat(reason, count) if isinstance(reason, str) else reason,
+            "detail": detail,
+        }
+    )
+
+
+_EXIT_SOURCE_COLUMNS = ("example_id", "origin_kind", "origin_id", "source_file", "source_line")
 
 
 def quarantine_row(
