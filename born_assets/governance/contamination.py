@@ -50,7 +50,12 @@ from born_assets.governance.eval_similarity import (
     similarity_threshold_text,
 )
 from born_assets.governance.ngrams import NgramOverlaps
-from born_assets.governance.row_checks import RowCheck, check_table, row_check_from_json
+from born_assets.governance.row_checks import (
+    RowCheck,
+    check_table,
+    row_check_from_json,
+    row_check_json,
+)
 from born_assets.schemas.derive import arrow_schema
 from born_assets.schemas.governance import (
     ContaminationMatchRecord,
@@ -277,8 +282,20 @@ def measure_batch(
     return similarities, check_batch(checked, checker.index, checker.policy, similar)
 
 
-_Pending = tuple[pa.Table, pa.Table, np.ndarray, list[RowCheck]]
-"""A batch in flight: all its rows, the rows read, which the memo knows, their checks."""
+@dataclass(frozen=True)
+class Recalled:
+    """What a `CheckMemo` knows of one batch's rows, in order."""
+
+    known: np.ndarray
+    """Which rows it knows."""
+    checks: list[RowCheck]
+    """The known rows' checks."""
+    texts: list[str]
+    """The same checks as kept (`row_check_json`)."""
+
+
+_Pending = tuple[pa.Table, pa.Table, Recalled]
+"""A batch in flight: all its rows, the rows read, and what the memo knows of them."""
 
 
 def _batch_work(
@@ -292,16 +309,16 @@ def _batch_work(
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         texts_read = _texts_read(table)
         if memo is not None:
-            known, stored = memo.recall(table, texts_read)
+            recalled = memo.recall(table, texts_read)
         elif not texts_read.all():
             raise ValueError("contamination: rows without texts, and no memo that knows them")
         else:
-            known, stored = np.zeros(table.num_rows, dtype=bool), []
+            recalled = Recalled(np.zeros(table.num_rows, dtype=bool), [], [])
         # a copy, also when every text was read: a batch may be a slice of a larger table,
         # and a pickled slice (to a worker) carries all of its table's buffers
         read = table.filter(pa.array(texts_read))
-        pending.append((table, read, known, stored))
-        yield read, ~known[texts_read]
+        pending.append((table, read, recalled))
+        yield read, ~recalled.known[texts_read]
 
 
 def stream_contamination(
@@ -352,14 +369,14 @@ def stream_contamination(
     checker = BatchChecker(index, policy, measure)
     work = _batch_work(batches, memo, pending)
     for similarities, fresh in ordered_map_shared(measure_batch, checker, work, workers):
-        table, read, known, stored = pending.popleft()
+        table, read, recalled = pending.popleft()
         if similarities is not None:
             ids = read.column("example_id").to_pylist()
             nearest.add(ids, read.column("origin_id").to_pylist(), similarities)
-        remembered, computed = iter(stored), iter(fresh)
-        checks = [next(remembered) if hit else next(computed) for hit in known]
+        remembered, computed = iter(recalled.checks), iter(fresh)
+        checks = [next(remembered) if hit else next(computed) for hit in recalled.known]
         if memo is not None:
-            memo.record(table, checks)
+            memo.record(table, checks, recalled)
         rows_checked += len(checks)
         for check in checks:
             if check.matches:
@@ -397,7 +414,7 @@ class CheckMemo:
     sink: TableSink
     rows_remembered: int = 0
 
-    def recall(self, table: pa.Table, texts_read: np.ndarray) -> tuple[np.ndarray, list[RowCheck]]:
+    def recall(self, table: pa.Table, texts_read: np.ndarray) -> Recalled:
         """Which rows of `table` the memo knows, and their remembered checks, in order.
 
         Raises:
@@ -407,11 +424,20 @@ class CheckMemo:
         if np.any(~known & ~texts_read):
             raise ValueError("contamination: a row whose texts were left out is not remembered")
         self.rows_remembered += int(known.sum())
-        return known, [row_check_from_json(s) for s in remembered.column("row_check").to_pylist()]
+        texts = remembered.column("row_check").to_pylist()
+        return Recalled(known, [row_check_from_json(text) for text in texts], texts)
 
-    def record(self, table: pa.Table, checks: Sequence[RowCheck]) -> None:
-        """Keep this run's checks of `table`'s rows (in order) for the next run."""
-        self.sink.write_batch(check_table(checks, table))
+    def record(self, table: pa.Table, checks: Sequence[RowCheck], recalled: Recalled) -> None:
+        """Keep this run's checks of `table`'s rows (in order) for the next run.
+
+        A remembered check is kept as the text it was read from, not written out again.
+        """
+        kept = iter(recalled.texts)
+        texts = [
+            next(kept) if hit else row_check_json(check)
+            for hit, check in zip(recalled.known, checks, strict=True)
+        ]
+        self.sink.write_batch(check_table(table, texts))
 
 
 @dataclass

@@ -78,13 +78,13 @@ def row_check_from_json(text: str) -> RowCheck:
     )
 
 
-def check_table(checks: Sequence[RowCheck], batch: pa.Table) -> pa.Table:
-    """`ContaminationCheckRecord` rows for the checks of `batch` (row for row)."""
+def check_table(batch: pa.Table, checks: Sequence[str]) -> pa.Table:
+    """`ContaminationCheckRecord` rows for `batch`, given each row's check (`row_check_json`)."""
     return pa.table(
         {
             "example_id": batch.column("example_id"),
             "source_benchmark": batch.column("source_benchmark"),
             "generator_model": batch.column("generator_model"),
-            "row_check": [row_check_json(check) for check in checks],
+            "row_check": checks,
         }
     ).cast(arrow_schema(ContaminationCheckRecord))
