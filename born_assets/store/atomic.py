@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from born_assets.store.per_file import written_here
+
 STALE_AFTER_S = 3600.0
 
 
@@ -94,6 +96,9 @@ def publish_dir(complete: Path, target: Path) -> None:
     """
     restore_retired(target)
     fsync_tree(complete)
+    for path in complete.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            written_here(path)
     fault_point("publish.synced")
     version = complete
     if not complete.name.startswith(f".{target.name}."):

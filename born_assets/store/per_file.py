@@ -4,8 +4,11 @@ The steps and checks of one run read the same tables: each would otherwise hash 
 table once for itself. A `PerFile` keeps a value computed from an open file for as long as the
 file's identity (device, inode, size, modification and change times) stays the same, so one run
 computes it once and every new process computes it again. A file changed less than `SETTLED_NS`
-before it was read is never kept: a write in the same clock tick would leave its times as they
-were.
+before it was read is not kept: a write in the same clock tick would leave its times as they
+were. A file this process published (`written_here`) is kept at once: it was closed before, and
+no other process writes the data dir's folders while this one holds their lock. A run's steps
+and checks read the tables it has just written; the 100k bench's incremental build hashed the
+sanitized table six times, 1.3 s.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Generic, TypeVar
 
 SETTLED_NS = 2_000_000_000
@@ -59,9 +63,35 @@ class PerFile(Generic[T]):
         value = compute(handle)
         after = _identity(os.fstat(handle.fileno()))
         settled = started - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
-        if after == before and settled:
+        if after == before and (settled or _published_here(before)):
             with self._lock:
                 self._values[before] = value
                 if len(self._values) > self._kept:
                     self._values.popitem(last=False)
         return value
+
+
+_WRITTEN_KEPT = 4096
+_written: OrderedDict[tuple[int, ...], None] = OrderedDict()
+_written_lock = threading.Lock()
+
+
+def written_here(path: Path) -> None:
+    """Note that this process wrote the file at `path`, closed it and published it.
+
+    Its values may be kept from now on without waiting for `SETTLED_NS`. Only a change in the
+    same clock tick as the publish would keep the file's identity; the project never writes a
+    published file again (a new version is a new folder), and another run waits for the lock.
+    The last 4,096 files are remembered.
+    """
+    identity = _identity(path.stat())
+    with _written_lock:
+        _written[identity] = None
+        _written.move_to_end(identity)
+        if len(_written) > _WRITTEN_KEPT:
+            _written.popitem(last=False)
+
+
+def _published_here(identity: tuple[int, ...]) -> bool:
+    with _written_lock:
+        return identity in _written

@@ -14,6 +14,7 @@ import pytest
 
 from born_assets import layout
 from born_assets.store import per_file
+from born_assets.store.atomic import atomic_dir
 from born_assets.store.unchanged import attach, file_sha256, record, remembered, step_key
 
 VERSIONS = {"code": "c1", "policy": "p1"}
@@ -121,3 +122,20 @@ def test_a_file_changed_just_before_it_was_read_is_read_every_time(
     path.write_bytes(b"rows")
     assert file_sha256(path) == file_sha256(path)
     assert len(reads) == 2
+
+
+def test_a_file_published_here_is_read_once_though_just_written(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    with atomic_dir(tmp_path / "asset") as staging:
+        (staging / "rows.parquet").write_bytes(b"rows v1")
+    path = tmp_path / "asset" / "rows.parquet"
+    assert file_sha256(path) == file_sha256(path) == hashlib.sha256(b"rows v1").hexdigest()
+    assert len(reads) == 1
+    with atomic_dir(tmp_path / "asset") as staging:  # a new version: new files, read again
+        (staging / "rows.parquet").write_bytes(b"rows v2")
+    assert file_sha256(path) == hashlib.sha256(b"rows v2").hexdigest()
+    beside = tmp_path / "beside.parquet"  # just written, not published: read every time
+    beside.write_bytes(b"rows v1")
+    assert file_sha256(beside) == file_sha256(beside)
+    assert len(reads) == 4
