@@ -28,15 +28,6 @@ class RowCheck:
     generator_evals: tuple[str, ...]
     max_similarity: float = 0.0
 
-    @property
-    def is_contaminated(self) -> bool:
-        """True when any check matched: the row is excluded."""
-        return bool(self.matches)
-
-    def has(self, method: ContaminationMethod) -> bool:
-        """True when the row has a match of this method."""
-        return any(match.method is method for match in self.matches)
-
 
 def row_check_json(check: RowCheck) -> str:
     """A row check as JSON (what `row_check_from_json` reads back)."""
