@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import SimilarityPolicy, TextField, field_texts
 from born_assets.store.memo import IdIndex, RowMemo, known_groups_narrow, remembered_stream
+from born_assets.store.row_groups import GroupWriter, ParquetGroups
 from born_assets.text.minhash import MinHashParams, Signatures, sign
 
 IntArray = npt.NDArray[np.int64]
@@ -253,11 +254,27 @@ def _remembered_signatures(table: pa.Table, num_perm: int) -> Signatures:
 
 
 class _SignatureFile:
-    """Signatures written as they arrive, in row groups of `batch_rows` (the next run's memo)."""
+    """Signatures written as they arrive, in row groups of `batch_rows` (the next run's memo).
 
-    def __init__(self, path: Path, num_perm: int, batch_rows: int) -> None:
+    A group that is one of `memo`'s (its rows, in its order: remembered signatures are the
+    memo's rows) is copied as bytes instead of being encoded again (`store.row_groups`): a
+    build that adds rows after the known ones rewrites only the groups they touch.
+    """
+
+    def __init__(
+        self, path: Path, num_perm: int, batch_rows: int, memo: RowMemo | None = None
+    ) -> None:
         self._schema = _signatures_schema(num_perm)
-        self._writer = pq.ParquetWriter(path, self._schema, compression="zstd")
+        options = {"compression": "zstd"}
+        last = memo.groups() if memo is not None else None
+        self._writer: GroupWriter | pq.ParquetWriter
+        self._copying: tuple[RowMemo, ParquetGroups, GroupWriter] | None = None
+        if memo is None or last is None:
+            self._writer = pq.ParquetWriter(path, self._schema, **options)
+        else:
+            writer = self._writer = GroupWriter(path, self._schema, **options)
+            if writer.accepts(last):
+                self._copying = (memo, last, writer)
         self._num_perm, self._batch_rows = num_perm, batch_rows
         self._pending: list[pa.Table] = []
         self._pending_rows = self._written = 0
@@ -279,10 +296,19 @@ class _SignatureFile:
         """Write the first `rows` pending rows, in groups of `batch_rows`."""
         pending = pa.concat_tables(self._pending) if self._pending else self._schema.empty_table()
         for start in range(0, rows, self._batch_rows) or [0]:
-            self._writer.write_table(pending.slice(start, min(self._batch_rows, rows - start)))
+            self._write_group(pending.slice(start, min(self._batch_rows, rows - start)))
         self._pending = [pending.slice(rows)]
         self._pending_rows -= rows
         self._written += rows
+
+    def _write_group(self, table: pa.Table) -> None:
+        if self._copying is not None:
+            memo, last, writer = self._copying
+            group = memo.whole_group(table.select(["example_id"]))
+            if group is not None:
+                writer.copy(last, group)
+                return
+        self._writer.write_table(table)
 
     def close(self) -> None:
         """Write the rest and close (a file without rows holds one empty row group)."""
@@ -452,7 +478,7 @@ def near_decisions(
     candidates = ranked.column("example_id").combine_chunks()
     if len(candidates) > 1 and not pc.all(pc.less(candidates[:-1], candidates[1:])).as_py():
         raise ValueError("near dedup: the ranked rows are not sorted by a unique example_id")
-    out = _SignatureFile(signatures_out, policy.similarity.num_perm, batch_rows)
+    out = _SignatureFile(signatures_out, policy.similarity.num_perm, batch_rows, memo)
     try:
         # Kept in the texts' order: the next run asks the memo in that order, row group by row
         # group. Sorted by id, each batch of the next run touched every row group of the memo.

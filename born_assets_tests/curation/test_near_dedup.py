@@ -27,6 +27,7 @@ from born_assets.curation.near_dedup import (
 from born_assets.specs.policy import Policy
 from born_assets.specs.similarity_policy import TextField
 from born_assets.store.memo import RowMemo
+from born_assets.store.row_groups import GroupWriter, ParquetGroups
 from born_assets.text.dialogue import dialogue_text
 from born_assets.text.minhash import Signatures, sign
 from born_assets_tests.conftest import SAMPLE_DATA
@@ -251,6 +252,58 @@ def test_near_decisions_do_not_depend_on_the_texts_order_nor_on_the_memo(
     )
     assert count == half.num_rows and mixed.equals(in_order)
     assert pq.read_table(tmp_path / "mixed-signatures.parquet").equals(fresh)
+
+
+def test_the_known_rows_signatures_before_new_rows_are_copied_as_bytes(
+    policy: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = lane_rows()[:30]
+    fields = (TextField.PROMPT, TextField.RESPONSE)
+    policy = policy.model_copy(
+        update={"near_dedup": policy.near_dedup.model_copy(update={"fields": fields})}
+    )
+    ids = [f"ex_{n:02d}" for n in range(len(rows))]
+    survivors = pa.table(
+        {
+            "example_id": ids,
+            "prompt_hash": [f"{n:064x}" for n in range(len(rows))],
+            "curation_score": [0.5] * len(rows),
+            "lane_priority": [100] * len(rows),
+            "generation_timestamp": ["2026-01-01T00:00:00Z"] * len(rows),
+        }
+    )
+    texts = pa.table(
+        {
+            "example_id": ids,
+            "prompt": [r.prompt for r in rows],
+            "response": [r.response for r in rows],
+        }
+    )
+    copied: list[int] = []
+    copy = GroupWriter.copy
+
+    def counted(writer: GroupWriter, source: ParquetGroups, index: int) -> None:
+        copied.append(index)
+        copy(writer, source, index)
+
+    monkeypatch.setattr(GroupWriter, "copy", counted)
+
+    def signatures(count: int, name: str, memo: RowMemo) -> Path:
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(texts.slice(0, count), path, row_group_size=5)
+        out = tmp_path / f"{name}-signatures.parquet"
+        ranked = _ranked(survivors.slice(0, count), policy)
+        near_decisions(ranked, [path], policy, 4, memo, out)
+        return out
+
+    first = signatures(22, "first", RowMemo(None, SIGNATURE_COLUMNS))
+    fresh = signatures(30, "fresh", RowMemo(None, SIGNATURE_COLUMNS))
+    assert copied == []
+    grown = signatures(30, "grown", RowMemo(first, SIGNATURE_COLUMNS))
+    # 22 known rows in groups of 4: the first five groups are copied, the sixth (rows 20-23)
+    # holds new rows and is encoded, as are the groups after it
+    assert copied == [0, 1, 2, 3, 4]
+    assert grown.read_bytes() == fresh.read_bytes()
 
 
 def test_a_survivor_with_two_text_rows_is_refused(policy: Policy, tmp_path: Path) -> None:
