@@ -9,8 +9,9 @@ hashed files.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from born_assets.schemas.identity import canonical_json, sha256_hex
 from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
-from born_assets.store.parallel import read_ahead
+from born_assets.store.parallel import ordered_thread_map, read_ahead
 from born_assets.store.parquet import (
     PARQUET_COMPRESSION,
     PARQUET_COMPRESSION_LEVEL,
@@ -50,6 +51,7 @@ from born_assets.store.parquet import (
     parquet_reader,
 )
 from born_assets.store.progress import Progress, counted
+from born_assets.store.row_groups import GroupWriter, encode_group
 from born_assets.store.texts import sorted_parts, write_sorted
 
 ROW_GROUP_ROWS = 10_000
@@ -393,33 +395,60 @@ def _split_into_shards(
     shard_rows: int,
     group_rows: int,
 ) -> None:
-    index, written = 0, 0
-    writer = parquet_writer(paths[0], schema)
+    """Write the rows of `reader` into `paths` in turn, `shard_rows` per shard.
+
+    Row groups hold `group_rows` rows, counted from the start of each batch's part of a shard
+    (as pyarrow's writer cuts a table it is given); they are encoded on two threads and
+    appended in order, so the bytes are those of one writer writing the parts in turn.
+    """
+    writers = [GroupWriter(paths[0], schema, **SHARD_WRITER_OPTIONS)]
+    encode = partial(_encoded, schema)
     try:
-        for batch in reader:
-            offset = 0
-            while offset < batch.num_rows:
-                if written == shard_rows:
-                    writer.close()
-                    index, written = index + 1, 0
-                    writer = parquet_writer(paths[index], schema)
-                take = min(shard_rows - written, batch.num_rows - offset)
-                table = pa.Table.from_batches([batch.slice(offset, take)])
-                writer.write_table(table.cast(schema), row_group_size=group_rows)
-                offset, written = offset + take, written + take
+        groups = _shard_groups(reader, schema, shard_rows, group_rows)
+        for index, group in ordered_thread_map(encode, groups, SHARD_ENCODING_THREADS):
+            if index == len(writers):
+                writers[-1].close()
+                writers.append(GroupWriter(paths[index], schema, **SHARD_WRITER_OPTIONS))
+            writers[-1].append_encoded(group)
     finally:
-        writer.close()
+        writers[-1].close()
+
+
+SHARD_ENCODING_THREADS = 2
+"""Threads encoding a shard's row groups: the cut's other work waits on its encoding."""
+SHARD_WRITER_OPTIONS: dict[str, Any] = {
+    "compression": PARQUET_COMPRESSION,
+    "compression_level": PARQUET_COMPRESSION_LEVEL,
+    "write_statistics": True,
+}
+"""The release's fixed Parquet settings (zstd, statistics)."""
+
+
+def _encoded(schema: pa.Schema, part: tuple[int, pa.Table]) -> tuple[int, bytes]:
+    index, rows = part
+    return index, encode_group(rows, schema, **SHARD_WRITER_OPTIONS)
+
+
+def _shard_groups(
+    reader: Iterable[pa.RecordBatch], schema: pa.Schema, shard_rows: int, group_rows: int
+) -> Iterator[tuple[int, pa.Table]]:
+    """`(shard index, rows of one row group)` for the rows of `reader`, in order."""
+    index, written = 0, 0
+    for batch in reader:
+        offset = 0
+        while offset < batch.num_rows:
+            if written == shard_rows:
+                index, written = index + 1, 0
+            take = min(shard_rows - written, batch.num_rows - offset)
+            part = pa.Table.from_batches([batch.slice(offset, take)]).cast(schema)
+            for start in range(0, take, group_rows):
+                yield index, part.slice(start, group_rows)
+            offset, written = offset + take, written + take
 
 
 def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
     """A Parquet writer with the release's fixed settings (zstd, statistics)."""
-    return pq.ParquetWriter(
-        path,
-        schema,
-        compression=PARQUET_COMPRESSION,
-        compression_level=PARQUET_COMPRESSION_LEVEL,
-        write_statistics=True,
-    )
+    return pq.ParquetWriter(path, schema, **SHARD_WRITER_OPTIONS)
 
 
 def write_fates(

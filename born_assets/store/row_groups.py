@@ -331,7 +331,7 @@ class GroupWriter:
         """Open `path` for rows of `schema`; `options` go to `pyarrow.parquet.ParquetWriter`."""
         self.path = path
         self._schema, self._options = schema, options
-        self._template, _ = _footer(self._alone(None), f"{path} (no rows)")
+        self._template, _ = _footer(encode_group(None, schema, **options), f"{path} (no rows)")
         self._shape = _shape(self._template)
         self._groups: list[_Raw] = []
         self._rows = 0
@@ -340,7 +340,10 @@ class GroupWriter:
 
     def write_table(self, table: pa.Table) -> None:
         """Encode `table` as one row group (pyarrow, as its own writer would) and append it."""
-        encoded = self._alone(table)
+        self.append_encoded(encode_group(table, self._schema, **self._options))
+
+    def append_encoded(self, encoded: bytes) -> None:
+        """Append the row group `encode_group` gave for this file's schema and options."""
         footer, _ = _footer(encoded, f"{self.path} (a group encoded)")
         for group in _groups(footer):
             start, end = _byte_range(group, str(self.path))
@@ -369,14 +372,6 @@ class GroupWriter:
         self._rows += int(group.get(_GROUP_NUM_ROWS))
         self._file.write(data)
 
-    def _alone(self, table: pa.Table | None) -> bytes:
-        """A whole Parquet file, in memory, of `table` as one row group (None: no rows)."""
-        sink = pa.BufferOutputStream()
-        with pq.ParquetWriter(sink, self._schema, **self._options) as writer:
-            if table is not None:
-                writer.write_table(table, row_group_size=max(1, table.num_rows))
-        return bytes(sink.getvalue())
-
     def close(self) -> None:
         """Write the footer (pyarrow's for the schema, with these groups) and close the file."""
         if self._file.closed:
@@ -387,3 +382,16 @@ class GroupWriter:
         encoded = _encode(footer)
         self._file.write(encoded + len(encoded).to_bytes(4, "little") + _MAGIC)
         self._file.close()
+
+
+def encode_group(table: pa.Table | None, schema: pa.Schema, **options: Any) -> bytes:
+    """A whole Parquet file, in memory, of `table` as one row group (None: no rows).
+
+    What `GroupWriter.append_encoded` appends. pyarrow encodes without the GIL, so groups can
+    be encoded side by side on threads and appended in order.
+    """
+    sink = pa.BufferOutputStream()
+    with pq.ParquetWriter(sink, schema, **options) as writer:
+        if table is not None:
+            writer.write_table(table, row_group_size=max(1, table.num_rows))
+    return bytes(sink.getvalue())
