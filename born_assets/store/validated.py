@@ -206,9 +206,9 @@ def _validated(
 ) -> ValidationReport:
     """One run's report; the groups that failed are told to `groups`."""
     found = validate_batches(model, [pa_arrow.concat_batches([b for _, b in run])], max_examples)
-    indexes = sorted({index for index, _ in run})
     if found.passed:
         return found
+    indexes = sorted({index for index, _ in run})
     if len(indexes) == 1:
         groups.fail(indexes[0])
         return found
