@@ -44,12 +44,7 @@ from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parallel import ordered_thread_map, read_ahead
-from born_assets.store.parquet import (
-    PARQUET_COMPRESSION,
-    PARQUET_COMPRESSION_LEVEL,
-    ParquetSink,
-    parquet_reader,
-)
+from born_assets.store.parquet import WRITER_OPTIONS, ParquetSink, parquet_reader
 from born_assets.store.progress import Progress, counted
 from born_assets.store.row_groups import GroupWriter, encode_group
 from born_assets.store.texts import sorted_parts, write_sorted
@@ -401,14 +396,14 @@ def _split_into_shards(
     (as pyarrow's writer cuts a table it is given); they are encoded on two threads and
     appended in order, so the bytes are those of one writer writing the parts in turn.
     """
-    writers = [GroupWriter(paths[0], schema, **SHARD_WRITER_OPTIONS)]
+    writers = [GroupWriter(paths[0], schema, **WRITER_OPTIONS)]
     encode = partial(_encoded, schema)
     try:
         groups = _shard_groups(reader, schema, shard_rows, group_rows)
         for index, group in ordered_thread_map(encode, groups, SHARD_ENCODING_THREADS):
             if index == len(writers):
                 writers[-1].close()
-                writers.append(GroupWriter(paths[index], schema, **SHARD_WRITER_OPTIONS))
+                writers.append(GroupWriter(paths[index], schema, **WRITER_OPTIONS))
             writers[-1].append_encoded(group)
     finally:
         writers[-1].close()
@@ -416,17 +411,11 @@ def _split_into_shards(
 
 SHARD_ENCODING_THREADS = 2
 """Threads encoding a shard's row groups: the cut's other work waits on its encoding."""
-SHARD_WRITER_OPTIONS: dict[str, Any] = {
-    "compression": PARQUET_COMPRESSION,
-    "compression_level": PARQUET_COMPRESSION_LEVEL,
-    "write_statistics": True,
-}
-"""The release's fixed Parquet settings (zstd, statistics)."""
 
 
 def _encoded(schema: pa.Schema, part: tuple[int, pa.Table]) -> tuple[int, bytes]:
     index, rows = part
-    return index, encode_group(rows, schema, **SHARD_WRITER_OPTIONS)
+    return index, encode_group(rows, schema, **WRITER_OPTIONS)
 
 
 def _shard_groups(
@@ -448,7 +437,7 @@ def _shard_groups(
 
 def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
     """A Parquet writer with the release's fixed settings (zstd, statistics)."""
-    return pq.ParquetWriter(path, schema, **SHARD_WRITER_OPTIONS)
+    return pq.ParquetWriter(path, schema, **WRITER_OPTIONS)
 
 
 def write_fates(

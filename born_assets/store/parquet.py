@@ -24,6 +24,13 @@ from born_assets.store.row_groups import GroupWriter, ParquetGroups
 
 PARQUET_COMPRESSION = "zstd"
 PARQUET_COMPRESSION_LEVEL = 3
+WRITER_OPTIONS: dict[str, Any] = {
+    "compression": PARQUET_COMPRESSION,
+    "compression_level": PARQUET_COMPRESSION_LEVEL,
+    "write_statistics": True,
+}
+"""The settings every warehouse table and release shard is written with (their bytes depend
+on them)."""
 DEFAULT_BATCH_ROWS = 1_000
 """Rows per row group and per in-memory batch. A batch's rows live several times over while it is
 in flight (Arrow, Python objects, pickles to and from a worker), so this, not the data size, sets
@@ -86,15 +93,10 @@ class ParquetSink:
         self._buffer: list[dict[str, Any]] = []
         self._held: list[pa_arrow.Table] = []  # rows before those in `_buffer`, in order
         self._held_rows = 0
-        options: dict[str, Any] = {
-            "compression": PARQUET_COMPRESSION,
-            "compression_level": PARQUET_COMPRESSION_LEVEL,
-            "write_statistics": True,
-        }
         self._writer: GroupWriter | pq.ParquetWriter = (
-            GroupWriter(path, self.schema, **options)
+            GroupWriter(path, self.schema, **WRITER_OPTIONS)
             if copies
-            else pq.ParquetWriter(path, self.schema, **options)
+            else pq.ParquetWriter(path, self.schema, **WRITER_OPTIONS)
         )
 
     def append(self, row: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from born_assets.release.build import SHARD_WRITER_OPTIONS, _split_into_shards
+from born_assets.release.build import _split_into_shards
+from born_assets.store.parquet import WRITER_OPTIONS
 
 SCHEMA = pa.schema(
     [
@@ -40,14 +41,14 @@ def _one_writer_per_shard(
 ) -> None:
     """Each batch's part of a shard given to that shard's pyarrow writer, as a table."""
     index, written = 0, 0
-    writer = pq.ParquetWriter(paths[0], SCHEMA, **SHARD_WRITER_OPTIONS)
+    writer = pq.ParquetWriter(paths[0], SCHEMA, **WRITER_OPTIONS)
     for batch in batches:
         offset = 0
         while offset < batch.num_rows:
             if written == shard_rows:
                 writer.close()
                 index, written = index + 1, 0
-                writer = pq.ParquetWriter(paths[index], SCHEMA, **SHARD_WRITER_OPTIONS)
+                writer = pq.ParquetWriter(paths[index], SCHEMA, **WRITER_OPTIONS)
             take = min(shard_rows - written, batch.num_rows - offset)
             part = pa.Table.from_batches([batch.slice(offset, take)])
             writer.write_table(part, row_group_size=group_rows)

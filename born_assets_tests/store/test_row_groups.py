@@ -17,14 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from born_assets.store.memo import RowMemo
-from born_assets.store.parquet import PARQUET_COMPRESSION, PARQUET_COMPRESSION_LEVEL
+from born_assets.store.parquet import WRITER_OPTIONS
 from born_assets.store.row_groups import GroupWriter, ParquetGroups
 
-OPTIONS = {
-    "compression": PARQUET_COMPRESSION,
-    "compression_level": PARQUET_COMPRESSION_LEVEL,
-    "write_statistics": True,
-}
 MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 GROUP_ROWS = 7
 GROUPS = 18
@@ -53,7 +48,7 @@ def _groups(table: pa.Table) -> list[pa.Table]:
 
 
 def _pyarrow_file(path: Path, groups: list[pa.Table], schema: pa.Schema) -> Path:
-    with pq.ParquetWriter(path, schema, **OPTIONS) as writer:
+    with pq.ParquetWriter(path, schema, **WRITER_OPTIONS) as writer:
         for group in groups:
             writer.write_table(group)
     return path
@@ -68,7 +63,7 @@ def test_encoded_copied_and_mixed_groups_give_pyarrows_bytes(tmp_path: Path) -> 
     groups = _groups(table)
     expected = _pyarrow_file(tmp_path / "pyarrow.parquet", groups, table.schema)
 
-    encoded = GroupWriter(tmp_path / "encoded.parquet", table.schema, **OPTIONS)
+    encoded = GroupWriter(tmp_path / "encoded.parquet", table.schema, **WRITER_OPTIONS)
     for group in groups:
         encoded.write_table(group)
     encoded.close()
@@ -76,7 +71,7 @@ def test_encoded_copied_and_mixed_groups_give_pyarrows_bytes(tmp_path: Path) -> 
 
     source = ParquetGroups(expected)
     assert len(source) == GROUPS
-    mixed = GroupWriter(tmp_path / "mixed.parquet", table.schema, **OPTIONS)
+    mixed = GroupWriter(tmp_path / "mixed.parquet", table.schema, **WRITER_OPTIONS)
     for index, group in enumerate(groups):
         if index % 3 == 1:
             mixed.write_table(group)
@@ -92,7 +87,7 @@ def test_groups_copied_into_other_places_read_back_as_their_rows(tmp_path: Path)
     first, second = _table(GROUP_ROWS * 4), _table(GROUP_ROWS * 4, salt="other")
     one = ParquetGroups(_pyarrow_file(tmp_path / "one.parquet", _groups(first), first.schema))
     two = ParquetGroups(_pyarrow_file(tmp_path / "two.parquet", _groups(second), first.schema))
-    writer = GroupWriter(tmp_path / "out.parquet", first.schema, **OPTIONS)
+    writer = GroupWriter(tmp_path / "out.parquet", first.schema, **WRITER_OPTIONS)
     picks = [(two, 3), (one, 0), (two, 1), (one, 3)]
     for source, index in picks:
         writer.copy(source, index)
@@ -109,21 +104,23 @@ def test_groups_copied_into_other_places_read_back_as_their_rows(tmp_path: Path)
 
 def test_a_file_of_no_rows_is_pyarrows(tmp_path: Path) -> None:
     schema = _table(1).schema
-    writer = GroupWriter(tmp_path / "empty.parquet", schema, **OPTIONS)
+    writer = GroupWriter(tmp_path / "empty.parquet", schema, **WRITER_OPTIONS)
     writer.close()
     assert sha256(writer.path) == sha256(_pyarrow_file(tmp_path / "pa.parquet", [], schema))
 
 
 def test_another_schema_or_a_footer_it_cannot_move_is_refused(tmp_path: Path) -> None:
     table = _table(GROUP_ROWS * 2)
-    writer = GroupWriter(tmp_path / "out.parquet", table.schema, **OPTIONS)
+    writer = GroupWriter(tmp_path / "out.parquet", table.schema, **WRITER_OPTIONS)
     narrower = table.drop_columns(["flag"])
     other = ParquetGroups(_pyarrow_file(tmp_path / "n.parquet", _groups(narrower), narrower.schema))
     assert not writer.accepts(other)
     with pytest.raises(ValueError, match="schema"):
         writer.copy(other, 0)
     indexed = tmp_path / "indexed.parquet"
-    pq.write_table(table, indexed, row_group_size=GROUP_ROWS, write_page_index=True, **OPTIONS)
+    pq.write_table(
+        table, indexed, row_group_size=GROUP_ROWS, write_page_index=True, **WRITER_OPTIONS
+    )
     with pytest.raises(ValueError, match="outside its row group"):
         ParquetGroups(indexed)
     assert ParquetGroups.open(indexed) is None  # a step then encodes the rows instead
