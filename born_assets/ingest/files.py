@@ -151,7 +151,18 @@ def ingest_files(
             summary.files += 1
             summary.lines_read += lines
             summary.bytes_read += size
+            rows.end_group(file_end_rows(batch_rows))
     return summary
+
+
+def file_end_rows(batch_rows: int) -> int:
+    """Rows a row group of the rows table needs to end with its file instead of going on.
+
+    The rows of a file added after others then start a row group of their own, and the earlier
+    files' groups (and every table's groups that follow them, down to the release's shard sets)
+    stay as they were; a source of many small files still fills groups of half a batch at least.
+    """
+    return max(1, batch_rows // 2)
 
 
 def _take_over(
@@ -180,8 +191,10 @@ def _take_over_rows(path: Path, names: set[str], rows: ParquetSink, seen_ids: se
     """Copy the rows of the files `names`, which come first in the table at `path`; how many.
 
     A whole row group of theirs is copied as bytes (`ParquetSink.copy_row_group`) while the sink
-    holds no row and the group has the sink's `batch_rows`: it is then the group an ingest reading
-    every file would write. The rows after the last such group are decoded and added.
+    holds no row and the group has the sink's `batch_rows`, or ended with its file at
+    `file_end_rows` or more (a group of fewer rows than a batch ends at a file's end): it is then
+    the group an ingest reading every file would write. The rows after the last such group are
+    decoded and added.
     """
     source = ParquetGroups.open(path)
     copyable = source if source is not None and rows.can_copy(source) else None
@@ -191,7 +204,7 @@ def _take_over_rows(path: Path, names: set[str], rows: ParquetSink, seen_ids: se
     for group in range(reader.num_row_groups):
         narrow = reader.read_row_group(group, columns=["source_file", "example_id"])
         leading = _leading(narrow.column("source_file"), files)
-        whole = leading == narrow.num_rows == rows.batch_rows
+        whole = leading == narrow.num_rows >= file_end_rows(rows.batch_rows)
         if copyable is not None and whole and not rows.holds_rows:
             rows.copy_row_group(copyable, group)
         elif leading:

@@ -1,7 +1,7 @@
 """Building a release folder from the warehouse: rows, fates, transparency, card, release.json.
 
-Everything written here is a function of the inputs only (rows sorted by source, then by
-`example_id`, fixed Parquet writer settings, no wall-clock time), so two builds of the same
+Everything written here is a function of the inputs only (rows sorted by source, shard set
+and `example_id`, fixed Parquet writer settings, no wall-clock time), so two builds of the same
 inputs are byte-identical. The build time goes into `release.json` alone, which is not among the
 hashed files.
 """
@@ -24,12 +24,7 @@ from born_assets import layout
 from born_assets.execution.observed import annotate, observed_sql
 from born_assets.layout import ReleaseDir
 from born_assets.release.info import ColumnInfo
-from born_assets.release.source_shards import (
-    ShardCache,
-    SourceRows,
-    released_sources,
-    source_positions,
-)
+from born_assets.release.source_shards import ShardCache, ShardSet, set_positions, shard_sets
 from born_assets.release.texts import REDACTION, TEXT_COLUMNS, with_release_texts
 from born_assets.review.rules import (
     NO_REVIEWS_SQL,
@@ -286,13 +281,13 @@ def write_shards(
     shipped: Path,
     config: str = "",
 ) -> ShardsWritten:
-    """Write the released rows into `data/train-NNNNN-of-NNNNN.parquet`, source by source.
+    """Write the released rows into `data/train-NNNNN-of-NNNNN.parquet`, set by set.
 
-    Rows are sorted by source, then by `example_id`, and each source fills shards of its own
-    (`release.source_shards`): a source whose rows and texts are those of a shard set already
-    published takes those files. Only rows under one of `licenses` go in, into `config`'s shards
-    (`""`: the default config); rows with an exit in `excluded` stay out. `shipped` is the file
-    `write_shipped_hashes` wrote.
+    Rows are sorted by source, then by shard set (a run of the source's files), then by
+    `example_id`, and each set fills shards of its own (`release.source_shards`): a set whose
+    rows and texts are those of shards already published takes those files. Only rows under
+    one of `licenses` go in, into `config`'s shards (`""`: the default config); rows with an
+    exit in `excluded` stay out. `shipped` is the file `write_shipped_hashes` wrote.
     """
     query = _release_rows_sql(inputs)
     params = {**_params(inputs, use, excluded, shipped), "licenses": list(licenses)}
@@ -304,25 +299,25 @@ def write_shards(
         scratch = Path(folder)
         narrow = scratch / layout.SCRATCH_NARROW
         write_sorted(con, query, params, narrow, ROW_GROUP_ROWS)
-        sources = released_sources(con, narrow, texts, redacted, TEXT_COLUMNS)
-        count = max(1, sum(s.shards(target.shard_rows) for s in sources))
+        sets = shard_sets(con, narrow, texts, redacted, TEXT_COLUMNS)
+        count = max(1, sum(s.shards(target.shard_rows) for s in sets))
         names = [ReleaseDir.shard_name(i, count, config) for i in range(count)]
-        written = ShardsWritten(list(names), sum(s.rows for s in sources))
-        if not sources:  # nothing released under these licences: one shard without rows
+        written = ShardsWritten(list(names), sum(s.rows for s in sets))
+        if not sets:  # nothing released under these licences: one shard without rows
             _split_into_shards([], schema, [target.staging / names[0]], 1, 1)
             return written
         todo = []
-        for source in sources:
-            group_rows = source.group_rows(ROW_GROUP_ROWS, ROW_GROUP_TEXT_BYTES)
-            key = source.key(target.shard_rows, group_rows)
-            shards = [names.pop(0) for _ in range(source.shards(target.shard_rows))]
+        for held in sets:
+            group_rows = held.group_rows(ROW_GROUP_ROWS, ROW_GROUP_TEXT_BYTES)
+            key = held.key(target.shard_rows, group_rows)
+            shards = [names.pop(0) for _ in range(held.shards(target.shard_rows))]
             if target.cache.take(key, [target.staging / n for n in shards]):
-                written.rows_reused += source.rows
+                written.rows_reused += held.rows
             else:
-                todo.append((source, key, shards, group_rows))
+                todo.append((held, key, shards, group_rows))
         label = f"release shards ({config or 'default'})"
-        progress = Progress(label, sum(source.rows for source, *_ in todo))
-        own_rows = _split_by_source(narrow, [source for source, *_ in todo], scratch)
+        progress = Progress(label, sum(held.rows for held, *_ in todo))
+        own_rows = _split_by_set(narrow, [held for held, *_ in todo], scratch)
         for (_, key, shards, group_rows), rows in zip(todo, own_rows, strict=True):
             paths = [target.staging / n for n in shards]
             with tempfile.TemporaryDirectory(dir=scratch) as own:  # its own text buckets
@@ -359,19 +354,19 @@ class ShardsWritten:
     rows_reused: int = 0
 
 
-def _split_by_source(narrow: Path, sources: Sequence[SourceRows], scratch: Path) -> list[Path]:
-    """The narrow rows of each of `sources`, in a file of its own (still sorted by `example_id`).
+def _split_by_set(narrow: Path, sets: Sequence[ShardSet], scratch: Path) -> list[Path]:
+    """The narrow rows of each of `sets`, in a file of its own (still sorted by `example_id`).
 
-    One pass over `narrow`: each batch's rows are grouped by source, in their order.
+    One pass over `narrow`: each batch's rows are grouped by set, in their order.
     """
-    paths = [scratch / f"{number}-{layout.SCRATCH_SOURCE}" for number in range(len(sources))]
+    paths = [scratch / f"{number}-{layout.SCRATCH_SET}" for number in range(len(sets))]
     reader = parquet_reader(narrow)
     writers = [pq.ParquetWriter(p, reader.schema_arrow, compression="lz4") for p in paths]
     try:
         for batch in reader.iter_batches(ROW_GROUP_ROWS):
-            owner = source_positions(batch, sources)
+            owner = set_positions(batch, sets)
             order = np.argsort(owner, kind="stable")
-            ends = np.searchsorted(owner[order], np.arange(len(sources) + 1))
+            ends = np.searchsorted(owner[order], np.arange(len(sets) + 1))
             grouped = batch.take(pa.array(order))
             for number, writer in enumerate(writers):
                 start, end = ends[number], ends[number + 1]

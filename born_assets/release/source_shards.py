@@ -1,24 +1,27 @@
-"""A release's shards, source by source: a source whose rows did not change keeps its files.
+"""A release's shards, set by set: a set whose rows did not change keeps its files.
 
-The released rows are ordered by source (`origin_kind`, `origin_id`), then by `example_id`, and
-each lane's or import's rows fill shards of their own. A shard's bytes are then a function of
-its source's released rows alone, so when a version is cut after a file was added to one lane,
-every other source's shards are the very files of the version before: copied, not joined to
-their texts and encoded again (the join and the zstd encoding are most of a cut's time).
+The released rows are ordered by source (`origin_kind`, `origin_id`), then by shard set, then
+by `example_id`. A shard set is a run of one source's input files, in the order of their paths:
+a run closes once it holds `SET_ROWS` released rows, and the next file starts a new one. Each
+set fills shards of its own, so a shard's bytes are a function of its set's released rows alone.
+When a version is cut after a file was added to one lane, every other source's shards, and the
+changed lane's closed sets before the file, are the very files of the version before: copied,
+not joined to their texts and encoded again (the join and the zstd encoding are most of a cut's
+time). Only the set the file joins (or starts) is built again.
 
-A source's key names everything its shards' bytes depend on:
+A set's key names everything its shards' bytes depend on:
 - the code version (the writer's settings, the schema, how texts are combined), the pyarrow
   version (the writer itself) and the rows per shard;
-- its released rows without their texts and its PII-redacted texts, hashed by DuckDB row by
-  row (as JSON) in `example_id` order;
+- its files and, for each, its released rows without their texts and its PII-redacted texts,
+  hashed by DuckDB row by row (as JSON) in `example_id` order;
 - the digests of the sanitized table's row groups that hold its rows (`store.validated`): those
   groups' bytes as stored, so its texts are the same texts.
-The rows per row group follow from the same groups (about `ROW_GROUP_TEXT_BYTES` of the
-source's own text), never from the other sources.
+The rows per row group follow from the same groups (about `ROW_GROUP_TEXT_BYTES` of the set's
+own text), never from the other sets.
 
 The cache (`DataDir.shard_cache`) maps a key to the published files built for it and their
 SHA-256. A file is taken only when its copy has that hash: a release that an erasure rewrote,
-that was damaged, or that was deleted gives nothing, and the source's shards are built as on a
+that was damaged, or that was deleted gives nothing, and the set's shards are built as on a
 first cut.
 """
 
@@ -43,32 +46,41 @@ from born_assets.store.texts import group_text_bytes
 from born_assets.store.unchanged import file_sha256
 from born_assets.store.validated import group_digests
 
-ORIGIN_COLUMNS = ("origin_kind", "origin_id")
-"""The columns that name a row's source."""
-_SEPARATOR = "\x00"  # between a source's two names, in the key `source_positions` looks up
-_SOURCES_SQL = """
-SELECT n.origin_kind, n.origin_id, count(*) AS rows,
+SET_ROWS = 10_000
+"""Released rows after which a source's run of files closes into a shard set of its own. Adding a
+file to a lane then rebuilds that lane's open set (fewer rows than this, plus its last file) and
+the file's rows, never the lane's earlier sets; a lane of many small files still fills shards of
+at least this many rows each (or all its rows)."""
+SET_COLUMNS = ("origin_kind", "origin_id", "source_file")
+"""The columns that name a row's source file: its source and its shard set follow from them."""
+_SEPARATOR = "\x00"  # between a file's three names, in the key `set_positions` looks up
+_FILES_SQL = """
+SELECT n.origin_kind, n.origin_id, coalesce(n.source_file, '') AS source_file, count(*) AS rows,
        sha256(string_agg(sha256(to_json(n) || '|' || coalesce(to_json(r), '')),
                          '' ORDER BY n.example_id)) AS rows_sha256
 FROM read_parquet($narrow) AS n
 LEFT JOIN read_parquet($redacted) AS r ON r.example_id = n.example_id
 GROUP BY ALL
-ORDER BY n.origin_kind, n.origin_id
+ORDER BY n.origin_kind, n.origin_id, source_file
 """
-"""Each source's released rows (in shard order): how many, and one hash over them and their
+"""Each source file's released rows (in shard order): how many, and one hash over them and their
 redacted texts (a row's narrow columns and its redacted row, if any, each as a JSON object)."""
 
 
 @dataclass
-class SourceRows:
-    """One source's released rows in a cut: how many, and what their shards' key is made of."""
+class ShardSet:
+    """A run of one source's files in a cut: its released rows, and what its shards' key holds."""
 
     origin_kind: str
     origin_id: str
-    rows: int
-    rows_sha256: str
+    files: list[tuple[str, int, str]] = field(default_factory=list)  # path, rows, rows' hash
     text_groups: list[str] = field(default_factory=list)  # digests of its sanitized groups
     text_bytes: float = 0.0  # its texts' uncompressed bytes, as its sanitized groups hold them
+
+    @property
+    def rows(self) -> int:
+        """Its released rows, in all its files."""
+        return sum(rows for _, rows, _ in self.files)
 
     def group_rows(self, most_rows: int, text_bytes: int) -> int:
         """Rows per row group of its shards: ~`text_bytes` of its texts, at most `most_rows`."""
@@ -86,58 +98,74 @@ class SourceRows:
             "pyarrow": pa.__version__,  # the Parquet writer: its name is in every footer
             "shard_rows": shard_rows,
             "group_rows": group_rows,
-            "rows_sha256": self.rows_sha256,
+            "source": [self.origin_kind, self.origin_id],
+            "files": self.files,
             "text_groups": self.text_groups,
         }
         return sha256_hex(canonical_json(parts).encode("utf-8"))
 
 
-def released_sources(
+def shard_sets(
     con: duckdb.DuckDBPyConnection,
     narrow: Path,
     sanitized: Path,
     redacted: Path,
     text_columns: Sequence[str],
-) -> list[SourceRows]:
-    """Each source of the narrow rows (a Parquet file sorted by `example_id`), in shard order.
+) -> list[ShardSet]:
+    """The shard sets of the narrow rows (a Parquet file sorted by `example_id`), in shard order.
 
     `sanitized` is the table the texts are taken from (`text_columns`), `redacted` the PII
     step's redacted texts.
     """
     found = con.execute(
-        _SOURCES_SQL, {"narrow": narrow.as_posix(), "redacted": redacted.as_posix()}
+        _FILES_SQL, {"narrow": narrow.as_posix(), "redacted": redacted.as_posix()}
     ).fetchall()
-    sources = [SourceRows(*row) for row in found]
-    if sources:
-        _attach_text_groups(sources, narrow, sanitized, text_columns)
-    return sources
+    sets: list[ShardSet] = []
+    for kind, origin, path, rows, rows_sha256 in found:
+        last = sets[-1] if sets else None
+        if last is None or (last.origin_kind, last.origin_id) != (kind, origin):
+            last = None  # another source: never in the set of the one before
+        if last is None or last.rows >= SET_ROWS:
+            last = ShardSet(kind, origin)
+            sets.append(last)
+        last.files.append((path, rows, rows_sha256))
+    if sets:
+        _attach_text_groups(sets, narrow, sanitized, text_columns)
+    return sets
 
 
 def _attach_text_groups(
-    sources: list[SourceRows], narrow: Path, sanitized: Path, text_columns: Sequence[str]
+    sets: list[ShardSet], narrow: Path, sanitized: Path, text_columns: Sequence[str]
 ) -> None:
-    """Give each source the digests of the sanitized row groups holding its rows, and its bytes."""
-    table = pq.read_table(narrow, columns=["example_id", *ORIGIN_COLUMNS])
+    """Give each set the digests of the sanitized row groups holding its rows, and its bytes."""
+    table = pq.read_table(narrow, columns=["example_id", *SET_COLUMNS])
     index = IdIndex(table.column("example_id"))
-    owner = source_positions(table, sources)
+    owner = set_positions(table, sets)
     del table
     digests = group_digests(sanitized)
     reader = pq.ParquetFile(sanitized)
     for number, digest in enumerate(digests):
         positions = index.positions(reader.read_row_group(number, ["example_id"]).column(0))
-        counts = np.bincount(owner[positions[positions >= 0]], minlength=len(sources))
+        counts = np.bincount(owner[positions[positions >= 0]], minlength=len(sets))
         group = reader.metadata.row_group(number)
         text = group_text_bytes(group, text_columns)
-        for source in np.flatnonzero(counts):
-            sources[source].text_groups.append(digest.hex())
-            sources[source].text_bytes += counts[source] * text / max(group.num_rows, 1)
+        for held in np.flatnonzero(counts):
+            sets[held].text_groups.append(digest.hex())
+            sets[held].text_bytes += counts[held] * text / max(group.num_rows, 1)
 
 
-def source_positions(rows: pa.Table | pa.RecordBatch, sources: Sequence[SourceRows]) -> np.ndarray:
-    """Each row's source: its position in `sources`, -1 for a source not among them."""
-    keys = pc.binary_join_element_wise(*(rows.column(c) for c in ORIGIN_COLUMNS), _SEPARATOR)
-    wanted = pa.array([_SEPARATOR.join((s.origin_kind, s.origin_id)) for s in sources], pa.string())
-    return np.asarray(pc.fill_null(pc.index_in(keys, value_set=wanted), -1), dtype=np.int64)
+def set_positions(rows: pa.Table | pa.RecordBatch, sets: Sequence[ShardSet]) -> np.ndarray:
+    """Each row's shard set: its position in `sets`, -1 for a file in none of them."""
+    names = (pc.fill_null(rows.column(c), "") for c in SET_COLUMNS)
+    keys = pc.binary_join_element_wise(*names, _SEPARATOR)
+    files = [
+        _SEPARATOR.join((held.origin_kind, held.origin_id, path))
+        for held in sets
+        for path, _, _ in held.files
+    ]
+    owners = np.repeat(np.arange(len(sets)), [len(held.files) for held in sets])
+    found = np.asarray(pc.fill_null(pc.index_in(keys, value_set=pa.array(files, pa.string())), -1))
+    return np.where(found >= 0, owners[np.maximum(found, 0)] if len(owners) else -1, -1)
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,11 @@ class ParquetSink:
         """Whether `source`'s row groups can be copied here (opened with copies, same schema)."""
         return isinstance(self._writer, GroupWriter) and self._writer.accepts(source)
 
+    def end_group(self, at_least: int) -> None:
+        """End the row group being filled here if it holds `at_least` rows (at a file's end)."""
+        if self._held_rows + len(self._buffer) >= at_least:
+            self.flush()
+
     def flush(self) -> None:
         """Write the rows held so far as one row group."""
         self._hold_buffer()

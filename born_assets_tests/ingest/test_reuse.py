@@ -96,6 +96,7 @@ def ingest(
     files: list[Path],
     out: Path,
     taken_over: TakenOver | None = None,
+    batch_rows: int = 50,
 ) -> IngestSummary:
     out.mkdir(parents=True)
     return ingest_files(
@@ -104,7 +105,7 @@ def ingest(
         data=data,
         parse_row=partial(lane_row, LaneContext(loaded)),
         out_dir=out,
-        batch_rows=50,
+        batch_rows=batch_rows,
         taken_over=taken_over,
     )
 
@@ -142,3 +143,53 @@ def test_files_taken_over_give_the_tables_of_reading_them(
     rows_groups = pq.ParquetFile(tmp_path / "last" / "rows.parquet").metadata.num_row_groups
     assert copied == list(range(len(copied))) and 0 < len(copied) < rows_groups
     assert fresh.quarantined["duplicate_line"] == last.quarantined["duplicate_line"] + 2
+
+
+def test_a_file_s_rows_end_their_row_group_so_a_file_added_after_it_leaves_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group ends with its file once it holds half a batch; taken over, it is copied as bytes.
+
+    The lane's 266 rows, split into files of 140 and 126 rows, read in batches of 50: the first
+    file's last 40 rows end their group (16 rows would not, and go on into the next file).
+    """
+    copied: list[int] = []
+    copy = GroupWriter.copy
+
+    def counted_copy(writer: GroupWriter, source: ParquetGroups, index: int) -> None:
+        copied.append(index)
+        copy(writer, source, index)
+
+    monkeypatch.setattr(GroupWriter, "copy", counted_copy)  # the real copy, counted
+    data, loaded, files = lane_files(tmp_path / "data")
+    lines = files[0].read_bytes().splitlines(keepends=True)
+    assert len(lines) == 266
+    files[0].write_bytes(b"".join(lines[:140]))
+    second = files[0].with_name("part-000b.jsonl")
+    second.write_bytes(b"".join(lines[140:]))
+    files = [files[0], second]
+    fresh = ingest(data, loaded, files, tmp_path / "fresh")
+    sizes = [len(set(g)) for g in group_files(tmp_path / "fresh" / "rows.parquet")]
+    assert sizes == [1] * 6  # 50, 50, 40 | 50, 50, 26: no group holds both files' rows
+    ingest(data, loaded, files[:1], tmp_path / "last")
+    files[0].write_bytes(b"")  # were the first file read, the rows would not be the same
+    taken = ingest(data, loaded, files, tmp_path / "taken", TakenOver(tmp_path / "last", 1))
+    assert digests(tmp_path / "taken") == digests(tmp_path / "fresh")
+    assert taken == fresh
+    assert copied == [0, 1, 2]  # its 40 rows too: the group an ingest of both files writes
+
+    # Split after 116 rows, the first file's last 16 are too few to end a group.
+    files[0].write_bytes(b"".join(lines[:116]))
+    second.write_bytes(b"".join(lines[116:]))
+    ingest(data, loaded, files, tmp_path / "mixed")
+    sizes = [len(set(g)) for g in group_files(tmp_path / "mixed" / "rows.parquet")]
+    assert sizes == [1, 1, 2, 1, 1, 1]  # 50, 50, 16 + 34, 50, 50, 16
+
+
+def group_files(table: Path) -> list[list[str]]:
+    """The input file of each row of each row group, in order."""
+    reader = pq.ParquetFile(table)
+    return [
+        reader.read_row_group(g, ["source_file"]).column(0).to_pylist()
+        for g in range(reader.num_row_groups)
+    ]

@@ -509,3 +509,53 @@ def test_a_cut_copies_the_shards_of_each_source_whose_rows_did_not_change(
     assert _shards_by_source(release(data_dir, "v3")) == v2
     assert f"0 of {shards} shards read" in _release_check_descriptions(result)["release_schema"]
     assert main(["--data-dir", str(data_dir), "verify", "v2"]) == 0
+
+
+def _shards_by_files(folder: Path) -> dict[tuple[str, ...], bytes]:
+    """The default config's shards of a release, by the input files their rows come from."""
+    found = {}
+    for shard in sorted((folder / "data").glob("train-*.parquet")):
+        files = pd.read_parquet(shard, columns=["source_file"])["source_file"]
+        found[tuple(sorted(set(files)))] = shard.read_bytes()
+    return found
+
+
+def test_a_file_added_to_a_lane_leaves_the_shards_of_the_lane_s_closed_sets_as_they_were(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lane's files fill shard sets in path order; a file added last rebuilds only its set.
+
+    At the sample's size, with sets closing at one row and every file's rows ending their row
+    group, each file's released rows fill a set of their own: the file added to a lane comes out
+    as a set of its own, and every other shard is the one of the release before.
+    """
+    from born_assets.ingest import files
+    from born_assets.release import source_shards
+
+    monkeypatch.setattr(source_shards, "SET_ROWS", 1)
+    monkeypatch.setattr(files, "file_end_rows", lambda batch_rows: 1)
+    data_dir = tmp_path / "data"
+    shutil.copytree(built, data_dir, symlinks=True)
+    lane = data_dir / "lanes" / "bigcodebench-reference"
+    first = lane / "part-000.jsonl"
+    lines = first.read_bytes().splitlines(keepends=True)
+    first.write_bytes(b"".join(lines[:-10]))
+    before = materialize_release(DataDir.at(data_dir), "v2")
+    assert before.success, failure_messages(before)
+    added = lane / "part-001-added.jsonl"
+    added.write_bytes(b"".join(lines[-10:]))
+    after = materialize_release(DataDir.at(data_dir), "v3")
+    assert after.success, failure_messages(after)
+
+    v2, v3 = (_shards_by_files(release(data_dir, v)) for v in ("v2", "v3"))
+    new = ("lanes/bigcodebench-reference/part-001-added.jsonl",)
+    assert set(v3) == {*v2, new}
+    assert all(v3[files] == v2[files] for files in v2)  # the lane's first file's set too
+    reused = materialization_metadata(after, "release")["rows_in_reused_shards"]
+    copied = pd.read_parquet(release(data_dir, "v3") / "data", columns=["source_file"])
+    assert reused == int((copied["source_file"] != new[0]).sum())  # the other config's too
+
+    shutil.rmtree(DataDir.at(data_dir).shard_cache)  # nothing to copy: the same files
+    again = materialize_release(DataDir.at(data_dir), "v4")
+    assert again.success, failure_messages(again)
+    assert _shards_by_files(release(data_dir, "v4")) == v3

@@ -1,4 +1,4 @@
-"""A source's shards are keyed on what their bytes depend on, and copied only while intact."""
+"""A shard set's shards are keyed on what their bytes depend on, and copied only while intact."""
 
 from __future__ import annotations
 
@@ -9,24 +9,34 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
-from born_assets.release.source_shards import ShardCache, released_sources
+from born_assets.release import source_shards
+from born_assets.release.source_shards import ShardCache, shard_sets
 
 
 def _id(i: int) -> str:
     return "ex_" + hashlib.sha256(str(i).encode()).hexdigest()[:24]
 
 
-def _tables(folder: Path, long_text: int = 10) -> tuple[Path, Path, Path]:
+def _tables(
+    folder: Path, long_text: int = 10, files: dict[str, list[str]] | None = None
+) -> tuple[Path, Path, Path]:
     """Narrow rows of two sources (sorted by id, so mixed), their sanitized texts, none redacted.
 
     The sanitized table holds each source in row groups of its own, `b`'s texts `long_text`
-    times as long as `a`'s.
+    times as long as `a`'s. `files` names each source's row's input file (one file each if not).
     """
     ids = {"a": [_id(i) for i in range(6)], "b": [_id(i) for i in range(6, 10)]}
+    files = files or {source: [f"{source}.jsonl"] * len(ids[source]) for source in ids}
     narrow = folder / "narrow.parquet"
     rows = sorted(
-        (("lane", source, i) for source in ("a", "b") for i in ids[source]), key=lambda r: r[2]
+        (
+            ("lane", source, i, file)
+            for source in ids
+            for i, file in zip(ids[source], files[source], strict=True)
+        ),
+        key=lambda r: r[2],
     )
     assert [r[1] for r in rows] != sorted(r[1] for r in rows)  # the sources' rows interleave
     pq.write_table(
@@ -35,6 +45,7 @@ def _tables(folder: Path, long_text: int = 10) -> tuple[Path, Path, Path]:
                 "origin_kind": [r[0] for r in rows],
                 "origin_id": [r[1] for r in rows],
                 "example_id": [r[2] for r in rows],
+                "source_file": [r[3] for r in rows],
                 "curation_score": [0.5] * len(rows),
             }
         ),
@@ -60,7 +71,7 @@ def _tables(folder: Path, long_text: int = 10) -> tuple[Path, Path, Path]:
 def test_each_source_is_keyed_on_its_own_rows_and_row_groups(tmp_path: Path) -> None:
     narrow, sanitized, redacted = _tables(tmp_path)
     with duckdb.connect() as con:
-        a, b = released_sources(con, narrow, sanitized, redacted, ["response"])
+        a, b = shard_sets(con, narrow, sanitized, redacted, ["response"])
     assert (a.origin_id, a.rows, b.origin_id, b.rows) == ("a", 6, "b", 4)
     assert len(a.text_groups) == len(b.text_groups) == 1 and a.text_groups != b.text_groups
     assert b.text_bytes / b.rows > 5 * a.text_bytes / a.rows  # b's texts are ten times as long
@@ -74,10 +85,42 @@ def test_each_source_is_keyed_on_its_own_rows_and_row_groups(tmp_path: Path) -> 
     other.mkdir()
     narrow2, sanitized2, redacted2 = _tables(other, long_text=11)
     with duckdb.connect() as con:
-        a2, b2 = released_sources(con, narrow2, sanitized2, redacted2, ["response"])
+        a2, b2 = shard_sets(con, narrow2, sanitized2, redacted2, ["response"])
     assert a2.key(100, 10) == a.key(100, 10)
     assert b2.key(100, 10) != b.key(100, 10)
     assert a.key(100, 10) != a.key(50, 10) != a.key(100, 5)
+
+
+def test_a_source_s_files_fill_sets_in_path_order_and_each_set_is_keyed_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of files closes once it holds `SET_ROWS` rows; a file after it starts a new set."""
+    monkeypatch.setattr(source_shards, "SET_ROWS", 3)
+    files = {
+        "a": ["2.jsonl", "1.jsonl", "1.jsonl", "3.jsonl", "1.jsonl", "2.jsonl"],
+        "b": ["b"] * 4,
+    }
+    with duckdb.connect() as con:
+        sets = shard_sets(con, *_tables(tmp_path, files=files), ["response"])
+    assert [(s.origin_id, [f for f, _, _ in s.files], s.rows) for s in sets] == [
+        ("a", ["1.jsonl"], 3),  # closed: it holds 3 rows
+        ("a", ["2.jsonl", "3.jsonl"], 3),  # 2 rows, still open, then 3.jsonl's row
+        ("b", ["b"], 4),  # another source always starts a set
+    ]
+    # Another row in the last file of the source: the set before it keeps its key.
+    other = tmp_path / "other"
+    other.mkdir()
+    files["a"][0] = "3.jsonl"  # 2.jsonl loses a row to 3.jsonl
+    with duckdb.connect() as con:
+        again = shard_sets(con, *_tables(other, files=files), ["response"])
+    assert [[f for f, _, _ in s.files] for s in again] == [
+        ["1.jsonl"],
+        ["2.jsonl", "3.jsonl"],
+        ["b"],
+    ]
+    assert again[0].key(100, 10) == sets[0].key(100, 10)
+    assert again[1].key(100, 10) != sets[1].key(100, 10)
+    assert again[2].key(100, 10) == sets[2].key(100, 10)
 
 
 def _entry(tmp_path: Path) -> tuple[ShardCache, list[Path], list[Path]]:
