@@ -18,6 +18,7 @@
   cache/comparisons/           a release's changes since the one before, by both one's shards
   cache/shards/                published release shards by their source's rows and texts
   cache/row_groups/            per row-by-row check, the digests of the row groups that passed
+  cache/text_facts/            counts over a release shard's texts, by the shard's SHA-256
 ```
 
 A path that comes from a spec, the policy or the command line is resolved with `DataDir.inside`,
@@ -336,6 +337,11 @@ class DataDir:
     def shard_cache(self) -> Path:
         """Published release shards by their source's key: `cache/shards/<ab>/<key>.json`."""
         return self.root / "cache" / "shards"
+
+    @property
+    def text_facts_cache(self) -> Path:
+        """Counts over a release shard's texts, by its SHA-256 and the code: `cache/text_facts/`."""
+        return self.root / "cache" / "text_facts"
 
     @property
     def comparison_cache(self) -> Path:

@@ -35,7 +35,7 @@ from born_assets.store.memo import (
     known_groups_narrow,
     remembered_stream,
 )
-from born_assets.store.parquet import ParquetSink, iter_parquet_batches
+from born_assets.store.parquet import SCRATCH_OPTIONS, ParquetSink, iter_parquet_batches
 
 GATE_READ_COLUMNS = [*CARRIED_COLUMNS, "prompt", "response", "fence_parses", "messages", "tools"]
 _ORIGIN_COLUMNS = [name for name in CARRIED_COLUMNS if name != "example_id"]
@@ -101,7 +101,7 @@ def judge(
             summary.rows_in += judged.num_rows
             summary.remembered += remembered.num_rows
             if writer is None:
-                writer = pq.ParquetWriter(out_path, judged.schema, compression="zstd")
+                writer = pq.ParquetWriter(out_path, judged.schema, **SCRATCH_OPTIONS)
             writer.write_table(judged)
     finally:
         if writer is not None:

@@ -39,7 +39,12 @@ from born_assets.schemas.release import ReleaseRecord
 from born_assets.schemas.vocabulary import Fate, Stage
 from born_assets.store.fates import fate_counts, write_row_fates
 from born_assets.store.parallel import ordered_thread_map, read_ahead
-from born_assets.store.parquet import WRITER_OPTIONS, ParquetSink, parquet_reader
+from born_assets.store.parquet import (
+    SCRATCH_OPTIONS,
+    WRITER_OPTIONS,
+    ParquetSink,
+    parquet_reader,
+)
 from born_assets.store.progress import Progress, counted
 from born_assets.store.row_groups import GroupWriter, encode_group
 from born_assets.store.texts import sorted_parts, write_sorted
@@ -361,7 +366,7 @@ def _split_by_set(narrow: Path, sets: Sequence[ShardSet], scratch: Path) -> list
     """
     paths = [scratch / f"{number}-{layout.SCRATCH_SET}" for number in range(len(sets))]
     reader = parquet_reader(narrow)
-    writers = [pq.ParquetWriter(p, reader.schema_arrow, compression="lz4") for p in paths]
+    writers = [pq.ParquetWriter(p, reader.schema_arrow, **SCRATCH_OPTIONS) for p in paths]
     try:
         for batch in reader.iter_batches(ROW_GROUP_ROWS):
             owner = set_positions(batch, sets)

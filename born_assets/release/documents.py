@@ -20,6 +20,7 @@ from born_assets.release.card import write_card
 from born_assets.release.info import ConfigInfo, LicenseRows, ReleaseInfo, SourceInfo
 from born_assets.release.refusals import DEFAULT_CONFIG
 from born_assets.release.reports import summarize_contamination, summarize_pii
+from born_assets.release.text_facts import text_facts
 from born_assets.release.transparency import SourceMeta, to_csv, to_markdown, transparency_rows
 from born_assets.schemas.execution import Isolation
 from born_assets.specs.licenses import combine
@@ -68,9 +69,16 @@ class Documents:
 
 
 def write_documents(
-    con: duckdb.DuckDBPyConnection, folder: Path, facts: ReleaseFacts, shards: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    facts: ReleaseFacts,
+    shards: Sequence[str],
+    text_cache: Path | None = None,
 ) -> Documents:
-    """Write transparency.md/csv, README.md and croissant.json; hash every file but release.json."""
+    """Write transparency.md/csv, README.md and croissant.json; hash every file but release.json.
+
+    `text_cache` (`DataDir.text_facts_cache`) remembers the counts over each shard's texts.
+    """
     shard_paths = [folder / s for s in shards]
     fates = fate_counts(con, folder / ReleaseDir.FATES)
     table = transparency_rows(con, folder / ReleaseDir.FATES, shard_paths, facts.sources)
@@ -81,13 +89,14 @@ def write_documents(
     hashes = {s: file_sha256(folder / s) for s in shards}
     from born_assets.release.plots import write_plots  # matplotlib only when a release is written
 
-    plots = write_plots(con, folder)
+    texts = text_facts(con, shard_paths, text_cache)
+    plots = write_plots(con, folder, texts)
     info = _info(facts, rows, list(shards), hashes, table, fates, markdown)
     info = dataclasses.replace(
         info,
         configs=_configs(con, folder, facts.configs),
         license_rows=_license_rows(con, shard_paths),
-        pii=summarize_pii(con, folder),
+        pii=summarize_pii(con, folder, texts.prompts_changed),
         contamination=summarize_contamination(con, folder),
         plots=tuple(plots),
         limitations=(*info.limitations, _isolation(con, shard_paths)),

@@ -1,8 +1,9 @@
 """A release's numbers as pictures: PNG plots in `plots/`, byte-reproducible like the rest.
 
 Four plots, computed with DuckDB over the shards (histograms are binned in SQL, so memory does not
-grow with the rows): released rows per benchmark family, per lane or import, the length of
-prompts and responses (characters, log-spaced bins) and the curation score.
+grow with the rows; the lengths shard by shard, `release.text_facts`): released rows per
+benchmark family, per lane or import, the length of prompts and responses (characters,
+log-spaced bins) and the curation score.
 
 Reproducibility: matplotlib's object API (no pyplot, no global state) under its default style
 (a user's matplotlibrc is ignored), the DejaVu Sans font matplotlib ships, and PNG metadata
@@ -25,8 +26,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from born_assets.layout import ReleaseDir
+from born_assets.release.text_facts import LENGTH_BINS_PER_DECADE, TextFacts
 
-LENGTH_BINS_PER_DECADE = 5
 SCORE_BINS = 20
 _RC: dict[str, Any] = {"font.family": "DejaVu Sans", "font.size": 9, "figure.dpi": 100}
 _COLORS = {"lane": "#4C72B0", "import": "#DD8452"}
@@ -68,22 +69,14 @@ def _bar(title: str, counts: list[tuple[str, str, int]], path: Path, by_kind: bo
     _save(figure, path)
 
 
-def _length_bins(
-    con: duckdb.DuckDBPyConnection, shards: Sequence[str], column: str
-) -> dict[int, int]:
-    rows = con.execute(
-        f"SELECT CAST(floor(log10(greatest(length({column}), 1)) * $k) AS BIGINT) AS b, "
-        "count(*) FROM read_parquet($s) GROUP BY 1 ORDER BY 1",
-        {"s": list(shards), "k": LENGTH_BINS_PER_DECADE},
-    ).fetchall()
-    return {int(b): int(n) for b, n in rows}
-
-
-def _lengths(con: duckdb.DuckDBPyConnection, shards: Sequence[str], path: Path) -> None:
+def _lengths(texts: TextFacts, path: Path) -> None:
     figure = Figure(figsize=(7.0, 3.5))
     axes = figure.add_subplot()
-    for column, color in (("prompt", "#4C72B0"), ("response", "#DD8452")):
-        bins = _length_bins(con, shards, column) if shards else {}
+    for column, counts, color in (
+        ("prompt", texts.prompt_lengths, "#4C72B0"),
+        ("response", texts.response_lengths, "#DD8452"),
+    ):
+        bins = dict(sorted(counts.items()))
         lefts = [10 ** (b / LENGTH_BINS_PER_DECADE) for b in bins]
         widths = [10 ** ((b + 1) / LENGTH_BINS_PER_DECADE) - 10 ** (b / LENGTH_BINS_PER_DECADE)
                   for b in bins]  # fmt: skip
@@ -120,8 +113,11 @@ def _save(figure: Figure, path: Path) -> None:
     FigureCanvasAgg(figure).print_png(path, metadata={"Software": None})
 
 
-def write_plots(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
-    """Write every plot into `plots/`; returns their paths relative to the release folder."""
+def write_plots(con: duckdb.DuckDBPyConnection, folder: Path, texts: TextFacts) -> list[str]:
+    """Write every plot into `plots/`; returns their paths relative to the release folder.
+
+    `texts` holds the counts over the shards' texts (`release.text_facts`).
+    """
     release = ReleaseDir(folder)
     shards = [p.as_posix() for p in release.shards()]
     with style.context("default"), mpl.rc_context(_RC):  # type: ignore[arg-type]
@@ -130,6 +126,6 @@ def write_plots(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
         by_family, by_lane, lengths, scores = (release.plot(n) for n in ReleaseDir.PLOT_NAMES)
         _bar("Released rows per benchmark family", family, by_family, False)
         _bar("Released rows per lane and import", lane, by_lane, True)
-        _lengths(con, shards, lengths)
+        _lengths(texts, lengths)
         _scores(con, shards, scores)
     return release.plot_files()

@@ -461,7 +461,7 @@ def _build(
         configs=_config_licenses(groups),
         contamination_applies=request.warehouse.contamination_applies,
     )
-    documents = write_documents(con, staging, facts, shards)
+    documents = write_documents(con, staging, facts, shards, request.data.text_facts_cache)
     fates = staging / ReleaseDir.FATES
     outcome_checks = _outcome_checks(con, request, staging, documents.files, fates)
     _remember_checks(request, documents.files, outcome_checks)

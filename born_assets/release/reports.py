@@ -137,8 +137,11 @@ FROM read_parquet($report) GROUP BY kind
 """
 
 
-def summarize_pii(con: duckdb.DuckDBPyConnection, folder: Path) -> PiiSummary:
-    """Counts for the card: rows by scan status, findings per kind, prompts changed."""
+def summarize_pii(con: duckdb.DuckDBPyConnection, folder: Path, prompts_changed: int) -> PiiSummary:
+    """Counts for the card: rows by scan status, findings per kind, prompts changed.
+
+    `prompts_changed` is counted over the shards' texts (`release.text_facts`).
+    """
     release = ReleaseDir(folder)
     shards = [p.as_posix() for p in release.shards()]
     statuses = dict(
@@ -146,9 +149,6 @@ def summarize_pii(con: duckdb.DuckDBPyConnection, folder: Path) -> PiiSummary:
             "SELECT pii_scan_status, count(*) FROM read_parquet($s) GROUP BY ALL", {"s": shards}
         ).fetchall()
     )
-    ((changed,),) = con.execute(
-        "SELECT count(*) FROM read_parquet($s) WHERE sha256(prompt) <> prompt_hash", {"s": shards}
-    ).fetchall()
     rows = con.execute(_KIND_SQL, {"report": release.file(ReleaseDir.PII_REPORT).as_posix()})
     kinds = sorted(
         (KindCounts(str(r[0]), bool(r[1]), *(int(v) for v in r[2:])) for r in rows.fetchall()),
@@ -158,7 +158,7 @@ def summarize_pii(con: duckdb.DuckDBPyConnection, folder: Path) -> PiiSummary:
         sum(int(n) for n in statuses.values()),
         {str(k): int(v) for k, v in sorted(statuses.items())},
         tuple(kinds),
-        int(changed),
+        prompts_changed,
     )
 
 

@@ -31,6 +31,14 @@ WRITER_OPTIONS: dict[str, Any] = {
 }
 """The settings every warehouse table and release shard is written with (their bytes depend
 on them)."""
+SCRATCH_OPTIONS: dict[str, Any] = {
+    "compression": "lz4",
+    "use_dictionary": False,
+    "write_statistics": False,
+}
+"""The settings of a scratch file a step writes and reads back in order once: written and read
+fastest (the gates' 110k verdicts: 0.10 s written, 0.05 s read, against 0.28 and 0.12 with the
+tables' settings)."""
 DEFAULT_BATCH_ROWS = 1_000
 """Rows per row group and per in-memory batch. A batch's rows live several times over while it is
 in flight (Arrow, Python objects, pickles to and from a worker), so this, not the data size, sets
