@@ -8,6 +8,7 @@ was refused is removed again, so refused versions leave nothing behind.
 
 from __future__ import annotations
 
+import gc
 import getpass
 import os
 from collections.abc import Iterator
@@ -105,6 +106,26 @@ def _run_job(
     )
 
 
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """The objects alive before the runs (modules, Dagster, the definitions) kept out of collection.
+
+    Python's cyclic collector walks every object of its oldest generation each time it collects
+    it, and a build's own loops (a row at a time, a Parquet footer decoded into an object per
+    field) allocate enough to make it do so often. Frozen (`gc.freeze`), the ~260,000 objects the
+    imports and the definitions made are not walked again: the 96,858 rows of the 100k bench's
+    `executed` table, made Python dicts a batch at a time, took 0.43 s beside them and 0.30 s with
+    them frozen. They are unfrozen after the runs, so a process that runs builds one after
+    another (the tests) frees them as usual.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def materialize_release(
     data: DataDir, version: str, use: IntendedUse = IntendedUse.TRAIN, log_level: str = "INFO"
 ) -> JobRuns:
@@ -115,7 +136,7 @@ def materialize_release(
     check_version_name(version)
     defs = build_definitions(Project.load(data))
     tags = {VERSION_TAG: version, USE_TAG: use.value}
-    with instance() as dagster_instance:
+    with instance() as dagster_instance, _frozen_heap():
         warehouse = _run_job(defs, WAREHOUSE_JOB, dagster_instance, tags, log_level)
         if not warehouse.success:
             return JobRuns((warehouse,))
@@ -139,7 +160,7 @@ def materialize_release(
 def materialize_graph(data: DataDir, log_level: str = "INFO") -> JobRuns:
     """Run `build_warehouse`: every lane, import and stage but the release partitions."""
     defs = build_definitions(Project.load(data))
-    with instance() as dagster_instance:
+    with instance() as dagster_instance, _frozen_heap():
         return JobRuns((_run_job(defs, WAREHOUSE_JOB, dagster_instance, {}, log_level),))
 
 

@@ -25,7 +25,12 @@ from born_assets.ingest.files import IngestSummary
 from born_assets.layout import DataDir
 from born_assets.specs.erasure import erasure_version
 from born_assets.store.memo import code_version
+from born_assets.store.parallel import ordered_thread_map
 from born_assets.store.unchanged import file_sha256
+
+HASHING_THREADS = 2
+"""Files hashed at once: SHA-256 and the reads release the GIL, so two files hash on two cores
+(the bench's lane with a file added, 300 and 100 MB: 0.92 s in one thread)."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,11 @@ class IngestInputs:
     def of(cls, data: DataDir, files: list[Path], spec_hash: str) -> IngestInputs:
         """The inputs of an ingest of `files` (in reading order) under the spec `spec_hash`."""
         base = json.dumps([spec_hash, erasure_version(data), code_version()])
+        hashes = ordered_thread_map(file_sha256, files, min(len(files), HASHING_THREADS))
         return cls(
-            tuple((data.relative(path), file_sha256(path)) for path in files),
+            tuple(
+                (data.relative(path), digest) for path, digest in zip(files, hashes, strict=True)
+            ),
             hashlib.sha256(base.encode("utf-8")).hexdigest(),
         )
 

@@ -18,7 +18,10 @@ bloom filters or encryption is refused, never copied wrong.
 
 from __future__ import annotations
 
+import gc
 import struct as bytes_struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -42,14 +45,14 @@ _META_COMPRESSED, _META_DATA_PAGE, _META_INDEX_PAGE, _META_DICT_PAGE = 7, 9, 10,
 _META_BLOOM = 14
 
 
-@dataclass
+@dataclass(slots=True)
 class _Field:
     id: int
     type: int
     value: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class _Struct:
     """A Thrift struct as it was read: its fields in order, so it encodes to the same bytes."""
 
@@ -65,7 +68,7 @@ class _Struct:
         next(f for f in self.fields if f.id == field_id).value = value
 
 
-@dataclass
+@dataclass(slots=True)
 class _List:
     element_type: int
     values: list[Any]
@@ -76,6 +79,23 @@ class _Raw:
     """A value already encoded (a row group moved into place)."""
 
     data: bytes
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Python's cyclic collector held off while a footer is decoded (it makes no cycle).
+
+    Decoding makes an object per Thrift field, and every few hundred new objects start a
+    collection that walks the process's objects: in a build's process the sanitized table's 1 MB
+    footer took 0.18 s to decode that way and 0.09 s without.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Decoder:
@@ -219,7 +239,8 @@ def _footer(data: bytes | BinaryIO, where: str) -> tuple[_Struct, int]:
         data.seek(start)
         raw = data.read(length)
     decoder = _Decoder(raw)
-    footer = decoder.struct()
+    with _collection_paused():
+        footer = decoder.struct()
     if decoder.at != length or _encode(footer) != raw:
         raise ValueError(f"{where}: its Parquet footer does not read back to the same bytes")
     if any(footer.has(f) for f in _FILE_ENCRYPTION):
@@ -309,14 +330,19 @@ class ParquetGroups:
 
     def group(self, index: int) -> _Struct:
         """Row group `index`'s metadata, decoded."""
-        return _Decoder(self._groups[index]).struct()
+        with _collection_paused():
+            return _Decoder(self._groups[index]).struct()
 
     @classmethod
     def open(cls, path: Path) -> ParquetGroups | None:
-        """`path` opened, or None when its groups cannot be copied (then they are encoded)."""
+        """`path` opened, or None when its groups cannot be copied (then they are encoded).
+
+        A damaged footer can decode to values of other kinds than the fields pyarrow writes
+        (a missing list, a number where a struct was): any of those is a file not copied.
+        """
         try:
             return cls(path)
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError, AttributeError, IndexError):
             return None
 
     def num_rows(self, index: int) -> int:

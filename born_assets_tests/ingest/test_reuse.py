@@ -49,6 +49,20 @@ def test_an_input_edited_in_place_is_read_again(tmp_path: Path) -> None:
     assert after.files_shared(before) == 0
 
 
+def test_the_inputs_name_each_file_by_its_own_hash_in_reading_order(tmp_path: Path) -> None:
+    """The files are hashed two at a time; each keeps its place and its own hash."""
+    data = DataDir.at(tmp_path)
+    files = [tmp_path / "lanes" / "a" / f"part-{n:03d}.jsonl" for n in range(5)]
+    files[0].parent.mkdir(parents=True)
+    for n, path in enumerate(files):
+        path.write_bytes(b'{"prompt": "n + %d"}\n' % n * (1 + 1000 * n))
+    inputs = IngestInputs.of(data, files, "spec")
+    assert inputs.files == tuple(
+        (f"lanes/a/{p.name}", hashlib.sha256(p.read_bytes()).hexdigest()) for p in files
+    )
+    assert IngestInputs.of(data, [], "spec").files == ()
+
+
 def test_a_table_changed_in_place_is_not_taken_over(tmp_path: Path) -> None:
     folder = tmp_path / "warehouse" / "lanes" / "a"
     folder.mkdir(parents=True)

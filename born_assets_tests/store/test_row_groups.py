@@ -7,6 +7,7 @@ so the footer's long forms are met too.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,3 +152,51 @@ def test_the_memo_names_a_group_only_when_the_rows_are_that_group(tmp_path: Path
     assert memo.whole_group(moved) is None  # an input column differs from the remembered one
     unknown = group.set_column(0, "example_id", pa.array([f"new_{i}" for i in range(GROUP_ROWS)]))
     assert memo.whole_group(unknown) is None
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_left_as_it_was_after_a_footer_is_read(
+    tmp_path: Path, enabled: bool
+) -> None:
+    """Decoding a footer holds the cyclic collector off, and gives it back as it found it."""
+    table = _table(GROUP_ROWS * 2)
+    path = _pyarrow_file(tmp_path / "one.parquet", _groups(table), table.schema)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        groups = ParquetGroups(path)
+        groups.group(1)
+        assert gc.isenabled() is enabled
+        assert ParquetGroups.open(_cut(path, tmp_path / "cut.parquet")) is None  # refused too
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+
+
+def _cut(path: Path, to: Path) -> Path:
+    """`path` with its footer's bytes changed: read back, they give other bytes."""
+    data = bytearray(path.read_bytes())
+    length = int.from_bytes(data[-8:-4], "little")
+    data[-8 - length] ^= 0xFF  # the footer's first byte
+    to.write_bytes(bytes(data))
+    return to
+
+
+def test_a_footer_damaged_anywhere_is_refused_or_read_never_a_crash(tmp_path: Path) -> None:
+    """Every fifth byte of a footer changed in turn: the file opens as groups, or `open` says None.
+
+    Most changes keep a footer that decodes (a byte of a name or a statistic); the others give
+    a value cut short, a missing list, a number where a struct was: each refused, not raised.
+    """
+    table = _table(GROUP_ROWS * 2)
+    path = _pyarrow_file(tmp_path / "one.parquet", _groups(table), table.schema)
+    data = path.read_bytes()
+    length = int.from_bytes(data[-8:-4], "little")
+    damaged = tmp_path / "damaged.parquet"
+    refused = 0
+    for at in range(len(data) - 8 - length, len(data) - 8, 5):
+        changed = bytearray(data)
+        changed[at] ^= 0xFF
+        damaged.write_bytes(bytes(changed))
+        refused += ParquetGroups.open(damaged) is None
+    assert refused > 0
