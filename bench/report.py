@@ -194,6 +194,9 @@ def similarity_summary(results: dict[str, Any]) -> str:
             f"first {out['reworded_row_first']}/{out['queries']}, peak RSS "
             f"{query['process']['peak_rss_bytes'] / MIB:.0f} MB"
         )
+    elif "output" in query:  # the child failed: its last error line, never nothing
+        error = query["output"].get("error") or ["no figures"]
+        parts.append(f"born similar queries FAILED: {error[-1].strip()}")
     return "similarity: " + ("; ".join(parts) or "not measured")
 
 

@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     index = LoadedIndex.open(data.similarity_index(args.version))
     open_s = time.perf_counter() - start
     step = max(1, index.info.rows // args.queries)
-    wanted = [index.rows.column("example_id")[i].as_py() for i in range(0, index.info.rows, step)]
+    ids = index.rows.read(columns=["example_id"]).column(0)
+    wanted = [ids[i].as_py() for i in range(0, index.info.rows, step)]
     shards = data.release(args.version).shards()
     texts = pq.read_table(
         shards,

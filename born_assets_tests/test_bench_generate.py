@@ -19,6 +19,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
+from bench import similar_queries
 from bench.gate_blocks import collect
 from bench.generate import PLAN_FILE, generate
 from bench.layout import IMPORT_ID, LANES, CorpusSpec
@@ -157,3 +158,19 @@ def test_the_parse_floor_parses_each_block_the_gate_checked_once(
     parsed = parse_floor(blocks, tmp_path)
     assert parsed["blocks"] == len(codes)
     assert parsed["syntax_errors"] == sum(not python_parses(code) for code in codes)
+
+
+def test_the_similar_queries_measure_answers_from_the_release_s_index(
+    corpus: tuple[Path, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The bench's `born similar` timing runs on a built release and finds the reworded rows."""
+    data_dir, _ = corpus
+    if not DataDir.at(data_dir).release("v1").is_published():
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        assert materialize_release(DataDir.at(data_dir), "v1").success
+    similar_queries.main([str(data_dir), "v1", "--queries", "5"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["queries"] == 5 and out["reworded_row_first"] >= 4
+    assert 0 < out["query_median_s"] <= out["query_max_s"]
