@@ -128,17 +128,23 @@ def digests(folder: Path) -> dict[str, str]:
     return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in TABLES}
 
 
-def test_files_taken_over_give_the_tables_of_reading_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    copied: list[int] = []
+@pytest.fixture
+def copied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The index of each row group copied as bytes (the real copy, counted)."""
+    indexes: list[int] = []
     copy = GroupWriter.copy
 
     def counted_copy(writer: GroupWriter, source: ParquetGroups, index: int) -> None:
-        copied.append(index)
+        indexes.append(index)
         copy(writer, source, index)
 
-    monkeypatch.setattr(GroupWriter, "copy", counted_copy)  # the real copy, counted
+    monkeypatch.setattr(GroupWriter, "copy", counted_copy)
+    return indexes
+
+
+def test_files_taken_over_give_the_tables_of_reading_them(
+    tmp_path: Path, copied: list[int]
+) -> None:
     data, loaded, files = lane_files(tmp_path / "data")
     assert [f.name for f in files][-1] == "part-002-added.jsonl"
     fresh = ingest(data, loaded, files, tmp_path / "fresh")
@@ -160,21 +166,13 @@ def test_files_taken_over_give_the_tables_of_reading_them(
 
 
 def test_a_file_s_rows_end_their_row_group_so_a_file_added_after_it_leaves_it_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, copied: list[int]
 ) -> None:
     """A group ends with its file once it holds half a batch; taken over, it is copied as bytes.
 
     The lane's 266 rows, split into files of 140 and 126 rows, read in batches of 50: the first
     file's last 40 rows end their group (16 rows would not, and go on into the next file).
     """
-    copied: list[int] = []
-    copy = GroupWriter.copy
-
-    def counted_copy(writer: GroupWriter, source: ParquetGroups, index: int) -> None:
-        copied.append(index)
-        copy(writer, source, index)
-
-    monkeypatch.setattr(GroupWriter, "copy", counted_copy)  # the real copy, counted
     data, loaded, files = lane_files(tmp_path / "data")
     lines = files[0].read_bytes().splitlines(keepends=True)
     assert len(lines) == 266
