@@ -49,8 +49,8 @@ from born_assets.store.validated import group_digests
 SET_ROWS = 10_000
 """Released rows after which a source's run of files closes into a shard set of its own. Adding a
 file to a lane then rebuilds that lane's open set (fewer rows than this, plus its last file) and
-the file's rows, never the lane's earlier sets; a lane of many small files still fills shards of
-at least this many rows each (or all its rows)."""
+the file's rows, never the lane's earlier sets; a lane of many small files still fills sets of
+at least this many rows, but its last."""
 SET_COLUMNS = ("origin_kind", "origin_id", "source_file")
 """The columns that name a row's source file: its source and its shard set follow from them."""
 _SEPARATOR = "\x00"  # between a file's three names, in the key `set_positions` looks up
