@@ -74,13 +74,14 @@ class ShardSet:
     origin_kind: str
     origin_id: str
     files: list[tuple[str, int, str]] = field(default_factory=list)  # path, rows, rows' hash
+    rows: int = 0  # its released rows, in all its files
     text_groups: list[str] = field(default_factory=list)  # digests of its sanitized groups
     text_bytes: float = 0.0  # its texts' uncompressed bytes, as its sanitized groups hold them
 
-    @property
-    def rows(self) -> int:
-        """Its released rows, in all its files."""
-        return sum(rows for _, rows, _ in self.files)
+    def add(self, path: str, rows: int, rows_sha256: str) -> None:
+        """Take the file at `path` (its released rows and their hash) into the set."""
+        self.files.append((path, rows, rows_sha256))
+        self.rows += rows
 
     def group_rows(self, most_rows: int, text_bytes: int) -> int:
         """Rows per row group of its shards: ~`text_bytes` of its texts, at most `most_rows`."""
@@ -128,7 +129,7 @@ def shard_sets(
         if last is None or last.rows >= SET_ROWS:
             last = ShardSet(kind, origin)
             sets.append(last)
-        last.files.append((path, rows, rows_sha256))
+        last.add(path, rows, rows_sha256)
     if sets:
         _attach_text_groups(sets, narrow, sanitized, text_columns)
     return sets
@@ -163,9 +164,10 @@ def set_positions(rows: pa.Table | pa.RecordBatch, sets: Sequence[ShardSet]) -> 
         for held in sets
         for path, _, _ in held.files
     ]
-    owners = np.repeat(np.arange(len(sets)), [len(held.files) for held in sets])
-    found = np.asarray(pc.fill_null(pc.index_in(keys, value_set=pa.array(files, pa.string())), -1))
-    return np.where(found >= 0, owners[np.maximum(found, 0)] if len(owners) else -1, -1)
+    # Each file's set, then -1: the place a file in none of them (index -1) looks up.
+    owners = np.append(np.repeat(np.arange(len(sets)), [len(held.files) for held in sets]), -1)
+    found = pc.fill_null(pc.index_in(keys, value_set=pa.array(files, pa.string())), -1)
+    return owners[np.asarray(found)]
 
 
 @dataclass(frozen=True)

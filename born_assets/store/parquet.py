@@ -22,11 +22,9 @@ from born_assets.store.parallel import read_ahead
 from born_assets.store.progress import Progress, counted
 from born_assets.store.row_groups import GroupWriter, ParquetGroups
 
-PARQUET_COMPRESSION = "zstd"
-PARQUET_COMPRESSION_LEVEL = 3
 WRITER_OPTIONS: dict[str, Any] = {
-    "compression": PARQUET_COMPRESSION,
-    "compression_level": PARQUET_COMPRESSION_LEVEL,
+    "compression": "zstd",
+    "compression_level": 3,
     "write_statistics": True,
 }
 """The settings every warehouse table and release shard is written with (their bytes depend
