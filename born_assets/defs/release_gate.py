@@ -90,8 +90,13 @@ class ReleaseGate(dg.ConfigurableResource):
         gate and the cut (a run in progress shows as checks without a result, which refuse).
         """
         problems = self.problems(context.instance, context.run.run_id)
+        if not problems:
+            context.log.info(
+                f"release gate: the {len(self.checks)} guarding checks passed last time"
+            )
+            return
         building = self.other_runs_building(context.instance, context.run.run_id)
-        if problems and building:
+        if building:
             raise dg.Failure(
                 description=(
                     f"{context.asset_key.to_user_string()} refused: another run "
@@ -102,17 +107,15 @@ class ReleaseGate(dg.ConfigurableResource):
                 ),
                 metadata={"checks_not_passed": problems, "runs_in_progress": building},
             )
-        if problems:
-            raise dg.Failure(
-                description=(
-                    f"{context.asset_key.to_user_string()} refused: {len(problems)} blocking "
-                    f"check(s) did not pass in their latest run: {'; '.join(problems)}. Fix the "
-                    "data, rebuild what the checks guard (build_warehouse, or the source with its "
-                    "downstream), then cut the release again."
-                ),
-                metadata={"checks_not_passed": problems, "checks_consulted": len(self.checks)},
-            )
-        context.log.info(f"release gate: the {len(self.checks)} guarding checks passed last time")
+        raise dg.Failure(
+            description=(
+                f"{context.asset_key.to_user_string()} refused: {len(problems)} blocking "
+                f"check(s) did not pass in their latest run: {'; '.join(problems)}. Fix the "
+                "data, rebuild what the checks guard (build_warehouse, or the source with its "
+                "downstream), then cut the release again."
+            ),
+            metadata={"checks_not_passed": problems, "checks_consulted": len(self.checks)},
+        )
 
 
 def release_gate(checks: Sequence[dg.AssetChecksDefinition]) -> ReleaseGate:

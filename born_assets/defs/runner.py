@@ -14,17 +14,20 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
 from born_assets.defs.assets.release import RELEASE_KEY, RELEASE_VERSIONS
-from born_assets.defs.automation import RELEASE_JOB, WAREHOUSE_JOB
+from born_assets.defs.automation import RELEASE_JOB, WAREHOUSE_JOB, watched_sources
 from born_assets.defs.location import build_definitions
-from born_assets.layout import DataDir
+from born_assets.layout import DataDir, OutsideDataDir, ReleaseDir
+from born_assets.release.changes import previous_release
 from born_assets.release.publish import is_version_name
 from born_assets.schemas.vocabulary import IntendedUse
 from born_assets.specs.project import Project
 from born_assets.store.progress import LOGGER as PROGRESS_LOGGER
+from born_assets.store.unchanged import hashed_ahead
 
 PARTITIONS = RELEASE_VERSIONS.name or "release_version"
 VERSION_TAG = "born/release_version"
@@ -134,9 +137,14 @@ def materialize_release(
     `log_level` is what the runs print on stderr (their log in the instance keeps everything).
     """
     check_version_name(version)
-    defs = build_definitions(Project.load(data))
+    project = Project.load(data)
+    defs = build_definitions(project)
     tags = {VERSION_TAG: version, USE_TAG: use.value}
-    with instance() as dagster_instance, _frozen_heap():
+    with (
+        hashed_ahead(_hashed_by_steps(data, project, defs) + _hashed_by_cut(data, version)),
+        instance() as dagster_instance,
+        _frozen_heap(),
+    ):
         warehouse = _run_job(defs, WAREHOUSE_JOB, dagster_instance, tags, log_level)
         if not warehouse.success:
             return JobRuns((warehouse,))
@@ -159,9 +167,50 @@ def materialize_release(
 
 def materialize_graph(data: DataDir, log_level: str = "INFO") -> JobRuns:
     """Run `build_warehouse`: every lane, import and stage but the release partitions."""
-    defs = build_definitions(Project.load(data))
-    with instance() as dagster_instance, _frozen_heap():
+    project = Project.load(data)
+    defs = build_definitions(project)
+    with (
+        hashed_ahead(_hashed_by_steps(data, project, defs)),
+        instance() as dagster_instance,
+        _frozen_heap(),
+    ):
         return JobRuns((_run_job(defs, WAREHOUSE_JOB, dagster_instance, {}, log_level),))
+
+
+def _hashed_by_steps(data: DataDir, project: Project, defs: dg.Definitions) -> list[Path]:
+    """The files the steps hash before they decide, in about the order they run.
+
+    Every source's input files, then every published table of every asset: a step of a run
+    that changes nothing reads them all only to find them the same.
+    """
+    files: list[Path] = []
+    for source in watched_sources(project):
+        try:
+            files += data.source_files(source.folder, source.glob)
+        except OutsideDataDir:
+            continue  # the source's own step fails and says why
+    for asset in defs.assets or []:
+        if isinstance(asset, dg.AssetsDefinition):
+            for key in asset.keys:
+                files += sorted(data.asset(key.path).glob("*.parquet"))
+    return files
+
+
+def _hashed_by_cut(data: DataDir, version: str) -> list[Path]:
+    """The files a cut of `version` hashes, after the steps' own.
+
+    Those of `version` when it is published (a cut that changes nothing verifies them), and the
+    shards of the release before it (the cut compares the two).
+    """
+    release = data.release(version)
+    files = (
+        sorted(p for p in release.path.rglob("*") if p.is_file()) if release.is_published() else []
+    )
+    try:
+        previous = previous_release(data, version)
+    except (OSError, ValueError, KeyError):  # a damaged release.json: the cut says which
+        return files
+    return files + (ReleaseDir(previous).shards() if previous is not None else [])
 
 
 def junk_partitions(data: DataDir, dagster_instance: dg.DagsterInstance) -> list[str]:

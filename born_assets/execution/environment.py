@@ -45,11 +45,11 @@ class Environment:
     @classmethod
     def current(cls, isolation: Isolation, limits: ExecutionLimits) -> Environment:
         """This interpreter's environment under the given isolation and limits."""
-        distributions = {
-            d.metadata["Name"]: d.version
-            for d in importlib.metadata.distributions()
-            if d.metadata["Name"]
-        }
+        distributions = {}
+        for distribution in importlib.metadata.distributions():
+            metadata = distribution.metadata  # parsed on every access: 0.2 s for 215 of them
+            if metadata["Name"]:
+                distributions[metadata["Name"]] = metadata["Version"]
         harness = hashlib.sha256()
         for name in HARNESS_FILES:
             harness.update((Path(__file__).parent / name).read_bytes())

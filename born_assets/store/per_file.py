@@ -45,29 +45,42 @@ class PerFile(Generic[T]):
         """Keep the values of the last `kept` files."""
         self._kept = kept
         self._values: OrderedDict[tuple[int, ...], T] = OrderedDict()
+        self._computing: dict[tuple[int, ...], threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, handle: io.BufferedReader, compute: Callable[[io.BufferedReader], T]) -> T:
         """`compute(handle)`, or what it returned for this file before.
 
         The value is kept when the file's identity is the same before and after `compute` and it
-        had not changed for `SETTLED_NS`.
+        had not changed for `SETTLED_NS`. While another thread computes the value of the same
+        file, this one waits for it rather than reading the file a second time beside it.
         """
         status = os.fstat(handle.fileno())
         before = _identity(status)
-        with self._lock:
-            if before in self._values:
-                self._values.move_to_end(before)
-                return self._values[before]
-        started = time.time_ns()
-        value = compute(handle)
-        after = _identity(os.fstat(handle.fileno()))
-        settled = started - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
-        if after == before and (settled or _published_here(before)):
+        while True:
             with self._lock:
-                self._values[before] = value
-                if len(self._values) > self._kept:
-                    self._values.popitem(last=False)
+                if before in self._values:
+                    self._values.move_to_end(before)
+                    return self._values[before]
+                computing = self._computing.get(before)
+                if computing is None:
+                    computing = self._computing[before] = threading.Event()
+                    break
+            computing.wait()  # then kept (taken above), or not kept: computed here after all
+        try:
+            started = time.time_ns()
+            value = compute(handle)
+            after = _identity(os.fstat(handle.fileno()))
+            settled = started - max(status.st_mtime_ns, status.st_ctime_ns) > SETTLED_NS
+            if after == before and (settled or _published_here(before)):
+                with self._lock:
+                    self._values[before] = value
+                    if len(self._values) > self._kept:
+                        self._values.popitem(last=False)
+        finally:
+            with self._lock:
+                del self._computing[before]
+            computing.set()
         return value
 
 

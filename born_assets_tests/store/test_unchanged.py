@@ -3,11 +3,14 @@
 A no-change rebuild must compute and publish nothing, but a remembered result must never be
 trusted on names, sizes or times: an input rewritten with other bytes (even with the same size
 and modification time), a changed version, or an output file changed behind the step's back
-all make it build again. Within one process a file is read once while it stays the same file.
+all make it build again. Within one process a file is read once while it stays the same file,
+also when two threads ask for it at once.
 """
 
 import hashlib
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,14 @@ import pytest
 from born_assets import layout
 from born_assets.store import per_file
 from born_assets.store.atomic import atomic_dir
-from born_assets.store.unchanged import attach, file_sha256, record, remembered, step_key
+from born_assets.store.unchanged import (
+    attach,
+    file_sha256,
+    hashed_ahead,
+    record,
+    remembered,
+    step_key,
+)
 
 VERSIONS = {"code": "c1", "policy": "p1"}
 
@@ -139,3 +149,44 @@ def test_a_file_published_here_is_read_once_though_just_written(
     beside.write_bytes(b"rows v1")
     assert file_sha256(beside) == file_sha256(beside)
     assert len(reads) == 4
+
+
+def test_a_file_being_hashed_by_one_thread_is_waited_for_by_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(per_file, "SETTLED_NS", -1)  # every file counts as settled
+    path = tmp_path / "rows.parquet"
+    path.write_bytes(b"rows")
+    reading, release = threading.Event(), threading.Event()
+    read: list[str] = []
+    digest = hashlib.file_digest
+
+    def slow(handle, name):
+        read.append(handle.name)
+        reading.set()
+        release.wait(5)
+        return digest(handle, name)
+
+    monkeypatch.setattr(hashlib, "file_digest", slow)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(file_sha256, path)
+        assert reading.wait(5)
+        second = pool.submit(file_sha256, path)  # waits for the first: the file is not read again
+        release.set()
+        assert first.result() == second.result() == hashlib.sha256(b"rows").hexdigest()
+    assert read == [str(path)]
+
+
+def test_files_hashed_ahead_are_read_once_in_all(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(per_file, "SETTLED_NS", -1)  # every file counts as settled
+    paths = [tmp_path / f"{name}.parquet" for name in "abc"]
+    for path in paths:
+        path.write_bytes(path.name.encode())
+    missing = tmp_path / "gone.parquet"
+    with hashed_ahead([paths[0], missing, *paths[1:]]):
+        hashes = [file_sha256(path) for path in reversed(paths)]  # whichever thread comes first
+    assert hashes == [hashlib.sha256(p.name.encode()).hexdigest() for p in reversed(paths)]
+    assert sorted(reads) == sorted(str(p) for p in paths)  # a file that is not there stops nothing
+    assert not any(t.name == "born-hash-ahead" for t in threading.enumerate())
