@@ -18,7 +18,7 @@ from born_assets.defs.checks import RESULT_REMEMBERED
 from born_assets_tests.conftest import copy_sample_data
 from born_assets_tests.graph import materialization_metadata, materialize_all
 
-STEPS = ("sanitized", "gated", "deduplicated", "contamination", "executed", "pii")
+STEPS = ("sanitized", "gated", "deduplicated", "contamination", "executed", "pii", "row_fates")
 
 
 def _targets(data_dir: Path) -> dict[str, Path]:

@@ -9,13 +9,18 @@ from born_assets import layout
 from born_assets.defs.checks import Check, reconcile_result, remembered_check, schema_check
 from born_assets.defs.metadata import column_schema, counts_table, preview
 from born_assets.defs.resources import WarehouseResource
+from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.schemas.fates import RowFateRecord
 from born_assets.schemas.vocabulary import Fate
 from born_assets.store.conservation import unreconciled_lines
 from born_assets.store.fates import fate_counts, write_row_fates
+from born_assets.store.memo import code_version
+from born_assets.store.unchanged import record
 
 ROW_FATES_KEY = dg.AssetKey(layout.Asset.ROW_FATES)
 GROUP = "curation"
+_INGEST_TABLES = (layout.ROWS, layout.QUARANTINE)
+"""What the ledger reads of each ingest: its rows and its quarantined lines."""
 
 
 def row_fates_asset(
@@ -35,22 +40,28 @@ def row_fates_asset(
         description="One row per input line of every lane and import, with its one fate and why.",
     )
     def _row_fates(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        folder = warehouse.asset_dir(ROW_FATES_KEY)
+        exits = [warehouse.table(key, name) for key, name in stages]
+        ingested = [warehouse.asset_dir(k) for k in sources]
+        read = [*(d / name for d in ingested for name in _INGEST_TABLES), *exits]
+        versions = {"code": code_version()}
+        unchanged = remembered_result(warehouse, folder, read, versions)
+        if unchanged is not None:
+            return unchanged
         with warehouse.publish(ROW_FATES_KEY) as staging, warehouse.connect() as con:
             out = staging / layout.ROW_FATES
-            exits = [warehouse.table(key, name) for key, name in stages]
-            ingested = [warehouse.asset_dir(k) for k in sources]
             write_row_fates(con, ingested, exits, Fate.ACCEPTED, out)
             counts = fate_counts(con, out)
+            step = record(staging, read, versions)
         path = warehouse.table(ROW_FATES_KEY, layout.ROW_FATES)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": sum(counts.values()),
-                "dagster/column_schema": column_schema(RowFateRecord),
-                "rows_by_fate": counts_table(counts, "fate"),
-                "preview": preview(path, ["source_file", "source_line", "fate", "stage", "reason"]),
-                "path": dg.MetadataValue.path(str(path)),
-            }
-        )
+        metadata = {
+            "dagster/row_count": sum(counts.values()),
+            "dagster/column_schema": column_schema(RowFateRecord),
+            "rows_by_fate": counts_table(counts, "fate"),
+            "preview": preview(path, ["source_file", "source_line", "fate", "stage", "reason"]),
+            "path": dg.MetadataValue.path(str(path)),
+        }
+        return remember_result(warehouse, folder, step, metadata)
 
     return _row_fates
 
