@@ -69,7 +69,7 @@ def measure_execution(work: Path) -> dict[str, Any]:
     cold = _build(data, work, "execution-cold", cache)
     rows = data / "warehouse" / "executed" / "rows.parquet"
     families = (
-        duckdb.sql(
+        duckdb.execute(
             "SELECT source_benchmark, count(*) FILTER (WHERE duration_s IS NOT NULL) AS ran, "
             "round(avg(duration_s), 3) AS mean_run_s, round(max(duration_s), 2) AS max_run_s, "
             "round(avg(peak_memory_kb) / 1024) AS mean_peak_mib, count(*) AS rows "

@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 
 from born_assets.defs.location import build_definitions
-from born_assets.defs.runner import failure_messages, instance, materialize_release
+from born_assets.defs.runner import JobRuns, failure_messages, instance, materialize_release
 from born_assets.layout import DataDir
 from born_assets.specs.project import Project
 from born_assets.store.memo import code_version
@@ -82,12 +82,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     code = code_version()  # other people edit born_assets: say which sources were measured
     start = time.time()
+    result: JobRuns | dg.ExecuteInProcessResult
     if args.select:
-        result = _materialize_selection(DataDir.at(args.data_dir), args.select)
-        run_ids = [result.run_id]
+        selected = _materialize_selection(DataDir.at(args.data_dir), args.select)
+        result, run_ids = selected, [selected.run_id]
     else:
-        result = materialize_release(DataDir.at(args.data_dir), args.version)
-        run_ids = result.run_ids
+        runs = materialize_release(DataDir.at(args.data_dir), args.version)
+        result, run_ids = runs, runs.run_ids
     end = time.time()
     with dg.DagsterInstance.get() as dagster_instance:  # one instance for every query after it
         report = {
