@@ -192,7 +192,8 @@ def _hashed_by_steps(data: DataDir, project: Project, defs: dg.Definitions) -> l
     for asset in defs.assets or []:
         if isinstance(asset, dg.AssetsDefinition):
             for key in asset.keys:
-                files += sorted(data.asset(key.path).glob("*.parquet"))
+                tables = data.asset(key.path).glob("*.parquet")
+                files += sorted(p for p in tables if p.is_file())  # never a FIFO: it would wait
     return files
 
 

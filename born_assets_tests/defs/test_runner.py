@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,9 @@ def test_a_run_hashes_ahead_every_source_file_then_every_published_table(data_di
     sanitized = data.asset(["sanitized"]) / "rows.parquet"
     sanitized.parent.mkdir(parents=True)
     sanitized.write_bytes(b"a published table")
+    fifo = data.asset(["gated"]) / "rows.parquet"  # opened, it would wait for a writer forever
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
     notes = data_dir / "lanes" / "humaneval-reference" / "notes.txt"  # the lane reads *.jsonl
     notes.write_text("not an input")
     project = Project.load(data)
@@ -43,7 +47,7 @@ def test_a_run_hashes_ahead_every_source_file_then_every_published_table(data_di
         if p.is_file() and p != notes
     ]
     assert sorted(hashed[:-1]) == sorted(inputs)  # what each lane's and import's glob picks
-    assert hashed[-1] == sanitized  # after the inputs, as the steps come
+    assert hashed[-1] == sanitized  # after the inputs, as the steps come; no FIFO
 
 
 def _published(data: DataDir, version: str, built_at: str) -> list[Path]:
