@@ -30,6 +30,15 @@ def _list(paths: Sequence[Path]) -> list[str]:
     return [p.as_posix() for p in paths]
 
 
+def ledger_inputs(ingest_dirs: Sequence[Path], exit_tables: Sequence[Path]) -> list[Path]:
+    """Every file `row_fates_query` reads: each ingest's rows and quarantine, each stage's exits."""
+    return [
+        *(d / layout.ROWS for d in ingest_dirs),
+        *(d / layout.QUARANTINE for d in ingest_dirs),
+        *exit_tables,
+    ]
+
+
 def row_fates_query(
     ingest_dirs: Sequence[Path], exit_tables: Sequence[Path], final_fate: Fate
 ) -> tuple[str, dict[str, object]]:

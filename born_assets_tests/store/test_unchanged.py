@@ -177,16 +177,28 @@ def test_a_file_being_hashed_by_one_thread_is_waited_for_by_another(
     assert read == [str(path)]
 
 
-def test_files_hashed_ahead_are_read_once_in_all(
-    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+def test_files_hashed_ahead_are_read_on_the_thread_ahead_and_once_in_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(per_file, "SETTLED_NS", -1)  # every file counts as settled
     paths = [tmp_path / f"{name}.parquet" for name in "abc"]
     for path in paths:
         path.write_bytes(path.name.encode())
-    missing = tmp_path / "gone.parquet"
-    with hashed_ahead([paths[0], missing, *paths[1:]]):
+    read: list[tuple[str, str]] = []  # each file read, and the thread that read it
+    ahead = threading.Event()
+    digest = hashlib.file_digest
+
+    def counted(handle, name):
+        read.append((handle.name, threading.current_thread().name))
+        if threading.current_thread().name == "born-hash-ahead":
+            ahead.set()
+        return digest(handle, name)
+
+    monkeypatch.setattr(hashlib, "file_digest", counted)
+    with hashed_ahead([paths[0], tmp_path / "gone.parquet", *paths[1:]]):
+        assert ahead.wait(5)  # the thread reads on its own, the block asking nothing
         hashes = [file_sha256(path) for path in reversed(paths)]  # whichever thread comes first
     assert hashes == [hashlib.sha256(p.name.encode()).hexdigest() for p in reversed(paths)]
-    assert sorted(reads) == sorted(str(p) for p in paths)  # a file that is not there stops nothing
-    assert not any(t.name == "born-hash-ahead" for t in threading.enumerate())
+    assert read[0] == (str(paths[0]), "born-hash-ahead")
+    assert sorted(name for name, _ in read) == sorted(str(p) for p in paths)  # each once
+    assert not any(t.name == "born-hash-ahead" for t in threading.enumerate())  # it stopped

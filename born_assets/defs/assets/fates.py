@@ -13,14 +13,12 @@ from born_assets.defs.unchanged import remember_result, remembered_result
 from born_assets.schemas.fates import RowFateRecord
 from born_assets.schemas.vocabulary import Fate
 from born_assets.store.conservation import unreconciled_lines
-from born_assets.store.fates import fate_counts, write_row_fates
+from born_assets.store.fates import fate_counts, ledger_inputs, write_row_fates
 from born_assets.store.memo import code_version
 from born_assets.store.unchanged import record
 
 ROW_FATES_KEY = dg.AssetKey(layout.Asset.ROW_FATES)
 GROUP = "curation"
-_INGEST_TABLES = (layout.ROWS, layout.QUARANTINE)
-"""What the ledger reads of each ingest: its rows and its quarantined lines."""
 
 
 def row_fates_asset(
@@ -43,7 +41,7 @@ def row_fates_asset(
         folder = warehouse.asset_dir(ROW_FATES_KEY)
         exits = [warehouse.table(key, name) for key, name in stages]
         ingested = [warehouse.asset_dir(k) for k in sources]
-        read = [*(d / name for d in ingested for name in _INGEST_TABLES), *exits]
+        read = ledger_inputs(ingested, exits)
         versions = {"code": code_version()}
         unchanged = remembered_result(warehouse, folder, read, versions)
         if unchanged is not None:
